@@ -1,0 +1,105 @@
+"""What an allocation policy receives: one routing rule's leads and the reps it may give them to."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import attrs
+
+from ..model import Assignment, Lead, Rep, Unassigned
+
+
+@attrs.define(eq=False)
+class RepSlot:
+    """A rep as allocation sees them: open load, and today's count against the cap.
+
+    Slots are shared by every rule of a run, so a cap holds across rules.
+    """
+
+    rep: Rep
+    #: Open leads the rep already owns (count), and their value.
+    load: int = 0
+    load_value: float = 0.0
+    #: Leads given to the rep today, by this run.
+    today: int = 0
+    today_value: float = 0.0
+
+    @property
+    def capacity(self) -> int | None:
+        return self.rep.capacity
+
+    @property
+    def remaining(self) -> int | None:
+        """Leads the rep can still take today; ``None`` when uncapped."""
+        return None if self.rep.capacity is None else max(self.rep.capacity - self.today, 0)
+
+    @property
+    def full(self) -> bool:
+        return self.rep.capacity is not None and self.today >= self.rep.capacity
+
+    def cap_text(self) -> str:
+        """Where the next lead would put the rep against their cap, in words."""
+        if self.rep.capacity is None:
+            return f"lead {self.today + 1} today, no cap"
+        return f"{self.today + 1} of cap {self.rep.capacity} today"
+
+
+class AllocationBatch:
+    """One rule's leads, sorted by priority, value and age, and its eligible reps.
+
+    A policy calls :meth:`assign` or :meth:`skip` for each lead. Leads it does
+    neither for are listed as unassigned. The kernel refuses assignments to a
+    rep outside the batch, past a cap, or of a lead twice.
+    """
+
+    def __init__(self, rule: str, policy: str, leads: Sequence[Lead],
+                 reps: Sequence[RepSlot], as_of: dt.date, seed: int,
+                 notes: dict[str, str] | None = None) -> None:
+        self.rule = rule
+        self.policy = policy
+        self.leads = list(leads)
+        self.reps = list(reps)
+        self.as_of = as_of
+        self.seed = seed
+        self.notes = notes or {}
+        self._slots = {s.rep.id: s for s in self.reps}
+        self._lead_ids = {lead.id for lead in self.leads}
+        self.assignments: list[Assignment] = []
+        self.unassigned: list[Unassigned] = []
+        self._done: set[str] = set()
+
+    def _prefix(self, lead: Lead) -> str:
+        note = self.notes.get(lead.id)
+        return (note + "; " if note else "") + f"rule {self.rule!r} → {self.policy}: "
+
+    def _claim(self, lead: Lead) -> None:
+        if lead.id not in self._lead_ids:
+            raise ValueError(f"lead {lead.id!r} is not in this batch")
+        if lead.id in self._done:
+            raise ValueError(f"lead {lead.id!r} was already decided")
+        self._done.add(lead.id)
+
+    def assign(self, lead: Lead, rep: RepSlot | Rep | str, why: str) -> None:
+        """Give ``lead`` to ``rep``; ``why`` is the policy's part of the reason."""
+        rep_id = rep if isinstance(rep, str) else (rep.rep.id if isinstance(rep, RepSlot) else rep.id)
+        slot = self._slots.get(rep_id)
+        if slot is None:
+            raise ValueError(f"rep {rep_id!r} is not eligible under rule {self.rule!r}")
+        if slot.full:
+            raise ValueError(f"rep {rep_id!r} is at their daily capacity of {slot.capacity}")
+        self._claim(lead)
+        slot.today += 1
+        slot.today_value += lead.value
+        self.assignments.append(Assignment(lead.id, rep_id, slot.rep.team, self.policy,
+                                           self.rule, self._prefix(lead) + why))
+
+    def skip(self, lead: Lead, why: str) -> None:
+        """Leave ``lead`` unassigned, with the reason."""
+        self._claim(lead)
+        self.unassigned.append(Unassigned(lead.id, self._prefix(lead) + why))
+
+    def finish(self) -> None:
+        for lead in self.leads:
+            if lead.id not in self._done:
+                self.skip(lead, "the policy gave it to no one")

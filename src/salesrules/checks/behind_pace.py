@@ -1,0 +1,93 @@
+"""The built-in ``behind-pace`` check: reps whose actuals trail the expected-to-date curve."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import attrs
+
+from ..components import Check
+from ..hookspecs import hookimpl
+from ..model import Finding, Funnel
+from .context import CheckContext
+
+
+@attrs.define
+class BehindPaceParams:
+    #: Points behind expected-to-date (0.165 = 16.5%) from which a rep is flagged as warn.
+    warn_gap: float = attrs.field(default=0.165, validator=attrs.validators.gt(0))
+    #: Points behind from which the finding is critical.
+    critical_gap: float = attrs.field(default=0.33, validator=attrs.validators.gt(0))
+    #: Stages to judge; empty means every stage with a target.
+    stages: list[str] = attrs.Factory(list)
+    #: Skip a stage while less than this much was expected to date.
+    min_expected: float = attrs.field(default=1.0, validator=attrs.validators.ge(0))
+
+    def __attrs_post_init__(self) -> None:
+        if self.critical_gap < self.warn_gap:
+            raise ValueError("critical_gap must be at least warn_gap")
+
+
+class BehindPace(Check):
+    """Flags reps behind the expected-to-date value: warn past 16.5 points, critical past 33."""
+
+    name = "behind-pace"
+    Params = BehindPaceParams
+
+    def validate(self, funnel: Funnel) -> list[tuple[str, str]]:
+        return [("stages", f"unknown stage {s!r} (stages: {', '.join(funnel.names)})")
+                for s in self.params.stages if s not in funnel.names]
+
+    def run(self, ctx: CheckContext) -> Iterable[Finding]:
+        p = self.params
+        wanted = set(p.stages) if p.stages else None
+        remaining = ctx.remaining_working_days()
+        units = {s.name: s.unit for s in ctx.funnel.stages}
+        for rep, rows in ctx.by_rep():
+            behind = []
+            for row in rows:
+                if wanted is not None and row.stage not in wanted:
+                    continue
+                if row.expected_to_date < p.min_expected:
+                    continue
+                gap = 1 - row.actual / row.expected_to_date
+                if gap >= p.warn_gap:
+                    behind.append((gap, row))
+            if not behind:
+                continue
+            behind.sort(key=lambda g: (-g[0], g[1].stage))
+            worst_gap, worst = behind[0]
+            severity = "critical" if worst_gap >= p.critical_gap else "warn"
+            parts = [f"{math.floor(g * 100)}% behind on {r.stage} ({_n(r.actual, units[r.stage])} of "
+                     f"{_n(r.expected_to_date, units[r.stage])} expected)"
+                     for g, r in behind[:3]]
+            more = f" and {len(behind) - 3} more stage(s)" if len(behind) > 3 else ""
+            need = max(worst.target - worst.actual, 0)
+            if remaining:
+                per_day = need / remaining
+                per_day_s = (f"{math.ceil(per_day)}" if units[worst.stage] == "count"
+                             else f"{per_day:,.2f}")
+                action = (f"Agree a catch-up plan: {per_day_s} {worst.stage} a day on the "
+                          f"{remaining} remaining working days reaches the target.")
+            else:
+                action = f"The period is over; review why {worst.stage} fell short."
+            yield Finding(
+                rep.id, "rep", self.name, severity,  # type: ignore[arg-type]
+                f"{rep.name} ({rep.team}) is " + "; ".join(parts) + more
+                + f" as of {ctx.as_of.isoformat()}.",
+                {r.stage: {"actual": round(r.actual, 2),
+                           "expected_to_date": round(r.expected_to_date, 2),
+                           "target": round(r.target, 2), "gap": round(g, 4)}
+                 for g, r in behind},
+                action,
+            )
+
+
+def _n(x: float, unit: str) -> str:
+    return f"{x:,.2f}" if unit == "amount" else f"{x:,.0f}"
+
+
+@hookimpl(trylast=True)
+def register_checks(register):
+    register(BehindPace)

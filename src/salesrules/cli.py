@@ -1,0 +1,268 @@
+"""The ``salesrules`` command line: run, validate, plugins, init and sample."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import HOOK_CONTRACT, __version__
+from .errors import PluginError, UserError
+from .plugins import PluginLoadError
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Bad input → its problems and exit 2; plugin or internal errors → one message and exit 1."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except UserError as exc:
+            _fail("error: " + exc.render().replace("\n", "\n  "), EXIT_INPUT)
+        except PluginLoadError as exc:
+            _fail("error: plugins failed to load (strict mode):\n  "
+                  + "\n  ".join(str(p) for p in exc.problems), EXIT_INPUT)
+        except PluginError as exc:
+            if os.environ.get("SALESRULES_DEBUG"):
+                traceback.print_exception(exc.cause)
+            _fail(f"error: {exc}\n(set SALESRULES_DEBUG=1 to see the traceback)", EXIT_INTERNAL)
+        except KeyboardInterrupt:
+            _fail("interrupted; previous outputs are untouched", 130)
+        except click.exceptions.Exit:
+            raise
+        except (click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # a bug in salesrules itself
+            if os.environ.get("SALESRULES_DEBUG"):
+                traceback.print_exc()
+            _fail(f"internal error: {type(exc).__name__}: {exc}\n"
+                  "(set SALESRULES_DEBUG=1 to see the traceback, and please report it)",
+                  EXIT_INTERNAL)
+
+    return wrapper
+
+
+def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"expected YYYY-MM-DD, got {value!r}") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="salesrules")
+def main() -> None:
+    """A rules engine for sales operations.
+
+    Each run reads a CRM export, sets every rep's targets down the funnel,
+    tracks progress, raises findings, and allocates new leads, with every
+    decision made by a strategy named in rules.toml.
+    """
+
+
+rules_option = click.option(
+    "--rules", "rules", type=click.Path(path_type=Path), default=Path("rules.toml"),
+    show_default=True, help="The rules file.")
+strict_option = click.option(
+    "--strict", is_flag=True, envvar="SALESRULES_STRICT",
+    help="Fail when any installed plugin cannot be loaded (env SALESRULES_STRICT=1).")
+
+
+def _warn_plugins(problems: list) -> None:
+    for p in problems:
+        click.echo(f"warning: {p}", err=True)
+
+
+@main.command()
+@rules_option
+@click.option("--data", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder of the export files (default: data.dir in rules.toml).")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False),
+              help="Output folder (default: output.dir in rules.toml, i.e. out/).")
+@click.option("--as-of", "as_of", callback=_date, metavar="YYYY-MM-DD",
+              help="The day the run is for (default: run.as_of, else the last activity date).")
+@click.option("--seed", type=int, help="Seed for any policy that draws lots (default: run.seed).")
+@click.option("--dry-run", is_flag=True, help="Write the outputs but change no run history.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@strict_option
+@handle_errors
+def run(rules: Path, data: Path | None, out: Path | None, as_of: dt.date | None,
+        seed: int | None, dry_run: bool, quiet: bool, strict: bool) -> None:
+    """Run the loop: load → goals → progress → checks → allocation → outputs."""
+    from .run import RunOptions
+    from .run import run as do_run
+
+    progress = None
+    if not quiet and sys.stderr.isatty():
+        def progress(stage: str) -> None:
+            click.echo(f"  {stage} …", err=True)
+
+    result = do_run(RunOptions(rules, data, out, as_of, seed, dry_run, strict), on_stage=progress)
+    if quiet:
+        return
+    for w in result.warnings:
+        click.echo(f"warning: {w}", err=True)
+    a = result.allocation
+    sev = {s: 0 for s in ("critical", "warn", "info")}
+    for f in result.findings:
+        sev[f.severity] += 1
+    behind = len({f.subject for f in result.findings
+                  if f.check == "behind-pace" and f.subject_kind == "rep"})
+    p = result.goals.period
+    click.echo(f"salesrules run as of {result.as_of} ({p.grain} {p.start} .. {p.end})"
+               + (" [dry run]" if dry_run else ""))
+    click.echo(f"  reps        {len(result.dataset.reps)} "
+               f"({sum(r.active for r in result.dataset.reps.values())} active)")
+    click.echo(f"  leads       {a.to_allocate} to allocate: {len(a.assignments)} assigned, "
+               f"{len(a.unassigned)} unassigned; {len(a.kept)} kept by their owner")
+    click.echo(f"  findings    {sev['critical']} critical, {sev['warn']} warn, "
+               f"{sev['info']} info; {behind} rep(s) behind pace")
+    click.echo(f"  outputs     {result.out_dir}/ ({', '.join(result.files)})")
+
+
+@main.command()
+@rules_option
+@click.option("--data", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder of the export files (default: data.dir in rules.toml).")
+@strict_option
+@handle_errors
+def validate(rules: Path, data: Path | None, strict: bool) -> None:
+    """Check rules.toml and the data files; write nothing. Reports every problem."""
+    from .config import load_config
+    from .load import data_dir, load_dataset
+    from .run import plan_run
+
+    cfg = load_config(rules)
+    plan = plan_run(cfg, strict=strict)
+    _warn_plugins(plan.registry.problems)
+    ds = load_dataset(cfg, plan.sources, data_dir(cfg, data))
+    from .allocation import check_fields
+
+    check_fields(plan.routes, ds)
+    for w in ds.warnings:
+        click.echo(f"warning: {w}", err=True)
+    rows = ", ".join(f"{i.name} {i.rows} rows" for i in ds.inputs)
+    click.echo(f"{rules}: valid ({len(plan.components)} components; {rows})")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--check", is_flag=True,
+              help="Verify every plugin loads and matches the hook contract; exit 1 if not.")
+@strict_option
+@handle_errors
+def plugins(as_json: bool, check: bool, strict: bool) -> None:
+    """List installed plugins, their versions and their components with params."""
+    from .plugins import health, load_registry
+
+    registry = load_registry(strict=strict and not check)
+    if check:
+        problems = health(registry)
+        for p in problems:
+            click.echo(f"problem: {p}", err=True)
+        n = len(registry.plugins)
+        if problems:
+            _fail(f"{len(problems)} problem(s) in {n} plugin(s)", EXIT_INTERNAL)
+        click.echo(f"{n} plugin(s) ok")
+        return
+    listing = plugin_listing(registry)
+    if as_json:
+        click.echo(json.dumps(listing, indent=2, ensure_ascii=False))
+        return
+    _warn_plugins(registry.problems)
+    click.echo(f"hook contract {HOOK_CONTRACT}")
+    for p in listing["plugins"]:
+        click.echo(f"{p['name']} {p['version']} ({p['distribution']})")
+        for c in p["components"]:
+            click.echo(f"  {c['kind']:<7} {c['name']}: {c['summary']}")
+            for prm in c["params"]:
+                default = "" if prm["default"] is None else f" = {prm['default']!r}"
+                click.echo(f"            {prm['name']}: {prm['type']}{default}")
+
+
+def plugin_listing(registry: Any) -> dict[str, Any]:
+    import attrs
+
+    comps: dict[str, list[dict[str, Any]]] = {}
+    for kind, entries in registry.components.items():
+        for name, reg in sorted(entries.items()):
+            params = []
+            for a in attrs.fields(reg.cls.Params):
+                default = a.default
+                if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+                    default = default.factory()  # type: ignore[union-attr]
+                elif default is attrs.NOTHING:
+                    default = None
+                tp = a.type if isinstance(a.type, str) else getattr(a.type, "__name__", str(a.type))
+                params.append({"name": a.name, "type": str(tp), "default": default})
+            comps.setdefault(reg.plugin, []).append(
+                {"kind": kind, "name": name, "summary": reg.cls.summary(), "params": params})
+    return {
+        "hook_contract": HOOK_CONTRACT,
+        "plugins": [{"name": p.name, "distribution": p.distribution, "version": p.version,
+                     "builtin": p.builtin, "hooks": list(p.hooks),
+                     "components": comps.get(p.name, [])} for p in registry.plugins],
+        "problems": [str(p) for p in registry.problems],
+    }
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path), default=Path("rules.toml"))
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@handle_errors
+def init(path: Path, force: bool) -> None:
+    """Write a commented starter rules.toml."""
+    from .starter import starter_toml
+
+    if path.exists() and not force:
+        raise UserError(f"{path} already exists (use --force to overwrite)")
+    path.write_text(starter_toml(), encoding="utf-8")
+    click.echo(f"wrote {path}; next: point [data] at your export and run `salesrules validate`")
+
+
+@main.command()
+@click.argument("outdir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--reps", default=40, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--days", default=120, show_default=True, type=click.IntRange(1, 3660),
+              help="Days of activity history, ending on --end.")
+@click.option("--leads", default=300, show_default=True, type=click.IntRange(0, 10_000_000))
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--end", callback=_date, default="2026-11-25", show_default=True,
+              metavar="YYYY-MM-DD", help="Last day of activity.")
+@click.option("--chinese", is_flag=True, help="Chinese headers and names, GB18030-encoded.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv",
+              show_default=True)
+@handle_errors
+def sample(outdir: Path, reps: int, days: int, leads: int, seed: int, end: dt.date,
+           chinese: bool, fmt: str) -> None:
+    """Write a realistic sample export (and a rules.toml that reads it) into OUTDIR."""
+    import tomli_w
+
+    from .sample import SampleSpec, generate, rules_for
+
+    files = generate(outdir, SampleSpec(reps, days, leads, seed, end, chinese, fmt))
+    (outdir / "rules.toml").write_text(tomli_w.dumps(rules_for(files, chinese)), encoding="utf-8")
+    click.echo(f"wrote {', '.join(p.name for p in files.values())}, truth.json and rules.toml "
+               f"to {outdir}/; try: salesrules run --rules {outdir}/rules.toml")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,105 @@
+"""Base classes for the named, configurable components that plugins register."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+
+if TYPE_CHECKING:
+    from .allocation.batch import AllocationBatch
+    from .checks.context import CheckContext
+    from .goals.batches import FunnelBatch, Rate, SplitBatch
+    from .load.dataset import DatasetBuilder, InputFile
+    from .model import Finding, Funnel
+
+
+@attrs.define
+class NoParams:
+    """This component takes no parameters."""
+
+
+class Component:
+    """A named strategy selected in ``rules.toml``.
+
+    Subclasses set ``name`` (unique within their kind) and, if they take
+    parameters, ``Params``: an attrs class whose fields are structured from the
+    component's TOML table, unknown keys refused. The class docstring is the
+    component's help text.
+    """
+
+    kind: ClassVar[str] = "component"
+    name: ClassVar[str] = ""
+    Params: ClassVar[type] = NoParams
+
+    def __init__(self, params: Any = None) -> None:
+        self.params = params if params is not None else self.Params()
+
+    def validate(self, funnel: Funnel) -> list[tuple[str, str]]:
+        """Check params against the configured funnel; return ``(key, message)`` pairs."""
+        return []
+
+    @classmethod
+    def summary(cls) -> str:
+        doc = (cls.__doc__ or "").strip()
+        return doc.splitlines()[0] if doc else ""
+
+
+class Source(Component):
+    """Reads one export file into the dataset. Called once per file."""
+
+    kind = "source"
+    #: What the file holds, for the default ``[data.NAME]`` table of this source.
+    produces: ClassVar[tuple[str, ...]] = ()
+
+    def read(self, file: InputFile, into: DatasetBuilder) -> None:
+        raise NotImplementedError
+
+
+class Policy(Component):
+    """Shares one routing rule's leads among its eligible reps. Called once per rule."""
+
+    kind = "policy"
+
+    def allocate(self, batch: AllocationBatch) -> None:
+        """Call ``batch.assign(lead, rep, why)`` or ``batch.skip(lead, why)`` for each lead."""
+        raise NotImplementedError
+
+
+class TimeSplit(Component):
+    """Weights a period's target over its months. Called once per team."""
+
+    kind = "split"
+
+    def month_weights(self, batch: SplitBatch) -> list[float]:
+        """Return one non-negative weight per month of ``batch.months``."""
+        raise NotImplementedError
+
+
+class FunnelModel(Component):
+    """Estimates the rates that push a result target back down the funnel. Called once per team."""
+
+    kind = "funnel"
+
+    def rates(self, batch: FunnelBatch) -> dict[str, dict[str, Rate]]:
+        """Return, per rep id, the :class:`Rate` into each stage below the first, by stage name."""
+        raise NotImplementedError
+
+
+class Check(Component):
+    """Looks at the run's progress and raises findings. Called once per run."""
+
+    kind = "check"
+
+    def run(self, ctx: CheckContext) -> Iterable[Finding]:
+        raise NotImplementedError
+
+
+KINDS: dict[str, type[Component]] = {
+    "source": Source,
+    "policy": Policy,
+    "split": TimeSplit,
+    "funnel": FunnelModel,
+    "check": Check,
+}

@@ -1,0 +1,81 @@
+"""Working days: the weekday mask, public holidays and make-up workdays (调休), and the run's period."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import attrs
+
+from ..model import Period
+
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@attrs.frozen
+class WorkCalendar:
+    """Which days are working days for a team."""
+
+    weekdays: frozenset[int] = frozenset(range(5))
+    holidays: frozenset[dt.date] = frozenset()
+    #: Weekend days that are working days (调休).
+    workdays: frozenset[dt.date] = frozenset()
+
+    @classmethod
+    def from_names(cls, weekdays: Iterable[str], holidays: Iterable[dt.date] = (),
+                   workdays: Iterable[dt.date] = ()) -> WorkCalendar:
+        return cls(frozenset(WEEKDAY_NAMES.index(d) for d in weekdays),
+                   frozenset(holidays), frozenset(workdays))
+
+    def is_working(self, day: dt.date) -> bool:
+        if day in self.workdays:
+            return True
+        return day.weekday() in self.weekdays and day not in self.holidays
+
+    def working_days(self, start: dt.date, end: dt.date) -> list[dt.date]:
+        out, d = [], start
+        while d <= end:
+            if self.is_working(d):
+                out.append(d)
+            d += dt.timedelta(days=1)
+        return out
+
+
+def quarter_of(day: dt.date) -> Period:
+    q0 = (day.month - 1) // 3 * 3 + 1
+    start = dt.date(day.year, q0, 1)
+    return Period("quarter", start, _month_end(dt.date(day.year, q0 + 2, 1)))
+
+
+def month_of(day: dt.date) -> Period:
+    start = day.replace(day=1)
+    return Period("month", start, _month_end(start))
+
+
+def _month_end(first: dt.date) -> dt.date:
+    nxt = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return nxt - dt.timedelta(days=1)
+
+
+def period_of(day: dt.date, grain: str) -> Period:
+    """The quarter or month that contains ``day``."""
+    return quarter_of(day) if grain == "quarter" else month_of(day)
+
+
+def months_in(period: Period) -> list[Period]:
+    out, d = [], period.start
+    while d <= period.end:
+        m = month_of(d)
+        out.append(m)
+        d = m.end + dt.timedelta(days=1)
+    return out
+
+
+def weeks_in(month: Period) -> list[Period]:
+    """ISO weeks (Monday to Sunday) clipped to the month, so weeks sum to their month."""
+    out, d = [], month.start
+    while d <= month.end:
+        end = min(d + dt.timedelta(days=6 - d.weekday()), month.end)
+        out.append(Period("week", d, end))
+        d = end + dt.timedelta(days=1)
+    return out

@@ -1,0 +1,115 @@
+"""Exact integer splits: a target shared over months, weeks and working days by largest remainder."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from fractions import Fraction
+
+import attrs
+
+from ..model import Period, Target
+from .calendar import months_in, weeks_in
+
+
+def largest_remainder(total: int, weights: Sequence[float | int | Fraction]) -> list[int]:
+    """Split ``total`` into integers proportional to ``weights`` that sum exactly to ``total``.
+
+    Each part is the floor of its exact share; the units left over go to the
+    parts with the largest remainders, earlier parts first on ties. Parts with
+    zero weight get nothing. All-zero weights give all zeros (and lose the
+    total, which callers must avoid). Exact rational arithmetic, so the result
+    does not depend on float rounding.
+    """
+    if all(type(w) is int for w in weights):
+        return _largest_remainder_int(total, weights)  # type: ignore[arg-type]
+    fw = [Fraction(w) for w in weights]
+    if any(w < 0 for w in fw):
+        raise ValueError("weights cannot be negative")
+    wsum = sum(fw, Fraction(0))
+    if wsum == 0 or total == 0:
+        return [0] * len(fw)
+    exact = [total * w / wsum for w in fw]
+    parts = [int(e.numerator // e.denominator) for e in exact]
+    left = total - sum(parts)
+    order = sorted((i for i, w in enumerate(fw) if w > 0),
+                   key=lambda i: (-(exact[i] - parts[i]), i))
+    for i in order[:left]:
+        parts[i] += 1
+    return parts
+
+
+def _largest_remainder_int(total: int, weights: Sequence[int]) -> list[int]:
+    if any(w < 0 for w in weights):
+        raise ValueError("weights cannot be negative")
+    wsum = sum(weights)
+    if wsum == 0 or total == 0:
+        return [0] * len(weights)
+    parts = [total * w // wsum for w in weights]
+    left = total - sum(parts)
+    if left:
+        order = sorted((i for i, w in enumerate(weights) if w > 0),
+                       key=lambda i: (-(total * weights[i] % wsum), i))
+        for i in order[:left]:
+            parts[i] += 1
+    return parts
+
+
+@attrs.define
+class Plan:
+    """One rep's target for one stage at every grain of the period.
+
+    Each grain is a list of ``(start, end, value)``; values are integers in
+    the stage's units (counts, or cents for amounts). Day entries exist only
+    for the rep's working days.
+    """
+
+    rep_id: str
+    team: str
+    stage: str
+    period: Period
+    total: int
+    grains: dict[str, list[tuple[dt.date, dt.date, int]]]
+    trace: str = ""
+
+    def rows(self) -> list[Target]:
+        out = [Target(self.rep_id, self.team, self.stage, self.period.grain,
+                      self.period.start, self.period.end, self.total, self.trace)]
+        for grain in ("month", "week", "day"):
+            if grain == self.period.grain:
+                continue
+            for start, end, value in self.grains.get(grain, []):
+                out.append(Target(self.rep_id, self.team, self.stage, grain,  # type: ignore[arg-type]
+                                  start, end, value))
+        return out
+
+    def expected_to(self, day: dt.date) -> int:
+        """The cumulative day targets up to and including ``day``."""
+        return sum(v for d, _, v in self.grains["day"] if d <= day)
+
+
+def cascade(total: int, period: Period, month_weights: Sequence[float],
+            working: set[dt.date] | frozenset[dt.date]) -> dict[str, list[tuple[dt.date, dt.date, int]]]:
+    """Split a period total into months (by weight), weeks and days (by working days).
+
+    Months without a working day get no share; the total is always kept
+    unless the period has no working day at all.
+    """
+    grains: dict[str, list[tuple[dt.date, dt.date, int]]] = {"day": []}
+    months = months_in(period) if period.grain == "quarter" else [period]
+    month_days = [[d for d in m.days() if d in working] for m in months]
+    weights = [w if days else 0 for w, days in zip(month_weights, month_days)]
+    month_values = largest_remainder(total, weights) if period.grain == "quarter" else [total]
+    if period.grain == "quarter":
+        grains["month"] = [(m.start, m.end, v) for m, v in zip(months, month_values)]
+    weeks_out: list[tuple[dt.date, dt.date, int]] = []
+    for m, m_value, m_days in zip(months, month_values, month_days):
+        weeks = weeks_in(m)
+        week_days = [[d for d in m_days if w.start <= d <= w.end] for w in weeks]
+        week_values = largest_remainder(m_value, [len(d) for d in week_days])
+        for w, w_value, w_days in zip(weeks, week_values, week_days):
+            weeks_out.append((w.start, w.end, w_value))
+            for d, v in zip(w_days, largest_remainder(w_value, [1] * len(w_days))):
+                grains["day"].append((d, d, v))
+    grains["week"] = weeks_out
+    return grains

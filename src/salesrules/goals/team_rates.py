@@ -1,0 +1,53 @@
+"""The built-in ``team-rates`` funnel model: every rep of a team gets the team's historical rates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+
+from ..components import FunnelModel
+from ..hookspecs import hookimpl
+from ..model import link_kind
+from .batches import FunnelBatch, Rate
+
+
+@attrs.define
+class TeamRatesParams:
+    #: How many days of history before the as-of date the rates are measured on.
+    lookback_days: int = attrs.field(default=90, validator=attrs.validators.ge(1))
+
+
+class TeamRates(FunnelModel):
+    """Team-level rates from the look-back window; the configured defaults where a team has no history."""
+
+    name = "team-rates"
+    Params = TeamRatesParams
+
+    def rates(self, batch: FunnelBatch) -> dict[str, dict[str, Rate]]:
+        start = batch.as_of - dt.timedelta(days=self.params.lookback_days)
+        totals = [0.0] * len(batch.funnel.stages)
+        for rep in batch.reps:
+            for i, v in enumerate(batch.history.totals(rep.id, start, batch.as_of)):
+                totals[i] += v
+        team_rates: dict[str, Rate] = {}
+        for i, (upper, lower) in enumerate(batch.funnel.links()):
+            up, low = totals[i], totals[i + 1]
+            what = "ARPU" if link_kind(upper, lower) == "arpu" else "rate"
+            if up > 0 and low > 0:
+                team_rates[lower.name] = Rate(
+                    low / up, f"team {batch.team} {what} {_num(low)}/{_num(up)} "
+                    f"over {self.params.lookback_days} days")
+            elif lower.default_rate is not None:
+                team_rates[lower.name] = Rate(
+                    lower.default_rate, f"default {what} (team {batch.team} has no history)")
+        return {rep.id: team_rates for rep in batch.reps}
+
+
+def _num(x: float) -> str:
+    return f"{x:,.0f}" if x == int(x) else f"{x:,.2f}"
+
+
+@hookimpl(trylast=True)
+def register_funnels(register):
+    register(TeamRates)

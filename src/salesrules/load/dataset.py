@@ -1,0 +1,135 @@
+"""The loaded export: reps, leads and activity, built file by file by the data sources."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ..errors import Problems
+from ..model import ActivityTable, Funnel, Lead, Rep
+from .tables import TableReader, file_digest
+
+
+@attrs.frozen
+class InputRecord:
+    """One input file as the manifest records it."""
+
+    name: str
+    path: str
+    digest: str
+    rows: int
+    encoding: str
+    source: str
+
+
+@attrs.define
+class Dataset:
+    """Everything read from the export, ready for the run loop."""
+
+    funnel: Funnel
+    reps: dict[str, Rep]
+    leads: list[Lead]
+    activity: ActivityTable
+    inputs: list[InputRecord] = attrs.Factory(list)
+    warnings: list[str] = attrs.Factory(list)
+    #: Data that plugin sources add for their own components, by key.
+    extra: dict[str, Any] = attrs.Factory(dict)
+
+    def teams(self) -> dict[str, list[Rep]]:
+        """Reps by team, teams sorted by name, reps in input order."""
+        out: dict[str, list[Rep]] = {}
+        for rep in self.reps.values():
+            out.setdefault(rep.team, []).append(rep)
+        return dict(sorted(out.items()))
+
+
+class InputFile:
+    """The file a source reads, with its settings; passed to :meth:`Source.read`."""
+
+    def __init__(self, name: str, path: Path, display: str, columns: dict[str, str],
+                 encoding: str, sheet: str, params: Any, problems: Problems) -> None:
+        self.name = name
+        self.path = path
+        self.display = display
+        self.params = params
+        self.reader = TableReader(path, display, columns, encoding, sheet, problems)
+
+    def rows(self, required: Sequence[str], optional: Sequence[str] = (),
+             keep_extra: bool = False) -> Iterator[tuple[int, list[Any], dict[str, str]]]:
+        """Rows as ``(line, values, extra)``; see :meth:`TableReader.rows`."""
+        return self.reader.rows(required, optional, keep_extra)
+
+    def error(self, line: int, column: str | None, message: str) -> None:
+        """Report a bad cell as ``file:line: column 'x': message``."""
+        self.reader.error(line, self.reader.columns.get(column, column) if column else None,
+                          message)
+
+    @property
+    def encoding(self) -> str:
+        return self.reader.encoding
+
+
+class DatasetBuilder:
+    """What a source adds its reps, leads and activity to."""
+
+    def __init__(self, funnel: Funnel, problems: Problems) -> None:
+        self.funnel = funnel
+        self.problems = problems
+        self.reps: dict[str, Rep] = {}
+        self.rep_lines: dict[str, str] = {}
+        self.leads: list[Lead] = []
+        self.lead_lines: dict[str, str] = {}
+        self.activity = ActivityTable(funnel.names)
+        self.warnings: list[str] = []
+        self.extra: dict[str, Any] = {}
+
+    def add_rep(self, rep: Rep, where: str = "") -> None:
+        if rep.id in self.reps:
+            self.problems.add(where, f"rep id {rep.id!r} appears twice "
+                              f"(first at {self.rep_lines.get(rep.id, '?')})")
+            return
+        self.reps[rep.id] = rep
+        self.rep_lines[rep.id] = where
+
+    def add_lead(self, lead: Lead, where: str = "") -> None:
+        if lead.id in self.lead_lines:
+            self.problems.add(where, f"lead id {lead.id!r} appears twice "
+                              f"(first at {self.lead_lines[lead.id]})")
+            return
+        self.leads.append(lead)
+        self.lead_lines[lead.id] = where
+
+    def add_activity(self, rep_id: str, day: dt.date, values: list[float]) -> None:
+        """Add one rep-day of activity, one value per funnel stage (summed with any earlier)."""
+        self.activity.add(rep_id, day, values)
+
+    def add_stage(self, rep_id: str, day: dt.date, stage: str, value: float) -> None:
+        """Add to a single stage of one rep-day, e.g. a won deal's amount to revenue."""
+        self.activity.add_one(rep_id, day, self.funnel.index(stage), value)
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+    def build(self, inputs: list[InputRecord]) -> Dataset:
+        unknown = sorted(set(self.activity.by_rep) - set(self.reps))
+        if unknown and self.reps:
+            shown = ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+            self.warn(f"activity for {len(unknown)} rep id(s) not in the reps file "
+                      f"is ignored: {shown}")
+            for rep_id in unknown:
+                del self.activity.by_rep[rep_id]
+        return Dataset(self.funnel, self.reps, self.leads, self.activity, inputs,
+                       self.warnings, self.extra)
+
+
+def file_record(name: str, file: InputFile, source: str, base: Path) -> InputRecord:
+    try:
+        shown = str(file.path.relative_to(base))
+    except ValueError:
+        shown = str(file.path)
+    return InputRecord(name, shown, file_digest(file.path), file.reader.rows_read,
+                       file.encoding, source)

@@ -1,0 +1,285 @@
+"""The domain's nouns: reps, leads, activity, funnel stages, targets, assignments, findings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from typing import Literal
+
+import attrs
+
+Unit = Literal["count", "amount"]
+Grain = Literal["quarter", "month", "week", "day"]
+Severity = Literal["info", "warn", "critical"]
+SubjectKind = Literal["rep", "team"]
+
+SEVERITIES: tuple[str, ...] = ("info", "warn", "critical")
+GRAINS: tuple[str, ...] = ("quarter", "month", "week", "day")
+
+
+# ---------------------------------------------------------------- people
+
+
+@attrs.frozen
+class Rep:
+    """A sales rep: who they are, where they sit, and whether they take leads."""
+
+    id: str
+    name: str
+    team: str
+    level: str
+    active: bool = True
+    #: Most new leads this rep may receive in one day; ``None`` means no cap.
+    capacity: int | None = None
+    #: Any further columns of the reps file, by their mapped name.
+    fields: Mapping[str, str] = attrs.field(factory=dict, eq=False)
+
+
+@attrs.define
+class Lead:
+    """A customer resource (名片) to route to a rep."""
+
+    id: str
+    created_at: dt.datetime
+    #: Rep id of the current owner, if the CRM says it has one.
+    owner: str | None = None
+    priority: int = 0
+    value: float = 0.0
+    #: Further columns (source, region, grade, ...) that routing rules can use.
+    fields: Mapping[str, str] = attrs.field(factory=dict, eq=False)
+
+
+# ---------------------------------------------------------------- funnel
+
+
+@attrs.frozen
+class Stage:
+    """One funnel stage, such as dials (外呼) or revenue (业绩)."""
+
+    name: str
+    label: str = ""
+    unit: Unit = "count"
+    #: Ratio of this stage to the previous one when there is no history: a
+    #: conversion rate between two counts or two amounts, or an amount per
+    #: customer (ARPU) from a count to an amount.
+    default_rate: float | None = None
+
+    @property
+    def scale(self) -> int:
+        """Integer units per displayed unit: amounts are kept in cents."""
+        return 100 if self.unit == "amount" else 1
+
+
+@attrs.frozen
+class Funnel:
+    """The ordered funnel stages, from the first touch to the result."""
+
+    stages: tuple[Stage, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.stages)
+
+    def index(self, name: str) -> int:
+        return self.names.index(name)
+
+    def stage(self, name: str) -> Stage:
+        return self.stages[self.index(name)]
+
+    @property
+    def result(self) -> Stage:
+        return self.stages[-1]
+
+    def links(self) -> Iterator[tuple[Stage, Stage]]:
+        """Each adjacent pair ``(upper, lower)``, from the top of the funnel down."""
+        return zip(self.stages, self.stages[1:])
+
+
+def link_kind(upper: Stage, lower: Stage) -> str:
+    """What the ratio ``lower / upper`` means: a conversion ``rate`` or ``arpu``."""
+    return "arpu" if upper.unit == "count" and lower.unit == "amount" else "rate"
+
+
+# ---------------------------------------------------------------- activity
+
+
+@attrs.frozen
+class DailyActivity:
+    """What one rep did on one day, as a value per funnel stage."""
+
+    rep_id: str
+    day: dt.date
+    values: tuple[float, ...]
+
+
+class ActivityTable:
+    """Daily activity per rep and funnel stage, aggregated as it is read.
+
+    Rows are summed into one list per ``(rep, day)``, so the table holds one
+    small list per working day per rep, not one object per input row.
+    """
+
+    def __init__(self, stages: tuple[str, ...]) -> None:
+        self.stages = stages
+        self.by_rep: dict[str, dict[dt.date, list[float]]] = {}
+
+    def add(self, rep_id: str, day: dt.date, values: list[float]) -> None:
+        days = self.by_rep.get(rep_id)
+        if days is None:
+            days = self.by_rep[rep_id] = {}
+        row = days.get(day)
+        if row is None:
+            days[day] = values
+        else:
+            for i, v in enumerate(values):
+                row[i] += v
+
+    def add_one(self, rep_id: str, day: dt.date, stage_index: int, value: float) -> None:
+        days = self.by_rep.get(rep_id)
+        if days is None:
+            days = self.by_rep[rep_id] = {}
+        row = days.get(day)
+        if row is None:
+            row = days[day] = [0.0] * len(self.stages)
+        row[stage_index] += value
+
+    def days(self, rep_id: str) -> Mapping[dt.date, list[float]]:
+        return self.by_rep.get(rep_id, {})
+
+    def totals(
+        self, rep_id: str, start: dt.date | None = None, end: dt.date | None = None
+    ) -> list[float]:
+        """Sum of each stage for one rep over ``[start, end]`` (both inclusive)."""
+        out = [0.0] * len(self.stages)
+        for day, row in self.by_rep.get(rep_id, {}).items():
+            if (start is None or day >= start) and (end is None or day <= end):
+                for i, v in enumerate(row):
+                    out[i] += v
+        return out
+
+    def first_day(self) -> dt.date | None:
+        return min((min(d) for d in self.by_rep.values() if d), default=None)
+
+    def last_day(self) -> dt.date | None:
+        return max((max(d) for d in self.by_rep.values() if d), default=None)
+
+    def __iter__(self) -> Iterator[DailyActivity]:
+        for rep_id in sorted(self.by_rep):
+            days = self.by_rep[rep_id]
+            for day in sorted(days):
+                yield DailyActivity(rep_id, day, tuple(days[day]))
+
+    def __len__(self) -> int:
+        return sum(len(d) for d in self.by_rep.values())
+
+
+# ---------------------------------------------------------------- goals
+
+
+@attrs.frozen
+class Period:
+    """A span of calendar days, both ends inclusive."""
+
+    grain: Grain
+    start: dt.date
+    end: dt.date
+
+    def __contains__(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+    def days(self) -> Iterator[dt.date]:
+        d = self.start
+        while d <= self.end:
+            yield d
+            d += dt.timedelta(days=1)
+
+
+@attrs.frozen
+class Goal:
+    """A result target for one rep over the run's period, before decomposition."""
+
+    rep_id: str
+    stage: str
+    amount: float
+    #: Where the goal came from, e.g. "level P2".
+    source: str = ""
+
+
+@attrs.frozen
+class Target:
+    """A target for one rep, funnel stage and period.
+
+    ``value`` is an integer in the stage's units: a count, or cents for amounts.
+    """
+
+    rep_id: str
+    team: str
+    stage: str
+    grain: Grain
+    start: dt.date
+    end: dt.date
+    value: int
+    #: How the number was computed, in words.
+    trace: str = ""
+
+
+@attrs.frozen
+class ProgressRow:
+    """Where one rep stands on one funnel stage, to date."""
+
+    rep_id: str
+    team: str
+    stage: str
+    actual: float
+    expected_to_date: float
+    target: float
+
+    @property
+    def attainment(self) -> float | None:
+        return self.actual / self.target if self.target else None
+
+    @property
+    def pace(self) -> float | None:
+        """Actual against expected to date: 1.0 is exactly on pace."""
+        return self.actual / self.expected_to_date if self.expected_to_date else None
+
+
+# ---------------------------------------------------------------- allocation
+
+
+@attrs.frozen
+class Assignment:
+    """A lead given to a rep, with the reason in words."""
+
+    lead_id: str
+    rep_id: str
+    team: str
+    policy: str
+    rule: str
+    reason: str
+
+
+@attrs.frozen
+class Unassigned:
+    """A lead that needed a rep and did not get one, with the reason."""
+
+    lead_id: str
+    reason: str
+
+
+# ---------------------------------------------------------------- checks
+
+
+@attrs.frozen
+class Finding:
+    """Something a manager should look at: who, which check, how bad, and why."""
+
+    subject: str
+    subject_kind: SubjectKind
+    check: str
+    severity: Severity
+    message: str
+    #: The numbers behind the finding.
+    evidence: Mapping[str, object] = attrs.field(factory=dict)
+    #: What to do about it.
+    action: str = ""

@@ -1,0 +1,134 @@
+"""Outputs: the run's CSVs and manifest, written to a staging folder and moved into place only when complete."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..model import SEVERITIES
+from .csvfile import number, write_csv
+
+if TYPE_CHECKING:
+    from ..run import RunResult
+
+BUILTIN_FILES = ("assignments.csv", "unassigned.csv", "targets.csv", "progress.csv",
+                 "findings.csv", "run.json")
+
+
+def write_builtin(result: RunResult, folder: Path) -> dict[str, int]:
+    """Write the five CSVs; returns each file's row count."""
+    units = {s.name: s.unit for s in result.dataset.funnel.stages}
+    scale = {s.name: s.scale for s in result.dataset.funnel.stages}
+    counts = {}
+    counts["assignments.csv"] = write_csv(
+        folder / "assignments.csv", ["lead_id", "rep_id", "team", "policy", "rule", "reason"],
+        ((a.lead_id, a.rep_id, a.team, a.policy, a.rule, a.reason)
+         for a in result.allocation.assignments))
+    counts["unassigned.csv"] = write_csv(
+        folder / "unassigned.csv", ["lead_id", "reason"],
+        ((u.lead_id, u.reason) for u in result.allocation.unassigned))
+
+    def target_rows():
+        for plan in result.goals.plans.values():
+            unit, s = units[plan.stage], scale[plan.stage]
+            for t in plan.rows():
+                yield (t.rep_id, t.team, t.stage, t.grain, t.start.isoformat(),
+                       t.end.isoformat(), number(t.value / s, unit), t.trace)
+
+    counts["targets.csv"] = write_csv(
+        folder / "targets.csv",
+        ["rep_id", "team", "stage", "grain", "period_start", "period_end", "target", "trace"],
+        target_rows())
+    counts["progress.csv"] = write_csv(
+        folder / "progress.csv",
+        ["rep_id", "team", "stage", "actual", "expected_to_date", "target", "attainment"],
+        ((p.rep_id, p.team, p.stage, number(p.actual, units[p.stage]),
+          number(p.expected_to_date, units[p.stage]), number(p.target, units[p.stage]),
+          "" if p.attainment is None else f"{p.attainment:.4f}")
+         for p in result.progress))
+    counts["findings.csv"] = write_csv(
+        folder / "findings.csv",
+        ["subject", "subject_kind", "check", "severity", "message", "action", "evidence"],
+        ((f.subject, f.subject_kind, f.check, f.severity, f.message, f.action,
+          json.dumps(f.evidence, ensure_ascii=False, sort_keys=True, default=str))
+         for f in result.findings))
+    return counts
+
+
+def digest(path: Path) -> str:
+    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def manifest(result: RunResult, files: dict[str, int | None]) -> dict:
+    ds = result.dataset
+    a = result.allocation
+    by_sev = {s: 0 for s in SEVERITIES}
+    for f in result.findings:
+        by_sev[f.severity] += 1
+    return {
+        "salesrules": result.version,
+        "hook_contract": result.contract,
+        "as_of": result.as_of.isoformat(),
+        "period": {"grain": result.goals.period.grain,
+                   "start": result.goals.period.start.isoformat(),
+                   "end": result.goals.period.end.isoformat()},
+        "seed": result.seed,
+        "dry_run": result.dry_run,
+        "config": {"path": result.config_path, "digest": result.config.digest},
+        "inputs": [{"name": i.name, "path": i.path, "source": i.source, "digest": i.digest,
+                    "rows": i.rows, "encoding": i.encoding} for i in ds.inputs],
+        "plugins": [{"name": p.name, "distribution": p.distribution, "version": p.version,
+                     "builtin": p.builtin} for p in result.registry.plugins],
+        "components": [b.describe() for b in result.components],
+        "counts": {
+            "reps": len(ds.reps),
+            "active_reps": sum(1 for r in ds.reps.values() if r.active),
+            "leads": len(ds.leads),
+            "leads_kept_with_owner": len(a.kept),
+            "leads_to_allocate": a.to_allocate,
+            "assigned": len(a.assignments),
+            "unassigned": len(a.unassigned),
+            "activity_rep_days": len(ds.activity),
+            "targets": files.get("targets.csv"),
+            "progress_rows": len(result.progress),
+            "findings": by_sev,
+        },
+        "outputs": [{"file": name, "rows": rows} for name, rows in sorted(files.items())],
+        "warnings": list(result.warnings),
+        "timings_s": {k: round(v, 3) for k, v in result.timings.items()},
+    }
+
+
+def write_outputs(result: RunResult, out_dir: Path,
+                  extra_writers: Callable[[Path], None] | None = None) -> list[str]:
+    """Write every output into a staging folder, then move them into ``out_dir``.
+
+    If anything fails before the move, the staging folder is deleted and
+    ``out_dir`` is exactly as it was. ``run.json`` is moved last.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".salesrules-staging-", dir=out_dir))
+    try:
+        counts: dict[str, int | None] = dict(write_builtin(result, staging))
+        if extra_writers is not None:
+            extra_writers(staging)
+        for p in sorted(staging.iterdir()):
+            if p.is_file() and p.name not in counts and p.name != "run.json":
+                counts[p.name] = None
+        data = manifest(result, counts)
+        for entry in data["outputs"]:
+            entry["digest"] = digest(staging / entry["file"])
+        (staging / "run.json").write_text(
+            json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        names = sorted(n for n in counts if n != "run.json") + ["run.json"]
+        for name in names:
+            os.replace(staging / name, out_dir / name)
+        return names
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

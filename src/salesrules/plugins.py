@@ -1,0 +1,310 @@
+"""Finding plugins, registering their components, and refusing broken ones clearly."""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import importlib.util
+import sys
+from collections.abc import Iterable
+from importlib import metadata
+from pathlib import Path
+from types import ModuleType
+
+import attrs
+import pluggy
+
+from . import HOOK_CONTRACT, __version__, hookspecs
+from .components import KINDS, Component
+
+#: The entry-point group third-party plugins declare in their pyproject.
+ENTRY_POINT_GROUP = "salesrules"
+
+#: Built-in components, registered through the same hooks as anyone else's.
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "salesrules.load.sources",
+    "salesrules.goals.even",
+    "salesrules.goals.team_rates",
+    "salesrules.checks.behind_pace",
+    "salesrules.allocation.balanced",
+)
+
+#: Registration hook for each component kind.
+REGISTER_HOOKS: dict[str, str] = {
+    "source": "register_sources",
+    "policy": "register_policies",
+    "split": "register_splits",
+    "funnel": "register_funnels",
+    "check": "register_checks",
+}
+
+
+@attrs.frozen
+class PluginInfo:
+    """A loaded plugin: its name, the distribution that ships it, and its hooks."""
+
+    name: str
+    distribution: str
+    version: str
+    hooks: tuple[str, ...]
+    builtin: bool = False
+
+
+@attrs.frozen
+class Registered:
+    """A component class together with the plugin that registered it."""
+
+    cls: type[Component]
+    plugin: str
+
+    @property
+    def name(self) -> str:
+        return self.cls.name
+
+    @property
+    def kind(self) -> str:
+        return self.cls.kind
+
+
+@attrs.frozen
+class LoadProblem:
+    """A plugin that could not be loaded or registered something invalid."""
+
+    plugin: str
+    distribution: str
+    message: str
+
+    def __str__(self) -> str:
+        who = self.plugin if self.distribution in ("", self.plugin) else (
+            f"{self.plugin} (from distribution {self.distribution})"
+        )
+        return f"plugin {who}: {self.message}"
+
+
+class PluginLoadError(Exception):
+    """Raised in strict mode when any plugin fails to load."""
+
+    def __init__(self, problems: list[LoadProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@attrs.define
+class Registry:
+    """Every component available to a run, by kind and name."""
+
+    pm: pluggy.PluginManager
+    plugins: list[PluginInfo] = attrs.Factory(list)
+    components: dict[str, dict[str, Registered]] = attrs.Factory(
+        lambda: {kind: {} for kind in KINDS}
+    )
+    #: Components refused because their name was taken: (kept, refused).
+    duplicates: list[tuple[Registered, Registered]] = attrs.Factory(list)
+    problems: list[LoadProblem] = attrs.Factory(list)
+
+    def get(self, kind: str, name: str) -> Registered | None:
+        return self.components[kind].get(name)
+
+    def names(self, kind: str) -> list[str]:
+        return sorted(self.components[kind])
+
+    def plugin(self, name: str) -> PluginInfo | None:
+        return next((p for p in self.plugins if p.name == name), None)
+
+    def duplicate_of(self, kind: str, name: str) -> Registered | None:
+        """The refused second component of this kind and name, if there was one."""
+        return next(
+            (r for kept, r in self.duplicates if r.kind == kind and r.name == name), None
+        )
+
+
+def new_plugin_manager() -> pluggy.PluginManager:
+    pm = pluggy.PluginManager("salesrules")
+    pm.add_hookspecs(hookspecs)
+    return pm
+
+
+def _hook_names(module: object) -> tuple[str, ...]:
+    specs = {n for n in dir(hookspecs) if n.startswith(("register_", "write_", "run_"))}
+    return tuple(sorted(n for n in specs if callable(getattr(module, n, None))))
+
+
+def _contract_problem(module: ModuleType) -> str | None:
+    wanted = getattr(module, "SALESRULES_CONTRACT", None)
+    if wanted is None:
+        return None
+    ours = HOOK_CONTRACT.split(".")
+    theirs = str(wanted).split(".")
+    if theirs[0] != ours[0] or int(theirs[1] if len(theirs) > 1 else 0) > int(ours[1]):
+        return (
+            f"was written for hook contract {wanted}, but this salesrules "
+            f"({__version__}) provides contract {HOOK_CONTRACT}"
+        )
+    return None
+
+
+def _register_module(
+    registry: Registry, module: ModuleType, name: str, dist: str, version: str, builtin: bool
+) -> None:
+    problem = _contract_problem(module)
+    if problem:
+        registry.problems.append(LoadProblem(name, dist, problem))
+        return
+    try:
+        registry.pm.register(module, name=name)
+    except pluggy.PluginValidationError as exc:
+        registry.problems.append(LoadProblem(name, dist, str(exc)))
+        return
+    except ValueError as exc:  # the same plugin name twice
+        registry.problems.append(LoadProblem(name, dist, str(exc)))
+        return
+    registry.plugins.append(PluginInfo(name, dist, version, _hook_names(module), builtin))
+
+
+def _load_entry_points(registry: Registry) -> None:
+    eps = sorted(
+        metadata.entry_points(group=ENTRY_POINT_GROUP),
+        key=lambda ep: ((ep.dist.name if ep.dist else ""), ep.name),
+    )
+    for ep in eps:
+        dist = ep.dist.name if ep.dist else ""
+        version = ep.dist.version if ep.dist else ""
+        try:
+            module = ep.load()
+        except Exception as exc:  # a broken plugin must not take the CLI down
+            registry.problems.append(
+                LoadProblem(ep.name, dist, f"failed to import {ep.value!r}: "
+                            f"{type(exc).__name__}: {exc}")
+            )
+            continue
+        _register_module(registry, module, ep.name, dist, version, builtin=False)
+
+
+def load_local_module(path: Path) -> ModuleType:
+    """Import a plugin module from a file path (``[plugins] modules`` in rules.toml)."""
+    mod_name = "salesrules_local_" + "".join(c if c.isalnum() else "_" for c in path.stem)
+    spec = importlib.util.spec_from_file_location(mod_name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[mod_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(mod_name, None)
+        raise
+    return module
+
+
+def _collect_components(registry: Registry) -> None:
+    for kind, hook_name in REGISTER_HOOKS.items():
+        base = KINDS[kind]
+        hook = getattr(registry.pm.hook, hook_name)
+        # pluggy calls the last registered first; defaults were registered
+        # first, so reverse to keep built-ins ahead of third-party plugins.
+        for impl in reversed(hook.get_hookimpls()):
+            plugin_name = impl.plugin_name
+            dist = next((p.distribution for p in registry.plugins if p.name == plugin_name), "")
+
+            def register(cls: type, _plugin: str = plugin_name, _dist: str = dist) -> None:
+                if not (isinstance(cls, type) and issubclass(cls, base)):
+                    registry.problems.append(LoadProblem(
+                        _plugin, _dist,
+                        f"{hook_name}() registered {cls!r}, which is not a subclass of "
+                        f"salesrules.api.{base.__name__}"))
+                    return
+                if not cls.name or not isinstance(cls.name, str):
+                    registry.problems.append(LoadProblem(
+                        _plugin, _dist, f"{cls.__qualname__} has no 'name'"))
+                    return
+                if not attrs.has(cls.Params):
+                    registry.problems.append(LoadProblem(
+                        _plugin, _dist,
+                        f"{cls.__qualname__}.Params must be an attrs class"))
+                    return
+                entry = Registered(cls, _plugin)
+                kept = registry.components[kind].get(cls.name)
+                if kept is not None:
+                    registry.duplicates.append((kept, entry))
+                    registry.problems.append(LoadProblem(
+                        _plugin, _dist,
+                        f"{kind} {cls.name!r} is already registered by plugin "
+                        f"{kept.plugin!r}; the one from {_plugin!r} was refused"))
+                    return
+                registry.components[kind][cls.name] = entry
+
+            try:
+                impl.function(register=register)
+            except Exception as exc:
+                registry.problems.append(LoadProblem(
+                    plugin_name, dist, f"{hook_name}() raised {type(exc).__name__}: {exc}"))
+
+
+def load_registry(
+    local_modules: Iterable[tuple[str, ModuleType]] = (),
+    entry_points: bool = True,
+    strict: bool = False,
+) -> Registry:
+    """Load the built-in plugins, installed plugins and local modules.
+
+    Broken plugins are recorded in ``registry.problems`` and skipped; with
+    ``strict`` they raise :class:`PluginLoadError` instead.
+    """
+    registry = Registry(new_plugin_manager())
+    for mod_path in DEFAULT_PLUGINS:
+        module = importlib.import_module(mod_path)
+        _register_module(registry, module, mod_path, "salesrules", __version__, builtin=True)
+    if entry_points:
+        _load_entry_points(registry)
+    for name, module in local_modules:
+        _register_module(registry, module, name, "", "local", builtin=False)
+    _collect_components(registry)
+    if strict and registry.problems:
+        raise PluginLoadError(registry.problems)
+    return registry
+
+
+def call_each(registry: Registry, hook_name: str, **kwargs: object) -> None:
+    """Call every implementation of a lifecycle hook; an exception names its plugin."""
+    from .errors import PluginError
+
+    for impl in reversed(getattr(registry.pm.hook, hook_name).get_hookimpls()):
+        try:
+            impl.function(**{k: kwargs[k] for k in impl.argnames})
+        except Exception as exc:
+            raise PluginError(impl.plugin_name, f"hook {hook_name}()", exc) from exc
+
+
+def health(registry: Registry) -> list[str]:
+    """Problems ``salesrules plugins --check`` reports, beyond those found while loading.
+
+    Pluggy validates the arguments of known hooks when a plugin registers; it
+    does not refuse implementations of hooks that do not exist (a misspelled
+    hook would silently never run), so those are reported here.
+    """
+    out = [str(p) for p in registry.problems]
+    known = {name for name in dir(registry.pm.hook) if not name.startswith("_")}
+    for plugin in registry.plugins:
+        module = registry.pm.get_plugin(plugin.name)
+        if module is None:
+            continue
+        for attr in dir(module):
+            fn = getattr(module, attr, None)
+            opts = registry.pm.parse_hookimpl_opts(module, attr) if callable(fn) else None
+            if opts is not None and attr not in known:
+                close = difflib.get_close_matches(attr, sorted(known), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                out.append(f"plugin {plugin.name} ({plugin.distribution}): hook {attr!r} "
+                           f"is not a salesrules hook{hint}")
+    for kind, entries in registry.components.items():
+        for name, reg in sorted(entries.items()):
+            for a in attrs.fields(reg.cls.Params):
+                if a.default is attrs.NOTHING and not _documented(reg.cls, a.name):
+                    out.append(f"plugin {reg.plugin}: {kind} {name!r} param {a.name!r} has no "
+                               "default and is not documented in the Params docstring")
+    return out
+
+
+def _documented(cls: type, param: str) -> bool:
+    doc = (cls.Params.__doc__ or "") + (cls.__doc__ or "")  # type: ignore[attr-defined]
+    return param in doc

@@ -1,0 +1,200 @@
+"""The run loop: load → goals → progress → checks → allocation → outputs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import attrs
+
+from . import HOOK_CONTRACT, __version__
+from .allocation import AllocationResult, Route, allocate
+from .allocation.conditions import compile_condition
+from .checks import CheckContext, run_checks
+from .config import RuleConfig, RulesConfig, Use, format_path, load_config
+from .errors import ConfigError, Problems
+from .goals import GoalPlan, set_goals
+from .load import Dataset, data_dir, load_dataset, resolve_sources
+from .model import Finding, ProgressRow
+from .outputs import write_outputs
+from .plugins import Registry, call_each, load_local_module, load_registry
+from .progress import track
+from .resolve import Bound, resolve
+
+
+@attrs.define
+class RunOptions:
+    """What ``salesrules run`` was asked to do."""
+
+    rules: Path = Path("rules.toml")
+    data: Path | None = None
+    out: Path | None = None
+    as_of: dt.date | None = None
+    seed: int | None = None
+    dry_run: bool = False
+    strict: bool = False
+
+
+@attrs.define
+class Plan:
+    """A validated config with every component resolved: what a run will execute."""
+
+    config: RulesConfig
+    registry: Registry
+    sources: list[tuple[str, Bound]]
+    split: Bound
+    funnel: Bound
+    checks: list[Bound]
+    routes: list[Route]
+
+    @property
+    def components(self) -> list[Bound]:
+        return ([b for _, b in self.sources] + [self.split, self.funnel] + self.checks
+                + [r.policy for r in self.routes])
+
+
+@attrs.define
+class RunResult:
+    """Everything a run computed; what output plugins receive."""
+
+    config: RulesConfig
+    config_path: str
+    registry: Registry
+    components: list[Bound]
+    dataset: Dataset
+    as_of: dt.date
+    seed: int
+    dry_run: bool
+    goals: GoalPlan
+    progress: list[ProgressRow]
+    findings: list[Finding]
+    allocation: AllocationResult
+    warnings: list[str]
+    timings: dict[str, float]
+    out_dir: Path | None = None
+    files: list[str] = attrs.Factory(list)
+    version: str = __version__
+    contract: str = HOOK_CONTRACT
+
+
+def default_rules() -> list[RuleConfig]:
+    return [RuleConfig(name="all leads", policy="balanced")]
+
+
+def plan_run(cfg: RulesConfig, strict: bool = False, entry_points: bool = True) -> Plan:
+    """Load plugins and resolve every component config names. Raises ConfigError listing all problems."""
+    problems = Problems()
+    local = []
+    for i, mod in enumerate(cfg.plugins.modules):
+        path = (cfg.base_dir / mod).resolve()
+        try:
+            local.append((f"local:{Path(mod).name}", load_local_module(path)))
+        except FileNotFoundError:
+            problems.add(f"plugins.modules[{i}]", f"no such file: {path}")
+        except Exception as exc:
+            problems.add(f"plugins.modules[{i}]",
+                         f"cannot import {path}: {type(exc).__name__}: {exc}")
+    problems.raise_if_any(ConfigError, "cannot load local plugin modules:")
+    registry = load_registry(local, entry_points=entry_points, strict=strict or cfg.plugins.strict)
+
+    sources = resolve_sources(cfg, registry, problems)
+    split = resolve(registry, "split", cfg.goals.split, ["goals", "split"], problems,
+                    name_key="strategy")
+    funnel = resolve(registry, "funnel", cfg.goals.funnel, ["goals", "funnel"], problems,
+                     name_key="strategy")
+    checks = []
+    for name, use in cfg.checks.items():
+        b = resolve(registry, "check", Use(name, use.params), ["checks", name], problems)
+        if b is not None:
+            checks.append(b)
+    routes = []
+    rules = cfg.allocation.rules or default_rules()
+    for i, rule in enumerate(rules):
+        cond, err = compile_condition(rule.when)
+        if err:
+            problems.add(format_path(["allocation", "rules", i, "when"]), err)
+        b = resolve(registry, "policy", Use(rule.policy, rule.params),
+                    ["allocation", "rules", i], problems, name_key="policy")
+        if b is not None and cond is not None:
+            routes.append(Route(rule.name or f"rule {i + 1}", i, cond, b,
+                                rule.teams, rule.reps))
+    bound_all = [b for _, b in sources] + [x for x in (split, funnel) if x] + checks + [
+        r.policy for r in routes]
+    funnel_model = cfg.funnel_model
+    for b in bound_all:
+        for key, msg in b.validate_against(funnel_model):
+            problems.add(key, msg)
+    problems.raise_if_any(ConfigError, f"{cfg.source or 'rules.toml'}: invalid config")
+    assert split is not None and funnel is not None
+    return Plan(cfg, registry, sources, split, funnel, checks, routes)
+
+
+def run(opts: RunOptions, on_stage: Callable[[str], None] | None = None,
+        plan: Plan | None = None) -> RunResult:
+    """Execute one run and write its outputs (unless nothing may be written)."""
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+
+    def stage(name: str) -> None:
+        if on_stage:
+            on_stage(name)
+
+    def mark(name: str, since: float) -> float:
+        now = time.perf_counter()
+        timings[name] = now - since
+        return now
+
+    cfg = plan.config if plan else load_config(opts.rules)
+    plan = plan or plan_run(cfg, strict=opts.strict)
+    t = mark("plan", t0)
+
+    stage("load")
+    folder = data_dir(cfg, opts.data)
+    dataset = load_dataset(cfg, plan.sources, folder)
+    t = mark("load", t)
+
+    as_of = opts.as_of or cfg.run.as_of or dataset.activity.last_day()
+    if as_of is None:
+        raise ConfigError("no as-of date: pass --as-of YYYY-MM-DD, set run.as_of, "
+                          "or provide activity to take the latest date from")
+    seed = opts.seed if opts.seed is not None else cfg.run.seed
+
+    stage("goals")
+    goals = set_goals(cfg, dataset, plan.split, plan.funnel, as_of)
+    t = mark("goals", t)
+
+    stage("progress")
+    progress = track(goals, dataset, as_of)
+    t = mark("progress", t)
+
+    stage("checks")
+    findings = run_checks(plan.checks, CheckContext(dataset, goals, tuple(progress), as_of))
+    t = mark("checks", t)
+
+    stage("allocation")
+    allocation = allocate(cfg, plan.routes, dataset, as_of, seed)
+    t = mark("allocation", t)
+
+    warnings = [*(str(p) for p in plan.registry.problems), *dataset.warnings, *goals.warnings]
+    result = RunResult(
+        cfg, _shown_path(opts.rules), plan.registry, plan.components, dataset, as_of, seed,
+        opts.dry_run, goals, progress, findings, allocation, warnings, timings)
+
+    stage("outputs")
+    out_dir = opts.out or (cfg.base_dir / cfg.output.dir)
+    result.out_dir = out_dir
+    result.files = write_outputs(
+        result, out_dir,
+        lambda staging: call_each(plan.registry, "write_outputs", result=result, out_dir=staging))
+    mark("outputs", t)
+    call_each(plan.registry, "run_finished", result=result, out_dir=out_dir)
+    return result
+
+
+def _shown_path(p: Path) -> str:
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return p.name
