@@ -466,11 +466,17 @@ def collect_errors(
     if tp is not None and typing.get_origin(tp) is Literal:
         problems.add(where, f"expected {_type_name(tp)}, got {_describe(value)}")
         return
-    if isinstance(exc, (ValueError, TypeError)) and tp is not None and str(exc):
-        # attrs validators and hand-written checks: keep their words
-        if type(exc) in (ValueError, TypeError) and not str(exc).startswith("While"):
-            problems.add(where, str(exc))
-            return
+    if isinstance(exc, (ValueError, TypeError)) and str(exc):
+        # attrs validators and __attrs_post_init__ checks: keep their words, and
+        # point at the field when the message names one ("'x' must be >= 1: 0")
+        msg = str(exc)
+        m = re.match(r"'([A-Za-z_][A-Za-z0-9_]*)' (must .*?)(?:: (.*))?$", msg)
+        if m:
+            got = f", got {m.group(3)}" if m.group(3) is not None else ""
+            problems.add(format_path([*prefix, m.group(1)]), f"{m.group(2)}{got}")
+        else:
+            problems.add(where, msg)
+        return
     expected = _type_name(tp) if tp is not None else "another value"
     problems.add(where, f"expected {expected}, got {_describe(value)}")
 

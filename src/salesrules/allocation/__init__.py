@@ -49,6 +49,8 @@ def lead_order(lead: Lead) -> tuple:
 
 def check_fields(routes: list[Route], dataset: Dataset) -> None:
     """Refuse conditions that name a field the leads file does not have."""
+    if not dataset.leads:
+        return
     known = set(LEAD_NAMES)
     for lead in dataset.leads:
         known.update(lead.fields)

@@ -112,7 +112,9 @@ class ActivitySource(Source):
                 if cell is None or cell == "":
                     continue
                 try:
-                    nums[i] = float(cell)
+                    nums[i] = v = float(cell)
+                    if v - v != 0:
+                        raise ValueError(cell)
                 except (TypeError, ValueError):
                     try:
                         nums[i] = parse_number(cell)

@@ -114,7 +114,10 @@ def parse_number(value: Any) -> float:
         return float(value)
     text = str(value)
     try:
-        return float(text)
+        out = float(text)
+        if out - out == 0:  # refuses nan and inf
+            return out
+        raise CellError(f"expected a number, got {text!r}")
     except ValueError:
         pass
     t = text.strip()

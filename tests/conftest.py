@@ -1,0 +1,79 @@
+"""Shared fixtures: small realistic exports made by the project's own generator."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import tomli_w
+from click.testing import CliRunner
+
+from salesrules.cli import main
+from salesrules.sample import SampleSpec, generate, rules_for
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_export(folder: Path, **spec) -> Path:
+    """Generate an export into ``folder`` with a matching rules.toml; return the rules path."""
+    s = SampleSpec(**{"reps": 14, "days": 70, "leads": 80, "seed": 3, **spec})
+    files = generate(folder, s)
+    rules = folder / "rules.toml"
+    rules.write_text(tomli_w.dumps(rules_for(files, s.chinese)), encoding="utf-8")
+    return rules
+
+
+@pytest.fixture(scope="session")
+def export_template(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("export")
+    make_export(folder)
+    return folder
+
+
+@pytest.fixture
+def export(export_template, tmp_path) -> Path:
+    """A fresh copy of a small generated export, with its rules.toml; returns the folder."""
+    dest = tmp_path / "export"
+    shutil.copytree(export_template, dest)
+    return dest
+
+
+def invoke(*args: str, cwd: Path | None = None):
+    """Run the CLI in-process."""
+    runner = CliRunner()
+    if cwd is None:
+        return runner.invoke(main, list(args), catch_exceptions=False)
+    with runner.isolated_filesystem(temp_dir=cwd):
+        pass
+    import os
+
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        return runner.invoke(main, list(args), catch_exceptions=False)
+    finally:
+        os.chdir(old)
+
+
+def cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the real ``salesrules`` executable in a subprocess."""
+    exe = Path(sys.executable).with_name("salesrules")
+    return subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True, env=env,
+                          timeout=300)
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def edit_rules(rules: Path, fn) -> None:
+    import tomllib
+
+    data = tomllib.loads(rules.read_text(encoding="utf-8"))
+    fn(data)
+    rules.write_text(tomli_w.dumps(data), encoding="utf-8")

@@ -1,0 +1,140 @@
+"""rules.toml: structured into attrs classes, every error named by its key path."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+
+from salesrules.config import load_config, parse_config
+from salesrules.errors import ConfigError, Problems
+from salesrules.run import plan_run
+from salesrules.starter import starter_toml
+
+
+def problems_of(text: str) -> list[str]:
+    p = Problems()
+    parse_config(text, problems=p)
+    return [str(x) for x in p.all()]
+
+
+def plan_problems(text: str, tmp_path) -> list[str]:
+    path = tmp_path / "rules.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        plan_run(load_config(path))
+    return [str(p) for p in err.value.problems]
+
+
+def test_default_config_is_the_briefs_funnel():
+    cfg = parse_config("")
+    assert [s.name for s in cfg.funnel.stages] == [
+        "dials", "connects", "conversations", "intents", "pipeline", "revenue"]
+    assert [s.unit for s in cfg.funnel.stages][-2:] == ["amount", "amount"]
+    assert cfg.goals.split.name == "even"
+
+
+def test_wrong_type_in_component_params_names_the_key_path(tmp_path):
+    text = """
+[[allocation.rules]]
+name = "a"
+[[allocation.rules]]
+name = "b"
+[[allocation.rules]]
+name = "c"
+policy = "balanced"
+params = { by = 3 }
+"""
+    assert plan_problems(text, tmp_path) == [
+        "allocation.rules[2].params.by: expected one of 'count', 'value', got 3"]
+
+
+def test_number_expected_got_text():
+    assert problems_of('[goals.levels.P2]\nrevenue = "half"') == [
+        "goals.levels.P2.revenue: expected a number, got 'half'"]
+
+
+def test_unknown_keys_are_errors_with_the_known_keys_listed():
+    out = problems_of('[output]\ndir = "out"\ncolour = "red"')
+    assert out == ["output.colour: unknown key (known keys: dir)"]
+
+
+def test_every_error_is_reported_at_once():
+    text = """
+[data]
+encoding = "latin-1"
+[data.reps]
+fil = "reps.csv"
+[goals]
+period = "year"
+[[allocation.rules]]
+teams = "East"
+[goals.levels.P1]
+revenue = -5
+"""
+    out = problems_of(text)
+    assert "data.reps.file: required key is missing" in out
+    assert any(o.startswith("data.reps.fil: unknown key") for o in out)
+    assert "goals.period: expected one of 'quarter', 'month', got 'year'" in out
+    assert "allocation.rules[0].teams: expected a list, got 'East'" in out
+    assert len(out) >= 4
+
+
+def test_semantic_errors_follow_structuring():
+    out = problems_of('[goals.levels.P1]\nrevnue = 5\n[data]\nencoding = "latin-1"')
+    assert out[0].startswith("goals.levels.P1.revnue: unknown funnel stage 'revnue'")
+    assert out[1].startswith("data.encoding: expected one of auto, utf-8")
+
+
+def test_check_params_are_validated_with_their_path(tmp_path):
+    out = plan_problems('[checks.behind-pace]\nwarn_gap = "lots"\nbands = 1\n', tmp_path)
+    assert "checks.behind-pace.warn_gap: expected a number, got 'lots'" in out
+    assert any(o.startswith("checks.behind-pace.bands: unknown key") for o in out)
+
+
+def test_attrs_validator_message_reaches_the_user(tmp_path):
+    out = plan_problems('[goals]\nfunnel = { strategy = "team-rates", params = { lookback_days = 0 } }',
+                        tmp_path)
+    assert len(out) == 1
+    assert out[0].startswith("goals.funnel.params.lookback_days: ")
+    assert "lookback_days" in out[0] and ">= 1" in out[0]
+
+
+def test_component_validation_against_the_funnel(tmp_path):
+    out = plan_problems('[checks.behind-pace]\nstages = ["dials", "calls"]\n', tmp_path)
+    assert out == ["checks.behind-pace.stages: unknown stage 'calls' (stages: dials, connects, "
+                   "conversations, intents, pipeline, revenue)"]
+
+
+def test_unknown_component_lists_what_is_available(tmp_path):
+    out = plan_problems('[goals]\nsplit = "seasonl"\n[[allocation.rules]]\npolicy = "robin"',
+                        tmp_path)
+    assert any(o.startswith("goals.split.strategy: time split 'seasonl' is not available "
+                            "(plugin may not be installed); available: even") for o in out)
+    assert any(o.startswith("allocation.rules[0].policy: allocation policy 'robin' is not "
+                            "available") and "balanced" in o for o in out)
+
+
+def test_bad_condition_is_a_config_error(tmp_path):
+    out = plan_problems('[[allocation.rules]]\nwhen = "grade =="\n', tmp_path)
+    assert out[0].startswith("allocation.rules[0].when: invalid expression 'grade =='")
+
+
+def test_chinese_keys_are_quoted_in_paths():
+    out = problems_of('[goals.levels."高级"]\nrevenue = "x"')
+    assert out == ['goals.levels."高级".revenue: expected a number, got \'x\'']
+
+
+def test_toml_syntax_error_is_reported():
+    out = problems_of("[goals\n")
+    assert out[0].startswith("rules.toml: not valid TOML")
+
+
+def test_starter_config_parses_and_plans(tmp_path):
+    text = starter_toml()
+    assert text.count("\n# ") >= 5  # commented
+    tomllib.loads(text)
+    path = tmp_path / "rules.toml"
+    path.write_text(text, encoding="utf-8")
+    plan = plan_run(load_config(path))
+    assert [r.name for r in plan.routes] == ["A-grade", "everything else"]
