@@ -54,8 +54,7 @@ class PluginError(Exception):
         self.component = component
         self.cause = cause
         super().__init__(
-            f"plugin {plugin!r}, component {component!r} failed: "
-            f"{type(cause).__name__}: {cause}"
+            f"plugin {plugin!r} failed in {component}: {type(cause).__name__}: {cause}"
         )
 
 

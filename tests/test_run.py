@@ -1,0 +1,153 @@
+"""The whole run: every output written, invariants kept, byte-identical reruns, atomic outputs."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+from conftest import ROOT, edit_rules, invoke, read_csv
+from salesrules.outputs import BUILTIN_FILES
+from salesrules.outputs.csvfile import neutralise
+
+CONTRACT_COLUMNS = {
+    "assignments.csv": ["lead_id", "rep_id", "team", "policy", "rule", "reason"],
+    "unassigned.csv": ["lead_id", "reason"],
+    "targets.csv": ["rep_id", "team", "stage", "grain", "period_start", "period_end", "target"],
+    "progress.csv": ["rep_id", "team", "stage", "actual", "expected_to_date", "target",
+                     "attainment"],
+    "findings.csv": ["subject", "subject_kind", "check", "severity", "message"],
+}
+
+
+def run_ok(export, *extra):
+    res = invoke("run", "--rules", str(export / "rules.toml"), *extra)
+    assert res.exit_code == 0, res.output
+    return res
+
+
+def test_run_writes_every_output_with_the_contract_columns(export):
+    res = run_ok(export)
+    out = export / "out"
+    for name in BUILTIN_FILES:
+        assert (out / name).is_file(), name
+    for name, cols in CONTRACT_COLUMNS.items():
+        raw = (out / name).read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf"), f"{name} has no BOM for Excel"
+        header = raw[3:].split(b"\r\n", 1)[0].decode().split(",")
+        assert header[: len(cols)] == cols
+    assert "leads" in res.output and "findings" in res.output
+    assert not [p for p in out.iterdir() if p.name.startswith(".salesrules-staging")]
+
+
+def test_findings_are_well_formed_and_name_the_behind_rep(export):
+    run_ok(export)
+    truth = json.loads((export / "truth.json").read_text())
+    findings = read_csv(export / "out" / "findings.csv")
+    assert findings
+    for f in findings:
+        assert f["subject_kind"] in ("rep", "team")
+        assert f["severity"] in ("info", "warn", "critical")
+        assert f["message"] and f["action"]
+        json.loads(f["evidence"])
+    behind = {f["subject"] for f in findings if f["check"] == "behind-pace"}
+    assert truth["planted"]["behind"] in behind
+    assert truth["planted"]["effort_no_results"] in behind  # no revenue at all this quarter
+
+
+def test_manifest_records_inputs_plugins_components_and_counts(export):
+    run_ok(export)
+    m = json.loads((export / "out" / "run.json").read_text(encoding="utf-8"))
+    assert m["as_of"] == "2026-11-25"
+    assert m["period"] == {"grain": "quarter", "start": "2026-10-01", "end": "2026-12-31"}
+    assert m["config"]["digest"].startswith("sha256:")
+    assert [i["name"] for i in m["inputs"]] == ["reps", "leads", "activity"]
+    assert m["inputs"][1]["rows"] == 80
+    assert all(i["digest"].startswith("sha256:") for i in m["inputs"])
+    assert {p["name"] for p in m["plugins"]} >= {"salesrules.allocation.balanced"}
+    assert all(p["version"] for p in m["plugins"])
+    kinds = {(c["kind"], c["name"]) for c in m["components"]}
+    assert {("split", "even"), ("funnel", "team-rates"), ("check", "behind-pace"),
+            ("policy", "balanced"), ("source", "reps")} <= kinds
+    funnel = next(c for c in m["components"] if c["kind"] == "funnel")
+    assert funnel["params"] == {"lookback_days": 90}
+    c = m["counts"]
+    assert c["leads"] == c["leads_kept_with_owner"] + c["leads_to_allocate"]
+    assert c["leads_to_allocate"] == c["assigned"] + c["unassigned"]
+    assert c["assigned"] == len(read_csv(export / "out" / "assignments.csv"))
+    outputs = {o["file"]: o for o in m["outputs"]}
+    assert outputs["targets.csv"]["rows"] == len(read_csv(export / "out" / "targets.csv"))
+
+
+def test_same_inputs_config_and_seed_give_byte_identical_outputs(export, tmp_path):
+    run_ok(export, "--out", str(tmp_path / "a"), "--seed", "5")
+    run_ok(export, "--out", str(tmp_path / "b"), "--seed", "5")
+    for name in BUILTIN_FILES:
+        a = (tmp_path / "a" / name).read_bytes()
+        b = (tmp_path / "b" / name).read_bytes()
+        if name == "run.json":  # timings may differ, nothing else
+            ja, jb = json.loads(a), json.loads(b)
+            ja.pop("timings_s"), jb.pop("timings_s")
+            assert ja == jb
+        else:
+            assert a == b, name
+
+
+def test_a_failed_run_leaves_previous_outputs_untouched(export):
+    run_ok(export)
+    out = export / "out"
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    plugin = export / "exploding.py"
+    plugin.write_text(textwrap.dedent("""
+        from salesrules.api import hookimpl
+
+        @hookimpl
+        def write_outputs(result, out_dir):
+            (out_dir / "half.csv").write_text("partial")
+            raise RuntimeError("disk on fire")
+    """))
+    edit_rules(export / "rules.toml", lambda d: d.update(plugins={"modules": ["exploding.py"]}))
+    res = invoke("run", "--rules", str(export / "rules.toml"), "--as-of", "2026-11-20")
+    assert res.exit_code == 1
+    assert ("plugin 'local:exploding.py' failed in hook write_outputs(): "
+            "RuntimeError: disk on fire") in res.output
+    after = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert after == before
+
+
+def test_cells_that_excel_would_run_are_neutralised():
+    assert neutralise("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    for risky in ("+1", "-2+3", "@SUM(A1)", "\tx", "\rx"):
+        assert neutralise(risky).startswith("'")
+    assert neutralise("plain") == "plain"
+
+
+def test_formula_in_an_export_cell_is_neutralised_in_the_outputs(export):
+    text = (export / "reps.csv").read_text(encoding="utf-8-sig")
+    lines = text.splitlines()
+    cells = lines[1].split(",")
+    cells[1] = "=cmd|' /C calc'!A0"
+    lines[1] = ",".join(cells)
+    (export / "reps.csv").write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    edit_rules(export / "rules.toml", lambda d: d["checks"]["behind-pace"].update(warn_gap=0.001))
+    run_ok(export)
+    raw = (export / "out" / "findings.csv").read_text(encoding="utf-8-sig")
+    assert "=cmd" in raw
+    assert not any(line.startswith("=") for line in raw.splitlines())
+    msgs = [f["message"] for f in read_csv(export / "out" / "findings.csv")
+            if f["subject"] == cells[0]]
+    assert msgs and msgs[0].startswith("'=cmd")
+
+
+def test_the_repo_example_runs_with_the_default_rules(tmp_path):
+    res = invoke("run", "--rules", str(ROOT / "rules.toml"), "--out", str(tmp_path / "o"))
+    assert res.exit_code == 0, res.output
+    rows = read_csv(tmp_path / "o" / "assignments.csv")
+    assert {r["rule"] for r in rows} == {"A-grade", "everything else"}
+    a_grade = [r for r in rows if r["rule"] == "A-grade"]
+    assert all("lead value" in r["reason"] for r in a_grade)
+
+
+def test_as_of_changes_the_period(export, tmp_path):
+    run_ok(export, "--as-of", "2026-09-30", "--out", str(tmp_path / "o"))
+    m = json.loads((tmp_path / "o" / "run.json").read_text())
+    assert m["period"]["start"] == "2026-07-01"
