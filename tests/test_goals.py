@@ -112,8 +112,9 @@ def test_reverse_funnel_from_revenue_to_dials():
 
 
 def test_run_targets_sum_exactly_at_every_grain(export):
-    from conftest import invoke
+    from conftest import edit_rules, invoke
 
+    edit_rules(export / "rules.toml", lambda d: d["output"].update(day_targets="period"))
     res = invoke("run", "--rules", str(export / "rules.toml"), "-q")
     assert res.exit_code == 0, res.output
     rows = read_csv(export / "out" / "targets.csv")
@@ -153,3 +154,15 @@ def test_plan_expected_to_date_is_cumulative():
     assert plan.expected_to(q.start - dt.timedelta(days=1)) == 0
     assert plan.expected_to(q.end) == 6400
     assert plan.expected_to(dt.date(2026, 10, 31)) == plan.grains["month"][0][2]
+
+
+def test_day_rows_default_to_the_as_of_month(export):
+    from conftest import invoke
+
+    assert invoke("run", "--rules", str(export / "rules.toml"), "-q").exit_code == 0
+    rows = read_csv(export / "out" / "targets.csv")
+    days = [r for r in rows if r["grain"] == "day"]
+    assert days and all(r["period_start"].startswith("2026-11-") for r in days)
+    assert len({r["period_start"] for r in days}) == 21  # the working days of November 2026
+    weeks = [r for r in rows if r["grain"] == "week"]
+    assert {w["period_start"][:7] for w in weeks} == {"2026-10", "2026-11", "2026-12"}

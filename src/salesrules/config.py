@@ -133,6 +133,9 @@ class OutputConfig:
     """``[output]``: where and how results are written."""
 
     dir: str = "out"
+    #: Day-grain rows in targets.csv: for the as-of ``month`` (default), the
+    #: as-of ``week``, or the whole ``period``. Other grains always cover the period.
+    day_targets: Literal["month", "week", "period"] = "month"
 
 
 @attrs.define

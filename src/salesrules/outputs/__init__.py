@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..model import SEVERITIES
-from .csvfile import number, write_csv
+from .csvfile import neutralise, number, write_csv
 
 if TYPE_CHECKING:
     from ..run import RunResult
@@ -29,22 +30,41 @@ def write_builtin(result: RunResult, folder: Path) -> dict[str, int]:
     counts["assignments.csv"] = write_csv(
         folder / "assignments.csv", ["lead_id", "rep_id", "team", "policy", "rule", "reason"],
         ((a.lead_id, a.rep_id, a.team, a.policy, a.rule, a.reason)
-         for a in result.allocation.assignments))
+         for a in result.allocation.assignments), text_columns=range(6))
     counts["unassigned.csv"] = write_csv(
         folder / "unassigned.csv", ["lead_id", "reason"],
-        ((u.lead_id, u.reason) for u in result.allocation.unassigned))
+        ((u.lead_id, u.reason) for u in result.allocation.unassigned), text_columns=range(2))
+
+    day_window = day_target_window(result)
+    iso: dict = {}
+
+    def d(x):  # dates repeat across reps: format each once
+        s = iso.get(x)
+        if s is None:
+            s = iso[x] = x.isoformat()
+        return s
 
     def target_rows():
         for plan in result.goals.plans.values():
             unit, s = units[plan.stage], scale[plan.stage]
-            for t in plan.rows():
-                yield (t.rep_id, t.team, t.stage, t.grain, t.start.isoformat(),
-                       t.end.isoformat(), number(t.value / s, unit), t.trace)
+            rep, team, stage = neutralise(plan.rep_id), neutralise(plan.team), plan.stage
+            period = plan.period
+            yield (rep, team, stage, period.grain, d(period.start), d(period.end),
+                   number(plan.total / s, unit), neutralise(plan.trace))
+            for grain in ("month", "week", "day"):
+                if grain == period.grain:
+                    continue
+                entries = plan.grains.get(grain, ())
+                if grain == "day":
+                    lo, hi = day_window
+                    entries = [e for e in entries if lo <= e[0] <= hi]
+                for start, end, value in entries:
+                    yield (rep, team, stage, grain, d(start), d(end), number(value / s, unit), "")
 
     counts["targets.csv"] = write_csv(
         folder / "targets.csv",
         ["rep_id", "team", "stage", "grain", "period_start", "period_end", "target", "trace"],
-        target_rows())
+        target_rows(), text_columns=())
     counts["progress.csv"] = write_csv(
         folder / "progress.csv",
         ["rep_id", "team", "stage", "actual", "expected_to_date", "target", "attainment"],
@@ -59,6 +79,21 @@ def write_builtin(result: RunResult, folder: Path) -> dict[str, int]:
           json.dumps(f.evidence, ensure_ascii=False, sort_keys=True, default=str))
          for f in result.findings))
     return counts
+
+
+def day_target_window(result: RunResult) -> tuple:
+    """Which days get a day-grain row in targets.csv (``output.day_targets``)."""
+    from ..goals.calendar import month_of
+
+    period = result.goals.period
+    scope = result.config.output.day_targets
+    if scope == "period":
+        return period.start, period.end
+    if scope == "week":
+        start = result.as_of - dt.timedelta(days=result.as_of.weekday())
+        return start, start + dt.timedelta(days=6)
+    m = month_of(result.as_of)
+    return m.start, m.end
 
 
 def digest(path: Path) -> str:

@@ -16,16 +16,45 @@ def neutralise(text: str) -> str:
     return text
 
 
-def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
-    """Write rows; ``str`` cells are neutralised, numbers are written as they are. Returns the row count."""
-    n = 0
-    with path.open("w", encoding="utf-8-sig", newline="") as f:
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]],
+              text_columns: Sequence[int] | None = None) -> int:
+    """Write rows with a BOM and CRLF line ends, for Excel. Returns the row count.
+
+    Cells in ``text_columns`` (all ``str`` cells when not given) are
+    neutralised against formula injection; the caller vouches for the rest
+    (numbers and dates it formatted itself).
+    """
+    counter = _Counter()
+    with path.open("w", encoding="utf-8", newline="") as f:
+        f.write("\ufeff")
         w = csv.writer(f, lineterminator="\r\n")
         w.writerow(header)
+        if text_columns is None:
+            w.writerows(counter.count(
+                [neutralise(c) if isinstance(c, str) else c for c in row] for row in rows))
+        else:
+            cols = list(text_columns)
+
+            def clean(row: Sequence[object]) -> Sequence[object]:
+                row = list(row)
+                for i in cols:
+                    c = row[i]
+                    if c and c[0] in _RISKY:  # type: ignore[index]
+                        row[i] = "'" + c  # type: ignore[operator]
+                return row
+
+            w.writerows(counter.count(map(clean, rows)))
+    return counter.n
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self.n = 0
+
+    def count(self, rows: Iterable[Sequence[object]]) -> Iterable[Sequence[object]]:
         for row in rows:
-            w.writerow([neutralise(c) if isinstance(c, str) else c for c in row])
-            n += 1
-    return n
+            self.n += 1
+            yield row
 
 
 def amount(x: float) -> str:
