@@ -156,9 +156,19 @@ def test_plan_expected_to_date_is_cumulative():
     assert plan.expected_to(dt.date(2026, 10, 31)) == plan.grains["month"][0][2]
 
 
-def test_day_rows_default_to_the_as_of_month(export):
+def test_day_rows_default_to_the_as_of_week(export):
     from conftest import invoke
 
+    assert invoke("run", "--rules", str(export / "rules.toml"), "-q").exit_code == 0
+    rows = read_csv(export / "out" / "targets.csv")
+    days = {r["period_start"] for r in rows if r["grain"] == "day"}
+    assert days == {"2026-11-23", "2026-11-24", "2026-11-25", "2026-11-26", "2026-11-27"}
+
+
+def test_day_rows_for_the_as_of_month(export):
+    from conftest import edit_rules, invoke
+
+    edit_rules(export / "rules.toml", lambda d: d["output"].update(day_targets="month"))
     assert invoke("run", "--rules", str(export / "rules.toml"), "-q").exit_code == 0
     rows = read_csv(export / "out" / "targets.csv")
     days = [r for r in rows if r["grain"] == "day"]

@@ -133,9 +133,10 @@ class OutputConfig:
     """``[output]``: where and how results are written."""
 
     dir: str = "out"
-    #: Day-grain rows in targets.csv: for the as-of ``month`` (default), the
-    #: as-of ``week``, or the whole ``period``. Other grains always cover the period.
-    day_targets: Literal["month", "week", "period"] = "month"
+    #: Day-grain rows in targets.csv: for the as-of ``week`` (default: today's and
+    #: this week's targets), the as-of ``month``, or the whole ``period``. The
+    #: quarter, month and week rows always cover the whole period.
+    day_targets: Literal["week", "month", "period"] = "week"
 
 
 @attrs.define

@@ -37,9 +37,9 @@ class Balanced(Policy):
             while heap and heap[0][2].full:
                 heapq.heappop(heap)
             if not heap:
-                batch.skip(lead, "every eligible rep is at their daily capacity" if n
-                           else "no active rep is eligible")
-                continue
+                batch.skip_rest("every eligible rep is at their daily capacity" if n
+                                else "no active rep is eligible")
+                break
             load, order, slot = heap[0]
             held = (f"holding {slot.load_value + slot.today_value:,.2f} in lead value"
                     if by_value else f"holding {slot.load + slot.today} open lead(s)")

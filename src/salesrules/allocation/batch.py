@@ -99,7 +99,12 @@ class AllocationBatch:
         self._claim(lead)
         self.unassigned.append(Unassigned(lead.id, self._prefix(lead) + why))
 
-    def finish(self) -> None:
+    def skip_rest(self, why: str) -> None:
+        """Leave every lead not yet decided unassigned, with the same reason."""
         for lead in self.leads:
             if lead.id not in self._done:
-                self.skip(lead, "the policy gave it to no one")
+                self._done.add(lead.id)
+                self.unassigned.append(Unassigned(lead.id, self._prefix(lead) + why))
+
+    def finish(self) -> None:
+        self.skip_rest("the policy gave it to no one")

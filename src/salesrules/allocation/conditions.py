@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from operator import attrgetter
 from typing import Any
 
 import simpleeval
@@ -30,17 +31,13 @@ class Condition:
         self.names = sorted({n.id for n in ast.walk(self.tree)
                              if isinstance(n, ast.Name)} - set(FUNCTIONS)) if self.tree else []
         self._cache: dict[tuple[Any, ...], bool] = {}
-
-    @staticmethod
-    def values(lead: Lead, name: str) -> Any:
-        if name in LEAD_NAMES:
-            return getattr(lead, name)
-        return lead.fields.get(name)
+        getters = [attrgetter(n) if n in LEAD_NAMES else _field(n) for n in self.names]
+        self._key = lambda lead: tuple(g(lead) for g in getters)
 
     def matches(self, lead: Lead) -> bool:
         if self.tree is None:
             return True
-        key = tuple(self.values(lead, n) for n in self.names)
+        key = self._key(lead)
         hit = self._cache.get(key)
         if hit is None:
             self._evaluator.names = dict(zip(self.names, key))
@@ -48,6 +45,13 @@ class Condition:
             if len(self._cache) < 100_000:
                 self._cache[key] = hit
         return hit
+
+
+def _field(name: str):
+    def get(lead: Lead) -> Any:
+        return lead.fields.get(name)
+
+    return get
 
 
 def compile_condition(text: str) -> tuple[Condition | None, str | None]:

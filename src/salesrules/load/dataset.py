@@ -73,6 +73,10 @@ class InputFile:
         return self.reader.encoding
 
 
+def _at(where: str, line: int | None) -> str:
+    return where if line is None else f"{where}{line}"
+
+
 class DatasetBuilder:
     """What a source adds its reps, leads and activity to."""
 
@@ -82,7 +86,7 @@ class DatasetBuilder:
         self.reps: dict[str, Rep] = {}
         self.rep_lines: dict[str, str] = {}
         self.leads: list[Lead] = []
-        self.lead_lines: dict[str, str] = {}
+        self.lead_lines: dict[str, tuple[str, int]] = {}
         self.activity = ActivityTable(funnel.names)
         self.warnings: list[str] = []
         self.extra: dict[str, Any] = {}
@@ -95,13 +99,15 @@ class DatasetBuilder:
         self.reps[rep.id] = rep
         self.rep_lines[rep.id] = where
 
-    def add_lead(self, lead: Lead, where: str = "") -> None:
-        if lead.id in self.lead_lines:
-            self.problems.add(where, f"lead id {lead.id!r} appears twice "
-                              f"(first at {self.lead_lines[lead.id]})")
+    def add_lead(self, lead: Lead, where: str = "", line: int | None = None) -> None:
+        """Add a lead; ``where`` (and ``line``) say where it was read, for errors."""
+        first = self.lead_lines.get(lead.id)
+        if first is not None:
+            self.problems.add(_at(where, line), f"lead id {lead.id!r} appears twice "
+                              f"(first at {_at(*first)})")
             return
         self.leads.append(lead)
-        self.lead_lines[lead.id] = where
+        self.lead_lines[lead.id] = (where, line)
 
     def add_activity(self, rep_id: str, day: dt.date, values: list[float]) -> None:
         """Add one rep-day of activity, one value per funnel stage (summed with any earlier)."""

@@ -54,6 +54,8 @@ class LeadsSource(Source):
     produces = ("leads",)
 
     def read(self, file: InputFile, into: DatasetBuilder) -> None:
+        where = file.display + ":"
+        add = into.add_lead
         for line, (lead_id, created, owner, priority, value), extra in file.rows(
             ["id", "created_at"], ["owner", "priority", "value"], keep_extra=True
         ):
@@ -68,23 +70,25 @@ class LeadsSource(Source):
                 file.error(line, "created_at", str(exc))
                 ok = False
             prio = 0
-            if priority is not None and str(priority).strip():
+            if priority:
                 try:
-                    prio = parse_int(priority)
-                except CellError as exc:
-                    file.error(line, "priority", str(exc))
-                    ok = False
+                    prio = int(priority)
+                except (TypeError, ValueError):
+                    try:
+                        prio = parse_int(priority)
+                    except CellError as exc:
+                        file.error(line, "priority", str(exc))
+                        ok = False
             val = 0.0
-            if value is not None and str(value).strip():
+            if value:
                 try:
                     val = parse_number(value)
                 except CellError as exc:
                     file.error(line, "value", str(exc))
                     ok = False
             if ok:
-                owner_id = str(owner).strip() if owner is not None else ""
-                into.add_lead(Lead(lead_id, created_at, owner_id or None, prio, val, extra),
-                              f"{file.display}:{line}")
+                owner_id = str(owner).strip() if owner else ""
+                add(Lead(lead_id, created_at, owner_id or None, prio, val, extra), where, line)
 
 
 class ActivitySource(Source):
@@ -95,42 +99,50 @@ class ActivitySource(Source):
 
     def read(self, file: InputFile, into: DatasetBuilder) -> None:
         stages = list(into.funnel.names)
-        n = len(stages)
-        rows = file.rows(["date", "rep_id"], stages)
         add = into.activity.add
-        for line, values, _ in rows:
-            day_text, rep_id = values[0], values[1]
-            try:
-                day = parse_date(day_text)
-            except CellError as exc:
-                file.error(line, "date", str(exc))
-                continue
-            nums = [0.0] * n
-            bad = False
-            for i in range(n):
-                cell = values[2 + i]
-                if cell is None or cell == "":
-                    continue
+        days: dict[object, object] = {}  # date text -> date, parsed once
+        for line, values, _ in file.rows(["date", "rep_id"], stages):
+            day = days.get(values[0])
+            if day is None:
                 try:
-                    nums[i] = v = float(cell)
-                    if v - v != 0:
-                        raise ValueError(cell)
-                except (TypeError, ValueError):
-                    try:
-                        nums[i] = parse_number(cell)
-                    except CellError as exc:
-                        file.error(line, stages[i], str(exc))
-                        bad = True
-                        continue
-                if nums[i] < 0:
-                    file.error(line, stages[i], f"activity cannot be negative, got {cell!r}")
-                    bad = True
-            if not bad:
-                add(str(rep_id).strip(), day, nums)
+                    day = days[values[0]] = parse_date(values[0])
+                except CellError as exc:
+                    file.error(line, "date", str(exc))
+                    continue
+            try:  # fast path: plain numbers, none blank, negative, nan or inf
+                nums = list(map(float, values[2:]))
+                total = sum(nums)
+                if total - total != 0 or min(nums) < 0:
+                    raise ValueError
+            except (TypeError, ValueError):
+                nums = self._slow(file, line, stages, values[2:])
+                if nums is None:
+                    continue
+            rep_id = values[1]
+            add(rep_id.strip() if rep_id.__class__ is str else str(rep_id).strip(), day, nums)
+
         absent = [s for s in stages if file.reader.found.get(s) is False]
         if absent:
             into.warn(f"{file.display}: no column for stage(s) {', '.join(absent)}; "
                       "counted as 0 (map them under columns if the file has them)")
+
+    @staticmethod
+    def _slow(file: InputFile, line: int, stages: list[str], cells: list) -> list[float] | None:
+        """Parse one row's stage cells the careful way, reporting each bad cell."""
+        nums, bad = [], False
+        for stage, cell in zip(stages, cells):
+            if cell is None or cell == "":
+                nums.append(0.0)
+                continue
+            try:
+                v = parse_number(cell)
+                if v < 0:
+                    raise CellError(f"activity cannot be negative, got {cell!r}")
+                nums.append(v)
+            except CellError as exc:
+                file.error(line, stage, str(exc))
+                bad = True
+        return None if bad else nums
 
 
 @hookimpl(trylast=True)

@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import io
 import re
+from operator import itemgetter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,12 @@ def parse_date(value: Any) -> dt.date:
 
 def parse_datetime(value: Any) -> dt.datetime:
     """A timestamp from an export cell; a bare date means midnight."""
+    if isinstance(value, str):
+        try:
+            out = dt.datetime.fromisoformat(value)
+            return out if out.tzinfo is None else out.replace(tzinfo=None)
+        except ValueError:
+            pass
     if isinstance(value, dt.datetime):
         return value.replace(tzinfo=None)
     if isinstance(value, dt.date):
@@ -295,12 +302,21 @@ class TableReader:
                       for i, h in enumerate(header)
                       if i not in used and str(h).strip()] if keep_extra else []
         width = len(header)
+        if all(p is not None for p in positions) and len(positions) > 1:
+            pick = itemgetter(*positions)  # C-speed selection when every column is there
+        else:
+            def pick(row: Sequence[Any]) -> list[Any]:
+                return [row[p] if p is not None else None for p in positions]
+        extra_idx = [i for i, _ in extra_cols]
+        extra_names = [n for _, n in extra_cols]
         for line, row in raw:
             if len(row) < width:
                 if not any(str(c).strip() for c in row):
                     continue
                 row = list(row) + [""] * (width - len(row))
-            values = [row[p] if p is not None else None for p in positions]
-            extra = {name: str(row[i]).strip() for i, name in extra_cols} if extra_cols else {}
             self.rows_read += 1
-            yield line, values, extra
+            if extra_idx:
+                extra = {n: str(row[i]).strip() for n, i in zip(extra_names, extra_idx)}
+            else:
+                extra = {}
+            yield line, pick(row), extra

@@ -44,6 +44,15 @@ def write_builtin(result: RunResult, folder: Path) -> dict[str, int]:
             s = iso[x] = x.isoformat()
         return s
 
+    shown: dict = {}
+
+    def num(value, s, unit):  # target values repeat across reps: format each once
+        key = (value, s, unit)
+        text = shown.get(key)
+        if text is None:
+            text = shown[key] = number(value / s, unit)
+        return text
+
     def target_rows():
         for plan in result.goals.plans.values():
             unit, s = units[plan.stage], scale[plan.stage]
@@ -59,7 +68,7 @@ def write_builtin(result: RunResult, folder: Path) -> dict[str, int]:
                     lo, hi = day_window
                     entries = [e for e in entries if lo <= e[0] <= hi]
                 for start, end, value in entries:
-                    yield (rep, team, stage, grain, d(start), d(end), number(value / s, unit), "")
+                    yield (rep, team, stage, grain, d(start), d(end), num(value, s, unit), "")
 
     counts["targets.csv"] = write_csv(
         folder / "targets.csv",

@@ -36,10 +36,10 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]
             cols = list(text_columns)
 
             def clean(row: Sequence[object]) -> Sequence[object]:
-                row = list(row)
                 for i in cols:
                     c = row[i]
                     if c and c[0] in _RISKY:  # type: ignore[index]
+                        row = list(row)  # copy only the rare row that needs it
                         row[i] = "'" + c  # type: ignore[operator]
                 return row
 
