@@ -1,0 +1,77 @@
+"""The README is part of the product: its example runs, its reference covers every key."""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+
+from conftest import ROOT, edit_rules, invoke, read_csv
+from salesrules import config
+from salesrules.goals import push_back
+from salesrules.goals.batches import Rate
+from salesrules.model import Funnel, Stage
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def block(marker: str) -> str:
+    m = re.search(rf"<!-- example: {re.escape(marker)} -->\n```\w+\n(.*?)```", README, re.S)
+    assert m, f"no example block {marker!r} in README.md"
+    return m.group(1)
+
+
+def test_the_two_commands_are_given():
+    assert "make run" in README and "make test" in README
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "make test" in ci
+
+
+def test_write_your_own_policy_example_runs(export):
+    (export / "dialect.py").write_text(block("dialect.py"), encoding="utf-8")
+    import tomllib
+
+    extra = tomllib.loads(block("rules"))
+    edit_rules(export / "rules.toml", lambda d: (
+        d.update(plugins=extra["plugins"]), d["allocation"].update(rules=extra["allocation"]["rules"])))
+    res = invoke("run", "--rules", str(export / "rules.toml"))
+    assert res.exit_code == 0, res.output
+    rows = read_csv(export / "out" / "assignments.csv")
+    assert rows and {r["policy"] for r in rows} == {"dialect"}
+    speakers = extra["allocation"]["rules"][0]["params"]["speakers"]
+    leads = {lead["lead_id"]: lead for lead in read_csv(export / "leads.csv")}
+    for r in rows:
+        region = leads[r["lead_id"]]["region"]
+        assert region in speakers[r["rep_id"]]
+        assert f"rule 'by dialect' → dialect: speaks the {region} dialect" in r["reason"]
+    unassigned = read_csv(export / "out" / "unassigned.csv")
+    assert any("no rep with room speaks the North dialect" in u["reason"] for u in unassigned)
+
+
+def test_funnel_math_example_matches_the_code():
+    funnel = Funnel((Stage("dials"), Stage("connects"), Stage("conversations"),
+                     Stage("intents"), Stage("pipeline", unit="amount"),
+                     Stage("revenue", unit="amount")))
+    rates = {"connects": Rate(0.4), "conversations": Rate(0.5), "intents": Rate(0.25),
+             "pipeline": Rate(3000), "revenue": Rate(1 / 3)}
+    values, _ = push_back(funnel, {"revenue": 30000}, rates)
+    text = " ".join(README.split())
+    for stage, figure in [("pipeline", "90,000"), ("intents", "30"), ("conversations", "120"),
+                          ("connects", "240"), ("dials", "600")]:
+        assert round(values[stage]) == int(figure.replace(",", ""))
+        assert f"= {figure};" in text or f"= {figure}." in text, stage
+
+
+def test_every_config_key_is_in_the_reference():
+    reference = README[README.index("## `rules.toml` reference"):README.index("## Built-in components")]
+    classes = [config.DataConfig, config.DataFile, config.GoalsConfig, config.CalendarConfig,
+               config.RuleConfig, config.AllocationConfig, config.OutputConfig, config.RunConfig,
+               config.PluginsConfig]
+    for cls in classes:
+        for a in attrs.fields(cls):
+            if a.name == "tables":
+                continue
+            assert f"`{a.name}`" in reference or f".{a.name}`" in reference, (
+                f"{cls.__name__}.{a.name} is not in the README's rules.toml reference")
+    for a in attrs.fields(Stage):
+        assert f"`{a.name}`" in reference
