@@ -150,12 +150,16 @@ class ActivityTable:
         self, rep_id: str, start: dt.date | None = None, end: dt.date | None = None
     ) -> list[float]:
         """Sum of each stage for one rep over ``[start, end]`` (both inclusive)."""
-        out = [0.0] * len(self.stages)
-        for day, row in self.by_rep.get(rep_id, {}).items():
-            if (start is None or day >= start) and (end is None or day <= end):
-                for i, v in enumerate(row):
-                    out[i] += v
-        return out
+        days = self.by_rep.get(rep_id, {})
+        if start is None and end is None:
+            rows = list(days.values())
+        else:
+            lo = start or dt.date.min
+            hi = end or dt.date.max
+            rows = [row for day, row in days.items() if lo <= day <= hi]
+        if not rows:
+            return [0.0] * len(self.stages)
+        return [sum(col) for col in zip(*rows)]
 
     def first_day(self) -> dt.date | None:
         return min((min(d) for d in self.by_rep.values() if d), default=None)

@@ -68,10 +68,11 @@ class AllocationBatch:
         self.assignments: list[Assignment] = []
         self.unassigned: list[Unassigned] = []
         self._done: set[str] = set()
+        self._base = f"rule {rule!r} → {policy}: "
 
     def _prefix(self, lead: Lead) -> str:
         note = self.notes.get(lead.id)
-        return (note + "; " if note else "") + f"rule {self.rule!r} → {self.policy}: "
+        return note + "; " + self._base if note else self._base
 
     def _claim(self, lead: Lead) -> None:
         if lead.id not in self._lead_ids:
@@ -101,10 +102,13 @@ class AllocationBatch:
 
     def skip_rest(self, why: str) -> None:
         """Leave every lead not yet decided unassigned, with the same reason."""
+        done, notes, out = self._done, self.notes, self.unassigned
+        plain = self._base + why
         for lead in self.leads:
-            if lead.id not in self._done:
-                self._done.add(lead.id)
-                self.unassigned.append(Unassigned(lead.id, self._prefix(lead) + why))
+            if lead.id not in done:
+                done.add(lead.id)
+                note = notes.get(lead.id)
+                out.append(Unassigned(lead.id, note + "; " + plain if note else plain))
 
     def finish(self) -> None:
         self.skip_rest("the policy gave it to no one")

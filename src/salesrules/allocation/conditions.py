@@ -32,7 +32,10 @@ class Condition:
                              if isinstance(n, ast.Name)} - set(FUNCTIONS)) if self.tree else []
         self._cache: dict[tuple[Any, ...], bool] = {}
         getters = [attrgetter(n) if n in LEAD_NAMES else _field(n) for n in self.names]
-        self._key = lambda lead: tuple(g(lead) for g in getters)
+        if len(getters) == 1:
+            self._key = getters[0]
+        else:
+            self._key = lambda lead: tuple([g(lead) for g in getters])
 
     def matches(self, lead: Lead) -> bool:
         if self.tree is None:
@@ -40,7 +43,8 @@ class Condition:
         key = self._key(lead)
         hit = self._cache.get(key)
         if hit is None:
-            self._evaluator.names = dict(zip(self.names, key))
+            values = (key,) if len(self.names) == 1 else key
+            self._evaluator.names = dict(zip(self.names, values))
             hit = bool(self._evaluator.eval(self.text, previously_parsed=self.tree))
             if len(self._cache) < 100_000:
                 self._cache[key] = hit

@@ -59,7 +59,7 @@ class LeadsSource(Source):
         for line, (lead_id, created, owner, priority, value), extra in file.rows(
             ["id", "created_at"], ["owner", "priority", "value"], keep_extra=True
         ):
-            lead_id = str(lead_id).strip()
+            lead_id = lead_id.strip() if lead_id.__class__ is str else str(lead_id).strip()
             if not lead_id:
                 file.error(line, "id", "a lead needs an id")
                 continue

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import hashlib
 import io
 import re
 from operator import itemgetter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -172,6 +173,11 @@ def parse_bool(value: Any) -> bool:
 # ---------------------------------------------------------------- tables
 
 
+def _clean(cell: Any) -> str:
+    """A cell as text without surrounding spaces (XLSX numbers and dates become text)."""
+    return cell.strip() if cell.__class__ is str else str(cell).strip()
+
+
 class TableReader:
     """Rows of one CSV or XLSX file, with columns found through a header mapping.
 
@@ -202,13 +208,13 @@ class TableReader:
 
     # -- raw rows
 
-    def _raw_rows(self) -> Iterator[tuple[int, Sequence[Any]]]:
+    @contextlib.contextmanager
+    def _open(self) -> Iterator[tuple[Iterator[Sequence[Any]], Callable[[], int]]]:
+        """The file's rows, and a function giving the line the last row came from."""
         if self.path.suffix.lower() in (".xlsx", ".xlsm"):
-            yield from self._xlsx_rows()
-        else:
-            yield from self._csv_rows()
-
-    def _csv_rows(self) -> Iterator[tuple[int, Sequence[Any]]]:
+            with self._xlsx() as rows:
+                yield rows
+            return
         with self.path.open("rb") as fb:
             head = fb.read(SNIFF_BYTES)
         enc = self.encoding_setting
@@ -220,8 +226,7 @@ class TableReader:
         try:
             with self.path.open("r", encoding=enc, newline="") as f:
                 reader = csv.reader(f)
-                for row in reader:
-                    yield reader.line_num, row
+                yield reader, lambda: reader.line_num
         except UnicodeDecodeError as exc:
             other = "gb18030" if enc.startswith("utf") else "utf-8"
             self.problems.add(
@@ -231,7 +236,8 @@ class TableReader:
         except csv.Error as exc:
             self.problems.add(self.display, f"not a readable CSV file: {exc}")
 
-    def _xlsx_rows(self) -> Iterator[tuple[int, Sequence[Any]]]:
+    @contextlib.contextmanager
+    def _xlsx(self) -> Iterator[tuple[Iterator[Sequence[Any]], Callable[[], int]]]:
         import openpyxl
         from openpyxl.utils.exceptions import InvalidFileException
 
@@ -240,18 +246,23 @@ class TableReader:
             wb = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
         except (InvalidFileException, OSError, KeyError, ValueError) as exc:
             self.problems.add(self.display, f"not a readable XLSX workbook: {exc}")
+            yield iter(()), lambda: 0
             return
         try:
-            if self.sheet:
-                if self.sheet not in wb.sheetnames:
-                    self.problems.add(self.display, f"no sheet named {self.sheet!r} "
-                                      f"(sheets: {', '.join(wb.sheetnames)})")
-                    return
-                ws = wb[self.sheet]
-            else:
-                ws = wb.worksheets[0]
-            for n, row in enumerate(ws.iter_rows(values_only=True), start=1):
-                yield n, ["" if v is None else v for v in row]
+            if self.sheet and self.sheet not in wb.sheetnames:
+                self.problems.add(self.display, f"no sheet named {self.sheet!r} "
+                                  f"(sheets: {', '.join(wb.sheetnames)})")
+                yield iter(()), lambda: 0
+                return
+            ws = wb[self.sheet] if self.sheet else wb.worksheets[0]
+            line = [0]
+
+            def rows() -> Iterator[list[Any]]:
+                for row in ws.iter_rows(values_only=True):
+                    line[0] += 1
+                    yield ["" if v is None else v for v in row]
+
+            yield rows(), lambda: line[0]
         finally:
             wb.close()
 
@@ -266,16 +277,21 @@ class TableReader:
         column gives ``None``. ``extra`` holds unmapped columns by header when
         ``keep_extra`` is set. Blank rows are skipped.
         """
-        raw = self._raw_rows()
-        header_row = None
-        for line, row in raw:
+        with self._open() as (raw, line_of):
+            yield from self._mapped(raw, line_of, required, optional, keep_extra)
+
+    def _mapped(self, raw: Iterator[Sequence[Any]], line_of: Callable[[], int],
+                required: Sequence[str], optional: Sequence[str],
+                keep_extra: bool) -> Iterator[tuple[int, Any, dict[str, str]]]:
+        header = None
+        for row in raw:
             if any(str(c).strip() for c in row):
-                header_row = (line, row)
+                header = row
                 break
-        if header_row is None:
+        if header is None:
             self.problems.add(self.display, "the file is empty (no header row)")
             return
-        hline, header = header_row
+        hline = line_of()
         index = {str(h).strip().lstrip("\ufeff").lower(): i for i, h in enumerate(header)}
         fields = list(required) + list(optional)
         positions: list[int | None] = []
@@ -309,14 +325,19 @@ class TableReader:
                 return [row[p] if p is not None else None for p in positions]
         extra_idx = [i for i, _ in extra_cols]
         extra_names = [n for _, n in extra_cols]
-        for line, row in raw:
+        if len(extra_idx) > 1:
+            pick_extra = itemgetter(*extra_idx)
+        else:
+            def pick_extra(row: Sequence[Any]) -> list[Any]:
+                return [row[i] for i in extra_idx]
+        for row in raw:
             if len(row) < width:
                 if not any(str(c).strip() for c in row):
                     continue
                 row = list(row) + [""] * (width - len(row))
             self.rows_read += 1
             if extra_idx:
-                extra = {n: str(row[i]).strip() for n, i in zip(extra_names, extra_idx)}
+                extra = dict(zip(extra_names, map(_clean, pick_extra(row))))
             else:
                 extra = {}
-            yield line, pick(row), extra
+            yield line_of(), pick(row), extra

@@ -26,12 +26,15 @@ def write_builtin(result: RunResult, folder: Path) -> dict[str, int]:
     """Write the five CSVs; returns each file's row count."""
     units = {s.name: s.unit for s in result.dataset.funnel.stages}
     scale = {s.name: s.scale for s in result.dataset.funnel.stages}
-    counts = {}
-    counts["assignments.csv"] = write_csv(
+    a = result.allocation
+    counts = {"assignments.csv": len(a.assignments), "unassigned.csv": len(a.unassigned),
+              "progress.csv": len(result.progress), "findings.csv": len(result.findings),
+              "targets.csv": 0}
+    write_csv(
         folder / "assignments.csv", ["lead_id", "rep_id", "team", "policy", "rule", "reason"],
         ((a.lead_id, a.rep_id, a.team, a.policy, a.rule, a.reason)
          for a in result.allocation.assignments), text_columns=range(6))
-    counts["unassigned.csv"] = write_csv(
+    write_csv(
         folder / "unassigned.csv", ["lead_id", "reason"],
         ((u.lead_id, u.reason) for u in result.allocation.unassigned), text_columns=range(2))
 
@@ -58,6 +61,7 @@ def write_builtin(result: RunResult, folder: Path) -> dict[str, int]:
             unit, s = units[plan.stage], scale[plan.stage]
             rep, team, stage = neutralise(plan.rep_id), neutralise(plan.team), plan.stage
             period = plan.period
+            counts["targets.csv"] += 1
             yield (rep, team, stage, period.grain, d(period.start), d(period.end),
                    number(plan.total / s, unit), neutralise(plan.trace))
             for grain in ("month", "week", "day"):
@@ -67,21 +71,22 @@ def write_builtin(result: RunResult, folder: Path) -> dict[str, int]:
                 if grain == "day":
                     lo, hi = day_window
                     entries = [e for e in entries if lo <= e[0] <= hi]
+                counts["targets.csv"] += len(entries)
                 for start, end, value in entries:
                     yield (rep, team, stage, grain, d(start), d(end), num(value, s, unit), "")
 
-    counts["targets.csv"] = write_csv(
+    write_csv(
         folder / "targets.csv",
         ["rep_id", "team", "stage", "grain", "period_start", "period_end", "target", "trace"],
         target_rows(), text_columns=())
-    counts["progress.csv"] = write_csv(
+    write_csv(
         folder / "progress.csv",
         ["rep_id", "team", "stage", "actual", "expected_to_date", "target", "attainment"],
         ((p.rep_id, p.team, p.stage, number(p.actual, units[p.stage]),
           number(p.expected_to_date, units[p.stage]), number(p.target, units[p.stage]),
           "" if p.attainment is None else f"{p.attainment:.4f}")
          for p in result.progress))
-    counts["findings.csv"] = write_csv(
+    write_csv(
         folder / "findings.csv",
         ["subject", "subject_kind", "check", "severity", "message", "action", "evidence"],
         ((f.subject, f.subject_kind, f.check, f.severity, f.message, f.action,

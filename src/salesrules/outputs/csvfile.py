@@ -17,21 +17,19 @@ def neutralise(text: str) -> str:
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]],
-              text_columns: Sequence[int] | None = None) -> int:
-    """Write rows with a BOM and CRLF line ends, for Excel. Returns the row count.
+              text_columns: Sequence[int] | None = None) -> None:
+    """Write rows with a BOM and CRLF line ends, for Excel.
 
     Cells in ``text_columns`` (all ``str`` cells when not given) are
     neutralised against formula injection; the caller vouches for the rest
     (numbers and dates it formatted itself).
     """
-    counter = _Counter()
     with path.open("w", encoding="utf-8", newline="") as f:
         f.write("\ufeff")
         w = csv.writer(f, lineterminator="\r\n")
         w.writerow(header)
         if text_columns is None:
-            w.writerows(counter.count(
-                [neutralise(c) if isinstance(c, str) else c for c in row] for row in rows))
+            w.writerows([neutralise(c) if isinstance(c, str) else c for c in row] for row in rows)
         else:
             cols = list(text_columns)
 
@@ -43,18 +41,7 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]
                         row[i] = "'" + c  # type: ignore[operator]
                 return row
 
-            w.writerows(counter.count(map(clean, rows)))
-    return counter.n
-
-
-class _Counter:
-    def __init__(self) -> None:
-        self.n = 0
-
-    def count(self, rows: Iterable[Sequence[object]]) -> Iterable[Sequence[object]]:
-        for row in rows:
-            self.n += 1
-            yield row
+            w.writerows(map(clean, rows))
 
 
 def amount(x: float) -> str:
