@@ -63,11 +63,11 @@ params = { by = "value" }
 def test_every_lead_is_accounted_for_exactly_once(reps, leads):
     res = run_alloc(reps, leads, RULES)
     decided = [a.lead_id for a in res.assignments] + [u.lead_id for u in res.unassigned]
-    kept = [lead.id for lead in res.kept]
+    kept = [k.lead.id for k in res.kept]
     assert len(decided) == len(set(decided))
     assert sorted(decided + kept) == sorted(lead.id for lead in leads)
     active = {r.id for r in reps if r.active}
-    assert all(lead.owner in active for lead in res.kept)
+    assert all(k.rep_id in active and k.lead.owner == k.rep_id for k in res.kept)
 
 
 @settings(max_examples=120, deadline=None)
@@ -122,15 +122,15 @@ def test_capacity_and_reason_text():
     assert len(res.unassigned) == 2
     assert all("every eligible rep is at their daily capacity" in u.reason for u in res.unassigned)
     first = res.assignments[0]
-    assert first.reason == ("rule 'all leads' → balanced: least loaded of 2 rep(s) "
-                            "(holding 0 open lead(s)), 1 of cap 2 today")
+    assert first.reason == ("rule 'all leads' → balanced: least loaded of 2 rep(s) with 0 "
+                            "lead(s): 0 received in the window, 0 held, 0 today; 1 of cap 2 today")
 
 
 def test_inactive_owner_sends_the_lead_back_to_the_pool():
     reps = [Rep("R1", "a", "East", "P1", active=False), Rep("R2", "b", "East", "P1")]
     leads = [Lead("L1", dt.datetime(2026, 11, 24), "R1"), Lead("L2", dt.datetime(2026, 11, 24), "R2")]
     res = run_alloc(reps, leads)
-    assert [lead.id for lead in res.kept] == ["L2"]
+    assert [k.lead.id for k in res.kept] == ["L2"]
     (a,) = res.assignments
     assert a.lead_id == "L1" and a.rep_id == "R2"
     assert a.reason.startswith("previous owner R1 is inactive; rule 'all leads'")

@@ -225,6 +225,51 @@ def plugin_listing(registry: Any) -> dict[str, Any]:
 
 
 @main.command()
+@rules_option
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 10_000),
+              help="How many recent runs to show.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@handle_errors
+def history(rules: Path, limit: int, as_json: bool) -> None:
+    """Show recent runs and each rep's load (leads received) in the balance window."""
+    from .config import load_config
+    from .history import open_history
+
+    cfg = load_config(rules)
+    path = cfg.base_dir / cfg.history.path
+    if not cfg.history.enabled:
+        raise UserError("history.enabled is false in rules.toml: there is no run history")
+    if not path.exists():
+        click.echo(f"no runs recorded yet ({path} does not exist)")
+        return
+    h = open_history(path)
+    try:
+        runs = h.runs(limit)
+        latest = dt.date.fromisoformat(runs[0].as_of) if runs else None
+        loads = h.load_by_rep(latest, cfg.allocation.window_days) if latest else {}
+    finally:
+        h.close()
+    if as_json:
+        click.echo(json.dumps({
+            "runs": [{"run_id": r.run_id, "as_of": r.as_of, "committed_at": r.committed_at,
+                      "assigned": r.assigned, "unassigned": r.unassigned} for r in runs],
+            "window_days": cfg.allocation.window_days,
+            "as_of": latest.isoformat() if latest else None,
+            "load": {rep: {"leads": n, "value": round(v, 2)} for rep, (n, v) in loads.items()},
+        }, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{'as of':<12} {'run':<17} {'assigned':>9} {'unassigned':>11}  committed")
+    for r in runs:
+        click.echo(f"{r.as_of:<12} {r.run_id:<17} {r.assigned:>9} {r.unassigned:>11}  "
+                   f"{r.committed_at}")
+    if latest:
+        click.echo(f"\nload per rep, {cfg.allocation.window_days} days to {latest}:")
+        click.echo(f"{'rep':<12} {'leads':>6} {'value':>12}")
+        for rep, (n, v) in sorted(loads.items(), key=lambda kv: (-kv[1][0], kv[0])):
+            click.echo(f"{rep:<12} {n:>6} {v:>12,.2f}")
+
+
+@main.command()
 @click.argument("path", type=click.Path(path_type=Path), default=Path("rules.toml"))
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @handle_errors

@@ -119,6 +119,18 @@ class RuleConfig:
 
 
 @attrs.define
+class RecycleConfig:
+    """``[allocation.recycle]``: give back leads nobody followed up within an SLA."""
+
+    #: Days after assignment without follow-up before a lead goes back to the pool.
+    after_days: int = attrs.field(default=7, validator=attrs.validators.ge(1))
+    #: Lead column holding the last follow-up (empty means none).
+    follow_up_field: str = "last_contact"
+    #: Lead column holding when the current owner got the lead; history is used when empty.
+    assigned_field: str = "assigned_at"
+
+
+@attrs.define
 class AllocationConfig:
     """``[allocation]``: routing rules, first match wins."""
 
@@ -126,6 +138,20 @@ class AllocationConfig:
     #: Teams that find their own customers and take no leads.
     self_sourced_teams: list[str] = attrs.Factory(list)
     rules: list[RuleConfig] = attrs.Factory(list)
+    #: A rep's load counts the leads earlier runs gave them within this many days.
+    window_days: int = attrs.field(default=30, validator=attrs.validators.ge(1))
+    #: Lead columns whose normalised value marks duplicates (phone: digits; email: lower case).
+    dedupe_on: list[str] = attrs.Factory(lambda: ["phone", "email"])
+    recycle: RecycleConfig | None = None
+
+
+@attrs.define
+class HistoryConfig:
+    """``[history]``: the run-history database."""
+
+    enabled: bool = True
+    #: SQLite file, relative to rules.toml.
+    path: str = "salesrules-history.sqlite"
 
 
 @attrs.define
@@ -167,6 +193,7 @@ class RulesConfig:
     allocation: AllocationConfig = attrs.Factory(AllocationConfig)
     checks: dict[str, Use] = attrs.Factory(lambda: {"behind-pace": Use("behind-pace")})
     output: OutputConfig = attrs.Factory(OutputConfig)
+    history: HistoryConfig = attrs.Factory(HistoryConfig)
     run: RunConfig = attrs.Factory(RunConfig)
     plugins: PluginsConfig = attrs.Factory(PluginsConfig)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import hashlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +12,8 @@ from pathlib import Path
 import attrs
 
 from . import HOOK_CONTRACT, __version__
-from .allocation import AllocationResult, Route, allocate
+from .allocation import AllocationContext, AllocationResult, Route, allocate
+from .history import History, HistoryView, open_history
 from .allocation.conditions import compile_condition
 from .checks import CheckContext, run_checks
 from .config import RuleConfig, RulesConfig, Use, format_path, load_config
@@ -19,7 +21,7 @@ from .errors import ConfigError, Problems
 from .goals import GoalPlan, set_goals
 from .load import Dataset, data_dir, load_dataset, resolve_sources
 from .model import Finding, ProgressRow
-from .outputs import write_outputs
+from .outputs import stage_outputs
 from .plugins import Registry, call_each, load_local_module, load_registry
 from .progress import track
 from .resolve import Bound, resolve
@@ -189,23 +191,80 @@ def _run(opts: RunOptions, on_stage: Callable[[str], None] | None,
     t = mark("checks", t)
 
     stage("allocation")
-    allocation = allocate(cfg, plan.routes, dataset, as_of, seed)
-    t = mark("allocation", t)
+    history_path = cfg.base_dir / cfg.history.path
+    # a dry run changes nothing on disk but its outputs: it reads history only if there is one
+    history = (open_history(history_path)
+               if cfg.history.enabled and (history_path.exists() or not opts.dry_run) else None)
+    try:
+        view = None
+        if history is not None:
+            view = HistoryView(history.before(as_of, cfg.allocation.window_days),
+                               history.owners((lead.id for lead in dataset.leads), as_of))
+        context = AllocationContext(dataset, goals, tuple(progress), as_of, seed)
+        allocation = allocate(cfg, plan.routes, dataset, as_of, seed, view, context)
+        t = mark("allocation", t)
 
-    warnings = [*(str(p) for p in plan.registry.problems), *dataset.warnings, *goals.warnings]
-    result = RunResult(
-        cfg, _shown_path(opts.rules), plan.registry, plan.components, dataset, as_of, seed,
-        opts.dry_run, goals, progress, findings, allocation, warnings, timings)
-
-    stage("outputs")
-    out_dir = opts.out or (cfg.base_dir / cfg.output.dir)
-    result.out_dir = out_dir
-    result.files = write_outputs(
-        result, out_dir,
-        lambda staging: call_each(plan.registry, "write_outputs", result=result, out_dir=staging))
-    mark("outputs", t)
-    call_each(plan.registry, "run_finished", result=result, out_dir=out_dir)
+        warnings = [*(str(p) for p in plan.registry.problems), *dataset.warnings,
+                    *goals.warnings]
+        if history is not None and opts.dry_run:
+            warnings.append("dry run: run history was read but not changed")
+        result = RunResult(
+            cfg, _shown_path(opts.rules), plan.registry, plan.components, dataset, as_of, seed,
+            opts.dry_run, goals, progress, findings, allocation, warnings, timings)
+        stage("outputs")
+        result.out_dir = opts.out or (cfg.base_dir / cfg.output.dir)
+        _commit(result, plan, None if opts.dry_run else history)
+        mark("outputs", t)
+    finally:
+        if history is not None:
+            history.close()
+    call_each(plan.registry, "run_finished", result=result, out_dir=result.out_dir)
     return result
+
+
+def _commit(result: RunResult, plan: Plan, history: History | None) -> None:
+    """Stage the outputs, record the run in history, move the outputs into place, commit.
+
+    Any failure before the end leaves both the output folder and the history
+    exactly as they were.
+    """
+    assert result.out_dir is not None
+    staged = stage_outputs(
+        result, result.out_dir,
+        lambda staging: call_each(plan.registry, "write_outputs", result=result, out_dir=staging))
+    try:
+        if history is not None:
+            history.begin()
+            history.record(
+                _run_id(staged.manifest), result.as_of,
+                dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                result.config.digest, _inputs_digest(staged.manifest), staged.manifest,
+                result.allocation.assignments,
+                {lead.id: lead.value for lead in result.dataset.leads},
+                len(result.allocation.unassigned))
+        result.files = staged.commit()
+        if history is not None:
+            history.commit()
+    except BaseException:
+        if history is not None:
+            history.rollback()
+        raise
+    finally:
+        staged.discard()
+
+
+def _inputs_digest(manifest: dict) -> str:
+    h = hashlib.sha256()
+    for i in manifest["inputs"]:
+        h.update(f"{i['name']}={i['digest']};".encode())
+    return "sha256:" + h.hexdigest()
+
+
+def _run_id(manifest: dict) -> str:
+    """Names a run by what determines it: as-of date, config, inputs and seed."""
+    h = hashlib.sha256(f"{manifest['as_of']}|{manifest['config']['digest']}|"
+                       f"{_inputs_digest(manifest)}|{manifest['seed']}".encode())
+    return h.hexdigest()[:16]
 
 
 def _shown_path(p: Path) -> str:

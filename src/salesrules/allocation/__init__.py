@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from operator import attrgetter
 
 import attrs
 
 from ..config import RulesConfig, format_path
 from ..errors import ConfigError, PluginError, Problems
+from ..history import HistoryView
 from ..load import Dataset
+from ..load.tables import CellError, parse_date
 from ..model import Assignment, Lead, Unassigned
 from ..resolve import Bound
-from .batch import AllocationBatch, RepSlot
+from .batch import AllocationBatch, AllocationContext, RepSlot
 from .conditions import LEAD_NAMES, Condition
 
-__all__ = ["AllocationBatch", "AllocationResult", "RepSlot", "Route", "allocate", "lead_order"]
+__all__ = ["AllocationBatch", "AllocationContext", "AllocationResult", "RepSlot", "Route",
+           "allocate", "lead_order", "normalise_key"]
 
 
 @attrs.define
@@ -30,13 +34,25 @@ class Route:
     reps: list[str]
 
 
+@attrs.frozen
+class Kept:
+    """A lead left with the active rep who owns it (in the CRM, or by an earlier run)."""
+
+    lead: Lead
+    rep_id: str
+    source: str  # "export" or "history"
+
+
 @attrs.define
 class AllocationResult:
     assignments: list[Assignment]
     unassigned: list[Unassigned]
-    #: Leads left with the active rep who already owns them.
-    kept: list[Lead]
+    kept: list[Kept]
     slots: dict[str, RepSlot]
+    #: Lead ids sent back to the pool by the recycling SLA, with the rep they left.
+    recycled: dict[str, str] = attrs.Factory(dict)
+    #: Duplicate lead id -> the lead id it duplicates.
+    duplicates: dict[str, str] = attrs.Factory(dict)
 
     @property
     def to_allocate(self) -> int:
@@ -56,14 +72,29 @@ def sort_leads(leads: list[Lead]) -> None:
     leads.sort(key=attrgetter("priority"), reverse=True)
 
 
+_NOT_DIGITS = re.compile(r"\D")
+
+
+def normalise_key(field: str, value: str) -> str:
+    """The comparable form of a contact field: digits of a phone, lower-case email, else trimmed."""
+    v = value.strip()
+    if not v:
+        return ""
+    if "phone" in field.lower() or "mobile" in field.lower() or "电话" in field or "手机" in field:
+        digits = _NOT_DIGITS.sub("", v)
+        if len(digits) == 13 and digits.startswith("86"):
+            digits = digits[2:]  # +86 138... and 138... are one number
+        return digits
+    if "@" in v:
+        return v.lower()
+    return v.lower()
+
+
 def check_fields(routes: list[Route], dataset: Dataset) -> None:
     """Refuse conditions that name a field the leads file does not have."""
     if not dataset.leads:
         return
-    known = set(LEAD_NAMES)
-    for lead in dataset.leads:
-        known.update(lead.fields)
-        break
+    known = set(LEAD_NAMES) | set(dataset.leads[0].fields)
     problems = Problems()
     for r in routes:
         for name in r.condition.names:
@@ -73,31 +104,101 @@ def check_fields(routes: list[Route], dataset: Dataset) -> None:
     problems.raise_if_any(ConfigError, "routing rules name fields the leads do not have:")
 
 
+def _date_field(lead: Lead, field: str) -> dt.date | None:
+    text = lead.fields.get(field, "")
+    if not text:
+        return None
+    try:
+        return parse_date(text)
+    except CellError:
+        return None
+
+
 def allocate(cfg: RulesConfig, routes: list[Route], dataset: Dataset, as_of: dt.date,
-             seed: int) -> AllocationResult:
-    """Route every lead that needs a rep; each ends up assigned or unassigned, exactly once."""
+             seed: int, history: HistoryView | None = None,
+             context: AllocationContext | None = None) -> AllocationResult:
+    """Route every lead that needs a rep; each ends up assigned or unassigned, exactly once.
+
+    ``history`` holds what earlier runs assigned: within the load window, and
+    the last owner of each lead in this export.
+    """
     reps = dataset.reps
-    self_sourced = set(cfg.allocation.self_sourced_teams)
+    acfg = cfg.allocation
+    self_sourced = set(acfg.self_sourced_teams)
     slots = {rep_id: RepSlot(rep) for rep_id, rep in reps.items()}
-    kept: list[Lead] = []
+    # what earlier runs gave each rep within the window, and each lead's last owner
+    in_window: set[str] = set()
+    last_owner = history.owners if history is not None else {}
+    for p in history.window if history is not None else ():
+        if p.rep_id in slots:
+            slots[p.rep_id].received += 1
+            slots[p.rep_id].received_value += p.value
+            in_window.add(p.lead_id)
+
+    kept: list[Kept] = []
     pool: list[Lead] = []
     notes: dict[str, str] = {}
+    excluded: dict[str, str] = {}
+    recycled: dict[str, str] = {}
+    recycle = acfg.recycle
     for lead in dataset.leads:
-        owner = reps.get(lead.owner) if lead.owner else None
+        source = "export"
+        owner_id = lead.owner
+        prior = last_owner.get(lead.id)
+        if not owner_id and prior is not None:
+            owner_id, source = prior.rep_id, "history"
+        owner = reps.get(owner_id) if owner_id else None
         if owner is not None and owner.active:
-            kept.append(lead)
-            slots[owner.id].load += 1
-            slots[owner.id].load_value += lead.value
+            if recycle is not None:
+                since = _date_field(lead, recycle.assigned_field) or (
+                    prior.as_of if prior is not None and prior.rep_id == owner.id else None)
+                touched = _date_field(lead, recycle.follow_up_field)
+                if (since is not None and (as_of - since).days > recycle.after_days
+                        and (touched is None or touched < since)):
+                    notes[lead.id] = (f"recycled from {owner.id} (assigned {since}, no "
+                                      f"follow-up within {recycle.after_days} days)")
+                    excluded[lead.id] = owner.id
+                    recycled[lead.id] = owner.id
+                    pool.append(lead)
+                    continue
+            kept.append(Kept(lead, owner.id, source))
+            if lead.id not in in_window:
+                slots[owner.id].held += 1
+                slots[owner.id].held_value += lead.value
         else:
-            if lead.owner:
-                notes[lead.id] = (f"previous owner {lead.owner} is inactive" if owner
-                                  else f"previous owner {lead.owner} is not in the reps file")
+            if owner_id:
+                notes[lead.id] = (f"previous owner {owner_id} is inactive" if owner
+                                  else f"previous owner {owner_id} is not in the reps file")
             pool.append(lead)
     sort_leads(pool)
-    if not cfg.allocation.enabled:
+    if not acfg.enabled:
         return AllocationResult([], [Unassigned(lead.id, "allocation is disabled in rules.toml")
-                                     for lead in pool], kept, slots)
+                                     for lead in pool], kept, slots, recycled)
     check_fields(routes, dataset)
+
+    # duplicates: the first lead with a key (a kept one, else the first in lead order) wins
+    duplicates: dict[str, tuple[str, str]] = {}
+    if acfg.dedupe_on:
+        seen: dict[tuple[str, str], str] = {}
+        for k in kept:
+            for f in acfg.dedupe_on:
+                key = normalise_key(f, k.lead.fields.get(f, ""))
+                if key:
+                    seen.setdefault((f, key), k.lead.id)
+        unique = []
+        for lead in pool:
+            dup = None
+            for f in acfg.dedupe_on:
+                key = normalise_key(f, lead.fields.get(f, ""))
+                if key:
+                    first = seen.setdefault((f, key), lead.id)
+                    if first != lead.id and dup is None:
+                        dup = (first, f)
+            if dup is None:
+                unique.append(lead)
+            else:
+                duplicates[lead.id] = dup
+        pool = unique
 
     matched: list[list[Lead]] = [[] for _ in routes]
     unassigned: list[Unassigned] = []
@@ -127,20 +228,25 @@ def allocate(cfg: RulesConfig, routes: list[Route], dataset: Dataset, as_of: dt.
             if rep.active and rep.team not in self_sourced
             and (not route.teams or rep.team in route.teams)
             and (not route.reps or rep.id in route.reps)
+            and not dataset.on_leave(rep.id, as_of)
         ]
-        batch = AllocationBatch(route.name, route.policy.name, leads, eligible, as_of, seed, notes)
+        batch = AllocationBatch(route.name, route.policy.name, leads, eligible, as_of, seed,
+                                notes, excluded, context)
         route.policy.call(route.policy.component.allocate, batch)
         batch.finish()
         assignments.extend(batch.assignments)
         unassigned.extend(batch.unassigned)
-    _check_accounted(pool, assignments, unassigned)
-    return AllocationResult(assignments, unassigned, kept, slots)
 
-
-def _check_accounted(pool: list[Lead], assignments: list[Assignment],
-                     unassigned: list[Unassigned]) -> None:
-    # routing puts each pool lead in exactly one batch or the unmatched list, and
-    # a batch decides each of its leads exactly once, so the counts must agree
-    if len(assignments) + len(unassigned) != len(pool):
+    if duplicates:
+        went = {a.lead_id: a.rep_id for a in assignments}
+        went.update({k.lead.id: k.rep_id for k in kept})
+        for lead_id, (first, field) in duplicates.items():
+            where = f", which went to {went[first]}" if first in went else ", which is unassigned"
+            unassigned.append(Unassigned(lead_id, f"duplicate of {first} (same {field})"
+                                         f"{where}; handled once"))
+    total = len(pool) + len(duplicates)
+    if len(assignments) + len(unassigned) != total:
         raise PluginError("salesrules", "allocation", AssertionError(
             "a lead was lost or decided twice; this is a bug"))
+    return AllocationResult(assignments, unassigned, kept, slots, recycled,
+                            {k: v[0] for k, v in duplicates.items()})

@@ -3,49 +3,71 @@
 from __future__ import annotations
 
 import heapq
+import statistics
 from typing import Literal
 
 import attrs
 
 from ..components import Policy
 from ..hookspecs import hookimpl
-from .batch import AllocationBatch
+from .batch import AllocationBatch, RepSlot
 
 
 @attrs.define
 class BalancedParams:
     #: Balance the number of leads (``count``) or their total value (``value``).
     by: Literal["count", "value"] = "count"
+    #: How far below the median load a new or returning rep may start, in leads:
+    #: they catch up by at most this many leads beyond an equal share, not in one burst.
+    catch_up: int = attrs.field(default=5, validator=attrs.validators.ge(0))
 
 
 class Balanced(Policy):
-    """Least-loaded first (雨露均沾): counts open leads already held, respects daily caps, skips inactive reps."""
+    """Least-loaded first (雨露均沾): counts leads received in the window and held, respects caps, skips inactive reps and reps on leave."""
 
     name = "balanced"
     Params = BalancedParams
 
     def allocate(self, batch: AllocationBatch) -> None:
         by_value = self.params.by == "value"
-        heap = []
-        for order, slot in enumerate(batch.reps):
-            if not slot.full:
-                load = slot.load_value + slot.today_value if by_value else slot.load + slot.today
-                heap.append((load, order, slot))
+        reps = batch.reps
+        n = len(reps)
+        if not n:
+            batch.skip_rest("no active rep is eligible (inactive, on leave or in another team)")
+            return
+        base = [s.load_value if by_value else float(s.load) for s in reps]
+        unit = (statistics.median([lead.value for lead in batch.leads]) or 1.0) if by_value else 1.0
+        floor = statistics.median(base) - self.params.catch_up * unit
+        start = [max(b, floor) for b in base]
+        heap = [(start[i] + (s.today_value if by_value else s.today), i, s)
+                for i, s in enumerate(reps) if not s.full]
         heapq.heapify(heap)
-        n = len(batch.reps)
         for lead in batch.leads:
             while heap and heap[0][2].full:
                 heapq.heappop(heap)
+            passed: list[tuple[float, int, RepSlot]] = []
+            while heap and not batch.allowed(lead, heap[0][2]):
+                passed.append(heapq.heappop(heap))  # recycled from this rep, or full
             if not heap:
-                batch.skip_rest("every eligible rep is at their daily capacity" if n
-                                else "no active rep is eligible")
-                break
-            load, order, slot = heap[0]
-            held = (f"holding {slot.load_value + slot.today_value:,.2f} in lead value"
-                    if by_value else f"holding {slot.load + slot.today} open lead(s)")
-            batch.assign(lead, slot, f"least loaded of {n} rep(s) ({held}), {slot.cap_text()}")
-            load += lead.value if by_value else 1
-            heapq.heapreplace(heap, (load, order, slot))
+                for item in passed:
+                    if not item[2].full:
+                        heapq.heappush(heap, item)
+                if not heap:
+                    batch.skip_rest("every eligible rep is at their daily capacity")
+                    return
+                batch.skip(lead, "the only reps with room are the ones it was recycled from")
+                continue
+            load, i, slot = heap[0]
+            held = (f"{slot.load_value + slot.today_value:,.2f} in lead value" if by_value
+                    else f"{slot.load + slot.today} lead(s): {slot.received} received in the "
+                         f"window, {slot.held} held, {slot.today} today")
+            catching = " (new or returning, catching up)" if start[i] > base[i] else ""
+            batch.assign(lead, slot, f"least loaded of {n} rep(s) with {held}{catching}; "
+                                     f"{slot.cap_text()}")
+            heapq.heapreplace(heap, (load + (lead.value if by_value else 1.0), i, slot))
+            for item in passed:
+                if not item[2].full:
+                    heapq.heappush(heap, item)
 
 
 @hookimpl(trylast=True)

@@ -4,26 +4,44 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ..model import Assignment, Lead, Rep, Unassigned
 
+if TYPE_CHECKING:
+    from ..goals import GoalPlan
+    from ..load import Dataset
+    from ..model import ProgressRow
+
 
 @attrs.define(eq=False)
 class RepSlot:
-    """A rep as allocation sees them: open load, and today's count against the cap.
+    """A rep as allocation sees them: load so far, and today's count against the cap.
 
     Slots are shared by every rule of a run, so a cap holds across rules.
     """
 
     rep: Rep
-    #: Open leads the rep already owns (count), and their value.
-    load: int = 0
-    load_value: float = 0.0
-    #: Leads given to the rep today, by this run.
+    #: Open leads the rep holds that no earlier run gave them (count, value).
+    held: int = 0
+    held_value: float = 0.0
+    #: Leads earlier runs gave the rep within ``allocation.window_days``.
+    received: int = 0
+    received_value: float = 0.0
+    #: Leads given to the rep by this run so far.
     today: int = 0
     today_value: float = 0.0
+
+    @property
+    def load(self) -> int:
+        """Leads counted for balance before this run: held plus received."""
+        return self.held + self.received
+
+    @property
+    def load_value(self) -> float:
+        return self.held_value + self.received_value
 
     @property
     def capacity(self) -> int | None:
@@ -45,17 +63,33 @@ class RepSlot:
         return f"{self.today + 1} of cap {self.rep.capacity} today"
 
 
+@attrs.frozen
+class AllocationContext:
+    """The run so far, for policies that rank or weigh reps: computed once per run."""
+
+    dataset: Dataset
+    goals: GoalPlan
+    progress: tuple[ProgressRow, ...]
+    as_of: dt.date
+    seed: int
+    #: A place for a policy to keep per-run results (e.g. rankings), by its own key.
+    cache: dict[Any, Any] = attrs.field(factory=dict, eq=False)
+
+
 class AllocationBatch:
     """One rule's leads, sorted by priority, value and age, and its eligible reps.
 
     A policy calls :meth:`assign` or :meth:`skip` for each lead. Leads it does
     neither for are listed as unassigned. The kernel refuses assignments to a
-    rep outside the batch, past a cap, or of a lead twice.
+    rep outside the batch, past a cap, to a rep the lead was recycled from, or
+    of a lead twice.
     """
 
     def __init__(self, rule: str, policy: str, leads: Sequence[Lead],
                  reps: Sequence[RepSlot], as_of: dt.date, seed: int,
-                 notes: dict[str, str] | None = None) -> None:
+                 notes: dict[str, str] | None = None,
+                 excluded: dict[str, str] | None = None,
+                 context: AllocationContext | None = None) -> None:
         self.rule = rule
         self.policy = policy
         self.leads = list(leads)
@@ -63,12 +97,19 @@ class AllocationBatch:
         self.as_of = as_of
         self.seed = seed
         self.notes = notes or {}
+        #: lead id -> rep id the lead may not go back to (it was recycled from them)
+        self.excluded = excluded or {}
+        self.context = context
         self._slots = {s.rep.id: s for s in self.reps}
         self._lead_ids = {lead.id for lead in self.leads}
         self.assignments: list[Assignment] = []
         self.unassigned: list[Unassigned] = []
         self._done: set[str] = set()
         self._base = f"rule {rule!r} → {policy}: "
+
+    def allowed(self, lead: Lead, slot: RepSlot) -> bool:
+        """Whether ``slot`` may take ``lead``: room today, and not the rep it was recycled from."""
+        return not slot.full and self.excluded.get(lead.id) != slot.rep.id
 
     def _prefix(self, lead: Lead) -> str:
         note = self.notes.get(lead.id)
@@ -89,6 +130,9 @@ class AllocationBatch:
             raise ValueError(f"rep {rep_id!r} is not eligible under rule {self.rule!r}")
         if slot.full:
             raise ValueError(f"rep {rep_id!r} is at their daily capacity of {slot.capacity}")
+        if self.excluded.get(lead.id) == rep_id:
+            raise ValueError(f"lead {lead.id!r} was recycled from rep {rep_id!r} and may not "
+                             "go back to them")
         self._claim(lead)
         slot.today += 1
         slot.today_value += lead.value

@@ -36,8 +36,13 @@ class Dataset:
     activity: ActivityTable
     inputs: list[InputRecord] = attrs.Factory(list)
     warnings: list[str] = attrs.Factory(list)
+    #: Leave per rep: inclusive ``(start, end)`` spans.
+    leave: dict[str, list[tuple[dt.date, dt.date]]] = attrs.Factory(dict)
     #: Data that plugin sources add for their own components, by key.
     extra: dict[str, Any] = attrs.Factory(dict)
+
+    def on_leave(self, rep_id: str, day: dt.date) -> bool:
+        return any(a <= day <= b for a, b in self.leave.get(rep_id, ()))
 
     def teams(self) -> dict[str, list[Rep]]:
         """Reps by team, teams sorted by name, reps in input order."""
@@ -90,6 +95,7 @@ class DatasetBuilder:
         self.activity = ActivityTable(funnel.names)
         self.warnings: list[str] = []
         self.extra: dict[str, Any] = {}
+        self.leave: dict[str, list[tuple[dt.date, dt.date]]] = {}
 
     def add_rep(self, rep: Rep, where: str = "") -> None:
         if rep.id in self.reps:
@@ -117,6 +123,10 @@ class DatasetBuilder:
         """Add to a single stage of one rep-day, e.g. a won deal's amount to revenue."""
         self.activity.add_one(rep_id, day, self.funnel.index(stage), value)
 
+    def add_leave(self, rep_id: str, start: dt.date, end: dt.date) -> None:
+        """Record that a rep is on leave from ``start`` to ``end``, both inclusive."""
+        self.leave.setdefault(rep_id, []).append((start, end))
+
     def warn(self, message: str) -> None:
         self.warnings.append(message)
 
@@ -128,8 +138,12 @@ class DatasetBuilder:
                       f"is ignored: {shown}")
             for rep_id in unknown:
                 del self.activity.by_rep[rep_id]
+        unknown_leave = sorted(set(self.leave) - set(self.reps))
+        if unknown_leave and self.reps:
+            self.warn(f"leave for rep id(s) not in the reps file is ignored: "
+                      f"{', '.join(unknown_leave[:5])}")
         return Dataset(self.funnel, self.reps, self.leads, self.activity, inputs,
-                       self.warnings, self.extra)
+                       self.warnings, self.leave, self.extra)
 
 
 def file_record(name: str, file: InputFile, source: str, base: Path) -> InputRecord:

@@ -145,8 +145,33 @@ class ActivitySource(Source):
         return None if bad else nums
 
 
+class LeaveSource(Source):
+    """Leave: one row per absence, with rep_id, start and end (both inclusive)."""
+
+    name = "leave"
+    produces = ("leave",)
+
+    def read(self, file: InputFile, into: DatasetBuilder) -> None:
+        for line, (rep_id, start, end), _ in file.rows(["rep_id", "start", "end"]):
+            try:
+                a = parse_date(start)
+            except CellError as exc:
+                file.error(line, "start", str(exc))
+                continue
+            try:
+                b = parse_date(end) if str(end).strip() else a
+            except CellError as exc:
+                file.error(line, "end", str(exc))
+                continue
+            if b < a:
+                file.error(line, "end", f"ends ({b}) before it starts ({a})")
+                continue
+            into.add_leave(str(rep_id).strip(), a, b)
+
+
 @hookimpl(trylast=True)
 def register_sources(register):
     register(RepsSource)
     register(LeadsSource)
     register(ActivitySource)
+    register(LeaveSource)

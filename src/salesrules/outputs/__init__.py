@@ -154,12 +154,31 @@ def manifest(result: RunResult, files: dict[str, int | None]) -> dict:
     }
 
 
-def write_outputs(result: RunResult, out_dir: Path,
-                  extra_writers: Callable[[Path], None] | None = None) -> list[str]:
-    """Write every output into a staging folder, then move them into ``out_dir``.
+class Staged:
+    """Outputs written in full to a staging folder, waiting to be moved into place."""
 
-    If anything fails before the move, the staging folder is deleted and
-    ``out_dir`` is exactly as it was. ``run.json`` is moved last.
+    def __init__(self, out_dir: Path, staging: Path, names: list[str], manifest: dict) -> None:
+        self.out_dir = out_dir
+        self.staging = staging
+        self.names = names
+        self.manifest = manifest
+
+    def commit(self) -> list[str]:
+        """Move every file into the output folder, ``run.json`` last."""
+        for name in self.names:
+            os.replace(self.staging / name, self.out_dir / name)
+        return self.names
+
+    def discard(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def stage_outputs(result: RunResult, out_dir: Path,
+                  extra_writers: Callable[[Path], None] | None = None) -> Staged:
+    """Write every output into a staging folder inside ``out_dir``.
+
+    Nothing in ``out_dir`` changes until :meth:`Staged.commit`; on any failure
+    the staging folder is removed and ``out_dir`` is exactly as it was.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".salesrules-staging-", dir=out_dir))
@@ -176,8 +195,7 @@ def write_outputs(result: RunResult, out_dir: Path,
         (staging / "run.json").write_text(
             json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         names = sorted(n for n in counts if n != "run.json") + ["run.json"]
-        for name in names:
-            os.replace(staging / name, out_dir / name)
-        return names
-    finally:
+        return Staged(out_dir, staging, names, data)
+    except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        raise

@@ -1,0 +1,169 @@
+"""Run history: every run's manifest and assignments in an embedded SQLite file.
+
+History keeps allocation balanced across runs, and makes a re-run of the same
+as-of date replace that day's run instead of adding to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+import attrs
+
+from .model import Assignment
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id        TEXT PRIMARY KEY,
+    as_of         TEXT NOT NULL,
+    committed_at  TEXT NOT NULL,
+    config_digest TEXT NOT NULL,
+    inputs_digest TEXT NOT NULL,
+    assigned      INTEGER NOT NULL,
+    unassigned    INTEGER NOT NULL,
+    manifest      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_as_of ON runs (as_of);
+CREATE TABLE IF NOT EXISTS assignments (
+    run_id  TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+    as_of   TEXT NOT NULL,
+    lead_id TEXT NOT NULL,
+    rep_id  TEXT NOT NULL,
+    team    TEXT NOT NULL,
+    policy  TEXT NOT NULL,
+    rule    TEXT NOT NULL,
+    value   REAL NOT NULL,
+    reason  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS assignments_as_of ON assignments (as_of);
+CREATE INDEX IF NOT EXISTS assignments_lead ON assignments (lead_id);
+PRAGMA user_version = 1;
+"""
+
+
+@attrs.frozen
+class PastAssignment:
+    """A lead an earlier run gave to a rep."""
+
+    lead_id: str
+    rep_id: str
+    as_of: dt.date
+    value: float
+
+
+@attrs.frozen
+class HistoryView:
+    """What allocation needs from history for one run."""
+
+    #: Assignments of earlier runs within the load window, latest first.
+    window: list[PastAssignment]
+    #: The latest earlier assignment of each lead in this export.
+    owners: dict[str, PastAssignment]
+
+
+@attrs.frozen
+class RunRow:
+    run_id: str
+    as_of: str
+    committed_at: str
+    assigned: int
+    unassigned: int
+
+
+class History:
+    """The history database of one rules.toml. Open it with :func:`open_history`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, isolation_level=None)  # explicit transactions
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # ---------------------------------------------------------------- reading
+
+    def before(self, as_of: dt.date, days: int | None = None) -> list[PastAssignment]:
+        """Assignments of runs strictly before ``as_of``, within ``days`` if given, latest first.
+
+        The as-of day itself is excluded, so a re-run of a day never counts its
+        own earlier result.
+        """
+        lo = (as_of - dt.timedelta(days=days)).isoformat() if days is not None else ""
+        rows = self.db.execute(
+            "SELECT lead_id, rep_id, as_of, value FROM assignments "
+            "WHERE as_of < ? AND as_of > ? ORDER BY as_of DESC, lead_id",
+            (as_of.isoformat(), lo))
+        return [PastAssignment(a, b, dt.date.fromisoformat(c), v) for a, b, c, v in rows]
+
+    def owners(self, lead_ids: Iterable[str], as_of: dt.date) -> dict[str, PastAssignment]:
+        """For each of ``lead_ids`` that an earlier run assigned, its latest assignment before ``as_of``."""
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (lead_id TEXT PRIMARY KEY)")
+        self.db.execute("DELETE FROM wanted")
+        self.db.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", ((i,) for i in lead_ids))
+        rows = self.db.execute(
+            "SELECT a.lead_id, a.rep_id, a.as_of, a.value FROM assignments a "
+            "JOIN wanted w ON w.lead_id = a.lead_id WHERE a.as_of < ? "
+            "ORDER BY a.lead_id, a.as_of DESC", (as_of.isoformat(),))
+        out: dict[str, PastAssignment] = {}
+        for a, b, c, v in rows:
+            if a not in out:
+                out[a] = PastAssignment(a, b, dt.date.fromisoformat(c), v)
+        self.db.execute("DELETE FROM wanted")
+        return out
+
+    def runs(self, limit: int = 20) -> list[RunRow]:
+        rows = self.db.execute(
+            "SELECT run_id, as_of, committed_at, assigned, unassigned FROM runs "
+            "ORDER BY as_of DESC, committed_at DESC LIMIT ?", (limit,))
+        return [RunRow(*r) for r in rows]
+
+    def load_by_rep(self, as_of: dt.date, days: int) -> dict[str, tuple[int, float]]:
+        """Leads and lead value each rep received in runs within ``days`` up to ``as_of``."""
+        lo = (as_of - dt.timedelta(days=days)).isoformat()
+        rows = self.db.execute(
+            "SELECT rep_id, COUNT(*), SUM(value) FROM assignments "
+            "WHERE as_of <= ? AND as_of > ? GROUP BY rep_id ORDER BY rep_id",
+            (as_of.isoformat(), lo))
+        return {r: (n, v or 0.0) for r, n, v in rows}
+
+    # ---------------------------------------------------------------- writing
+
+    def begin(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def record(self, run_id: str, as_of: dt.date, committed_at: str, config_digest: str,
+               inputs_digest: str, manifest: dict, assignments: Iterable[Assignment],
+               values: dict[str, float], unassigned: int) -> None:
+        """Replace any earlier run of the same as-of date with this one (inside a transaction)."""
+        day = as_of.isoformat()
+        self.db.execute("DELETE FROM runs WHERE as_of = ?", (day,))
+        rows = [(run_id, day, a.lead_id, a.rep_id, a.team, a.policy, a.rule,
+                 values.get(a.lead_id, 0.0), a.reason) for a in assignments]
+        self.db.execute(
+            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (run_id, day, committed_at, config_digest, inputs_digest, len(rows), unassigned,
+             json.dumps(manifest, ensure_ascii=False, sort_keys=True)))
+        self.db.executemany("INSERT INTO assignments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def commit(self) -> None:
+        self.db.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
+
+
+def open_history(path: Path) -> History:
+    try:
+        return History(path)
+    except sqlite3.DatabaseError as exc:
+        from .errors import ConfigError
+
+        raise ConfigError(f"history.path: {path} is not a salesrules history database ({exc})")
