@@ -180,9 +180,25 @@ def test_assignments_and_unassigned_cover_every_pool_lead(export):
     assert res.exit_code == 0, res.output
     leads = read_csv(export / "leads.csv")
     reps = {r["rep_id"]: r for r in read_csv(export / "reps.csv")}
+    as_of = dt.date(2026, 11, 25)
+
+    def recycled(lead):  # owner got it over 7 days ago and nobody followed up since
+        since = dt.date.fromisoformat(lead["assigned_at"])
+        touched = lead["last_contact"]
+        return (as_of - since).days > 7 and (not touched or touched < lead["assigned_at"])
+
     pool = {l["lead_id"] for l in leads
-            if not (l["owner"] and reps.get(l["owner"], {}).get("active") == "yes")}
+            if not (l["owner"] and reps.get(l["owner"], {}).get("active") == "yes")
+            or recycled(l)}
+    assert any(l["owner"] and recycled(l) for l in leads)  # the sample has some
     a = [r["lead_id"] for r in read_csv(export / "out" / "assignments.csv")]
     u = [r["lead_id"] for r in read_csv(export / "out" / "unassigned.csv")]
     assert len(a) + len(u) == len(set(a) | set(u))
     assert set(a) | set(u) == pool
+    rows = {r["lead_id"]: r for r in read_csv(export / "out" / "assignments.csv")}
+    by_id = {l["lead_id"]: l for l in leads}
+    for lead_id, r in rows.items():
+        if by_id[lead_id]["owner"] and recycled(by_id[lead_id]) and \
+                reps[by_id[lead_id]["owner"]]["active"] == "yes":
+            assert r["rep_id"] != by_id[lead_id]["owner"]  # someone else
+            assert r["reason"].startswith(f"recycled from {by_id[lead_id]['owner']}")

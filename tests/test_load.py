@@ -26,7 +26,8 @@ def test_generated_export_loads(export):
     assert len(ds.reps) == 14
     assert len(ds.leads) == 80
     assert len(ds.activity) > 14 * 40
-    assert [i.name for i in ds.inputs] == ["reps", "leads", "activity"]
+    assert [i.name for i in ds.inputs] == ["reps", "leads", "activity", "leave"]
+    assert sum(len(v) for v in ds.leave.values()) == 1
     assert ds.inputs[0].encoding == "utf-8-sig"  # the reps sheet is saved with a BOM
     assert ds.inputs[1].encoding == "utf-8"
     assert all(i.digest.startswith("sha256:") for i in ds.inputs)

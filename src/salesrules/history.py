@@ -77,12 +77,17 @@ class RunRow:
 class History:
     """The history database of one rules.toml. Open it with :func:`open_history`."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, readonly: bool = False) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, isolation_level=None)  # explicit transactions
+        if readonly:
+            self.db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                                      isolation_level=None)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, isolation_level=None)  # explicit transactions
         self.db.execute("PRAGMA foreign_keys = ON")
-        self.db.executescript(SCHEMA)
+        if self.db.execute("PRAGMA user_version").fetchone()[0] == 0 and not readonly:
+            self.db.executescript(SCHEMA)
 
     def close(self) -> None:
         self.db.close()
@@ -160,9 +165,9 @@ class History:
             self.db.execute("ROLLBACK")
 
 
-def open_history(path: Path) -> History:
+def open_history(path: Path, readonly: bool = False) -> History:
     try:
-        return History(path)
+        return History(path, readonly)
     except sqlite3.DatabaseError as exc:
         from .errors import ConfigError
 

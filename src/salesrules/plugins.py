@@ -27,6 +27,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "salesrules.goals.team_rates",
     "salesrules.checks.behind_pace",
     "salesrules.allocation.balanced",
+    "salesrules.allocation.weighted",
 )
 
 #: Registration hook for each component kind.

@@ -193,7 +193,7 @@ def _run(opts: RunOptions, on_stage: Callable[[str], None] | None,
     stage("allocation")
     history_path = cfg.base_dir / cfg.history.path
     # a dry run changes nothing on disk but its outputs: it reads history only if there is one
-    history = (open_history(history_path)
+    history = (open_history(history_path, readonly=opts.dry_run)
                if cfg.history.enabled and (history_path.exists() or not opts.dry_run) else None)
     try:
         view = None

@@ -141,17 +141,23 @@ def allocate(cfg: RulesConfig, routes: list[Route], dataset: Dataset, as_of: dt.
     excluded: dict[str, str] = {}
     recycled: dict[str, str] = {}
     recycle = acfg.recycle
+    assigned_field = recycle.assigned_field if recycle is not None else "assigned_at"
     for lead in dataset.leads:
-        source = "export"
-        owner_id = lead.owner
+        owner_id, source = lead.owner, "export"
         prior = last_owner.get(lead.id)
-        if not owner_id and prior is not None:
-            owner_id, source = prior.rep_id, "history"
+        if prior is not None and prior.rep_id != owner_id:
+            # an earlier run gave the lead away; unless the CRM shows a newer owner,
+            # the export is just not updated yet
+            crm_since = _date_field(lead, assigned_field) if owner_id else None
+            if crm_since is None or crm_since <= prior.as_of:
+                owner_id, source = prior.rep_id, "history"
         owner = reps.get(owner_id) if owner_id else None
         if owner is not None and owner.active:
             if recycle is not None:
-                since = _date_field(lead, recycle.assigned_field) or (
-                    prior.as_of if prior is not None and prior.rep_id == owner.id else None)
+                since = (prior.as_of if source == "history" else
+                         _date_field(lead, recycle.assigned_field) or (
+                             prior.as_of if prior is not None and prior.rep_id == owner.id
+                             else None))
                 touched = _date_field(lead, recycle.follow_up_field)
                 if (since is not None and (as_of - since).days > recycle.after_days
                         and (touched is None or touched < since)):

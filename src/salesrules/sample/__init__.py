@@ -34,7 +34,7 @@ MONTH_FACTOR = (0.8, 0.7, 1.0, 1.0, 1.05, 1.0, 0.95, 0.95, 1.1, 1.0, 1.15, 1.2)
 HEADERS_EN = {
     "reps": ("rep_id", "name", "team", "level", "active", "capacity", "hired"),
     "leads": ("lead_id", "created_at", "owner", "priority", "value", "source", "region",
-              "grade", "phone", "email"),
+              "grade", "phone", "email", "assigned_at", "last_contact"),
     "activity": ("date", "rep_id", "dials", "connects", "conversations", "intents",
                  "pipeline", "revenue"),
     "leave": ("rep_id", "start", "end"),
@@ -42,7 +42,7 @@ HEADERS_EN = {
 HEADERS_ZH = {
     "reps": ("销售编号", "姓名", "团队", "职级", "在职", "日容量", "入职日期"),
     "leads": ("线索编号", "创建时间", "负责人", "优先级", "价值", "来源", "区域", "等级",
-              "电话", "邮箱"),
+              "电话", "邮箱", "分配日期", "最近跟进"),
     "activity": ("日期", "销售编号", "外呼", "接通", "深入沟通", "意向客户", "储备金额", "业绩"),
     "leave": ("销售编号", "开始日期", "结束日期"),
 }
@@ -50,7 +50,7 @@ HEADERS_ZH = {
 FIELDS = {
     "reps": ("id", "name", "team", "level", "active", "capacity", "hired"),
     "leads": ("id", "created_at", "owner", "priority", "value", "source", "region", "grade",
-              "phone", "email"),
+              "phone", "email", "assigned_at", "last_contact"),
     "activity": ("date", "rep_id", "dials", "connects", "conversations", "intents",
                  "pipeline", "revenue"),
     "leave": ("rep_id", "start", "end"),
@@ -206,9 +206,17 @@ def _leads(spec: SampleSpec, rng: random.Random, reps: list[_Rep]) -> list[tuple
         else:
             phone = f"1{rng.randrange(30, 90)}{rng.randrange(10**8):08d}"
             phones.append(phone)
+        assigned = contact = ""
+        if owner:
+            # owned leads are older: some were followed up, some were left untouched
+            created = created - dt.timedelta(days=rng.randrange(3, 25))
+            assigned_day = created.date() + dt.timedelta(days=1)
+            assigned = assigned_day
+            if rng.random() < 0.7:
+                contact = min(assigned_day + dt.timedelta(days=rng.randrange(0, 6)), spec.end)
         out.append((f"L{i + 1:06d}", created, owner, {"A": 2, "B": 1, "C": 0}[grade], value,
                     rng.choice(sources), rng.choice(regions), grade, phone,
-                    f"lead{i + 1}@example.com"))
+                    f"lead{i + 1}@example.com", assigned, contact))
     return out
 
 
@@ -290,7 +298,7 @@ def rules_for(files: dict[str, Path], chinese: bool, data_dir: str = ".") -> dic
     """A rules.toml (as a dict) that reads the generated files."""
     heads = HEADERS_ZH if chinese else HEADERS_EN
     data: dict[str, object] = {"dir": data_dir, "encoding": "auto"}
-    for name in ("reps", "leads", "activity"):
+    for name in ("reps", "leads", "activity", "leave"):
         cols = {f: h for f, h in zip(FIELDS[name], heads[name]) if f != h}
         table: dict[str, object] = {"file": files[name].name}
         if cols:
@@ -300,7 +308,8 @@ def rules_for(files: dict[str, Path], chinese: bool, data_dir: str = ".") -> dic
         "data": data,
         "goals": {"period": "quarter", "split": "even", "funnel": "team-rates",
                   "levels": {lvl: {"revenue": amt} for lvl, amt in LEVEL_TARGETS.items()}},
-        "allocation": {"rules": [{"name": "all leads", "policy": "balanced"}]},
+        "allocation": {"rules": [{"name": "all leads", "policy": "balanced"}],
+                       "recycle": {"after_days": 7}},
         "checks": {"behind-pace": {}},
         "output": {"dir": "out"},
     }
