@@ -202,3 +202,138 @@ def test_assignments_and_unassigned_cover_every_pool_lead(export):
                 reps[by_id[lead_id]["owner"]]["active"] == "yes":
             assert r["rep_id"] != by_id[lead_id]["owner"]  # someone else
             assert r["reason"].startswith(f"recycled from {by_id[lead_id]['owner']}")
+
+
+# ---------------------------------------------------------------- weighted, value, leave, duplicates, catch-up
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(1, 4), min_size=1, max_size=8), st.integers(0, 300))
+def test_weighted_shares_follow_the_weights(weights, n_leads):
+    reps = [Rep(f"R{i}", "x", "East", f"L{w}") for i, w in enumerate(weights)]
+    leads = [Lead(f"N{i:04d}", dt.datetime(2026, 11, 24)) for i in range(n_leads)]
+    levels = ", ".join(f"L{w} = {w}" for w in sorted(set(weights)))
+    res = run_alloc(reps, leads, f"""
+[[allocation.rules]]
+policy = "weighted"
+params = {{ level = {{ {levels} }} }}
+""")
+    counts = Counter(a.rep_id for a in res.assignments)
+    assert sum(counts.values()) == n_leads
+    total_w = sum(weights)
+    for rep, w in zip(reps, weights):
+        assert abs(counts.get(rep.id, 0) - n_leads * w / total_w) <= 1.0 + 1e-9
+
+
+def test_weighted_reason_names_the_weight_and_its_source():
+    reps = [Rep("R1", "a", "East", "P3"), Rep("R2", "b", "West", "P1")]
+    leads = [Lead(f"N{i}", dt.datetime(2026, 11, 24)) for i in range(4)]
+    res = run_alloc(reps, leads, """
+[[allocation.rules]]
+policy = "weighted"
+params = { rep = { R1 = 3 }, team = { West = 1 } }
+""")
+    assert Counter(a.rep_id for a in res.assignments) == {"R1": 3, "R2": 1}
+    assert "weight 3 (rep R1)" in res.assignments[0].reason
+
+
+def test_weighted_rejects_negative_weights(tmp_path):
+    from salesrules.config import load_config
+
+    p = tmp_path / "rules.toml"
+    p.write_text('[[allocation.rules]]\npolicy = "weighted"\nparams = { level = { P1 = -1 } }\n')
+    import pytest
+    from salesrules.errors import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        plan_run(load_config(p))
+    assert str(err.value.problems[0]) == "allocation.rules[0].params.level: must be >= 0, got P1 = -1.0"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(1, 5000, allow_nan=False), min_size=1, max_size=80), st.integers(2, 8))
+def test_fairness_by_value_keeps_value_spread_within_one_lead(values, n_reps):
+    reps = [Rep(f"R{i}", "x", "East", "P1") for i in range(n_reps)]
+    leads = [Lead(f"N{i:03d}", dt.datetime(2026, 11, 24), value=v) for i, v in enumerate(values)]
+    res = run_alloc(reps, leads, '[[allocation.rules]]\nparams = { by = "value" }')
+    got = Counter()
+    for a in res.assignments:
+        got[a.rep_id] += next(lead.value for lead in leads if lead.id == a.lead_id)
+    totals = [got.get(r.id, 0.0) for r in reps]
+    assert max(totals) - min(totals) <= max(values) + 1e-6
+
+
+def test_reps_on_leave_get_no_leads():
+    cfg = parse_config("")
+    plan = plan_run(cfg, entry_points=False)
+    reps = [Rep("R1", "a", "East", "P1"), Rep("R2", "b", "East", "P1")]
+    leads = [Lead(f"N{i}", dt.datetime(2026, 11, 24)) for i in range(5)]
+    ds = dataset(reps, leads, cfg)
+    ds.leave = {"R1": [(dt.date(2026, 11, 20), dt.date(2026, 11, 27))]}
+    res = allocate(cfg, plan.routes, ds, AS_OF, 0)
+    assert {a.rep_id for a in res.assignments} == {"R2"}
+
+
+def test_duplicates_are_handled_once_and_listed():
+    reps = [Rep("R1", "a", "East", "P1"), Rep("R2", "b", "East", "P1")]
+    leads = [Lead("L1", dt.datetime(2026, 11, 24, 9), fields={"phone": "+86 138-0013-8000", "email": ""}),
+             Lead("L2", dt.datetime(2026, 11, 24, 10), fields={"phone": "13800138000", "email": ""}),
+             Lead("L3", dt.datetime(2026, 11, 24, 11), fields={"phone": "", "email": "A@x.com"}),
+             Lead("L4", dt.datetime(2026, 11, 24, 12), fields={"phone": "", "email": "a@X.com "})]
+    res = run_alloc(reps, leads)
+    assert sorted(a.lead_id for a in res.assignments) == ["L1", "L3"]
+    reasons = {u.lead_id: u.reason for u in res.unassigned}
+    went = {a.lead_id: a.rep_id for a in res.assignments}
+    assert reasons["L2"] == f"duplicate of L1 (same phone), which went to {went['L1']}; handled once"
+    assert reasons["L4"].startswith("duplicate of L3 (same email)")
+    assert res.duplicates == {"L2": "L1", "L4": "L3"}
+
+
+def test_dedupe_can_be_switched_off():
+    reps = [Rep("R1", "a", "East", "P1")]
+    leads = [Lead(f"L{i}", dt.datetime(2026, 11, 24), fields={"phone": "1", "email": ""})
+             for i in range(3)]
+    res = run_alloc(reps, leads, "[allocation]\ndedupe_on = []")
+    assert len(res.assignments) == 3
+
+
+def test_recycled_lead_goes_to_someone_else():
+    reps = [Rep("R1", "a", "East", "P1"), Rep("R2", "b", "East", "P1")]
+    stale = Lead("L1", dt.datetime(2026, 11, 1), "R1",
+                 fields={"assigned_at": "2026-11-02", "last_contact": ""})
+    fresh = Lead("L2", dt.datetime(2026, 11, 1), "R1",
+                 fields={"assigned_at": "2026-11-20", "last_contact": ""})
+    touched = Lead("L3", dt.datetime(2026, 11, 1), "R1",
+                   fields={"assigned_at": "2026-11-02", "last_contact": "2026-11-05"})
+    res = run_alloc(reps, [stale, fresh, touched], "[allocation.recycle]\nafter_days = 7")
+    (a,) = res.assignments
+    assert (a.lead_id, a.rep_id) == ("L1", "R2")
+    assert a.reason.startswith("recycled from R1 (assigned 2026-11-02, no follow-up within 7 days)")
+    assert sorted(k.lead.id for k in res.kept) == ["L2", "L3"]
+    assert res.recycled == {"L1": "R1"}
+
+
+def test_recycled_lead_with_only_its_old_owner_eligible_stays_unassigned():
+    reps = [Rep("R1", "a", "East", "P1")]
+    stale = Lead("L1", dt.datetime(2026, 11, 1), "R1", fields={"assigned_at": "2026-11-02"})
+    res = run_alloc(reps, [stale], "[allocation.recycle]\nafter_days = 7")
+    (u,) = res.unassigned
+    assert "the only reps with room are the ones it was recycled from" in u.reason
+
+
+def test_new_rep_catches_up_gradually_not_in_a_burst():
+    from salesrules.history import HistoryView, PastAssignment
+
+    cfg = parse_config("")
+    plan = plan_run(cfg, entry_points=False)
+    reps = [Rep(f"R{i}", "x", "East", "P1") for i in range(4)] + [Rep("NEW", "n", "East", "P1")]
+    past = [PastAssignment(f"P{r}{k}", f"R{r}", dt.date(2026, 11, 20), 1.0)
+            for r in range(4) for k in range(40)]
+    leads = [Lead(f"N{i:03d}", dt.datetime(2026, 11, 24)) for i in range(50)]
+    res = allocate(cfg, plan.routes, dataset(reps, leads, cfg), AS_OF, 0,
+                   HistoryView(past, {}))
+    counts = Counter(a.rep_id for a in res.assignments)
+    # equal share is 10; the new rep gets at most catch_up (5) more, not all 50
+    assert counts["NEW"] == 10 + 5 - 1 or counts["NEW"] == 10 + 4
+    assert all(8 <= counts[f"R{i}"] <= 10 for i in range(4))
+    new_reason = next(a.reason for a in res.assignments if a.rep_id == "NEW")
+    assert "catching up" in new_reason

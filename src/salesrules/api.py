@@ -8,7 +8,7 @@ change within a hook contract version (``HOOK_CONTRACT``).
 from __future__ import annotations
 
 from . import HOOK_CONTRACT, __version__
-from .allocation.batch import AllocationBatch, RepSlot
+from .allocation.batch import AllocationBatch, AllocationContext, RepSlot
 from .checks.context import CheckContext
 from .components import Check, Component, FunnelModel, NoParams, Policy, Source, TimeSplit
 from .errors import ConfigError, DataError, UserError
@@ -44,7 +44,7 @@ from .model import (
 from .run import RunResult
 
 __all__ = [
-    "HOOK_CONTRACT", "ActivityTable", "AllocationBatch", "Assignment", "CellError", "Check",
+    "HOOK_CONTRACT", "ActivityTable", "AllocationBatch", "AllocationContext", "Assignment", "CellError", "Check",
     "CheckContext", "Component", "ConfigError", "DailyActivity", "DataError", "Dataset",
     "DatasetBuilder", "Finding", "Funnel", "FunnelBatch", "FunnelModel", "Goal", "InputFile",
     "Lead", "NoParams", "Period", "Policy", "ProgressRow", "Rate", "Rep", "RepSlot",

@@ -194,12 +194,15 @@ def plugins(as_json: bool, check: bool, strict: bool) -> None:
         for c in p["components"]:
             click.echo(f"  {c['kind']:<7} {c['name']}: {c['summary']}")
             for prm in c["params"]:
-                default = "" if prm["default"] is None else f" = {prm['default']!r}"
+                default = ("" if prm["default"] is None else
+                           f" = {json.dumps(prm['default'], ensure_ascii=False)}")
                 click.echo(f"            {prm['name']}: {prm['type']}{default}")
 
 
 def plugin_listing(registry: Any) -> dict[str, Any]:
     import attrs
+
+    from .config import converter
 
     comps: dict[str, list[dict[str, Any]]] = {}
     for kind, entries in registry.components.items():
@@ -211,6 +214,7 @@ def plugin_listing(registry: Any) -> dict[str, Any]:
                     default = default.factory()  # type: ignore[union-attr]
                 elif default is attrs.NOTHING:
                     default = None
+                default = converter.unstructure(default)
                 tp = a.type if isinstance(a.type, str) else getattr(a.type, "__name__", str(a.type))
                 params.append({"name": a.name, "type": str(tp), "default": default})
             comps.setdefault(reg.plugin, []).append(

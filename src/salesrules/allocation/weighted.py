@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import math
 import statistics
 from typing import Literal
 
@@ -10,6 +11,7 @@ import attrs
 
 from ..components import Policy
 from ..hookspecs import hookimpl
+from ..goals.split import largest_remainder
 from .batch import AllocationBatch, RepSlot
 
 
@@ -50,46 +52,64 @@ class Weighted(Policy):
         return p.default, "default"
 
     def allocate(self, batch: AllocationBatch) -> None:
+        reps = batch.reps
+        weights = [self.weight(s) for s in reps]
         by_value = self.params.by == "value"
-        unit = (statistics.median([lead.value for lead in batch.leads]) or 1.0) if by_value else 1.0
-        weights = [self.weight(s) for s in batch.reps]
-        # the next lead goes to the rep whose load per unit of weight, after taking it,
-        # is lowest: shares stay proportional to the weights at every step
-        heap = []
-        for i, (s, (w, _)) in enumerate(zip(batch.reps, weights)):
-            if w > 0 and not s.full:
-                load = (s.load_value + s.today_value) if by_value else float(s.load + s.today)
-                heap.append(((load + unit) / w, i, load))
+        if by_value:
+            unit = statistics.median([lead.value for lead in batch.leads]) or 1.0
+            loads = [s.load_value + s.today_value for s in reps]
+            # greedy: the rep whose value per unit of weight, after one more typical lead, is lowest
+            keys = [(loads[i] + unit) / w if w > 0 else math.inf
+                    for i, (w, _) in enumerate(weights)]
+        else:
+            loads = [float(s.load + s.today) for s in reps]
+            quotas = self._quotas(loads, [w for w, _ in weights], len(batch.leads))
+            given = [0] * len(reps)
+            keys = [0.5 / q if q else math.inf for q in quotas]
+        heap = [(k, i) for i, k in enumerate(keys) if weights[i][0] > 0 and not reps[i].full]
         heapq.heapify(heap)
-        if not heap:
-            batch.skip_rest("no eligible rep has a weight above 0 and room today")
-            return
         for lead in batch.leads:
             passed = []
-            while heap and not batch.allowed(lead, batch.reps[heap[0][1]]):
+            while heap and not batch.allowed(lead, reps[heap[0][1]]):
                 passed.append(heapq.heappop(heap))
             if not heap:
-                heap = [x for x in passed if not batch.reps[x[1]].full]
+                heap = [x for x in passed if not reps[x[1]].full]
                 heapq.heapify(heap)
                 if not heap:
-                    batch.skip_rest("every rep with a weight is at their daily capacity")
+                    batch.skip_rest("no rep with a weight above 0 has room today")
                     return
                 batch.skip(lead, "the only reps with room are the ones it was recycled from")
                 continue
-            key, i, load = heap[0]
-            slot = batch.reps[i]
+            _, i = heap[0]
+            slot = reps[i]
             w, source = weights[i]
-            shown = f"{load:,.2f} in value" if by_value else f"{load:.0f} lead(s)"
-            batch.assign(lead, slot, f"weight {w:g} ({source}), lowest share per weight with "
-                                     f"{shown} so far; {slot.cap_text()}")
-            load += lead.value if by_value else 1.0
+            if by_value:
+                why = f"{loads[i]:,.2f} in lead value so far"
+                loads[i] += lead.value
+                key = (loads[i] + unit) / w
+            else:
+                why = f"{loads[i]:.0f} lead(s) so far, {given[i] + 1} of a share of {quotas[i]}"
+                given[i] += 1
+                loads[i] += 1
+                key = (given[i] + 0.5) / quotas[i] if quotas[i] else math.inf
+            batch.assign(lead, slot, f"weight {w:g} ({source}), {why}; {slot.cap_text()}")
             if slot.full:
                 heapq.heappop(heap)
             else:
-                heapq.heapreplace(heap, ((load + unit) / w, i, load))
+                heapq.heapreplace(heap, (key, i))
             for x in passed:
-                if not batch.reps[x[1]].full:
+                if not reps[x[1]].full:
                     heapq.heappush(heap, x)
+
+    @staticmethod
+    def _quotas(loads: list[float], weights: list[float], n: int) -> list[int]:
+        """Each rep's share of ``n`` leads, so that load plus share is as proportional to weight as it can be."""
+        total_w = sum(weights)
+        if not total_w:
+            return [0] * len(weights)
+        after = sum(loads) + n
+        need = [max(0.0, after * w / total_w - load) for load, w in zip(loads, weights)]
+        return largest_remainder(n, need) if sum(need) > 0 else [0] * len(weights)
 
 
 @hookimpl(trylast=True)

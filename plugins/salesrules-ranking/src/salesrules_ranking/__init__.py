@@ -1,0 +1,230 @@
+"""Ranking-priority allocation: reps ranked by a comprehensive assessment (综合考核) are served first and get more.
+
+A team's reps are scored on weighted metrics over a look-back window, each
+normalised within the team. Reps are ranked; tiers by rank percentile carry
+quota multipliers. A ``base_share`` of every batch is shared equally (一视同仁)
+and the rest by merit (区别对待). Leads, best first, are dealt in rounds in rank
+order, so the top-ranked reps get first pick.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+
+import attrs
+
+from salesrules.api import (
+    AllocationBatch,
+    AllocationContext,
+    Funnel,
+    Policy,
+    RepSlot,
+    hookimpl,
+    largest_remainder,
+)
+
+__version__ = "0.1.0"
+SALESRULES_CONTRACT = "1.0"
+
+#: Metrics besides the funnel's own stage names.
+DERIVED_METRICS = ("conversion", "attainment", "process")
+
+
+@attrs.define
+class Tier:
+    """A band of the ranking: reps whose rank percentile is at most ``upto`` (0.2 = top 20%)."""
+
+    name: str
+    upto: float = attrs.field(validator=[attrs.validators.gt(0), attrs.validators.le(1)])
+    multiplier: float = attrs.field(validator=attrs.validators.ge(0))
+
+
+def _default_tiers() -> list[Tier]:
+    return [Tier("top", 0.2, 1.5), Tier("middle", 0.8, 1.0), Tier("bottom", 1.0, 0.7)]
+
+
+def _check_tiers(instance: object, attribute: attrs.Attribute, tiers: list[Tier]) -> None:
+    if not tiers:
+        raise ValueError("'tiers' must name at least one tier")
+    bounds = [t.upto for t in tiers]
+    if bounds != sorted(bounds) or len(set(bounds)) != len(bounds):
+        raise ValueError("'tiers' must be ordered by 'upto', each higher than the last")
+    if bounds[-1] != 1.0:
+        raise ValueError("'tiers' must end with upto = 1.0 so that every rep is in a tier")
+
+
+@attrs.define
+class RankingParams:
+    """Params of ``ranking-priority``.
+
+    ``metrics`` maps a metric to its weight. A metric is a funnel stage (its
+    total in the window, e.g. ``revenue``), ``conversion`` (the last count
+    stage over the first, e.g. intents per dial), ``attainment`` (result-stage
+    actual over expected to date) or ``process`` (the same, averaged over the
+    process stages).
+    """
+
+    #: Days of activity the assessment looks back over.
+    lookback_days: int = attrs.field(default=30, validator=attrs.validators.ge(1))
+    #: Metric -> weight in the comprehensive score.
+    metrics: dict[str, float] = attrs.Factory(
+        lambda: {"revenue": 0.5, "conversion": 0.3, "process": 0.2})
+    #: Rank bands with their quota multipliers, best first.
+    tiers: list[Tier] = attrs.field(factory=_default_tiers, validator=_check_tiers)
+    #: Fraction of each batch shared equally; the rest goes by tier multiplier.
+    base_share: float = attrs.field(
+        default=0.3, validator=[attrs.validators.ge(0), attrs.validators.le(1)])
+
+
+@attrs.frozen
+class Standing:
+    """One rep's place in their team's ranking."""
+
+    rep_id: str
+    team: str
+    rank: int
+    of: int
+    score: float
+    tier: Tier
+
+
+class RankingPriority(Policy):
+    """Top-ranked reps first and more (综合考核 → 区别对待), with a base share for all (一视同仁)."""
+
+    name = "ranking-priority"
+    Params = RankingParams
+
+    def validate(self, funnel: Funnel) -> list[tuple[str, str]]:
+        known = set(funnel.names) | set(DERIVED_METRICS)
+        out = [("metrics", f"unknown metric {m!r} (use a funnel stage or one of "
+                           f"{', '.join(DERIVED_METRICS)})")
+               for m in self.params.metrics if m not in known]
+        out += [("metrics", f"weight of {m!r} cannot be negative")
+                for m, w in self.params.metrics.items() if w < 0]
+        if not out and not any(w > 0 for w in self.params.metrics.values()):
+            out.append(("metrics", "at least one metric needs a weight above 0"))
+        return out
+
+    # ------------------------------------------------------------ assessment
+
+    def standings(self, context: AllocationContext, team: str) -> dict[str, Standing]:
+        """The team's ranking; computed once per team per run and kept in the run's cache."""
+        key = ("ranking-priority", id(self), team)
+        hit = context.cache.get(key)
+        if hit is None:
+            hit = context.cache[key] = self._rank(context, team)
+        return hit
+
+    def _rank(self, context: AllocationContext, team: str) -> dict[str, Standing]:
+        ds = context.dataset
+        reps = [r for r in ds.reps.values() if r.team == team and r.active]
+        if not reps:
+            return {}
+        funnel = ds.funnel
+        start = context.as_of - dt.timedelta(days=self.params.lookback_days - 1)
+        names = funnel.names
+        first = names[0]
+        last_count = [s.name for s in funnel.stages if s.unit == "count"][-1]
+        result_stage = funnel.result.name
+        pace: dict[tuple[str, str], float] = {}
+        for row in context.progress:
+            if row.expected_to_date:
+                pace[(row.rep_id, row.stage)] = min(row.actual / row.expected_to_date, 2.0)
+        raw: dict[str, dict[str, float]] = {}
+        for rep in reps:
+            totals = dict(zip(names, ds.activity.totals(rep.id, start, context.as_of)))
+            values = {}
+            for metric in self.params.metrics:
+                if metric in totals:
+                    values[metric] = totals[metric]
+                elif metric == "conversion":
+                    values[metric] = (totals[last_count] / totals[first]) if totals[first] else 0.0
+                elif metric == "attainment":
+                    values[metric] = pace.get((rep.id, result_stage), 0.0)
+                else:  # process
+                    process = [pace.get((rep.id, s), 0.0) for s in names if s != result_stage]
+                    values[metric] = sum(process) / len(process) if process else 0.0
+            raw[rep.id] = values
+        weights = {m: w for m, w in self.params.metrics.items() if w > 0}
+        total_w = sum(weights.values())
+        score = {rep.id: 0.0 for rep in reps}
+        for metric, w in weights.items():
+            col = [raw[r.id][metric] for r in reps]
+            lo, hi = min(col), max(col)
+            for rep in reps:  # normalised within the team: best 1, worst 0
+                norm = (raw[rep.id][metric] - lo) / (hi - lo) if hi > lo else 0.5
+                score[rep.id] += w * norm / total_w
+        order = sorted(reps, key=lambda r: (-round(score[r.id], 12), r.id))
+        n = len(order)
+        out = {}
+        for rank, rep in enumerate(order, start=1):
+            tier = next(t for t in self.params.tiers if rank / n <= t.upto + 1e-12)
+            out[rep.id] = Standing(rep.id, team, rank, n, score[rep.id], tier)
+        return out
+
+    # ------------------------------------------------------------ allocation
+
+    def allocate(self, batch: AllocationBatch) -> None:
+        if batch.context is None:
+            raise ValueError("ranking-priority needs the run context (salesrules >= 0.1)")
+        slots = [s for s in batch.reps if not s.full]
+        if not slots:
+            batch.skip_rest("every eligible rep is at their daily capacity"
+                            if batch.reps else "no active rep is eligible")
+            return
+        standing = {}
+        for team in sorted({s.rep.team for s in slots}):
+            standing.update(self.standings(batch.context, team))
+        # best tier first, then best rank, then best score, across the teams of the batch
+        slots.sort(key=lambda s: (-standing[s.rep.id].tier.multiplier,
+                                  standing[s.rep.id].rank / standing[s.rep.id].of,
+                                  -standing[s.rep.id].score, s.rep.id))
+        n, m = len(batch.leads), len(slots)
+        base = self.params.base_share
+        mult_sum = sum(standing[s.rep.id].tier.multiplier for s in slots)
+        shares = [base / m + ((1 - base) * standing[s.rep.id].tier.multiplier / mult_sum
+                              if mult_sum else (1 - base) / m) for s in slots]
+        quota = largest_remainder(n, shares)
+        share_of = {s.rep.id: q for s, q in zip(slots, quota)}
+        given = {s.rep.id: 0 for s in slots}
+        queue = deque((s, q) for s, q in zip(slots, quota) if q > 0)
+        extra = deque(slots)  # after the quotas: anyone with room, in rank order
+        for lead in batch.leads:
+            slot = self._next(batch, lead, queue, given, quota_of=True)
+            if slot is None:
+                slot = self._next(batch, lead, extra, given, quota_of=False)
+            if slot is None:
+                if all(s.full for s in slots):
+                    batch.skip_rest("every eligible rep is at their daily capacity")
+                    return
+                batch.skip(lead, "the only reps with room are the ones it was recycled from")
+                continue
+            st = standing[slot.rep.id]
+            q = share_of[slot.rep.id]
+            share = (f"lead {given[slot.rep.id] + 1} of a share of {q}"
+                     if given[slot.rep.id] < q else "beyond its share, as others are full")
+            batch.assign(lead, slot,
+                         f"rank {st.rank}/{st.of} in {st.team} (score {st.score:.2f}, "
+                         f"{st.tier.name} tier ×{st.tier.multiplier:g}), {share}; "
+                         f"{slot.cap_text()}")
+            given[slot.rep.id] += 1
+
+    @staticmethod
+    def _next(batch: AllocationBatch, lead, queue: deque, given: dict[str, int],
+              quota_of: bool) -> RepSlot | None:
+        """The next rep in rank order with room (and, in the first pass, share left)."""
+        for _ in range(len(queue)):
+            item = queue.popleft()
+            slot, q = item if quota_of else (item, None)
+            if slot.full or (q is not None and given[slot.rep.id] >= q):
+                continue  # drops out of the rotation
+            queue.append(item)  # back of the round: the next lead starts after this rep
+            if batch.allowed(lead, slot):
+                return slot
+        return None
+
+
+@hookimpl
+def register_policies(register):
+    register(RankingPriority)

@@ -1,0 +1,128 @@
+"""Test helpers for plugin authors: sample exports, one-call runners and invariant assertions.
+
+Registered as a pytest plugin (entry point ``pytest11``), so a plugin
+package's tests get the fixtures without importing anything; the functions are
+imported from here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tomli_w
+
+from .allocation import AllocationResult, Route, allocate
+from .allocation.batch import AllocationContext
+from .allocation.conditions import Condition
+from .components import Policy
+from .config import parse_config
+from .errors import ConfigError, Problems
+from .load import Dataset
+from .model import ActivityTable, Finding, Lead, Rep, SEVERITIES
+from .resolve import Bound, structure_params
+from .sample import SampleSpec, generate, rules_for
+
+__all__ = [
+    "assert_caps_respected", "assert_every_lead_once", "assert_findings_well_formed",
+    "assert_sums_to_parent", "make_export", "run_policy",
+]
+
+
+# ---------------------------------------------------------------- exports
+
+
+def make_export(folder: Path, reps: int = 14, days: int = 70, leads: int = 80, seed: int = 3,
+                chinese: bool = False, format: str = "csv",
+                end: dt.date = dt.date(2026, 11, 25)) -> Path:
+    """Write a small realistic export and a rules.toml that reads it; return the rules path.
+
+    ``truth.json`` beside it names the planted reps (on leave, short calls,
+    effort without results, star, inactive, behind).
+    """
+    spec = SampleSpec(reps, days, leads, seed, end, chinese, format)
+    files = generate(folder, spec)
+    rules = folder / "rules.toml"
+    rules.write_text(tomli_w.dumps(rules_for(files, chinese)), encoding="utf-8")
+    return rules
+
+
+@pytest.fixture
+def sample_export(tmp_path: Path) -> Path:
+    """A small generated export with its rules.toml, in a fresh folder; returns the folder."""
+    make_export(tmp_path / "export")
+    return tmp_path / "export"
+
+
+# ---------------------------------------------------------------- one-call runners
+
+
+def run_policy(policy: type[Policy], reps: Sequence[Rep], leads: Sequence[Lead],
+               params: dict[str, Any] | None = None, as_of: dt.date = dt.date(2026, 11, 25),
+               seed: int = 0, activity: ActivityTable | None = None,
+               when: str = "") -> AllocationResult:
+    """Allocate ``leads`` to ``reps`` with one policy class, as one routing rule would.
+
+    Params are structured exactly as from rules.toml; a bad one raises
+    :class:`ConfigError` with its key path.
+    """
+    cfg = parse_config("[allocation]\ndedupe_on = []\n")
+    assert cfg is not None
+    problems = Problems()
+    structured = structure_params(policy.Params, params or {}, ["params"], problems)
+    problems.raise_if_any(ConfigError, f"{policy.name} params:")
+    bound = Bound(policy(structured), "test", "allocation.rules[0]", "allocation.rules[0].params")
+    funnel = cfg.funnel_model
+    ds = Dataset(funnel, {r.id: r for r in reps}, list(leads),
+                 activity or ActivityTable(funnel.names))
+    from .goals import GoalPlan
+    from .goals.calendar import WorkCalendar, period_of
+
+    goals = GoalPlan(period_of(as_of, "quarter"), WorkCalendar(), {}, [], {}, {})
+    context = AllocationContext(ds, goals, (), as_of, seed)
+    route = Route("test rule", 0, Condition(when), bound, [], [])
+    return allocate(cfg, [route], ds, as_of, seed, None, context)
+
+
+# ---------------------------------------------------------------- invariants
+
+
+def assert_every_lead_once(result: AllocationResult, leads: Iterable[Lead]) -> None:
+    """Every lead is assigned, unassigned or kept by its owner: exactly once."""
+    seen = ([a.lead_id for a in result.assignments] + [u.lead_id for u in result.unassigned]
+            + [k.lead.id for k in result.kept])
+    dupes = [k for k, n in Counter(seen).items() if n > 1]
+    assert not dupes, f"leads decided more than once: {dupes[:5]}"
+    missing = {lead.id for lead in leads} - set(seen)
+    assert not missing, f"leads never accounted for: {sorted(missing)[:5]}"
+
+
+def assert_caps_respected(result: AllocationResult, reps: Iterable[Rep]) -> None:
+    """No rep gets more leads in a run than their daily capacity, and inactive reps get none."""
+    by_id = {r.id: r for r in reps}
+    for rep_id, n in Counter(a.rep_id for a in result.assignments).items():
+        rep = by_id[rep_id]
+        assert rep.active, f"inactive rep {rep_id} received {n} lead(s)"
+        assert rep.capacity is None or n <= rep.capacity, (
+            f"rep {rep_id} received {n} lead(s), over their cap of {rep.capacity}")
+
+
+def assert_sums_to_parent(parent: int, parts: Iterable[int]) -> None:
+    """Integer targets split from a parent add back up to it exactly."""
+    parts = list(parts)
+    assert sum(parts) == parent, f"parts sum to {sum(parts)}, not {parent}: {parts}"
+    assert all(p >= 0 for p in parts), f"negative part in {parts}"
+
+
+def assert_findings_well_formed(findings: Iterable[Finding], check: str | None = None) -> None:
+    for f in findings:
+        assert isinstance(f, Finding), f"not a Finding: {f!r}"
+        assert f.severity in SEVERITIES, f"bad severity {f.severity!r}"
+        assert f.subject_kind in ("rep", "team"), f"bad subject_kind {f.subject_kind!r}"
+        assert f.subject and f.message, f"finding without subject or message: {f!r}"
+        assert check is None or f.check == check, f"finding names check {f.check!r}"
+
