@@ -26,6 +26,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_run.py
+	$(BIN)/python bench/bench_allocation.py
 
 clean:
 	rm -rf $(VENV) out

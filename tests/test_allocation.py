@@ -337,3 +337,35 @@ def test_new_rep_catches_up_gradually_not_in_a_burst():
     assert all(8 <= counts[f"R{i}"] <= 10 for i in range(4))
     new_reason = next(a.reason for a in res.assignments if a.rep_id == "NEW")
     assert "catching up" in new_reason
+
+
+def test_compare_two_rule_sets_on_the_same_leads(export):
+    import json
+
+    from conftest import edit_rules
+
+    b = export / "rules_b.toml"
+    b.write_text((export / "rules.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    edit_rules(b, lambda d: d["allocation"].update(rules=[
+        {"name": "all", "policy": "weighted", "params": {"level": {"P3": 3, "P1": 1, "P2": 1}}}]))
+    res = invoke("compare", str(export / "rules.toml"), str(b), "--json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["a"]["assigned"] == out["b"]["assigned"] > 0
+    a_counts = [r["a_leads"] for r in out["reps"]]
+    b_counts = [r["b_leads"] for r in out["reps"]]
+    assert sum(a_counts) == out["a"]["assigned"] and sum(b_counts) == out["b"]["assigned"]
+    assert out["b"]["gini_count"] > out["a"]["gini_count"]  # weights spread leads unevenly
+    assert 0 <= out["a"]["gini_value"] <= 1
+    assert not (export / "out").exists()  # nothing written
+    assert not (export / "salesrules-history.sqlite").exists()
+    text = invoke("compare", str(export / "rules.toml"), str(b)).output
+    assert "Gini of counts" in text and "expected conversions" in text
+
+
+def test_gini():
+    from salesrules.compare import gini
+
+    assert gini([5, 5, 5, 5]) == 0
+    assert gini([0, 0, 0, 12]) == 0.75
+    assert gini([]) == 0

@@ -145,7 +145,10 @@ def test_the_repo_example_runs_with_the_default_rules(tmp_path):
     rows = read_csv(tmp_path / "o" / "assignments.csv")
     assert {r["rule"] for r in rows} == {"A-grade", "everything else"}
     a_grade = [r for r in rows if r["rule"] == "A-grade"]
-    assert all("lead value" in r["reason"] for r in a_grade)
+    assert a_grade and all(r["policy"] == "ranking-priority" and " tier ×" in r["reason"]
+                           for r in a_grade)
+    rest = [r for r in rows if r["rule"] == "everything else"]
+    assert rest and all("in lead value" in r["reason"] for r in rest)
 
 
 def test_as_of_changes_the_period(export, tmp_path):

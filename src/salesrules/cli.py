@@ -44,6 +44,9 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             _fail(f"error: {exc}\n(set SALESRULES_DEBUG=1 to see the traceback)", EXIT_INTERNAL)
         except KeyboardInterrupt:
             _fail("interrupted; previous outputs are untouched", 130)
+        except BrokenPipeError:  # e.g. piped into `head`
+            sys.stderr.close()
+            sys.exit(0)
         except click.exceptions.Exit:
             raise
         except (click.ClickException, click.Abort):
@@ -226,6 +229,44 @@ def plugin_listing(registry: Any) -> dict[str, Any]:
                      "components": comps.get(p.name, [])} for p in registry.plugins],
         "problems": [str(p) for p in registry.problems],
     }
+
+
+@main.command(name="compare")
+@click.argument("rules_a", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("rules_b", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--data", type=click.Path(path_type=Path, file_okay=False),
+              help="Export folder (default: RULES_A's data.dir).")
+@click.option("--as-of", "as_of", callback=_date, metavar="YYYY-MM-DD")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@handle_errors
+def compare_cmd(rules_a: Path, rules_b: Path, data: Path | None, as_of: dt.date | None,
+                seed: int, as_json: bool) -> None:
+    """Allocate the same leads under two rule sets and compare them side by side.
+
+    Uses RULES_A's export for both; writes no outputs and no history.
+    """
+    from .compare import compare
+
+    out = compare(rules_a, rules_b, data, as_of, seed)
+    if as_json:
+        click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+        return
+    a, b = out["a"], out["b"]
+    click.echo(f"{out['leads']} leads as of {out['as_of']}")
+    click.echo(f"  A = {a['rules']}\n  B = {b['rules']}\n")
+    click.echo(f"{'':<22}{'A':>14}{'B':>14}")
+    for key, label in (("assigned", "assigned"), ("unassigned", "unassigned"),
+                       ("value", "lead value"), ("gini_count", "Gini of counts"),
+                       ("gini_value", "Gini of value"),
+                       ("expected_conversions", "expected conversions")):
+        fmt = (lambda v: f"{v:,.2f}") if isinstance(a[key], float) else (lambda v: f"{v:,}")
+        click.echo(f"{label:<22}{fmt(a[key]):>14}{fmt(b[key]):>14}")
+    click.echo(f"\n{'rep':<10}{'team':<10}{'A leads':>8}{'A value':>12}{'B leads':>8}"
+               f"{'B value':>12}{'conv.':>7}")
+    for r in out["reps"]:
+        click.echo(f"{r['rep_id']:<10}{r['team']:<10}{r['a_leads']:>8}{r['a_value']:>12,.0f}"
+                   f"{r['b_leads']:>8}{r['b_value']:>12,.0f}{r['conversion_rate']:>7.1%}")
 
 
 @main.command()

@@ -1,0 +1,133 @@
+"""Compare two rule sets on the same leads: counts, value, fairness and expected conversions per rep."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+import attrs
+
+from .allocation import AllocationContext, AllocationResult, allocate
+from .config import RulesConfig, load_config
+from .goals import set_goals
+from .history import HistoryView, open_history
+from .load import Dataset, data_dir, load_dataset
+from .progress import track
+from .run import plan_run
+
+
+def gini(values: Sequence[float]) -> float:
+    """Gini coefficient: 0 is a perfectly even spread, 1 is everything to one rep."""
+    xs = sorted(v for v in values)
+    n = len(xs)
+    total = sum(xs)
+    if n == 0 or total == 0:
+        return 0.0
+    weighted = sum((i + 1) * x for i, x in enumerate(xs))
+    return (2 * weighted) / (n * total) - (n + 1) / n
+
+
+def conversion_rates(dataset: Dataset, as_of: dt.date, days: int = 90) -> dict[str, float]:
+    """Each rep's historical lead conversion: intents per connect over ``days``, team rate when thin.
+
+    Uses the funnel's last count stage over its second stage (connects). A
+    rep with fewer than 30 connects gets their team's rate.
+    """
+    funnel = dataset.funnel
+    counts = [i for i, s in enumerate(funnel.stages) if s.unit == "count"]
+    if len(counts) < 2:
+        return {}
+    top, bottom = counts[1] if len(counts) > 2 else counts[0], counts[-1]
+    start = as_of - dt.timedelta(days=days)
+    per_rep = {r: dataset.activity.totals(r, start, as_of) for r in dataset.reps}
+    team_tot: dict[str, list[float]] = {}
+    for rep in dataset.reps.values():
+        t = team_tot.setdefault(rep.team, [0.0, 0.0])
+        t[0] += per_rep[rep.id][top]
+        t[1] += per_rep[rep.id][bottom]
+    out = {}
+    for rep in dataset.reps.values():
+        up, down = per_rep[rep.id][top], per_rep[rep.id][bottom]
+        if up >= 30:
+            out[rep.id] = down / up
+        else:
+            t = team_tot[rep.team]
+            out[rep.id] = t[1] / t[0] if t[0] else 0.0
+    return out
+
+
+@attrs.define
+class Side:
+    """One rule set's allocation of the shared leads."""
+
+    rules: str
+    result: AllocationResult
+    leads: dict[str, int]
+    value: dict[str, float]
+    expected: dict[str, float]
+
+    def summary(self, reps: list[str]) -> dict[str, float | int]:
+        return {
+            "assigned": len(self.result.assignments),
+            "unassigned": len(self.result.unassigned),
+            "value": round(sum(self.value.values()), 2),
+            "gini_count": round(gini([self.leads.get(r, 0) for r in reps]), 4),
+            "gini_value": round(gini([self.value.get(r, 0.0) for r in reps]), 4),
+            "expected_conversions": round(sum(self.expected.values()), 2),
+        }
+
+
+def _simulate(cfg: RulesConfig, dataset: Dataset, as_of: dt.date, seed: int) -> AllocationResult:
+    plan = plan_run(cfg)
+    goals = set_goals(cfg, dataset, plan.split, plan.funnel, as_of)
+    progress = track(goals, dataset, as_of)
+    view = None
+    path = cfg.base_dir / cfg.history.path
+    if cfg.history.enabled and path.exists():
+        h = open_history(path, readonly=True)
+        try:
+            view = HistoryView(h.before(as_of, cfg.allocation.window_days),
+                               h.owners((lead.id for lead in dataset.leads), as_of))
+        finally:
+            h.close()
+    context = AllocationContext(dataset, goals, tuple(progress), as_of, seed)
+    return allocate(cfg, plan.routes, dataset, as_of, seed, view, context)
+
+
+def compare(rules_a: Path, rules_b: Path, data: Path | None = None, as_of: dt.date | None = None,
+            seed: int = 0) -> dict:
+    """Allocate the leads of A's export under both rule sets; nothing is written."""
+    cfg_a, cfg_b = load_config(rules_a), load_config(rules_b)
+    plan_a = plan_run(cfg_a)
+    dataset = load_dataset(cfg_a, plan_a.sources, data_dir(cfg_a, data))
+    day = as_of or cfg_a.run.as_of or dataset.activity.last_day() or dt.date.today()
+    rates = conversion_rates(dataset, day)
+    value_of = {lead.id: lead.value for lead in dataset.leads}
+    sides = []
+    for path, cfg in ((rules_a, cfg_a), (rules_b, cfg_b)):
+        res = _simulate(cfg, dataset, day, seed)
+        leads: dict[str, int] = {}
+        value: dict[str, float] = {}
+        for a in res.assignments:
+            leads[a.rep_id] = leads.get(a.rep_id, 0) + 1
+            value[a.rep_id] = value.get(a.rep_id, 0.0) + value_of[a.lead_id]
+        expected = {r: n * rates.get(r, 0.0) for r, n in leads.items()}
+        sides.append(Side(str(path), res, leads, value, expected))
+    a, b = sides
+    eligible = sorted(r.id for r in dataset.reps.values() if r.active)
+    return {
+        "as_of": day.isoformat(),
+        "leads": len(dataset.leads),
+        "a": {"rules": a.rules, **a.summary(eligible)},
+        "b": {"rules": b.rules, **b.summary(eligible)},
+        "reps": [
+            {"rep_id": r, "team": dataset.reps[r].team,
+             "a_leads": a.leads.get(r, 0), "a_value": round(a.value.get(r, 0.0), 2),
+             "b_leads": b.leads.get(r, 0), "b_value": round(b.value.get(r, 0.0), 2),
+             "a_expected": round(a.expected.get(r, 0.0), 2),
+             "b_expected": round(b.expected.get(r, 0.0), 2),
+             "conversion_rate": round(rates.get(r, 0.0), 4)}
+            for r in eligible
+        ],
+    }
