@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from conftest import invoke, read_csv
@@ -43,7 +44,8 @@ leads_st = st.lists(
         st.integers(0, 3000)),
     max_size=60, unique_by=lambda lead: lead.id)
 
-RULES = """
+RULES_FOR = {
+    "balanced": """
 [allocation]
 self_sourced_teams = []
 [[allocation.rules]]
@@ -55,13 +57,30 @@ name = "B by value"
 when = "grade == 'B'"
 policy = "balanced"
 params = { by = "value" }
-"""
+""",
+    "weighted": """
+[[allocation.rules]]
+name = "A to East"
+when = "grade == 'A'"
+teams = ["East"]
+policy = "weighted"
+params = { team = { East = 2 } }
+[[allocation.rules]]
+name = "B by value"
+when = "grade == 'B'"
+policy = "weighted"
+params = { by = "value", default = 1.5 }
+""",
+}
+RULES = RULES_FOR["balanced"]
+policies = pytest.mark.parametrize("policy", sorted(RULES_FOR))
 
 
-@settings(max_examples=120, deadline=None)
-@given(reps_st, leads_st)
-def test_every_lead_is_accounted_for_exactly_once(reps, leads):
-    res = run_alloc(reps, leads, RULES)
+@policies
+@settings(max_examples=100, deadline=None)
+@given(reps=reps_st, leads=leads_st)
+def test_every_lead_is_accounted_for_exactly_once(policy, reps, leads):
+    res = run_alloc(reps, leads, RULES_FOR[policy])
     decided = [a.lead_id for a in res.assignments] + [u.lead_id for u in res.unassigned]
     kept = [k.lead.id for k in res.kept]
     assert len(decided) == len(set(decided))
@@ -70,10 +89,11 @@ def test_every_lead_is_accounted_for_exactly_once(reps, leads):
     assert all(k.rep_id in active and k.lead.owner == k.rep_id for k in res.kept)
 
 
-@settings(max_examples=120, deadline=None)
-@given(reps_st, leads_st)
-def test_caps_hold_and_inactive_reps_get_nothing(reps, leads):
-    res = run_alloc(reps, leads, RULES)
+@policies
+@settings(max_examples=100, deadline=None)
+@given(reps=reps_st, leads=leads_st)
+def test_caps_hold_and_inactive_reps_get_nothing(policy, reps, leads):
+    res = run_alloc(reps, leads, RULES_FOR[policy])
     by_id = {r.id: r for r in reps}
     counts = Counter(a.rep_id for a in res.assignments)
     for rep_id, n in counts.items():
@@ -96,11 +116,12 @@ def test_balanced_with_equal_loads_and_no_caps_differs_by_at_most_one(n_reps, n_
     assert max(got) - min(got) <= 1
 
 
+@policies
 @settings(max_examples=50, deadline=None)
-@given(reps_st, leads_st)
-def test_same_input_same_result(reps, leads):
-    a = run_alloc(reps, leads, RULES)
-    b = run_alloc(reps, leads, RULES)
+@given(reps=reps_st, leads=leads_st)
+def test_same_input_same_result(policy, reps, leads):
+    a = run_alloc(reps, leads, RULES_FOR[policy])
+    b = run_alloc(reps, leads, RULES_FOR[policy])
     assert a.assignments == b.assignments and a.unassigned == b.unassigned
 
 
