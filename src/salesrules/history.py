@@ -109,18 +109,28 @@ class History:
 
     def owners(self, lead_ids: Iterable[str], as_of: dt.date) -> dict[str, PastAssignment]:
         """For each of ``lead_ids`` that an earlier run assigned, its latest assignment before ``as_of``."""
-        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (lead_id TEXT PRIMARY KEY)")
-        self.db.execute("DELETE FROM wanted")
-        self.db.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", ((i,) for i in lead_ids))
-        rows = self.db.execute(
-            "SELECT a.lead_id, a.rep_id, a.as_of, a.value FROM assignments a "
-            "JOIN wanted w ON w.lead_id = a.lead_id WHERE a.as_of < ? "
-            "ORDER BY a.lead_id, a.as_of DESC", (as_of.isoformat(),))
+        wanted = set(lead_ids)
+        day = as_of.isoformat()
+        (stored,) = self.db.execute("SELECT COUNT(*) FROM assignments WHERE as_of < ?",
+                                    (day,)).fetchone()
+        if stored <= 4 * len(wanted):
+            # a short history: scanning it is cheaper than shipping the ids to SQLite
+            rows = self.db.execute(
+                "SELECT lead_id, rep_id, as_of, value FROM assignments WHERE as_of < ? "
+                "ORDER BY as_of DESC", (day,))
+            rows = (r for r in rows if r[0] in wanted)
+        else:
+            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (lead_id TEXT)")
+            self.db.execute("DELETE FROM wanted")
+            self.db.executemany("INSERT INTO wanted VALUES (?)", ((i,) for i in wanted))
+            rows = self.db.execute(
+                "SELECT a.lead_id, a.rep_id, a.as_of, a.value FROM assignments a "
+                "WHERE a.as_of < ? AND a.lead_id IN (SELECT lead_id FROM wanted) "
+                "ORDER BY a.as_of DESC", (day,))
         out: dict[str, PastAssignment] = {}
         for a, b, c, v in rows:
             if a not in out:
                 out[a] = PastAssignment(a, b, dt.date.fromisoformat(c), v)
-        self.db.execute("DELETE FROM wanted")
         return out
 
     def runs(self, limit: int = 20) -> list[RunRow]:

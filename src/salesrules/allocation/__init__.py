@@ -75,19 +75,32 @@ def sort_leads(leads: list[Lead]) -> None:
 _NOT_DIGITS = re.compile(r"\D")
 
 
+def _is_phone(field: str) -> bool:
+    f = field.lower()
+    return "phone" in f or "mobile" in f or "电话" in field or "手机" in field
+
+
+def _phone(value: str) -> str:
+    if value.isdigit() and len(value) < 13:
+        return value  # the common case, already clean
+    digits = _NOT_DIGITS.sub("", value)
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]  # +86 138... and 138... are one number
+    return digits
+
+
+def _text(value: str) -> str:
+    return value.strip().lower()
+
+
+def normaliser(field: str):
+    """How values of a contact field compare: digits of a phone, else trimmed lower case."""
+    return _phone if _is_phone(field) else _text
+
+
 def normalise_key(field: str, value: str) -> str:
-    """The comparable form of a contact field: digits of a phone, lower-case email, else trimmed."""
-    v = value.strip()
-    if not v:
-        return ""
-    if "phone" in field.lower() or "mobile" in field.lower() or "电话" in field or "手机" in field:
-        digits = _NOT_DIGITS.sub("", v)
-        if len(digits) == 13 and digits.startswith("86"):
-            digits = digits[2:]  # +86 138... and 138... are one number
-        return digits
-    if "@" in v:
-        return v.lower()
-    return v.lower()
+    """The comparable form of a contact field value; empty when there is none."""
+    return normaliser(field)(value.strip()) if value and value.strip() else ""
 
 
 def check_fields(routes: list[Route], dataset: Dataset) -> None:
@@ -185,17 +198,23 @@ def allocate(cfg: RulesConfig, routes: list[Route], dataset: Dataset, as_of: dt.
     # duplicates: the first lead with a key (a kept one, else the first in lead order) wins
     duplicates: dict[str, tuple[str, str]] = {}
     if acfg.dedupe_on:
+        norms = [(f, normaliser(f)) for f in acfg.dedupe_on]
         seen: dict[tuple[str, str], str] = {}
         for k in kept:
-            for f in acfg.dedupe_on:
-                key = normalise_key(f, k.lead.fields.get(f, ""))
+            for f, norm in norms:
+                value = k.lead.fields.get(f)
+                key = norm(value.strip()) if value else ""
                 if key:
                     seen.setdefault((f, key), k.lead.id)
         unique = []
         for lead in pool:
             dup = None
-            for f in acfg.dedupe_on:
-                key = normalise_key(f, lead.fields.get(f, ""))
+            fields = lead.fields
+            for f, norm in norms:
+                value = fields.get(f)
+                if not value:
+                    continue
+                key = norm(value)
                 if key:
                     first = seen.setdefault((f, key), lead.id)
                     if first != lead.id and dup is None:
