@@ -66,7 +66,7 @@ def test_manifest_records_inputs_plugins_components_and_counts(export):
     assert {p["name"] for p in m["plugins"]} >= {"salesrules.allocation.balanced"}
     assert all(p["version"] for p in m["plugins"])
     kinds = {(c["kind"], c["name"]) for c in m["components"]}
-    assert {("split", "even"), ("funnel", "team-rates"), ("check", "behind-pace"),
+    assert {("split", "even"), ("funnel", "personal"), ("check", "behind-pace"),
             ("policy", "balanced"), ("source", "reps")} <= kinds
     funnel = next(c for c in m["components"] if c["kind"] == "funnel")
     assert funnel["params"] == {"lookback_days": 90}

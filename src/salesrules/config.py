@@ -88,9 +88,26 @@ class CalendarConfig:
     """``[goals.calendar]``: which days are working days."""
 
     weekdays: list[str] = attrs.Factory(lambda: list(WEEKDAYS[:5]))
+    #: Public holidays (and make-up workdays) of this country from the ``holidays``
+    #: library, e.g. ``CN``; empty for none.
+    country: str = ""
+    #: A subdivision (province, state) of ``country``, if its holidays differ.
+    subdiv: str = ""
     holidays: list[dt.date] = attrs.Factory(list)
     #: Make-up working days (调休) that fall on a weekend.
     workdays: list[dt.date] = attrs.Factory(list)
+
+
+@attrs.define
+class TierConfig:
+    """One rung of the goal ladder: a name and a multiple of the level target."""
+
+    name: str
+    multiplier: float = attrs.field(validator=attrs.validators.gt(0))
+
+
+def _default_tiers() -> list[TierConfig]:
+    return [TierConfig("中间力量", 1.0), TierConfig("高绩效", 1.3), TierConfig("标杆", 1.6)]
 
 
 @attrs.define
@@ -99,10 +116,21 @@ class GoalsConfig:
 
     period: Literal["quarter", "month"] = "quarter"
     split: Use = attrs.Factory(lambda: Use("even"))
-    funnel: Use = attrs.Factory(lambda: Use("team-rates"))
+    funnel: Use = attrs.Factory(lambda: Use("personal"))
     #: Level -> stage -> target for one ``period``.
     levels: dict[str, dict[str, float]] = attrs.Factory(dict)
     calendar: CalendarConfig = attrs.Factory(CalendarConfig)
+    #: Leave days: ``prorate`` lowers the rep's period target in proportion to the
+    #: working days they lose; ``keep`` spreads the whole target over the days left.
+    leave: Literal["prorate", "keep"] = "prorate"
+    #: How a team target from the goals file is shared by its reps: ``even``, or
+    #: in proportion to their ``level`` targets.
+    cascade: Literal["even", "level"] = "level"
+    #: The tier ladder, lowest first; a rep's ``tier`` column picks their rung.
+    tiers: list[TierConfig] = attrs.Factory(_default_tiers)
+    #: If set (e.g. 0.8), each first-stage target's trace also gives the amount
+    #: needed to reach the result target with this probability.
+    confidence: float | None = None
 
 
 @attrs.define
@@ -562,6 +590,21 @@ def _check_semantics(cfg: RulesConfig, problems: Problems) -> None:
                 problems.add(where, f"unknown funnel stage {stage!r} (stages: {', '.join(names)})")
             elif amount < 0:
                 problems.add(where, "a target cannot be negative")
+    tiers = cfg.goals.tiers
+    if [t.multiplier for t in tiers] != sorted(t.multiplier for t in tiers):
+        problems.add("goals.tiers", "tiers must go from the lowest multiplier to the highest")
+    if len({t.name for t in tiers}) != len(tiers):
+        problems.add("goals.tiers", "tier names must be unique")
+    conf = cfg.goals.confidence
+    if conf is not None and not 0.5 <= conf < 1:
+        problems.add("goals.confidence", f"must be at least 0.5 and below 1, got {conf}")
+    if cfg.goals.calendar.country:
+        import holidays
+
+        if cfg.goals.calendar.country not in holidays.list_supported_countries():
+            problems.add("goals.calendar.country",
+                         f"no holiday calendar for {cfg.goals.calendar.country!r} in the "
+                         "holidays library (use an ISO code such as CN, US, DE)")
     for i, day in enumerate(cfg.goals.calendar.weekdays):
         if day not in WEEKDAYS:
             problems.add(f"goals.calendar.weekdays[{i}]",

@@ -210,6 +210,18 @@ class Goal:
 
 
 @attrs.frozen
+class GoalOverride:
+    """A target from the goals file, for one rep or a whole team, replacing the level target."""
+
+    stage: str
+    amount: float
+    rep_id: str = ""
+    team: str = ""
+    #: Where it was read, for messages.
+    where: str = ""
+
+
+@attrs.frozen
 class Target:
     """A target for one rep, funnel stage and period.
 

@@ -25,7 +25,9 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "salesrules.load.sources",
     "salesrules.goals.even",
     "salesrules.goals.team_rates",
+    "salesrules.goals.personal",
     "salesrules.checks.behind_pace",
+    "salesrules.checks.goal_raise",
     "salesrules.allocation.balanced",
     "salesrules.allocation.weighted",
 )

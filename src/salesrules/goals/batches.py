@@ -28,6 +28,8 @@ class SplitBatch:
     funnel: Funnel
     history: ActivityTable
     as_of: dt.date
+    #: Working days of the team's calendar in each of ``months``.
+    month_working_days: tuple[int, ...] = ()
 
 
 @attrs.frozen

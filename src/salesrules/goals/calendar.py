@@ -41,6 +41,22 @@ class WorkCalendar:
         return out
 
 
+def build_calendar(weekdays: Iterable[str], country: str = "", subdiv: str = "",
+                   holidays: Iterable[dt.date] = (), workdays: Iterable[dt.date] = (),
+                   years: Iterable[int] = ()) -> WorkCalendar:
+    """A calendar from a weekday mask, a country's public holidays and make-up workdays
+    (from the ``holidays`` library), and days listed in config."""
+    hol, work = set(holidays), set(workdays)
+    if country:
+        import holidays as holidays_lib
+
+        years = sorted(set(years))
+        lib = holidays_lib.country_holidays(country, subdiv=subdiv or None, years=years)
+        hol.update(lib.keys())
+        work.update(d for d in getattr(lib, "weekend_workdays", ()) if d.year in years)
+    return WorkCalendar.from_names(weekdays, hol, work - set(holidays))
+
+
 def quarter_of(day: dt.date) -> Period:
     q0 = (day.month - 1) // 3 * 3 + 1
     start = dt.date(day.year, q0, 1)

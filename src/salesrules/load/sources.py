@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..components import Source
 from ..hookspecs import hookimpl
-from ..model import Lead, Rep
+from ..model import GoalOverride, Lead, Rep
 from .dataset import DatasetBuilder, InputFile
 from .tables import CellError, parse_bool, parse_date, parse_datetime, parse_int, parse_number
 
@@ -169,8 +169,39 @@ class LeaveSource(Source):
             into.add_leave(str(rep_id).strip(), a, b)
 
 
+class GoalsSource(Source):
+    """Target overrides: rows of rep_id or team, stage and target, for the run's period."""
+
+    name = "goals"
+    produces = ("goals",)
+
+    def read(self, file: InputFile, into: DatasetBuilder) -> None:
+        out = into.extra.setdefault("goals", [])
+        stages = set(into.funnel.names)
+        for line, (stage, target, rep_id, team), _ in file.rows(
+                ["stage", "target"], ["rep_id", "team"]):
+            rep_id, team, stage = (str(rep_id or "").strip(), str(team or "").strip(),
+                                   str(stage).strip())
+            if bool(rep_id) == bool(team):
+                file.error(line, "rep_id", "give either a rep_id or a team, not both or neither")
+                continue
+            if stage not in stages:
+                file.error(line, "stage", f"unknown funnel stage {stage!r} "
+                                          f"(stages: {', '.join(into.funnel.names)})")
+                continue
+            try:
+                amount = parse_number(target)
+                if amount < 0:
+                    raise CellError(f"a target cannot be negative, got {target!r}")
+            except CellError as exc:
+                file.error(line, "target", str(exc))
+                continue
+            out.append(GoalOverride(stage, amount, rep_id, team, f"{file.display}:{line}"))
+
+
 @hookimpl(trylast=True)
 def register_sources(register):
+    register(GoalsSource)
     register(RepsSource)
     register(LeadsSource)
     register(ActivitySource)

@@ -147,13 +147,29 @@ def _make_reps(spec: SampleSpec, rng: random.Random) -> list[_Rep]:
     return reps
 
 
+def _calendar(spec: SampleSpec):
+    """Chinese samples follow China's public holidays and make-up workdays (调休)."""
+    if not spec.chinese:
+        return None
+    import holidays
+
+    start = spec.end - dt.timedelta(days=spec.days - 1)
+    return holidays.country_holidays("CN", years=range(start.year, spec.end.year + 1))
+
+
 def _activity(spec: SampleSpec, rng: random.Random, reps: list[_Rep],
               leave: dict[str, tuple[dt.date, dt.date]]) -> Iterable[tuple]:
     start = spec.end - dt.timedelta(days=spec.days - 1)
     quarter_start = dt.date(spec.end.year, (spec.end.month - 1) // 3 * 3 + 1, 1)
+    cal = _calendar(spec)
     day = start
     while day <= spec.end:
         wd = WEEKDAY_FACTOR[day.weekday()]
+        if cal is not None:
+            if day in cal.weekend_workdays:
+                wd = WEEKDAY_FACTOR[0]
+            elif day in cal:
+                wd = 0.0
         if wd:
             season = MONTH_FACTOR[day.month - 1]
             for rep in reps:
@@ -306,8 +322,9 @@ def rules_for(files: dict[str, Path], chinese: bool, data_dir: str = ".") -> dic
         data[name] = table
     return {
         "data": data,
-        "goals": {"period": "quarter", "split": "even", "funnel": "team-rates",
-                  "levels": {lvl: {"revenue": amt} for lvl, amt in LEVEL_TARGETS.items()}},
+        "goals": {"period": "quarter", "split": "even", "funnel": "personal",
+                  "levels": {lvl: {"revenue": amt} for lvl, amt in LEVEL_TARGETS.items()},
+                  **({"calendar": {"country": "CN"}} if chinese else {})},
         "allocation": {"rules": [{"name": "all leads", "policy": "balanced"}],
                        "recycle": {"after_days": 7}},
         "checks": {"behind-pace": {}},
