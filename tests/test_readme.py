@@ -66,7 +66,8 @@ def test_every_config_key_is_in_the_reference():
     reference = README[README.index("## `rules.toml` reference"):README.index("## Built-in components")]
     classes = [config.DataConfig, config.DataFile, config.GoalsConfig, config.CalendarConfig,
                config.RuleConfig, config.AllocationConfig, config.OutputConfig, config.RunConfig,
-               config.PluginsConfig, config.HistoryConfig, config.RecycleConfig]
+               config.PluginsConfig, config.HistoryConfig, config.RecycleConfig,
+               config.TierConfig]
     for cls in classes:
         for a in attrs.fields(cls):
             if a.name == "tables":
