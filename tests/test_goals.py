@@ -176,3 +176,193 @@ def test_day_rows_for_the_as_of_month(export):
     assert len({r["period_start"] for r in days}) == 21  # the working days of November 2026
     weeks = [r for r in rows if r["grain"] == "week"]
     assert {w["period_start"][:7] for w in weeks} == {"2026-10", "2026-11", "2026-12"}
+
+
+# ---------------------------------------------------------------- personal rates, overrides, leave, tiers
+
+def _batch_for(ds, as_of, days):
+    from salesrules.goals.batches import FunnelBatch
+    from salesrules.goals.calendar import period_of
+
+    reps = tuple(r for r in ds.reps.values() if r.active)
+    return FunnelBatch("all", reps, ds.funnel, ds.activity, as_of, period_of(as_of, "quarter"))
+
+
+def test_shrunk_rates_predict_the_truth_better_than_raw_rates(tmp_path):
+    """On generated data with known per-rep rates, shrinkage lowers the total squared error."""
+    import json
+
+    from salesrules.goals.personal import Personal, PersonalParams
+    from salesrules.testing import make_export
+    from test_load import load
+
+    errors = {"raw": 0.0, "shrunk": 0.0}
+    for seed in (1, 2, 3):
+        folder = tmp_path / f"s{seed}"
+        rules = make_export(folder, reps=42, days=120, leads=5, seed=seed)
+        truth = json.loads((folder / "truth.json").read_text())
+        ds = load(rules)
+        as_of = dt.date(2026, 11, 25) - dt.timedelta(days=100)  # only ~14 working days of history
+        model = Personal(PersonalParams(lookback_days=20))
+        rates = model.rates(_batch_for(ds, as_of, 20))
+        start = as_of - dt.timedelta(days=20)
+        planted = set(truth["planted"].values())
+        for rep_id, true in truth["rates"].items():
+            if rep_id in planted or rep_id not in rates:
+                continue
+            t = ds.activity.totals(rep_id, start, as_of)
+            for k, stage in enumerate(("connects", "conversations", "intents")):
+                up, low = t[k], t[k + 1]
+                if up == 0:
+                    continue
+                errors["raw"] += (low / up - true[k]) ** 2
+                errors["shrunk"] += (rates[rep_id][stage].value - true[k]) ** 2
+    print(f"held-out squared error: raw {errors['raw']:.4f}, shrunk {errors['shrunk']:.4f}")
+    assert errors["shrunk"] < errors["raw"], errors
+
+
+def test_a_rep_without_history_gets_the_team_rate_and_a_team_without_gets_defaults():
+    from salesrules.goals.batches import FunnelBatch
+    from salesrules.goals.calendar import period_of
+    from salesrules.goals.personal import Personal
+    from salesrules.model import ActivityTable, Rep
+
+    funnel = Funnel((Stage("dials"), Stage("connects", default_rate=0.35)))
+    hist = ActivityTable(funnel.names)
+    hist.add("R1", dt.date(2026, 11, 20), [100.0, 40.0])
+    hist.add("R2", dt.date(2026, 11, 20), [100.0, 30.0])
+    reps = (Rep("R1", "a", "T", "P1"), Rep("R2", "b", "T", "P1"), Rep("R3", "new", "T", "P1"))
+    as_of = dt.date(2026, 11, 25)
+    out = Personal().rates(FunnelBatch("T", reps, funnel, hist, as_of, period_of(as_of, "quarter")))
+    assert out["R3"]["connects"].value == pytest.approx(0.35)  # the team's 70/200
+    assert "no dials of their own" in out["R3"]["connects"].trace
+    empty = Personal().rates(FunnelBatch("U", reps, funnel, ActivityTable(funnel.names), as_of,
+                                         period_of(as_of, "quarter")))
+    assert empty["R1"]["connects"].value == 0.35
+    assert "default rate (team U has no history)" in empty["R1"]["connects"].trace
+
+
+def test_beta_binomial_prior_strength_follows_the_spread():
+    from salesrules.goals.shrinkage import beta_binomial_prior, shrink
+
+    same = beta_binomial_prior([30, 31, 29, 30], [100, 100, 100, 100])
+    assert same[1] == float("inf")  # no spread beyond noise: full pooling
+    spread = beta_binomial_prior([10, 50, 20, 60], [100, 100, 100, 100])
+    assert 0 < spread[1] < 100
+    mean, m = spread
+    # more history, less shrinkage
+    little = shrink(6, 10, mean, m)
+    lots = shrink(600, 1000, mean, m)
+    assert abs(lots - 0.6) < abs(little - 0.6)
+
+
+def _run_goals(export, tweak=None):
+    from conftest import edit_rules, invoke
+
+    if tweak:
+        edit_rules(export / "rules.toml", tweak)
+    res = invoke("run", "--rules", str(export / "rules.toml"), "-q")
+    assert res.exit_code == 0, res.output
+    return read_csv(export / "out" / "targets.csv")
+
+
+def quarter(rows, rep, stage="revenue"):
+    return next(float(r["target"]) for r in rows if r["rep_id"] == rep and r["stage"] == stage
+                and r["grain"] == "quarter")
+
+
+def test_goals_file_overrides_reps_and_cascades_team_targets(export):
+    (export / "goals.csv").write_text(
+        "rep_id,team,stage,target\nR0001,,revenue,\"150,000\"\n,West,revenue,200000.01\n",
+        encoding="utf-8")
+    rows = _run_goals(export, lambda d: (
+        d["data"].update(goals={"file": "goals.csv"}),
+        d["goals"].update(cascade="even")))
+    assert quarter(rows, "R0001") == 150000
+    reps = read_csv(export / "reps.csv")
+    west = [r["rep_id"] for r in reps if r["team"] == "West" and r["active"] == "yes"]
+    shares = [quarter(rows, r) for r in west]
+    assert round(sum(shares) * 100) == 20000001  # shared exactly, to the cent
+    assert max(shares) - min(shares) <= 0.011
+    trace = next(r["trace"] for r in rows if r["rep_id"] == west[0] and r["grain"] == "quarter"
+                 and r["stage"] == "revenue")
+    assert trace.startswith("team West target 200,000.01 shared by even")
+
+
+def test_bad_goals_file_rows_are_located(export):
+    from conftest import edit_rules, invoke
+
+    (export / "goals.csv").write_text("rep_id,team,stage,target\nR0001,East,revenue,5\n"
+                                      ",East,sales,5\n,East,revenue,lots\n", encoding="utf-8")
+    edit_rules(export / "rules.toml", lambda d: d["data"].update(goals={"file": "goals.csv"}))
+    res = invoke("run", "--rules", str(export / "rules.toml"))
+    assert res.exit_code == 2
+    assert "goals.csv:2: column 'rep_id': give either a rep_id or a team" in res.output
+    assert "goals.csv:3: column 'stage': unknown funnel stage 'sales'" in res.output
+    assert "goals.csv:4: column 'target': expected a number, got 'lots'" in res.output
+
+
+def test_leave_days_get_no_targets_and_prorate_the_period(export):
+    import json
+
+    truth = json.loads((export / "truth.json").read_text())
+    rep = truth["planted"]["on_leave"]
+    rows = _run_goals(export, lambda d: d["output"].update(day_targets="period"))
+    leave = read_csv(export / "leave.csv")[0]
+    days = [r for r in rows if r["rep_id"] == rep and r["grain"] == "day"]
+    assert days and not any(leave["start"] <= r["period_start"] <= leave["end"] for r in days)
+    level = next(r["level"] for r in read_csv(export / "reps.csv") if r["rep_id"] == rep)
+    full = {"P1": 60000, "P2": 90000, "P3": 120000}[level]
+    assert quarter(rows, rep) < full
+    trace = next(r["trace"] for r in rows if r["rep_id"] == rep and r["grain"] == "quarter"
+                 and r["stage"] == "revenue")
+    assert "prorated for" in trace and "leave day(s)" in trace
+
+
+def test_tier_column_multiplies_the_level_target(export):
+    text = (export / "reps.csv").read_text(encoding="utf-8-sig").splitlines()
+    text[0] += ",tier"
+    text[1] += ",高绩效"
+    text[2:] = [line + "," for line in text[2:]]
+    (export / "reps.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    rows = _run_goals(export)
+    level = text[1].split(",")[3]
+    assert quarter(rows, "R0001") == {"P1": 60000, "P2": 90000, "P3": 120000}[level] * 1.3
+
+
+def test_china_calendar_from_the_holidays_library(export):
+    rows = _run_goals(export, lambda d: (
+        d["goals"].update(calendar={"country": "CN"}),
+        d["output"].update(day_targets="period")))
+    days = {r["period_start"] for r in rows if r["grain"] == "day"}
+    assert "2026-10-01" not in days and "2026-10-07" not in days   # National Day
+    assert "2026-10-10" in days                                    # a Saturday made up (调休)
+
+
+def test_confidence_range_in_the_first_stage_trace(export):
+    rows = _run_goals(export, lambda d: d["goals"].update(confidence=0.8))
+    trace = next(r["trace"] for r in rows if r["stage"] == "dials" and r["grain"] == "quarter")
+    assert "at 80% confidence of reaching" in trace
+    need = int(trace.rsplit(": ", 1)[1].split()[0].replace(",", ""))
+    dials = float(next(r["target"] for r in rows if r["stage"] == "dials"
+                       and r["grain"] == "quarter"))
+    assert need > dials
+
+
+def test_goal_raise_proposes_the_next_rung_to_the_star(export):
+    import json
+
+    from conftest import edit_rules, invoke
+
+    edit_rules(export / "rules.toml", lambda d: d["checks"].update({"goal-raise": {}}))
+    res = invoke("run", "--rules", str(export / "rules.toml"), "-q")
+    assert res.exit_code == 0
+    truth = json.loads((export / "truth.json").read_text())
+    found = [f for f in read_csv(export / "out" / "findings.csv") if f["check"] == "goal-raise"]
+    star = [f for f in found if f["subject"] == truth["planted"]["star"]]
+    assert star, [f["subject"] for f in found]
+    ev = json.loads(star[0]["evidence"])
+    assert ev["next_tier"] in ("高绩效", "标杆") and ev["probability"] >= 0.7
+    assert ev["next_target"] > ev["target"]
+    behind = truth["planted"]["behind"]
+    assert behind not in {f["subject"] for f in found}
