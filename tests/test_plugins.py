@@ -36,9 +36,22 @@ def test_every_hook_is_documented(hook):
     assert f"## `{hook}`" in (ROOT / "docs" / "hooks.md").read_text(encoding="utf-8")
 
 
-def test_hook_reference_is_in_sync_with_the_hookspecs():
-    assert (ROOT / "docs" / "hooks.md").read_text(encoding="utf-8") == hooks_markdown(), (
-        "run: python -m salesrules.docs")
+def test_generated_docs_are_in_sync():
+    from salesrules.docs import DOCS
+
+    for rel, make in DOCS.items():
+        assert (ROOT / rel).read_text(encoding="utf-8") == make(), (
+            f"{rel} is stale: run python -m salesrules.docs")
+    assert hooks_markdown()  # the hook reference is one of them
+
+
+def test_every_public_name_is_documented():
+    from salesrules import api
+
+    text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    for name in api.__all__:
+        row = next((line for line in text.splitlines() if line.startswith(f"| `{name}` |")), "")
+        assert row and not row.endswith("|  |"), f"{name} has no summary in docs/api.md"
 
 
 # ---------------------------------------------------------------- one test per hook
@@ -299,6 +312,27 @@ def site(tmp_path_factory):
         def register_policies(register):
             register(Again)
     ''', version="1.2.0"), target)
+    pip_install(make_package(root, "acme-typo", "acme_typo", '''
+        from salesrules.api import hookimpl
+
+        @hookimpl
+        def register_polices(register):
+            pass
+    '''), target)
+    pip_install(make_package(root, "acme-extra", "acme_extra", '''
+        from salesrules.api import hookimpl
+
+        @hookimpl
+        def register_checks(register, team):
+            pass
+    '''), target)
+    pip_install(make_package(root, "acme-default", "acme_default", '''
+        from salesrules.api import hookimpl
+
+        @hookimpl
+        def run_finished(result, out_dir, verbose=False):
+            pass
+    '''), target)
     return target
 
 
@@ -364,9 +398,25 @@ def test_strict_mode_fails_on_a_broken_plugin(site):
 def test_plugins_check_reports_each_problem(site):
     p = cli("plugins", "--check", env=env_with(site))
     assert p.returncode == 1
-    assert "salesrules-broken" in p.stderr
+    err = p.stderr
+    # an import error, with the distribution
+    assert ("problem: plugin salesrules_broken (from distribution salesrules-broken): failed to "
+            "import 'salesrules_broken': ModuleNotFoundError: No module named "
+            "'no_such_module_anywhere'") in err
+    # a duplicate name, naming both plugins
     assert ("policy 'round-robin' is already registered by plugin 'salesrules_roundrobin'; "
-            "the one from 'acme_dup' was refused") in p.stderr
+            "the one from 'acme_dup' was refused") in err
+    # a misspelled hook, with the likely intended one
+    assert ("plugin acme_typo (from distribution acme-typo): hook 'register_polices' is not a "
+            "salesrules hook, so it would never be called; did you mean 'register_policies'?"
+            ) in err
+    # an extra argument (pluggy's own validation)
+    assert "plugin acme_extra (from distribution acme-extra): " in err
+    assert "register_checks" in err and "'team'" in err
+    # an argument with a default, which pluggy would silently never pass
+    assert ("plugin acme_default (from distribution acme-default): hook 'run_finished' "
+            "argument 'verbose' has a default, so it is never passed") in err
+    assert "problem(s) in" in err
 
 
 def test_local_module_named_in_rules_is_loaded(export):
@@ -420,3 +470,24 @@ def test_a_wrong_hook_argument_is_caught_at_load(export):
     res = invoke("run", "--rules", str(export / "rules.toml"))
     assert "hook 'register_policies'" in res.output and "extra" in res.output
     assert Counter(res.output.split()).get("warning:", 0) >= 1
+
+
+def test_a_deprecated_hook_warns_but_keeps_working(monkeypatch, tmp_path):
+    from salesrules import hookspecs as specs
+    from salesrules.plugins import load_local_module, load_registry
+
+    @specs.hookspec(warn_on_impl=DeprecationWarning("register_old is deprecated; use "
+                                                    "register_policies"))
+    def register_old(register):
+        """An old hook kept for a while."""
+
+    monkeypatch.setattr(specs, "register_old", register_old, raising=False)
+    mod = tmp_path / "oldstyle.py"
+    mod.write_text("from salesrules.api import hookimpl\n"
+                   "@hookimpl\n"
+                   "def register_old(register):\n"
+                   "    pass\n")
+    reg = load_registry([("oldstyle", load_local_module(mod))], entry_points=False)
+    assert [str(d) for d in reg.deprecations] == [
+        "plugin oldstyle: deprecated: register_old is deprecated; use register_policies"]
+    assert reg.plugin("oldstyle") is not None  # still loaded

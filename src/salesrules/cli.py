@@ -190,7 +190,7 @@ def plugins(as_json: bool, check: bool, strict: bool) -> None:
     if as_json:
         click.echo(json.dumps(listing, indent=2, ensure_ascii=False))
         return
-    _warn_plugins(registry.problems)
+    _warn_plugins(registry.problems + registry.deprecations)
     click.echo(f"hook contract {HOOK_CONTRACT}")
     for p in listing["plugins"]:
         click.echo(f"{p['name']} {p['version']} ({p['distribution']})")
@@ -326,6 +326,23 @@ def init(path: Path, force: bool) -> None:
         raise UserError(f"{path} already exists (use --force to overwrite)")
     path.write_text(starter_toml(), encoding="utf-8")
     click.echo(f"wrote {path}; next: point [data] at your export and run `salesrules validate`")
+
+
+@main.command(name="new-plugin")
+@click.argument("name")
+@click.option("--kind", type=click.Choice(["allocation", "goals", "check"]), required=True,
+              help="What the plugin's component is.")
+@click.option("--dir", "parent", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("."), show_default=True, help="Where to create the NAME folder.")
+@handle_errors
+def new_plugin_cmd(name: str, kind: str, parent: Path) -> None:
+    """Write a complete plugin package into ./NAME: pyproject, component, README, a test."""
+    from .scaffold import KINDS, new_plugin
+
+    dest = new_plugin(name, kind, parent)
+    line = KINDS[kind][1].format(c=name)
+    click.echo(f"wrote {dest}/\n  next: pip install -e '{dest}[test]' && pytest {dest}\n"
+               f"  then switch it on in rules.toml with: {line}")
 
 
 @main.command()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import inspect
+import warnings
 import importlib.util
 import sys
 from collections.abc import Iterable
@@ -104,6 +106,8 @@ class Registry:
     #: Components refused because their name was taken: (kept, refused).
     duplicates: list[tuple[Registered, Registered]] = attrs.Factory(list)
     problems: list[LoadProblem] = attrs.Factory(list)
+    #: Warnings from hooks or arguments marked deprecated (the plugin still works).
+    deprecations: list[LoadProblem] = attrs.Factory(list)
 
     def get(self, kind: str, name: str) -> Registered | None:
         return self.components[kind].get(name)
@@ -154,13 +158,19 @@ def _register_module(
         registry.problems.append(LoadProblem(name, dist, problem))
         return
     try:
-        registry.pm.register(module, name=name)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            registry.pm.register(module, name=name)
+        for w in caught:  # hooks or arguments marked deprecated with warn_on_impl
+            registry.deprecations.append(LoadProblem(name, dist, f"deprecated: {w.message}"))
     except pluggy.PluginValidationError as exc:
         registry.problems.append(LoadProblem(name, dist, str(exc)))
         return
     except ValueError as exc:  # the same plugin name twice
         registry.problems.append(LoadProblem(name, dist, str(exc)))
         return
+    for message in _hook_problems(registry.pm, module):
+        registry.problems.append(LoadProblem(name, dist, message))
     registry.plugins.append(PluginInfo(name, dist, version, _hook_names(module), builtin))
 
 
@@ -279,32 +289,45 @@ def call_each(registry: Registry, hook_name: str, **kwargs: object) -> None:
 
 
 def health(registry: Registry) -> list[str]:
-    """Problems ``salesrules plugins --check`` reports, beyond those found while loading.
+    """Every problem ``salesrules plugins --check`` reports.
 
-    Pluggy validates the arguments of known hooks when a plugin registers; it
-    does not refuse implementations of hooks that do not exist (a misspelled
-    hook would silently never run), so those are reported here.
+    Those found while loading (imports, pluggy's argument validation, unknown
+    hook names and defaulted arguments, which pluggy lets through, duplicate
+    names, deprecations), plus params that have neither a default nor any
+    documentation.
     """
-    out = [str(p) for p in registry.problems]
-    known = {name for name in dir(registry.pm.hook) if not name.startswith("_")}
-    for plugin in registry.plugins:
-        module = registry.pm.get_plugin(plugin.name)
-        if module is None:
-            continue
-        for attr in dir(module):
-            fn = getattr(module, attr, None)
-            opts = registry.pm.parse_hookimpl_opts(module, attr) if callable(fn) else None
-            if opts is not None and attr not in known:
-                close = difflib.get_close_matches(attr, sorted(known), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                out.append(f"plugin {plugin.name} ({plugin.distribution}): hook {attr!r} "
-                           f"is not a salesrules hook{hint}")
+    out = [str(p) for p in registry.problems] + [str(p) for p in registry.deprecations]
     for kind, entries in registry.components.items():
         for name, reg in sorted(entries.items()):
             for a in attrs.fields(reg.cls.Params):
                 if a.default is attrs.NOTHING and not _documented(reg.cls, a.name):
                     out.append(f"plugin {reg.plugin}: {kind} {name!r} param {a.name!r} has no "
                                "default and is not documented in the Params docstring")
+    return out
+
+
+def _hook_problems(pm: pluggy.PluginManager, module: object) -> list[str]:
+    """What pluggy does not refuse: hooks that do not exist, and arguments it will never pass."""
+    known = {n for n in dir(hookspecs) if hasattr(getattr(hookspecs, n), "salesrules_spec")}
+    out = []
+    for attr in dir(module):
+        fn = getattr(module, attr, None)
+        if not callable(fn) or pm.parse_hookimpl_opts(module, attr) is None:
+            continue
+        if attr not in known:
+            close = difflib.get_close_matches(attr, sorted(known), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            out.append(f"hook {attr!r} is not a salesrules hook, so it would never be "
+                       f"called{hint}")
+            continue
+        try:
+            params = inspect.signature(fn).parameters.values()
+        except (TypeError, ValueError):
+            continue
+        for prm in params:
+            if prm.default is not inspect.Parameter.empty:
+                out.append(f"hook {attr!r} argument {prm.name!r} has a default, so it is never "
+                           "passed; remove the default or the argument")
     return out
 
 

@@ -204,7 +204,8 @@ def _run(opts: RunOptions, on_stage: Callable[[str], None] | None,
         allocation = allocate(cfg, plan.routes, dataset, as_of, seed, view, context)
         t = mark("allocation", t)
 
-        warnings = [*(str(p) for p in plan.registry.problems), *dataset.warnings,
+        warnings = [*(str(p) for p in plan.registry.problems),
+                    *(str(p) for p in plan.registry.deprecations), *dataset.warnings,
                     *goals.warnings]
         if history is not None and opts.dry_run:
             warnings.append("dry run: run history was read but not changed")

@@ -29,7 +29,8 @@ from .sample import SampleSpec, generate, rules_for
 
 __all__ = [
     "assert_caps_respected", "assert_every_lead_once", "assert_findings_well_formed",
-    "assert_sums_to_parent", "make_export", "run_policy",
+    "assert_sums_to_parent", "load_export", "make_export", "run_check", "run_policy",
+    "run_split",
 ]
 
 
@@ -56,6 +57,22 @@ def sample_export(tmp_path: Path) -> Path:
     """A small generated export with its rules.toml, in a fresh folder; returns the folder."""
     make_export(tmp_path / "export")
     return tmp_path / "export"
+
+
+def load_export(export: Path) -> Dataset:
+    """The dataset (reps, leads, activity, leave) of an export folder with its rules.toml."""
+    from .config import load_config
+    from .load import data_dir, load_dataset
+    from .run import plan_run
+
+    cfg = load_config(export / "rules.toml")
+    return load_dataset(cfg, plan_run(cfg).sources, data_dir(cfg, None))
+
+
+@pytest.fixture
+def sample_dataset(sample_export: Path) -> Dataset:
+    """The loaded sample export: ``.reps``, ``.leads``, ``.activity`` (history), ``.leave``."""
+    return load_export(sample_export)
 
 
 # ---------------------------------------------------------------- one-call runners
@@ -86,6 +103,55 @@ def run_policy(policy: type[Policy], reps: Sequence[Rep], leads: Sequence[Lead],
     context = AllocationContext(ds, goals, (), as_of, seed)
     route = Route("test rule", 0, Condition(when), bound, [], [])
     return allocate(cfg, [route], ds, as_of, seed, None, context)
+
+
+def run_split(split: type, total: int = 90000, params: dict[str, Any] | None = None,
+              as_of: dt.date = dt.date(2026, 11, 25), history: ActivityTable | None = None,
+              reps: Sequence[Rep] = (Rep("R1", "Rep 1", "East", "P1"),)) -> list[int]:
+    """Split ``total`` over the months of ``as_of``'s quarter with one time-split class.
+
+    Returns the month totals exactly as the kernel computes them (largest
+    remainder over the strategy's weights).
+    """
+    from .goals.batches import SplitBatch
+    from .goals.calendar import WorkCalendar, months_in, period_of
+    from .goals.split import largest_remainder
+
+    cfg = parse_config("")
+    assert cfg is not None
+    funnel = cfg.funnel_model
+    problems = Problems()
+    structured = structure_params(split.Params, params or {}, ["params"], problems)
+    problems.raise_if_any(ConfigError, f"{split.name} params:")
+    period = period_of(as_of, "quarter")
+    months = months_in(period)
+    cal = WorkCalendar()
+    days = tuple(len(cal.working_days(m.start, m.end)) for m in months)
+    batch = SplitBatch("East", tuple(reps), period, tuple(months), funnel,
+                       history or ActivityTable(funnel.names), as_of, days)
+    return largest_remainder(total, split(structured).month_weights(batch))
+
+
+def run_check(check: type, export: Path, params: dict[str, Any] | None = None,
+              as_of: dt.date | None = None) -> list[Finding]:
+    """Run one check class on an export folder (with its rules.toml): load, goals, progress, then the check."""
+    from .checks import CheckContext
+    from .config import load_config
+    from .goals import set_goals
+    from .load import data_dir, load_dataset
+    from .progress import track
+    from .run import plan_run
+
+    cfg = load_config(export / "rules.toml")
+    plan = plan_run(cfg)
+    ds = load_dataset(cfg, plan.sources, data_dir(cfg, None))
+    day = as_of or cfg.run.as_of or ds.activity.last_day()
+    goals = set_goals(cfg, ds, plan.split, plan.funnel, day)
+    progress = track(goals, ds, day)
+    problems = Problems()
+    structured = structure_params(check.Params, params or {}, ["params"], problems)
+    problems.raise_if_any(ConfigError, f"{check.name} params:")
+    return list(check(structured).run(CheckContext(ds, goals, tuple(progress), day)))
 
 
 # ---------------------------------------------------------------- invariants

@@ -149,6 +149,7 @@ def parse_number(value: Any) -> float:
 
 
 def parse_int(value: Any) -> int:
+    """A whole number, with the same separators and signs as :func:`parse_number`."""
     n = parse_number(value)
     if n != int(n):
         raise CellError(f"expected a whole number, got {value!r}")
@@ -160,6 +161,7 @@ _FALSE = {"0", "false", "no", "n", "f", "inactive", "否", "离职", "无效", "
 
 
 def parse_bool(value: Any) -> bool:
+    """Yes or no: true/false, yes/no, 1/0, 是/否, 在职/离职, active/inactive."""
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
