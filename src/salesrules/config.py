@@ -575,6 +575,9 @@ def _check_semantics(cfg: RulesConfig, problems: Problems) -> None:
         problems.add("funnel.stages", "the funnel needs at least one stage")
     seen: set[str] = set()
     for i, s in enumerate(cfg.funnel.stages):
+        if s.kind not in ("", "process", "result"):
+            problems.add(f"funnel.stages[{i}].kind",
+                         f"expected one of 'process', 'result', got {s.kind!r}")
         if s.name in seen:
             problems.add(f"funnel.stages[{i}].name", f"stage {s.name!r} is listed twice")
         seen.add(s.name)

@@ -63,6 +63,10 @@ class Stage:
     #: conversion rate between two counts or two amounts, or an amount per
     #: customer (ARPU) from a count to an amount.
     default_rate: float | None = None
+    #: ``process`` (behaviour a rep controls: dials, connects, conversations) or
+    #: ``result`` (what it yields: intents, pipeline, revenue). Empty: amount
+    #: stages and the last count stage are results, the other counts process.
+    kind: str = ""
 
     @property
     def scale(self) -> int:
@@ -89,6 +93,22 @@ class Funnel:
     @property
     def result(self) -> Stage:
         return self.stages[-1]
+
+    def kind_of(self, name: str) -> str:
+        """``process`` or ``result``, declared or by the default rule."""
+        s = self.stage(name)
+        if s.kind:
+            return s.kind
+        counts = [x.name for x in self.stages if x.unit == "count"]
+        return "result" if s.unit == "amount" or (counts and name == counts[-1]) else "process"
+
+    @property
+    def process(self) -> tuple[str, ...]:
+        return tuple(n for n in self.names if self.kind_of(n) == "process")
+
+    @property
+    def results(self) -> tuple[str, ...]:
+        return tuple(n for n in self.names if self.kind_of(n) == "result")
 
     def links(self) -> Iterator[tuple[Stage, Stage]]:
         """Each adjacent pair ``(upper, lower)``, from the top of the funnel down."""
@@ -241,7 +261,7 @@ class Target:
 
 @attrs.frozen
 class ProgressRow:
-    """Where one rep stands on one funnel stage, to date."""
+    """Where one rep (or, summed, one team) stands on one funnel stage, to date."""
 
     rep_id: str
     team: str
@@ -249,6 +269,13 @@ class ProgressRow:
     actual: float
     expected_to_date: float
     target: float
+    #: Where the period ends if the rest goes at the pace so far (along the target curve).
+    projected: float = 0.0
+    #: What each remaining working day now needs to reach the target (the re-plan).
+    required_per_day: float = 0.0
+    remaining_days: int = 0
+    #: ``rep``, or ``team`` for a team's sums (then ``rep_id`` is empty).
+    subject_kind: str = "rep"
 
     @property
     def attainment(self) -> float | None:

@@ -23,7 +23,7 @@ from .load import Dataset, data_dir, load_dataset, resolve_sources
 from .model import Finding, ProgressRow
 from .outputs import stage_outputs
 from .plugins import Registry, call_each, load_local_module, load_registry
-from .progress import track
+from .progress import team_totals, track
 from .resolve import Bound, resolve
 
 
@@ -78,6 +78,8 @@ class RunResult:
     timings: dict[str, float]
     out_dir: Path | None = None
     files: list[str] = attrs.Factory(list)
+    #: Each team's progress: the sums of its reps' rows.
+    team_progress: list[ProgressRow] = attrs.Factory(list)
     version: str = __version__
     contract: str = HOOK_CONTRACT
 
@@ -184,10 +186,12 @@ def _run(opts: RunOptions, on_stage: Callable[[str], None] | None,
 
     stage("progress")
     progress = track(goals, dataset, as_of)
+    teams = team_totals(progress)
     t = mark("progress", t)
 
     stage("checks")
-    findings = run_checks(plan.checks, CheckContext(dataset, goals, tuple(progress), as_of))
+    findings = run_checks(plan.checks, CheckContext(dataset, goals, tuple(progress), as_of,
+                                                    tuple(teams)))
     t = mark("checks", t)
 
     stage("allocation")
@@ -211,7 +215,8 @@ def _run(opts: RunOptions, on_stage: Callable[[str], None] | None,
             warnings.append("dry run: run history was read but not changed")
         result = RunResult(
             cfg, _shown_path(opts.rules), plan.registry, plan.components, dataset, as_of, seed,
-            opts.dry_run, goals, progress, findings, allocation, warnings, timings)
+            opts.dry_run, goals, progress, findings, allocation, warnings, timings,
+            team_progress=teams)
         stage("outputs")
         result.out_dir = opts.out or (cfg.base_dir / cfg.output.dir)
         _commit(result, plan, None if opts.dry_run else history)

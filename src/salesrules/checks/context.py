@@ -20,6 +20,8 @@ class CheckContext:
     goals: GoalPlan
     progress: tuple[ProgressRow, ...]
     as_of: dt.date
+    #: Each team's sums per stage (``subject_kind == "team"``).
+    teams: tuple[ProgressRow, ...] = ()
 
     @property
     def funnel(self):

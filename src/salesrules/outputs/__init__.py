@@ -28,7 +28,8 @@ def write_builtin(result: RunResult, folder: Path) -> dict[str, int]:
     scale = {s.name: s.scale for s in result.dataset.funnel.stages}
     a = result.allocation
     counts = {"assignments.csv": len(a.assignments), "unassigned.csv": len(a.unassigned),
-              "progress.csv": len(result.progress), "findings.csv": len(result.findings),
+              "progress.csv": len(result.progress) + len(result.team_progress),
+              "findings.csv": len(result.findings),
               "targets.csv": 0}
     write_csv(
         folder / "assignments.csv", ["lead_id", "rep_id", "team", "policy", "rule", "reason"],
@@ -79,13 +80,18 @@ def write_builtin(result: RunResult, folder: Path) -> dict[str, int]:
         folder / "targets.csv",
         ["rep_id", "team", "stage", "grain", "period_start", "period_end", "target", "trace"],
         target_rows(), text_columns=())
+    def ratio(x):
+        return "" if x is None else f"{x:.4f}"
+
     write_csv(
         folder / "progress.csv",
-        ["rep_id", "team", "stage", "actual", "expected_to_date", "target", "attainment"],
+        ["rep_id", "team", "stage", "actual", "expected_to_date", "target", "attainment",
+         "pace", "projected", "required_per_day", "remaining_days", "subject_kind"],
         ((p.rep_id, p.team, p.stage, number(p.actual, units[p.stage]),
           number(p.expected_to_date, units[p.stage]), number(p.target, units[p.stage]),
-          "" if p.attainment is None else f"{p.attainment:.4f}")
-         for p in result.progress))
+          ratio(p.attainment), ratio(p.pace), f"{p.projected:.2f}",
+          f"{p.required_per_day:.2f}", p.remaining_days, p.subject_kind)
+         for p in [*result.progress, *result.team_progress]))
     write_csv(
         folder / "findings.csv",
         ["subject", "subject_kind", "check", "severity", "message", "action", "evidence"],

@@ -1,4 +1,4 @@
-"""Progress: each rep's actual against expected-to-date and target, per funnel stage."""
+"""Progress: each rep's actual against expected-to-date and target per funnel stage, with pace, projection and re-plan."""
 
 from __future__ import annotations
 
@@ -22,6 +22,26 @@ def track(plan: GoalPlan, dataset: Dataset, as_of: dt.date) -> list[ProgressRow]
         if actual is None:
             actual = actual_cache[rep_id] = dataset.activity.totals(rep_id, start, as_of)
         s = scale[stage]
-        rows.append(ProgressRow(rep_id, p.team, stage, actual[index[stage]],
-                                p.expected_to(as_of) / s, p.total / s))
+        done = actual[index[stage]]
+        expected = p.expected_to(as_of) / s
+        target = p.total / s
+        remaining = sum(1 for d, _, _ in p.grains["day"] if d > as_of)
+        projected = done * target / expected if expected else done
+        required = max(target - done, 0.0) / remaining if remaining else 0.0
+        rows.append(ProgressRow(rep_id, p.team, stage, done, expected, target,
+                                projected, required, remaining))
     return rows
+
+
+def team_totals(rows: list[ProgressRow]) -> list[ProgressRow]:
+    """Each team's figures per stage: the sums of its reps' rows."""
+    sums: dict[tuple[str, str], list[float]] = {}
+    for r in rows:
+        t = sums.setdefault((r.team, r.stage), [0.0] * 5)
+        t[0] += r.actual
+        t[1] += r.expected_to_date
+        t[2] += r.target
+        t[3] += r.projected
+        t[4] += r.required_per_day
+    return [ProgressRow("", team, stage, *v, remaining_days=0, subject_kind="team")
+            for (team, stage), v in sorted(sums.items(), key=lambda kv: kv[0][0])]
