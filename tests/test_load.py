@@ -26,7 +26,7 @@ def test_generated_export_loads(export):
     assert len(ds.reps) == 14
     assert len(ds.leads) == 80
     assert len(ds.activity) > 14 * 40
-    assert [i.name for i in ds.inputs] == ["reps", "leads", "activity", "leave"]
+    assert [i.name for i in ds.inputs] == ["reps", "leads", "activity", "leave", "calls"]
     assert sum(len(v) for v in ds.leave.values()) == 1
     assert ds.inputs[0].encoding == "utf-8-sig"  # the reps sheet is saved with a BOM
     assert ds.inputs[1].encoding == "utf-8"
@@ -174,10 +174,10 @@ def test_activity_of_unknown_reps_is_a_warning(export):
 
 
 def test_activity_rows_are_aggregated_per_rep_day(export):
-    day = dt.date(2026, 11, 25)
+    day = dt.date(2026, 10, 21)  # before the call log's window
     before = list(load(export / "rules.toml").activity.by_rep["R0001"][day])
     with (export / "activity.csv").open("a", encoding="utf-8") as f:
-        f.write("2026-11-25,R0001,10,4,0,0,0,\"1,500.50\"\n")
+        f.write("2026-10-21,R0001,10,4,0,0,0,\"1,500.50\"\n")
     after = load(export / "rules.toml").activity.by_rep["R0001"][day]
     assert after[0] == before[0] + 10
     assert after[1] == before[1] + 4

@@ -148,7 +148,7 @@ def run_finished(result, out_dir):
 @pytest.fixture
 def counted(export):
     (export / "counting.py").write_text(COUNTING_PLUGIN)
-    (export / "extra.csv").write_text("rep_id,date\nR0002,2026-11-24\n")
+    (export / "extra.csv").write_text("rep_id,date\nR0002,2026-10-21\n")
 
     def cfg(d):
         d["plugins"] = {"modules": ["counting.py"]}
@@ -179,7 +179,7 @@ def test_hooks_are_called_once_per_batch_never_per_lead(counted):
 
 def test_hook_register_sources(counted):
     export, result, _ = counted
-    day = [d for d in result.dataset.activity.by_rep["R0002"] if str(d) == "2026-11-24"]
+    day = [d for d in result.dataset.activity.by_rep["R0002"] if str(d) == "2026-10-21"]
     assert result.dataset.activity.by_rep["R0002"][day[0]][0] >= 1000
     assert any(i["source"] == "extra-dials" for i in
                json.loads((export / "out" / "run.json").read_text())["inputs"])

@@ -60,7 +60,7 @@ def test_manifest_records_inputs_plugins_components_and_counts(export):
     assert m["as_of"] == "2026-11-25"
     assert m["period"] == {"grain": "quarter", "start": "2026-10-01", "end": "2026-12-31"}
     assert m["config"]["digest"].startswith("sha256:")
-    assert [i["name"] for i in m["inputs"]] == ["reps", "leads", "activity", "leave"]
+    assert [i["name"] for i in m["inputs"]] == ["reps", "leads", "activity", "leave", "calls"]
     assert m["inputs"][1]["rows"] == 80
     assert all(i["digest"].startswith("sha256:") for i in m["inputs"])
     assert {p["name"] for p in m["plugins"]} >= {"salesrules.allocation.balanced"}

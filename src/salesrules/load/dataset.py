@@ -96,6 +96,7 @@ class DatasetBuilder:
         self.warnings: list[str] = []
         self.extra: dict[str, Any] = {}
         self.leave: dict[str, list[tuple[dt.date, dt.date]]] = {}
+        self._replace: dict[tuple[str, dt.date, int], float] = {}
 
     def add_rep(self, rep: Rep, where: str = "") -> None:
         if rep.id in self.reps:
@@ -123,6 +124,14 @@ class DatasetBuilder:
         """Add to a single stage of one rep-day, e.g. a won deal's amount to revenue."""
         self.activity.add_one(rep_id, day, self.funnel.index(stage), value)
 
+    def replace_stage(self, rep_id: str, day: dt.date, stage: str, value: float) -> None:
+        """Set one stage of one rep-day, whatever other sources added (applied when all are read).
+
+        A call log uses this: its dials and connects replace the activity sheet's
+        for the days it covers.
+        """
+        self._replace[(rep_id, day, self.funnel.index(stage))] = value
+
     def add_leave(self, rep_id: str, start: dt.date, end: dt.date) -> None:
         """Record that a rep is on leave from ``start`` to ``end``, both inclusive."""
         self.leave.setdefault(rep_id, []).append((start, end))
@@ -131,6 +140,11 @@ class DatasetBuilder:
         self.warnings.append(message)
 
     def build(self, inputs: list[InputRecord]) -> Dataset:
+        for (rep_id, day, i), value in self._replace.items():
+            row = self.activity.by_rep.setdefault(rep_id, {}).get(day)
+            if row is None:
+                row = self.activity.by_rep[rep_id][day] = [0.0] * len(self.funnel.names)
+            row[i] = float(value)
         unknown = sorted(set(self.activity.by_rep) - set(self.reps))
         if unknown and self.reps:
             shown = ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else "")

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Literal
+
+import attrs
+
 from ..components import Source
 from ..hookspecs import hookimpl
 from ..model import GoalOverride, Lead, Rep
@@ -199,8 +204,145 @@ class GoalsSource(Source):
             out.append(GoalOverride(stage, amount, rep_id, team, f"{file.display}:{line}"))
 
 
+@attrs.define
+class CallsParams:
+    """How a call log is read. A call is connected by its ``outcome`` (one of
+    ``connected_outcomes``) or, with ``connect_by = "duration"``, by lasting at
+    least ``min_seconds``."""
+
+    connect_by: Literal["outcome", "duration"] = "outcome"
+    #: Outcome values that mean the call was answered (compared ignoring case).
+    connected_outcomes: list[str] = attrs.Factory(
+        lambda: ["connected", "answered", "接通", "已接通"])
+    #: Shortest call that counts as connected when ``connect_by = "duration"``.
+    min_seconds: int = attrs.field(default=10, validator=attrs.validators.ge(0))
+    #: Connected calls shorter than this are "short" (the vanity-activity check).
+    short_seconds: int = attrs.field(default=30, validator=attrs.validators.ge(1))
+    #: The funnel stages the call counts replace.
+    dials_stage: str = "dials"
+    connects_stage: str = "connects"
+
+
+class CallStats:
+    """Per rep and day: calls, connected calls, short connected calls, connected seconds."""
+
+    FIELDS = ("dials", "connects", "short", "talk_seconds")
+
+    def __init__(self, short_seconds: int) -> None:
+        self.short_seconds = short_seconds
+        self.by_rep: dict[str, dict[dt.date, list[int]]] = {}
+
+    def totals(self, rep_id: str, start: dt.date, end: dt.date) -> list[int]:
+        out = [0, 0, 0, 0]
+        for day, row in self.by_rep.get(rep_id, {}).items():
+            if start <= day <= end:
+                for i in range(4):
+                    out[i] += row[i]
+        return out
+
+
+def parse_duration(value) -> int:
+    """Seconds from ``73``, ``73.4``, ``1:13``, ``0:01:13``."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value)
+    text = str(value).strip()
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    parts = text.split(":")
+    try:
+        if len(parts) == 1:
+            secs = float(text.rstrip("sS秒"))
+        elif len(parts) in (2, 3):
+            secs = 0.0
+            for part in parts:
+                secs = secs * 60 + float(part)
+        else:
+            raise ValueError(text)
+    except ValueError:
+        raise CellError(f"expected a duration in seconds or mm:ss, got {value!r}") from None
+    if secs < 0 or secs != secs:
+        raise CellError(f"expected a duration in seconds or mm:ss, got {value!r}")
+    return int(secs)
+
+
+class CallsSource(Source):
+    """A call log, one row per call (rep_id, start, duration, optional outcome), summed into daily dials and connects."""
+
+    name = "calls"
+    produces = ("activity",)
+    Params = CallsParams
+
+    def validate(self, funnel) -> list[tuple[str, str]]:
+        p = self.params
+        return [(key, f"unknown stage {stage!r}") for key, stage in
+                (("dials_stage", p.dials_stage), ("connects_stage", p.connects_stage))
+                if stage not in funnel.names]
+
+    def read(self, file: InputFile, into: DatasetBuilder) -> None:
+        p = self.params
+        stats = into.extra.get("calls")
+        if stats is None:
+            stats = into.extra["calls"] = CallStats(p.short_seconds)
+        by_rep = stats.by_rep
+        by_outcome = p.connect_by == "outcome"
+        outcomes = {o.strip().lower() for o in p.connected_outcomes}
+        known: dict[str, bool] = {}  # outcome text -> connected
+        min_s, short_s = p.min_seconds, p.short_seconds
+        days: dict[str, dt.date] = {}
+        reps: dict[str, dict[dt.date, list[int]]] = {}
+        need = ["rep_id", "start", "duration"] + (["outcome"] if by_outcome else [])
+        for line, values, _ in file.rows(need):
+            rep_id, start, duration = values[0], values[1], values[2]
+            # the day: cached per date text, so the timestamp is not parsed per call
+            key = start[:10] if start.__class__ is str and (
+                len(start) == 10 or (len(start) > 10 and start[10] in " T")) else start
+            day = days.get(key)
+            if day is None:
+                try:
+                    day = parse_datetime(start).date() if key is start else parse_date(key)
+                except CellError as exc:
+                    file.error(line, "start", str(exc).replace("a date and time", "a start time"))
+                    continue
+                if key is not start:
+                    days[key] = day
+            try:
+                secs = int(duration)
+            except (TypeError, ValueError):
+                try:
+                    secs = parse_duration(duration)
+                except CellError as exc:
+                    file.error(line, "duration", str(exc))
+                    continue
+            if by_outcome:
+                out = values[3]
+                hit = known.get(out)
+                if hit is None:
+                    hit = known[out] = str(out).strip().lower() in outcomes
+            else:
+                hit = secs >= min_s
+            rep_days = reps.get(rep_id)
+            if rep_days is None:
+                rep_days = reps[rep_id] = by_rep.setdefault(str(rep_id).strip(), {})
+            row = rep_days.get(day)
+            if row is None:
+                row = rep_days[day] = [0, 0, 0, 0]
+            row[0] += 1
+            if hit:
+                row[1] += 1
+                row[3] += secs
+                if secs < short_s:
+                    row[2] += 1
+        for rep_id, rep_days in by_rep.items():
+            for day, row in rep_days.items():
+                into.replace_stage(rep_id, day, p.dials_stage, row[0])
+                into.replace_stage(rep_id, day, p.connects_stage, row[1])
+
+
 @hookimpl(trylast=True)
 def register_sources(register):
+    register(CallsSource)
     register(GoalsSource)
     register(RepsSource)
     register(LeadsSource)

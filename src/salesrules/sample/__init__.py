@@ -29,7 +29,7 @@ LEVELS = {"P1": 55.0, "P2": 70.0, "P3": 85.0}
 LEVEL_TARGETS = {"P1": 60000, "P2": 90000, "P3": 120000}
 GRADE_VALUE = {"A": 6000.0, "B": 3000.0, "C": 1200.0}
 WEEKDAY_FACTOR = (1.10, 1.05, 1.0, 0.98, 0.87, 0.0, 0.0)
-MONTH_FACTOR = (0.8, 0.7, 1.0, 1.0, 1.05, 1.0, 0.95, 0.95, 1.1, 1.0, 1.15, 1.2)
+MONTH_FACTOR = (0.9, 0.85, 1.0, 1.0, 1.05, 1.0, 0.95, 0.95, 1.05, 1.0, 1.05, 1.05)
 
 HEADERS_EN = {
     "reps": ("rep_id", "name", "team", "level", "active", "capacity", "hired"),
@@ -38,6 +38,7 @@ HEADERS_EN = {
     "activity": ("date", "rep_id", "dials", "connects", "conversations", "intents",
                  "pipeline", "revenue"),
     "leave": ("rep_id", "start", "end"),
+    "calls": ("rep_id", "start", "duration", "outcome"),
 }
 HEADERS_ZH = {
     "reps": ("销售编号", "姓名", "团队", "职级", "在职", "日容量", "入职日期"),
@@ -45,6 +46,7 @@ HEADERS_ZH = {
               "电话", "邮箱", "分配日期", "最近跟进"),
     "activity": ("日期", "销售编号", "外呼", "接通", "深入沟通", "意向客户", "储备金额", "业绩"),
     "leave": ("销售编号", "开始日期", "结束日期"),
+    "calls": ("销售编号", "开始时间", "通话时长", "结果"),
 }
 #: Our field name for each column, in header order, per file.
 FIELDS = {
@@ -54,6 +56,7 @@ FIELDS = {
     "activity": ("date", "rep_id", "dials", "connects", "conversations", "intents",
                  "pipeline", "revenue"),
     "leave": ("rep_id", "start", "end"),
+    "calls": ("rep_id", "start", "duration", "outcome"),
 }
 
 
@@ -68,6 +71,8 @@ class SampleSpec:
     end: dt.date = dt.date(2026, 11, 25)
     chinese: bool = False
     format: str = "csv"
+    #: Days (up to ``end``) with a call log; 0 writes none.
+    call_days: int = 20
 
 
 @attrs.define
@@ -108,12 +113,46 @@ def _poisson(rng: random.Random, mean: float) -> int:
     return max(0, round(rng.gauss(mean, math.sqrt(mean))))
 
 
-def _make_reps(spec: SampleSpec, rng: random.Random) -> list[_Rep]:
+WIN_RATE = 0.33
+#: Rep plants, each on its own rep: what a check should find.
+REP_PLANTS = ("star", "effort_no_results", "short_calls", "on_leave", "inactive", "behind",
+              "zero_streak", "data_gap")
+
+
+def _quarter(end: dt.date) -> tuple[dt.date, dt.date]:
+    q0 = (end.month - 1) // 3 * 3 + 1
+    start = dt.date(end.year, q0, 1)
+    nxt = dt.date(end.year + (q0 + 3 > 12), (q0 + 2) % 12 + 1, 1)
+    return start, nxt - dt.timedelta(days=1)
+
+
+def _working(day: dt.date, cal) -> float:
+    """The day's activity factor: 0 on days off."""
+    wd = WEEKDAY_FACTOR[day.weekday()]
+    if cal is not None:
+        if day in cal.weekend_workdays:
+            return WEEKDAY_FACTOR[0]
+        if day in cal:
+            return 0.0
+    return wd
+
+
+def _make_reps(spec: SampleSpec, rng: random.Random) -> tuple[list[_Rep], str]:
+    """Reps with funnel rates around their team's, and effort that meets their level target.
+
+    A healthy rep dials enough, at their own rates, to reach 100-112% of their
+    level's revenue target over the quarter that holds ``spec.end``; the plants
+    then break that for a few reps (and, with three teams or more, one team).
+    """
     n_teams = max(1, min(len(TEAMS_EN), math.ceil(spec.reps / 7)))
     teams = (TEAMS_ZH if spec.chinese else TEAMS_EN)[:n_teams]
     team_rates = {t: [0.35 * rng.uniform(0.9, 1.1), 0.30 * rng.uniform(0.85, 1.15),
                       0.25 * rng.uniform(0.85, 1.15)] for t in teams}
     team_arpu = {t: 3000 * rng.uniform(0.9, 1.1) for t in teams}
+    cal = _calendar(spec)
+    q_start, q_end = _quarter(spec.end)
+    q_days = [q_start + dt.timedelta(days=i) for i in range((q_end - q_start).days + 1)]
+    q_factor = sum(_working(d, cal) * MONTH_FACTOR[d.month - 1] for d in q_days) or 1.0
     reps = []
     for i in range(spec.reps):
         team = teams[i % n_teams]
@@ -124,17 +163,23 @@ def _make_reps(spec: SampleSpec, rng: random.Random) -> list[_Rep]:
         else:
             name = f"{FIRST_EN[rng.randrange(len(FIRST_EN))]} {LAST_EN[rng.randrange(len(LAST_EN))]}"
         rates = [r * math.exp(rng.gauss(0, 0.15)) for r in team_rates[team]]
+        arpu = team_arpu[team] * math.exp(rng.gauss(0, 0.1))
+        per_dial = rates[0] * rates[1] * rates[2] * WIN_RATE * arpu * math.exp(0.3 ** 2 / 2)
+        # dials per unit of day factor that reach the level target, with some headroom
+        effort = LEVEL_TARGETS[level] / q_factor / per_dial * rng.uniform(1.0, 1.12)
         reps.append(_Rep(
             f"R{i + 1:04d}", name, team, level, True, rng.choice((8, 10, 12, 15)),
-            spec.end - dt.timedelta(days=rng.randrange(200, 1500)),
-            math.exp(rng.gauss(0, 0.12)), rates,
-            team_arpu[team] * math.exp(rng.gauss(0, 0.1))))
-    # planted behaviours, on distinct reps, spread over teams
-    plants = ["star", "effort_no_results", "short_calls", "on_leave", "inactive", "behind"]
-    for k, plant in enumerate(plants[: max(0, spec.reps - 1)]):
-        rep = reps[(k * 5 + 3) % spec.reps]
+            spec.end - dt.timedelta(days=rng.randrange(200, 1500)), effort, rates, arpu))
+    weak_team = teams[-1] if n_teams >= 3 else ""
+    candidates = [r for r in reps if r.team != weak_team]
+    for k, plant in enumerate(REP_PLANTS):
+        if len(candidates) < 4 or k >= len(candidates) - 2:
+            break  # keep some healthy reps in every sample
+        rep = candidates[(k * 5 + 3) % len(candidates)]
         if rep.plant:
-            continue
+            rep = next((r for r in candidates if not r.plant), None)
+            if rep is None:
+                break
         rep.plant = plant
         if plant == "star":
             rep.rates = [r * 1.15 for r in rep.rates]
@@ -142,9 +187,10 @@ def _make_reps(spec: SampleSpec, rng: random.Random) -> list[_Rep]:
             rep.effort *= 1.2
         elif plant == "inactive":
             rep.active = False
-        elif plant == "behind":
-            rep.effort *= 0.55
-    return reps
+    for rep in reps:
+        if rep.team == weak_team:
+            rep.plant = "weak_team"
+    return reps, weak_team
 
 
 def _calendar(spec: SampleSpec):
@@ -154,49 +200,91 @@ def _calendar(spec: SampleSpec):
     import holidays
 
     start = spec.end - dt.timedelta(days=spec.days - 1)
-    return holidays.country_holidays("CN", years=range(start.year, spec.end.year + 1))
+    return holidays.country_holidays("CN", years=range(start.year, spec.end.year + 2))
+
+
+def _last_working_days(end: dt.date, n: int, cal) -> list[dt.date]:
+    out, d = [], end
+    while len(out) < n:
+        if _working(d, cal):
+            out.append(d)
+        d -= dt.timedelta(days=1)
+    return out
 
 
 def _activity(spec: SampleSpec, rng: random.Random, reps: list[_Rep],
-              leave: dict[str, tuple[dt.date, dt.date]]) -> Iterable[tuple]:
+              leave: dict[str, tuple[dt.date, dt.date]],
+              calls: dict[tuple[str, dt.date], tuple[int, int]]) -> Iterable[tuple]:
+    """Daily rows per rep; the rep-days of the call window are also kept in ``calls``."""
     start = spec.end - dt.timedelta(days=spec.days - 1)
-    quarter_start = dt.date(spec.end.year, (spec.end.month - 1) // 3 * 3 + 1, 1)
+    q_start, _ = _quarter(spec.end)
     cal = _calendar(spec)
+    streak = set(_last_working_days(spec.end, 10, cal))
+    gap = set(_last_working_days(spec.end - dt.timedelta(days=7), 3, cal))
+    call_from = spec.end - dt.timedelta(days=spec.call_days - 1)
     day = start
     while day <= spec.end:
-        wd = WEEKDAY_FACTOR[day.weekday()]
-        if cal is not None:
-            if day in cal.weekend_workdays:
-                wd = WEEKDAY_FACTOR[0]
-            elif day in cal:
-                wd = 0.0
+        wd = _working(day, cal)
         if wd:
             season = MONTH_FACTOR[day.month - 1]
+            in_q = day >= q_start
             for rep in reps:
                 if rep.id in leave and leave[rep.id][0] <= day <= leave[rep.id][1]:
                     continue
                 if not rep.active and day > spec.end - dt.timedelta(days=30):
                     continue
-                dials = _poisson(rng, LEVELS[rep.level] * rep.effort * wd * season)
+                if rep.plant == "data_gap" and day in gap:
+                    continue
+                effort = rep.effort
+                if in_q and rep.plant == "behind":
+                    effort *= 0.55
+                elif in_q and rep.plant == "weak_team":
+                    effort *= 0.75
+                elif in_q and rep.plant == "effort_no_results":
+                    effort *= 1.3
+                dials = _poisson(rng, effort * wd * season)
                 r_conn, r_conv, r_int = rep.rates
                 if rep.plant == "short_calls":
                     r_conn, r_conv = min(r_conn * 2.0, 0.9), r_conv * 0.3
                 connects = _binom(rng, dials, r_conn)
                 convs = _binom(rng, connects, r_conv)
-                if rep.plant == "effort_no_results" and day >= quarter_start:
-                    dials = round(dials * 1.3)
-                    connects = _binom(rng, dials, r_conn)
-                    convs = _binom(rng, connects, r_conv)
+                if (rep.plant == "effort_no_results" and in_q) or (
+                        rep.plant == "zero_streak" and day in streak):
                     intents = 0
                 else:
                     intents = _binom(rng, convs, r_int)
                 pipeline = round(sum(rep.arpu * math.exp(rng.gauss(0, 0.25))
                                      for _ in range(intents)), 2)
-                wins = _poisson(rng, intents * 0.33)
+                wins = _poisson(rng, intents * WIN_RATE)
                 revenue = round(sum(rep.arpu * math.exp(rng.gauss(0, 0.3))
                                     for _ in range(wins)), 2)
+                if day >= call_from:
+                    calls[(rep.id, day)] = (dials, connects)
                 yield (day, rep.id, dials, connects, convs, intents, pipeline, revenue)
         day += dt.timedelta(days=1)
+
+
+def _calls(spec: SampleSpec, rng: random.Random, reps: list[_Rep],
+           days: dict[tuple[str, dt.date], tuple[int, int]]) -> Iterable[tuple]:
+    """One row per call: the dials and connects of each rep-day in the call window."""
+    short = {r.id for r in reps if r.plant == "short_calls"}
+    other = ("no answer", "busy", "voicemail") if not spec.chinese else ("未接", "占线", "语音信箱")
+    connected = "connected" if not spec.chinese else "接通"
+    for (rep_id, day), (dials, connects) in sorted(days.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        starts = sorted(rng.randrange(9 * 3600, 18 * 3600) for _ in range(dials))
+        picked = set(rng.sample(range(dials), connects)) if connects else set()
+        for k, sec in enumerate(starts):
+            start = dt.datetime.combine(day, dt.time()) + dt.timedelta(seconds=sec)
+            if k in picked:
+                if rep_id in short and rng.random() < 0.75:
+                    dur = rng.randrange(10, 25)
+                else:
+                    dur = max(10, round(120 * math.exp(rng.gauss(0, 0.7))))
+                outcome = connected
+            else:
+                dur, outcome = rng.randrange(0, 25), other[rng.randrange(len(other))]
+            shown = f"{dur // 60}:{dur % 60:02d}" if spec.chinese else dur
+            yield (rep_id, start, shown, outcome)
 
 
 def _leads(spec: SampleSpec, rng: random.Random, reps: list[_Rep]) -> list[tuple]:
@@ -271,37 +359,43 @@ def _write(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]], 
 
 
 def generate(outdir: Path, spec: SampleSpec = SampleSpec()) -> dict[str, Path]:
-    """Write reps, leads, activity and leave files, plus ``truth.json`` naming the planted reps."""
+    """Write reps, leads, activity, leave and call files, plus ``truth.json`` naming the plants."""
     outdir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(spec.seed)
-    reps = _make_reps(spec, rng)
+    reps, weak_team = _make_reps(spec, rng)
     heads = HEADERS_ZH if spec.chinese else HEADERS_EN
-    enc = {"reps": "utf-8-sig", "leads": "utf-8", "activity": "utf-8", "leave": "utf-8"}
+    enc = {"reps": "utf-8-sig", "leads": "utf-8", "activity": "utf-8", "leave": "utf-8",
+           "calls": "utf-8"}
     if spec.chinese:
         enc = dict.fromkeys(enc, "gb18030")
+    cal = _calendar(spec)
     leave: dict[str, tuple[dt.date, dt.date]] = {}
     for rep in reps:
         if rep.plant == "on_leave":
-            d, n = spec.end, 0
-            while n < 8:
-                if d.weekday() < 5:
-                    n += 1
-                d -= dt.timedelta(days=1)
-            leave[rep.id] = (d + dt.timedelta(days=1), spec.end)
+            days = _last_working_days(spec.end, 8, cal)
+            leave[rep.id] = (days[-1], spec.end)
     files = {}
     files["reps"] = _write(outdir / "reps.csv", heads["reps"], (
         (r.id, r.name, r.team, r.level, r.active, r.capacity, r.hired) for r in reps),
         spec, enc["reps"])
     files["leads"] = _write(outdir / "leads.csv", heads["leads"], _leads(spec, rng, reps),
                             spec, enc["leads"])
+    call_days: dict[tuple[str, dt.date], tuple[int, int]] = {}
     files["activity"] = _write(outdir / "activity.csv", heads["activity"],
-                               _activity(spec, rng, reps, leave), spec, enc["activity"])
+                               _activity(spec, rng, reps, leave, call_days), spec,
+                               enc["activity"])
     files["leave"] = _write(outdir / "leave.csv", heads["leave"],
                             ((k, a, b) for k, (a, b) in leave.items()), spec, enc["leave"])
+    if spec.call_days > 0:
+        files["calls"] = _write(outdir / "calls.csv", heads["calls"],
+                                _calls(spec, rng, reps, call_days), spec, enc["calls"])
+    planted = {r.plant: r.id for r in reps if r.plant and r.plant != "weak_team"}
     truth = {
         "seed": spec.seed, "end": spec.end.isoformat(), "reps": spec.reps, "days": spec.days,
         "leads": spec.leads,
-        "planted": {r.plant: r.id for r in reps if r.plant},
+        "planted": planted,
+        "weak_team": weak_team,
+        "clean": sorted(r.id for r in reps if not r.plant),
         "levels": {r.id: r.level for r in reps},
         "rates": {r.id: [round(x, 4) for x in r.rates] for r in reps},
     }
@@ -314,7 +408,9 @@ def rules_for(files: dict[str, Path], chinese: bool, data_dir: str = ".") -> dic
     """A rules.toml (as a dict) that reads the generated files."""
     heads = HEADERS_ZH if chinese else HEADERS_EN
     data: dict[str, object] = {"dir": data_dir, "encoding": "auto"}
-    for name in ("reps", "leads", "activity", "leave"):
+    for name in ("reps", "leads", "activity", "leave", "calls"):
+        if name not in files:
+            continue
         cols = {f: h for f, h in zip(FIELDS[name], heads[name]) if f != h}
         table: dict[str, object] = {"file": files[name].name}
         if cols:
