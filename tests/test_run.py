@@ -69,7 +69,7 @@ def test_manifest_records_inputs_plugins_components_and_counts(export):
     assert {("split", "even"), ("funnel", "personal"), ("check", "behind-pace"),
             ("policy", "balanced"), ("source", "reps")} <= kinds
     funnel = next(c for c in m["components"] if c["kind"] == "funnel")
-    assert funnel["params"] == {"lookback_days": 90}
+    assert funnel["params"] == {"lookback_days": 180}
     c = m["counts"]
     assert c["leads"] == c["leads_kept_with_owner"] + c["leads_to_allocate"]
     assert c["leads_to_allocate"] == c["assigned"] + c["unassigned"]

@@ -348,8 +348,10 @@ def new_plugin_cmd(name: str, kind: str, parent: Path) -> None:
 @main.command()
 @click.argument("outdir", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--reps", default=40, show_default=True, type=click.IntRange(1, 100_000))
-@click.option("--days", default=120, show_default=True, type=click.IntRange(1, 3660),
+@click.option("--days", default=180, show_default=True, type=click.IntRange(1, 3660),
               help="Days of activity history, ending on --end.")
+@click.option("--call-days", default=20, show_default=True, type=click.IntRange(0, 3660),
+              help="Days (ending on --end) with a call log; 0 for none.")
 @click.option("--leads", default=300, show_default=True, type=click.IntRange(0, 10_000_000))
 @click.option("--seed", default=7, show_default=True, type=int)
 @click.option("--end", callback=_date, default="2026-11-25", show_default=True,
@@ -358,14 +360,14 @@ def new_plugin_cmd(name: str, kind: str, parent: Path) -> None:
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv",
               show_default=True)
 @handle_errors
-def sample(outdir: Path, reps: int, days: int, leads: int, seed: int, end: dt.date,
-           chinese: bool, fmt: str) -> None:
+def sample(outdir: Path, reps: int, days: int, call_days: int, leads: int, seed: int,
+           end: dt.date, chinese: bool, fmt: str) -> None:
     """Write a realistic sample export (and a rules.toml that reads it) into OUTDIR."""
     import tomli_w
 
     from .sample import SampleSpec, generate, rules_for
 
-    files = generate(outdir, SampleSpec(reps, days, leads, seed, end, chinese, fmt))
+    files = generate(outdir, SampleSpec(reps, days, leads, seed, end, chinese, fmt, call_days))
     (outdir / "rules.toml").write_text(tomli_w.dumps(rules_for(files, chinese)), encoding="utf-8")
     click.echo(f"wrote {', '.join(p.name for p in files.values())}, truth.json and rules.toml "
                f"to {outdir}/; try: salesrules run --rules {outdir}/rules.toml")

@@ -22,6 +22,21 @@ class CheckContext:
     as_of: dt.date
     #: Each team's sums per stage (``subject_kind == "team"``).
     teams: tuple[ProgressRow, ...] = ()
+    #: Per-run results checks share (e.g. prior rates), by the computing helper's key.
+    cache: dict = attrs.field(factory=dict, eq=False)
+
+    def working_days(self, rep_id: str) -> list[dt.date]:
+        """The rep's working days in the period up to the as-of date (leave excluded)."""
+        first = self.cache.get("first_plan")
+        if first is None:
+            first = self.cache["first_plan"] = {}
+            for (r, _), p in self.goals.plans.items():
+                first.setdefault(r, p)
+        plan = first.get(rep_id)
+        if plan is not None:
+            return [d for d, _, _ in plan.grains["day"] if d <= self.as_of]
+        days = self.goals.calendar.working_days(self.goals.period.start, self.as_of)
+        return [d for d in days if not self.dataset.on_leave(rep_id, d)]
 
     @property
     def funnel(self):

@@ -193,7 +193,7 @@ def set_goals(cfg: RulesConfig, dataset: Dataset, split: Bound, funnel_model: Bo
         weights = _check_weights(split, weights, months)
         all_weights[team] = weights
         rates = funnel_model.call(funnel_model.component.rates, FunnelBatch(
-            team, active, funnel, dataset.activity, as_of, period))
+            team, active, funnel, dataset.activity, as_of, period, active_all))
         if not isinstance(rates, dict):
             raise PluginError(funnel_model.plugin, f"funnel {funnel_model.name!r}",
                               TypeError(f"rates() must return a dict, got {type(rates).__name__}"))

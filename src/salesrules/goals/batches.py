@@ -42,3 +42,18 @@ class FunnelBatch:
     history: ActivityTable
     as_of: dt.date
     period: Period
+    #: Every active rep of every team, for models that pool across teams.
+    everyone: tuple[Rep, ...] = ()
+
+    def history_window(self, lookback_days: int) -> tuple[dt.date, dt.date]:
+        """The days rates are measured on: ``lookback_days`` up to the day before the period.
+
+        A period's targets are set from what came before it, so they do not move
+        as the period goes well or badly. An export with no history before the
+        period uses the period so far instead.
+        """
+        end = self.period.start - dt.timedelta(days=1)
+        first = self.history.first_day()
+        if first is None or first > end:
+            end = self.as_of
+        return end - dt.timedelta(days=lookback_days - 1), end

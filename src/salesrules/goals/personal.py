@@ -9,34 +9,90 @@ import attrs
 
 from ..components import FunnelModel
 from ..hookspecs import hookimpl
-from ..model import link_kind
+from ..model import ActivityTable, Funnel, Rep, link_kind
 from .batches import FunnelBatch, Rate
 from .shrinkage import beta_binomial_prior, normal_shrink, shrink
 
 
 @attrs.define
 class PersonalParams:
-    #: Days of history before the as-of date that the rates are measured on.
-    lookback_days: int = attrs.field(default=90, validator=attrs.validators.ge(1))
+    #: Days of history before the as-of date that the rates are measured on
+    #: (two quarters by default: a quarter of revenue is too few deals to trust).
+    lookback_days: int = attrs.field(default=180, validator=attrs.validators.ge(1))
+
+
+def _days(history: ActivityTable, rep_id: str, start: dt.date, end: dt.date) -> list[list[float]]:
+    return [row for day, row in history.days(rep_id).items() if start <= day <= end]
 
 
 class Personal(FunnelModel):
-    """Each rep's own rates, shrunk toward the team's by how thin their history is (不搞一刀切)."""
+    """Each rep's own rates, shrunk toward the team's by how thin their history is (不搞一刀切).
+
+    Two levels: each team's rate is first pulled toward the company's (a small
+    team's rate is noisy too), then each rep's toward their team's.
+    """
 
     name = "personal"
     Params = PersonalParams
 
+    def __init__(self, params: PersonalParams | None = None) -> None:
+        super().__init__(params)
+        self._teams: dict[tuple, dict[str, dict[str, float]]] = {}
+
+    def team_means(self, batch: FunnelBatch) -> dict[str, dict[str, float]]:
+        """Per team, per link (by lower stage): the team's rate pulled toward the company's.
+
+        Computed once per run (the batches of one run share the as-of date and reps).
+        """
+        everyone = batch.everyone or batch.reps
+        start, end = batch.history_window(self.params.lookback_days)
+        key = (start, end, tuple(r.id for r in everyone))
+        hit = self._teams.get(key)
+        if hit is not None:
+            return hit
+        teams: dict[str, list[Rep]] = {}
+        for rep in everyone:
+            teams.setdefault(rep.team, []).append(rep)
+        names = sorted(teams)
+        n = len(batch.funnel.stages)
+        team_days: list[dict[dt.date, list[float]]] = []
+        for t in names:
+            days: dict[dt.date, list[float]] = {}
+            for rep in teams[t]:
+                for day, row in batch.history.days(rep.id).items():
+                    if start <= day <= end:
+                        acc = days.setdefault(day, [0.0] * n)
+                        for i, v in enumerate(row):
+                            acc[i] += v
+            team_days.append(days)
+        totals = [[sum(col) for col in zip(*d.values())] if d else [0.0] * n for d in team_days]
+        out: dict[str, dict[str, float]] = {t: {} for t in names}
+        for i, (upper, lower) in enumerate(batch.funnel.links()):
+            up = [t[i] for t in totals]
+            low = [t[i + 1] for t in totals]
+            if sum(up) <= 0 or sum(low) <= 0:
+                continue
+            if upper.unit == lower.unit == "count" and all(b <= a for a, b in zip(up, low)):
+                mean, strength = beta_binomial_prior(low, up)
+                for t, a, b in zip(names, up, low):
+                    out[t][lower.name] = shrink(b, a, mean, strength) if a > 0 else mean
+            else:
+                daily = [[(row[i], row[i + 1]) for row in d.values() if row[i] > 0]
+                         for d in team_days]
+                _, _, shrunk = normal_shrink(daily)
+                for t, v in zip(names, shrunk):
+                    out[t][lower.name] = v
+        self._teams[key] = out
+        return out
+
     def rates(self, batch: FunnelBatch) -> dict[str, dict[str, Rate]]:
-        start = batch.as_of - dt.timedelta(days=self.params.lookback_days)
-        funnel = batch.funnel
+        start, end = batch.history_window(self.params.lookback_days)
+        funnel: Funnel = batch.funnel
         reps = batch.reps
-        days = []
-        for rep in reps:
-            rows = [row for day, row in batch.history.days(rep.id).items()
-                    if start <= day <= batch.as_of]
-            days.append(rows)
+        days = [_days(batch.history, rep.id, start, end) for rep in reps]
         totals = [[sum(col) for col in zip(*rows)] if rows else [0.0] * len(funnel.stages)
                   for rows in days]
+        team_means = self.team_means(batch).get(batch.team, {})
         count_idx = [i for i, s in enumerate(funnel.stages) if s.unit == "count"]
         deals = count_idx[-1] if count_idx else None
         out: dict[str, dict[str, Rate]] = {rep.id: {} for rep in reps}
@@ -51,10 +107,12 @@ class Personal(FunnelModel):
                     out[rep.id][lower.name] = Rate(
                         lower.default_rate, f"default {kind} (team {batch.team} has no history)")
                 continue
+            team = team_means.get(lower.name)
             binomial = (upper.unit == lower.unit == "count"
                         and all(b <= a for a, b in zip(up, low)))
             if binomial:
-                mean, strength = beta_binomial_prior(low, up)
+                raw_team, strength = beta_binomial_prior(low, up)
+                mean = team if team is not None else raw_team
                 for rep, a, b in zip(reps, up, low):
                     if a <= 0:
                         out[rep.id][lower.name] = Rate(
@@ -67,16 +125,16 @@ class Personal(FunnelModel):
                                          else f" with prior strength {strength:,.0f}")))
                 continue
             daily = [[(row[i], row[i + 1]) for row in rows if row[i] > 0] for rows in days]
-            team, raw, shrunk = normal_shrink(daily)
+            mean, raw, shrunk = normal_shrink(daily, toward=team)
+            unit = funnel.stages[deals].name if deals is not None else "days"
             for j, rep in enumerate(reps):
                 if math.isnan(raw[j]):
                     out[rep.id][lower.name] = Rate(
-                        team, f"team {batch.team} {kind} {team:.3g} (no history of their own)")
+                        mean, f"team {batch.team} {kind} {mean:.3g} (no history of their own)")
                     continue
                 n = totals[j][deals] if deals is not None else 0
                 out[rep.id][lower.name] = Rate(shrunk[j], (
-                    f"rep {raw[j]:.3g} from {n:,.0f} {funnel.stages[deals].name if deals is not None else 'days'}"
-                    f", shrunk toward team {team:.3g}"))
+                    f"rep {raw[j]:.3g} from {n:,.0f} {unit}, shrunk toward team {mean:.3g}"))
         return out
 
 

@@ -39,7 +39,8 @@ def shrink(successes: float, trials: float, mean: float, strength: float) -> flo
     return (successes + mean * strength) / (trials + strength)
 
 
-def normal_shrink(rep_daily: Sequence[Sequence[tuple[float, float]]]) -> tuple[float, list[float], list[float]]:
+def normal_shrink(rep_daily: Sequence[Sequence[tuple[float, float]]],
+                  toward: float | None = None) -> tuple[float, list[float], list[float]]:
     """Shrink ratios that are not binomial (amount per customer, revenue per pipeline).
 
     ``rep_daily`` holds, per rep, their days as ``(upper, lower)`` with
@@ -49,11 +50,15 @@ def normal_shrink(rep_daily: Sequence[Sequence[tuple[float, float]]]) -> tuple[f
     team ratio by the share of their variance that is noise.
 
     Returns the team ratio, each rep's raw ratio (nan without data) and each
-    rep's shrunk ratio (the team ratio without data).
+    rep's shrunk ratio (the team ratio without data). ``toward`` replaces the
+    team ratio as the value reps are pulled toward (e.g. the team's own ratio
+    already pulled toward the company's).
     """
     up_all = sum(u for days in rep_daily for u, _ in days)
     low_all = sum(v for days in rep_daily for _, v in days)
     team = low_all / up_all if up_all else 0.0
+    if toward is not None:
+        team = toward
     raw, noise = [], []
     daily_vars = []
     for days in rep_daily:

@@ -25,10 +25,10 @@ class TeamRates(FunnelModel):
     Params = TeamRatesParams
 
     def rates(self, batch: FunnelBatch) -> dict[str, dict[str, Rate]]:
-        start = batch.as_of - dt.timedelta(days=self.params.lookback_days)
+        start, end = batch.history_window(self.params.lookback_days)
         totals = [0.0] * len(batch.funnel.stages)
         for rep in batch.reps:
-            for i, v in enumerate(batch.history.totals(rep.id, start, batch.as_of)):
+            for i, v in enumerate(batch.history.totals(rep.id, start, end)):
                 totals[i] += v
         team_rates: dict[str, Rate] = {}
         for i, (upper, lower) in enumerate(batch.funnel.links()):
@@ -37,7 +37,7 @@ class TeamRates(FunnelModel):
             if up > 0 and low > 0:
                 team_rates[lower.name] = Rate(
                     low / up, f"team {batch.team} {what} {_num(low)}/{_num(up)} "
-                    f"over {self.params.lookback_days} days")
+                    f"from {start} to {end}")
             elif lower.default_rate is not None:
                 team_rates[lower.name] = Rate(
                     lower.default_rate, f"default {what} (team {batch.team} has no history)")

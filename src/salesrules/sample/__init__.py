@@ -65,7 +65,7 @@ class SampleSpec:
     """What to generate."""
 
     reps: int = 40
-    days: int = 120
+    days: int = 180
     leads: int = 300
     seed: int = 7
     end: dt.date = dt.date(2026, 11, 25)
