@@ -51,7 +51,10 @@ def test_findings_are_well_formed_and_name_the_behind_rep(export):
         json.loads(f["evidence"])
     behind = {f["subject"] for f in findings if f["check"] == "behind-pace"}
     assert truth["planted"]["behind"] in behind
-    assert truth["planted"]["effort_no_results"] in behind  # no revenue at all this quarter
+    # busy but fruitless: on pace with the process, so not behind, but diagnosed
+    assert truth["planted"]["effort_no_results"] not in behind
+    effort = {f["subject"] for f in findings if f["check"] == "effort-without-results"}
+    assert truth["planted"]["effort_no_results"] in effort
 
 
 def test_manifest_records_inputs_plugins_components_and_counts(export):

@@ -30,6 +30,10 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "salesrules.goals.personal",
     "salesrules.checks.behind_pace",
     "salesrules.checks.goal_raise",
+    "salesrules.checks.effort",
+    "salesrules.checks.vanity",
+    "salesrules.checks.streak",
+    "salesrules.checks.execution",
     "salesrules.allocation.balanced",
     "salesrules.allocation.weighted",
 )

@@ -10,7 +10,7 @@ from ..components import Check
 from ..hookspecs import hookimpl
 from ..model import Finding, Funnel
 from .context import CheckContext
-from .stats import binom_cdf, prior_rates, upstream
+from .stats import beta_binom_cdf, prior_rates, upstream
 
 
 def _default_skills() -> dict[str, str]:
@@ -68,11 +68,12 @@ class EffortWithoutResults(Check):
             if res is None or res.expected_to_date <= 0 or (res.pace or 0) >= 1:
                 continue
             n = int(by_stage[source].actual) if source in by_stage else 0
-            rate = rates.get(rep.id, {}).get(result)
-            if not n or not rate:
+            post = rates.get(rep.id, {}).get(result)
+            if not n or not post or post[0] <= 0:
                 continue
+            rate = post[0] / (post[0] + post[1])
             x = int(res.actual)
-            prob = binom_cdf(x, n, rate)
+            prob = beta_binom_cdf(x, n, *post)
             if prob >= p.alpha:
                 continue
             weakest = self._weakest(ctx, rep.team, by_stage, team_rows)

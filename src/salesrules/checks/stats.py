@@ -7,7 +7,7 @@ import math
 from collections.abc import Sequence
 
 from .context import CheckContext
-from ..goals.shrinkage import beta_binomial_prior, shrink
+from ..goals.shrinkage import beta_binomial_prior
 
 
 def robust_z(values: Sequence[float]) -> list[float]:
@@ -50,6 +50,25 @@ def binom_cdf(x: int, n: int, p: float) -> float:
     return min(total, 1.0)
 
 
+def beta_binom_cdf(x: int, n: int, alpha: float, beta: float) -> float:
+    """P(X ≤ x) when X ~ Binomial(n, p) and p ~ Beta(alpha, beta): the rate's own uncertainty counts.
+
+    With an infinite ``alpha + beta`` this is the plain binomial.
+    """
+    if math.isinf(alpha) or math.isinf(beta):
+        return binom_cdf(x, n, alpha / (alpha + beta) if not math.isinf(alpha + beta) else 0.0)
+    if x < 0:
+        return 0.0
+    if x >= n:
+        return 1.0
+    lg = math.lgamma
+    base = lg(n + 1) + lg(alpha + beta) - lg(alpha) - lg(beta) - lg(n + alpha + beta)
+    total = 0.0
+    for k in range(0, x + 1):
+        total += math.exp(base - lg(k + 1) - lg(n - k + 1) + lg(k + alpha) + lg(n - k + beta))
+    return min(total, 1.0)
+
+
 def upstream(ctx: CheckContext, stage: str) -> str | None:
     """The nearest count stage above ``stage``: what it converts from."""
     names = ctx.funnel.names
@@ -59,11 +78,13 @@ def upstream(ctx: CheckContext, stage: str) -> str | None:
     return None
 
 
-def prior_rates(ctx: CheckContext, lookback_days: int) -> dict[str, dict[str, float]]:
+def prior_rates(ctx: CheckContext, lookback_days: int) -> dict[str, dict[str, tuple[float, float]]]:
     """Each active rep's count-to-count rates from history before the period, shrunk toward the team.
 
-    Rates judge this period's results, so they come only from before it: a
-    rep's bad weeks now cannot lower the bar they are judged against.
+    Each is a Beta posterior ``(alpha, beta)``: the rate is ``alpha / (alpha +
+    beta)``, and ``alpha + beta`` (history plus prior strength) says how sure
+    it is. Rates judge this period's results, so they come only from before
+    it: a rep's bad weeks now cannot lower the bar they are judged against.
     Cached in the context, so all checks of a run share one computation.
     """
     key = ("prior_rates", lookback_days)
@@ -76,7 +97,7 @@ def prior_rates(ctx: CheckContext, lookback_days: int) -> dict[str, dict[str, fl
     idx = {n: i for i, n in enumerate(funnel.names)}
     pairs = [(upstream(ctx, s.name), s.name) for s in funnel.stages if s.unit == "count"]
     pairs = [(u, s) for u, s in pairs if u is not None]
-    out: dict[str, dict[str, float]] = {}
+    out: dict[str, dict[str, tuple[float, float]]] = {}
     for team, reps in ctx.dataset.teams().items():
         active = [r for r in reps if r.active]
         totals = [ctx.dataset.activity.totals(r.id, start, end) for r in active]
@@ -86,7 +107,12 @@ def prior_rates(ctx: CheckContext, lookback_days: int) -> dict[str, dict[str, fl
             n = [t[idx[up]] for t in totals]
             x = [min(t[idx[low]], t[idx[up]]) for t in totals]
             mean, strength = beta_binomial_prior(x, n)
+            if not n or not any(n) or mean <= 0:
+                continue
             for r, a, b in zip(active, n, x):
-                out[r.id][low] = shrink(b, a, mean, strength) if a > 0 else mean
+                if math.isinf(strength):
+                    out[r.id][low] = (mean * 1e9, (1 - mean) * 1e9)  # as good as certain
+                else:
+                    out[r.id][low] = (b + mean * strength, (a - b) + (1 - mean) * strength)
     ctx.cache[key] = out
     return out

@@ -11,7 +11,13 @@ from ..components import FunnelModel
 from ..hookspecs import hookimpl
 from ..model import ActivityTable, Funnel, Rep, link_kind
 from .batches import FunnelBatch, Rate
-from .shrinkage import beta_binomial_prior, normal_shrink, shrink
+from .shrinkage import (
+    beta_binomial_prior,
+    normal_shrink,
+    pooled_between,
+    ratio_stats,
+    shrink,
+)
 
 
 @attrs.define
@@ -76,12 +82,39 @@ class Personal(FunnelModel):
                 mean, strength = beta_binomial_prior(low, up)
                 for t, a, b in zip(names, up, low):
                     out[t][lower.name] = shrink(b, a, mean, strength) if a > 0 else mean
+                # the reps' real spread around their team's rate, pooled over the company,
+                # gives each rep's prior strength (a handful of reps per team is too few)
+                groups, centers = [], []
+                for t in names:
+                    stats = []
+                    for rep in teams[t]:
+                        tot = [sum(col) for col in zip(*_days(batch.history, rep.id, start, end))]
+                        if tot and tot[i] > 0:
+                            r = min(tot[i + 1], tot[i]) / tot[i]
+                            m = out[t][lower.name]
+                            stats.append((r, m * (1 - m) / tot[i]))
+                    groups.append(stats)
+                    centers.append(out[t][lower.name])
+                tau2 = pooled_between(groups, centers)
+                company = sum(low) / sum(up)
+                out.setdefault("_strength", {})[lower.name] = (
+                    max(company * (1 - company) / tau2 - 1, 0.0) if tau2 > 0 else math.inf)
             else:
                 daily = [[(row[i], row[i + 1]) for row in d.values() if row[i] > 0]
                          for d in team_days]
                 _, _, shrunk = normal_shrink(daily)
                 for t, v in zip(names, shrunk):
                     out[t][lower.name] = v
+                # the reps' real spread around their teams, pooled over the company
+                groups, centers = [], []
+                for t in names:
+                    stats = []
+                    for rep in teams[t]:
+                        rows = _days(batch.history, rep.id, start, end)
+                        stats.append(ratio_stats([(r[i], r[i + 1]) for r in rows if r[i] > 0]))
+                    groups.append(stats)
+                    centers.append(out[t][lower.name])
+                out.setdefault("_tau2", {})[lower.name] = pooled_between(groups, centers)
         self._teams[key] = out
         return out
 
@@ -92,7 +125,7 @@ class Personal(FunnelModel):
         days = [_days(batch.history, rep.id, start, end) for rep in reps]
         totals = [[sum(col) for col in zip(*rows)] if rows else [0.0] * len(funnel.stages)
                   for rows in days]
-        team_means = self.team_means(batch).get(batch.team, {})
+        team_means = self.team_means(batch).get(batch.team, {})  # "_tau2" is not a team
         count_idx = [i for i, s in enumerate(funnel.stages) if s.unit == "count"]
         deals = count_idx[-1] if count_idx else None
         out: dict[str, dict[str, Rate]] = {rep.id: {} for rep in reps}
@@ -112,6 +145,7 @@ class Personal(FunnelModel):
                         and all(b <= a for a, b in zip(up, low)))
             if binomial:
                 raw_team, strength = beta_binomial_prior(low, up)
+                strength = self.team_means(batch).get("_strength", {}).get(lower.name, strength)
                 mean = team if team is not None else raw_team
                 for rep, a, b in zip(reps, up, low):
                     if a <= 0:
@@ -125,16 +159,20 @@ class Personal(FunnelModel):
                                          else f" with prior strength {strength:,.0f}")))
                 continue
             daily = [[(row[i], row[i + 1]) for row in rows if row[i] > 0] for rows in days]
-            mean, raw, shrunk = normal_shrink(daily, toward=team)
+            mean = team if team is not None else sum(low) / sum(up)
+            tau2 = self.team_means(batch).get("_tau2", {}).get(lower.name, 0.0)
             unit = funnel.stages[deals].name if deals is not None else "days"
             for j, rep in enumerate(reps):
-                if math.isnan(raw[j]):
+                raw, noise = ratio_stats(daily[j])
+                if math.isnan(raw):
                     out[rep.id][lower.name] = Rate(
                         mean, f"team {batch.team} {kind} {mean:.3g} (no history of their own)")
                     continue
+                # the share of the rep's variance that is noise pulls them to the team
+                b = 1.0 if tau2 == 0 or math.isnan(noise) else noise / (noise + tau2)
                 n = totals[j][deals] if deals is not None else 0
-                out[rep.id][lower.name] = Rate(shrunk[j], (
-                    f"rep {raw[j]:.3g} from {n:,.0f} {unit}, shrunk toward team {mean:.3g}"))
+                out[rep.id][lower.name] = Rate(b * mean + (1 - b) * raw, (
+                    f"rep {raw:.3g} from {n:,.0f} {unit}, shrunk toward team {mean:.3g}"))
         return out
 
 

@@ -45,9 +45,10 @@ def normal_shrink(rep_daily: Sequence[Sequence[tuple[float, float]]],
 
     ``rep_daily`` holds, per rep, their days as ``(upper, lower)`` with
     ``upper > 0``. Each rep's ratio is their total lower over total upper; its
-    noise is estimated from the spread of their daily ratios, the real spread
-    between reps by the method of moments, and each rep is pulled toward the
-    team ratio by the share of their variance that is noise.
+    noise is the variance of that ratio of sums, estimated from the days'
+    residuals (delta method); the real spread between reps comes from the
+    method of moments, and each rep is pulled toward the team ratio by the
+    share of their variance that is noise.
 
     Returns the team ratio, each rep's raw ratio (nan without data) and each
     rep's shrunk ratio (the team ratio without data). ``toward`` replaces the
@@ -60,21 +61,21 @@ def normal_shrink(rep_daily: Sequence[Sequence[tuple[float, float]]],
     if toward is not None:
         team = toward
     raw, noise = [], []
-    daily_vars = []
     for days in rep_daily:
         u = sum(a for a, _ in days)
         if not days or u == 0:
             raw.append(math.nan)
             noise.append(math.inf)
             continue
-        raw.append(sum(b for _, b in days) / u)
-        ratios = [b / a for a, b in days]
-        if len(ratios) >= 2:
-            m = sum(ratios) / len(ratios)
-            daily_vars.append(sum((r - m) ** 2 for r in ratios) / (len(ratios) - 1))
-        noise.append(len(ratios))  # number of days, turned into a variance below
-    pooled = sum(daily_vars) / len(daily_vars) if daily_vars else 0.0
-    noise = [pooled / k if not math.isinf(k) else math.inf for k in noise]
+        r = sum(b for _, b in days) / u
+        raw.append(r)
+        k = len(days)
+        # the variance of a ratio of sums (delta method), from the days' residuals
+        resid = sum((b - r * a) ** 2 for a, b in days)
+        noise.append(resid / (u * u) * k / (k - 1) if k > 1 else math.nan)
+    known = [v for v in noise if not math.isnan(v) and not math.isinf(v)]
+    fallback = max(known) if known else 0.0
+    noise = [fallback if math.isnan(v) else v for v in noise]
     have = [(r, s) for r, s in zip(raw, noise) if not math.isnan(r)]
     if len(have) >= 2:
         mean_raw = sum(r for r, _ in have) / len(have)
@@ -92,3 +93,39 @@ def normal_shrink(rep_daily: Sequence[Sequence[tuple[float, float]]],
             b = s / (s + tau2)  # the share of the rep's variance that is noise
             shrunk.append(b * team + (1 - b) * r)
     return team, raw, shrunk
+
+
+def ratio_stats(days: Sequence[tuple[float, float]]) -> tuple[float, float]:
+    """A rep's ratio of sums over their days ``(upper, lower)``, and its variance (delta method).
+
+    ``(nan, inf)`` without data; the variance is ``nan`` with a single day.
+    """
+    u = sum(a for a, _ in days)
+    if not days or u == 0:
+        return math.nan, math.inf
+    r = sum(b for _, b in days) / u
+    k = len(days)
+    resid = sum((b - r * a) ** 2 for a, b in days)
+    return r, (resid / (u * u) * k / (k - 1) if k > 1 else math.nan)
+
+
+def pooled_between(groups: Sequence[Sequence[tuple[float, float]]],
+                   centers: Sequence[float]) -> float:
+    """The real spread (variance) of reps' ratios around their group's center, pooled over groups.
+
+    ``groups`` holds, per group (team), each rep's ``(ratio, noise variance)``.
+    Method of moments: the mean squared deviation from the center, less the
+    mean noise. Pooling over every team keeps a handful of reps from making
+    the estimate jump.
+    """
+    dev, noise, n = 0.0, 0.0, 0
+    for reps, center in zip(groups, centers):
+        for r, v in reps:
+            if math.isnan(r) or math.isnan(v) or math.isinf(v):
+                continue
+            dev += (r - center) ** 2
+            noise += v
+            n += 1
+    if n < 2:
+        return 0.0
+    return max(dev / n - noise / n, 0.0)

@@ -140,7 +140,7 @@ def _working(day: dt.date, cal) -> float:
 def _make_reps(spec: SampleSpec, rng: random.Random) -> tuple[list[_Rep], str]:
     """Reps with funnel rates around their team's, and effort that meets their level target.
 
-    A healthy rep dials enough, at their own rates, to reach 100-112% of their
+    A healthy rep dials enough, at their own rates, to reach 102-115% of their
     level's revenue target over the quarter that holds ``spec.end``; the plants
     then break that for a few reps (and, with three teams or more, one team).
     """
@@ -166,7 +166,7 @@ def _make_reps(spec: SampleSpec, rng: random.Random) -> tuple[list[_Rep], str]:
         arpu = team_arpu[team] * math.exp(rng.gauss(0, 0.1))
         per_dial = rates[0] * rates[1] * rates[2] * WIN_RATE * arpu * math.exp(0.3 ** 2 / 2)
         # dials per unit of day factor that reach the level target, with some headroom
-        effort = LEVEL_TARGETS[level] / q_factor / per_dial * rng.uniform(1.0, 1.12)
+        effort = LEVEL_TARGETS[level] / q_factor / per_dial * rng.uniform(1.02, 1.15)
         reps.append(_Rep(
             f"R{i + 1:04d}", name, team, level, True, rng.choice((8, 10, 12, 15)),
             spec.end - dt.timedelta(days=rng.randrange(200, 1500)), effort, rates, arpu))
@@ -423,6 +423,8 @@ def rules_for(files: dict[str, Path], chinese: bool, data_dir: str = ".") -> dic
                   **({"calendar": {"country": "CN"}} if chinese else {})},
         "allocation": {"rules": [{"name": "all leads", "policy": "balanced"}],
                        "recycle": {"after_days": 7}},
-        "checks": {"behind-pace": {}},
+        "checks": {name: {} for name in ("behind-pace", "effort-without-results",
+                                         "vanity-activity", "zero-streak", "team-execution",
+                                         "data-gaps", "goal-raise")},
         "output": {"dir": "out"},
     }

@@ -1,0 +1,88 @@
+"""The built-in ``zero-streak`` check: a run of working days with activity but no result, unlikely at the rep's rate."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import attrs
+
+from ..components import Check
+from ..hookspecs import hookimpl
+from ..model import Finding, Funnel
+from .context import CheckContext
+from .stats import prior_rates, upstream
+
+
+@attrs.define
+class StreakParams:
+    #: Count stages watched; empty means the last count stage (intents).
+    stages: list[str] = attrs.Factory(list)
+    #: Fire when a streak this long has less than this probability at the rep's rate.
+    alpha: float = attrs.field(default=0.001, validator=[attrs.validators.gt(0),
+                                                        attrs.validators.lt(1)])
+    #: Shortest streak reported, in working days.
+    min_days: int = attrs.field(default=3, validator=attrs.validators.ge(1))
+    #: History before the period that the rep's rate comes from, in days.
+    lookback_days: int = attrs.field(default=180, validator=attrs.validators.ge(1))
+
+
+class ZeroStreak(Check):
+    """Flags the current run of working days with activity but zero results, when the rep's own rate makes it improbable."""
+
+    name = "zero-streak"
+    Params = StreakParams
+
+    def validate(self, funnel: Funnel) -> list[tuple[str, str]]:
+        return [("stages", f"{s!r} is not a count stage") for s in self.params.stages
+                if s not in funnel.names or funnel.stage(s).unit != "count"]
+
+    def run(self, ctx: CheckContext) -> Iterable[Finding]:
+        p = self.params
+        funnel = ctx.funnel
+        counts = [s.name for s in funnel.stages if s.unit == "count"]
+        stages = p.stages or counts[-1:]
+        rates = prior_rates(ctx, p.lookback_days)
+        for rep, _ in ctx.by_rep():
+            days = ctx.dataset.activity.days(rep.id)
+            for stage in stages:
+                up = upstream(ctx, stage)
+                post = rates.get(rep.id, {}).get(stage)
+                if up is None or not post or post[0] <= 0 or post[1] <= 0:
+                    continue
+                a, b = post
+                rate = a / (a + b)
+                iu, il = funnel.index(up), funnel.index(stage)
+                streak, tried = [], 0.0
+                # the current streak: back from the as-of date over the rep's working days
+                # (leave excluded); days without a row neither extend nor break it
+                for day in reversed(ctx.working_days(rep.id)):
+                    row = days.get(day)
+                    if row is None:
+                        continue
+                    if row[il] > 0:
+                        break
+                    if row[iu] > 0:
+                        streak.append(day)
+                        tried += row[iu]
+                if len(streak) < p.min_days:
+                    continue
+                # P(no result from `tried` tries) with the rate uncertain: B(a, b + T) / B(a, b)
+                lg = math.lgamma
+                prob = math.exp(lg(b + tried) + lg(a + b) - lg(b) - lg(a + b + tried))
+                if prob >= p.alpha:
+                    continue
+                yield Finding(
+                    rep.id, "rep", self.name, "critical" if prob < p.alpha / 100 else "warn",
+                    f"{rep.name} ({rep.team}) has had no {stage} for {len(streak)} working "
+                    f"days (since {streak[-1].isoformat()}) despite {tried:,.0f} {up}; at their "
+                    f"usual {rate:.1%} that happens with probability {prob:.2g}.",
+                    {"stage": stage, "days": len(streak), "since": streak[-1].isoformat(),
+                     up: tried, "rate": round(rate, 4), "probability": float(f"{prob:.3g}")},
+                    f"Sit in on {rep.name}'s {up} this week: something changed "
+                    f"{len(streak)} working days ago.")
+
+
+@hookimpl(trylast=True)
+def register_checks(register):
+    register(ZeroStreak)

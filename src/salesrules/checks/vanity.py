@@ -1,0 +1,112 @@
+"""The built-in ``vanity-activity`` check (虚假繁荣指标): volume that is not real work."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import attrs
+
+from ..components import Check
+from ..hookspecs import hookimpl
+from ..model import Finding, Funnel
+from .context import CheckContext
+from .stats import robust_z
+
+
+@attrs.define
+class VanityParams:
+    #: Flag a rep whose robust z-score against the team is at least this.
+    z: float = attrs.field(default=3.5, validator=attrs.validators.gt(0))
+    #: ... and whose share of short connected calls is at least this (call logs only).
+    min_short_share: float = attrs.field(default=0.2, validator=attrs.validators.ge(0))
+    #: Stage pair whose rate is compared with the team's: connects per dial by default.
+    rate: list[str] = attrs.Factory(lambda: ["dials", "connects"])
+    #: A high rate counts only when the next step converts this far below the team
+    #: (robust z at most minus this): "connects" that never become conversations.
+    follow_z: float = attrs.field(default=2.0, validator=attrs.validators.ge(0))
+    #: Days of the rep's own history before the period to compare with.
+    own_days: int = attrs.field(default=90, validator=attrs.validators.ge(1))
+
+
+class VanityActivity(Check):
+    """Short "connected" calls, or a connect rate far above the team whose connects do not become conversations (robust z, median and MAD), judged against the team and the rep's own history."""
+
+    name = "vanity-activity"
+    Params = VanityParams
+
+    def validate(self, funnel: Funnel) -> list[tuple[str, str]]:
+        if len(self.params.rate) != 2 or any(s not in funnel.names for s in self.params.rate):
+            return [("rate", f"expected two funnel stages, got {self.params.rate!r}")]
+        return []
+
+    def run(self, ctx: CheckContext) -> Iterable[Finding]:
+        p = self.params
+        up, low = p.rate
+        idx = ctx.funnel.index
+        start, end = ctx.goals.period.start, ctx.as_of
+        own_end = start - dt.timedelta(days=1)
+        own_start = own_end - dt.timedelta(days=p.own_days - 1)
+        calls = ctx.dataset.extra.get("calls")
+        act = ctx.dataset.activity
+        for team, reps in ctx.dataset.teams().items():
+            active = [r for r in reps if r.active]
+            if len(active) < 3:
+                continue
+            now = [act.totals(r.id, start, end) for r in active]
+            rate = [t[idx(low)] / t[idx(up)] if t[idx(up)] else 0.0 for t in now]
+            rate_z = robust_z(rate)
+            nxt = idx(low) + 1
+            follow = ([t[nxt] / t[idx(low)] if t[idx(low)] else 0.0 for t in now]
+                      if nxt < len(ctx.funnel.names) else [0.0] * len(now))
+            follow_z = robust_z(follow)
+            follow_name = ctx.funnel.names[nxt] if nxt < len(ctx.funnel.names) else ""
+            short = None
+            if calls is not None:
+                c = [calls.totals(r.id, start, end) for r in active]
+                short = [x[2] / x[1] if x[1] else 0.0 for x in c]
+                short_z = robust_z(short)
+            for i, rep in enumerate(active):
+                signals = []
+                before = act.totals(rep.id, own_start, own_end)
+                own = before[idx(low)] / before[idx(up)] if before[idx(up)] else None
+                if rate_z[i] >= p.z and (not follow_name or follow_z[i] <= -p.follow_z):
+                    signals.append(
+                        f"{low} per {up} is {rate[i]:.0%} against a {team} median of "
+                        f"{_median(rate):.0%} (robust z {rate_z[i]:.1f}), yet only "
+                        f"{follow[i]:.0%} of {low} become {follow_name} (team median "
+                        f"{_median(follow):.0%})" if follow_name else
+                        f"{low} per {up} is {rate[i]:.0%} against a {team} median of "
+                        f"{_median(rate):.0%} (robust z {rate_z[i]:.1f})")
+                if short is not None and short_z[i] >= p.z and short[i] >= p.min_short_share:
+                    signals.append(f"{short[i]:.0%} of connected calls are shorter than "
+                                   f"{calls.short_seconds}s against a {team} median of "
+                                   f"{_median(short):.0%} (robust z {short_z[i]:.1f})")
+                if not signals:
+                    continue
+                own_text = (f" Their own rate before this period was {own:.0%}." if own is not None
+                            else " There is no earlier history of theirs to compare with.")
+                both = own is not None and rate[i] > 1.5 * own
+                yield Finding(
+                    rep.id, "rep", self.name, "critical" if len(signals) > 1 or both else "warn",
+                    f"{rep.name} ({team}): " + "; ".join(signals) + "." + own_text,
+                    {"rate": round(rate[i], 4), "rate_z": round(rate_z[i], 2),
+                     "follow_rate": round(follow[i], 4), "follow_z": round(follow_z[i], 2),
+                     "team_median_rate": round(_median(rate), 4),
+                     "own_rate_before": None if own is None else round(own, 4),
+                     **({"short_share": round(short[i], 4), "short_z": round(short_z[i], 2),
+                         "team_median_short_share": round(_median(short), 4)}
+                        if short is not None else {})},
+                    f"Listen to a sample of {rep.name}'s connected calls; count only calls "
+                    f"that reach a real conversation.")
+
+
+def _median(xs: list[float]) -> float:
+    s = sorted(xs)
+    n = len(s)
+    return (s[(n - 1) // 2] + s[n // 2]) / 2 if s else 0.0
+
+
+@hookimpl(trylast=True)
+def register_checks(register):
+    register(VanityActivity)
