@@ -79,13 +79,20 @@ class Funnel:
     """The ordered funnel stages, from the first touch to the result."""
 
     stages: tuple[Stage, ...]
+    _index: dict[str, int] = attrs.field(init=False, repr=False, eq=False, hash=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_index", {s.name: i for i, s in enumerate(self.stages)})
 
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.stages)
 
     def index(self, name: str) -> int:
-        return self.names.index(name)
+        try:
+            return self._index[name]
+        except KeyError:
+            raise ValueError(f"{name!r} is not a funnel stage") from None
 
     def stage(self, name: str) -> Stage:
         return self.stages[self.index(name)]

@@ -61,15 +61,20 @@ class Personal(FunnelModel):
             teams.setdefault(rep.team, []).append(rep)
         names = sorted(teams)
         n = len(batch.funnel.stages)
+        rep_rows = {rep.id: _days(batch.history, rep.id, start, end) for rep in everyone}
+        rep_tot = {rep_id: ([sum(col) for col in zip(*rows)] if rows else [0.0] * n)
+                   for rep_id, rows in rep_rows.items()}
         team_days: list[dict[dt.date, list[float]]] = []
         for t in names:
             days: dict[dt.date, list[float]] = {}
             for rep in teams[t]:
                 for day, row in batch.history.days(rep.id).items():
                     if start <= day <= end:
-                        acc = days.setdefault(day, [0.0] * n)
-                        for i, v in enumerate(row):
-                            acc[i] += v
+                        acc = days.get(day)
+                        if acc is None:
+                            days[day] = list(row)
+                        else:
+                            days[day] = [a + b for a, b in zip(acc, row)]
             team_days.append(days)
         totals = [[sum(col) for col in zip(*d.values())] if d else [0.0] * n for d in team_days]
         out: dict[str, dict[str, float]] = {t: {} for t in names}
@@ -88,8 +93,8 @@ class Personal(FunnelModel):
                 for t in names:
                     stats = []
                     for rep in teams[t]:
-                        tot = [sum(col) for col in zip(*_days(batch.history, rep.id, start, end))]
-                        if tot and tot[i] > 0:
+                        tot = rep_tot[rep.id]
+                        if tot[i] > 0:
                             r = min(tot[i + 1], tot[i]) / tot[i]
                             m = out[t][lower.name]
                             stats.append((r, m * (1 - m) / tot[i]))
@@ -110,7 +115,7 @@ class Personal(FunnelModel):
                 for t in names:
                     stats = []
                     for rep in teams[t]:
-                        rows = _days(batch.history, rep.id, start, end)
+                        rows = rep_rows[rep.id]
                         stats.append(ratio_stats([(r[i], r[i + 1]) for r in rows if r[i] > 0]))
                     groups.append(stats)
                     centers.append(out[t][lower.name])

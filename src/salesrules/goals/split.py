@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from fractions import Fraction
 
@@ -45,6 +46,9 @@ def _largest_remainder_int(total: int, weights: Sequence[int]) -> list[int]:
     wsum = sum(weights)
     if wsum == 0 or total == 0:
         return [0] * len(weights)
+    if weights and min(weights) == max(weights):  # equal shares: the first ones get the rest
+        q, r = divmod(total, len(weights))
+        return [q + 1] * r + [q] * (len(weights) - r)
     parts = [total * w // wsum for w in weights]
     left = total - sum(parts)
     if left:
@@ -88,6 +92,18 @@ class Plan:
         return sum(v for d, _, v in self.grains["day"] if d <= day)
 
 
+@functools.lru_cache(maxsize=64)
+def _layout(period: Period, working: frozenset[dt.date]) -> tuple:
+    """Months, their working days, and their weeks with working days: one per calendar."""
+    months = months_in(period) if period.grain == "quarter" else [period]
+    out = []
+    for m in months:
+        m_days = [d for d in m.days() if d in working]
+        weeks = [(w, [d for d in m_days if w.start <= d <= w.end]) for w in weeks_in(m)]
+        out.append((m, m_days, weeks))
+    return tuple(out)
+
+
 def cascade(total: int, period: Period, month_weights: Sequence[float],
             working: set[dt.date] | frozenset[dt.date]) -> dict[str, list[tuple[dt.date, dt.date, int]]]:
     """Split a period total into months (by weight), weeks and days (by working days).
@@ -95,21 +111,22 @@ def cascade(total: int, period: Period, month_weights: Sequence[float],
     Months without a working day get no share; the total is always kept
     unless the period has no working day at all.
     """
+    layout = _layout(period, frozenset(working))
     grains: dict[str, list[tuple[dt.date, dt.date, int]]] = {"day": []}
-    months = months_in(period) if period.grain == "quarter" else [period]
-    month_days = [[d for d in m.days() if d in working] for m in months]
-    weights = [w if days else 0 for w, days in zip(month_weights, month_days)]
-    month_values = largest_remainder(total, weights) if period.grain == "quarter" else [total]
     if period.grain == "quarter":
-        grains["month"] = [(m.start, m.end, v) for m, v in zip(months, month_values)]
+        weights = [w if m_days else 0 for w, (_, m_days, _) in zip(month_weights, layout)]
+        month_values = largest_remainder(total, weights)
+        grains["month"] = [(m.start, m.end, v) for (m, _, _), v in zip(layout, month_values)]
+    else:
+        month_values = [total]
     weeks_out: list[tuple[dt.date, dt.date, int]] = []
-    for m, m_value, m_days in zip(months, month_values, month_days):
-        weeks = weeks_in(m)
-        week_days = [[d for d in m_days if w.start <= d <= w.end] for w in weeks]
-        week_values = largest_remainder(m_value, [len(d) for d in week_days])
-        for w, w_value, w_days in zip(weeks, week_values, week_days):
+    days_out = grains["day"]
+    for (m, _, weeks), m_value in zip(layout, month_values):
+        week_values = largest_remainder(m_value, [len(d) for _, d in weeks])
+        for (w, w_days), w_value in zip(weeks, week_values):
             weeks_out.append((w.start, w.end, w_value))
-            for d, v in zip(w_days, largest_remainder(w_value, [1] * len(w_days))):
-                grains["day"].append((d, d, v))
+            if w_days:
+                days_out.extend((d, d, v) for d, v in
+                                zip(w_days, largest_remainder(w_value, [1] * len(w_days))))
     grains["week"] = weeks_out
     return grains

@@ -160,10 +160,11 @@ class DatasetBuilder:
                        self.warnings, self.leave, self.extra)
 
 
-def file_record(name: str, file: InputFile, source: str, base: Path) -> InputRecord:
+def file_record(name: str, file: InputFile, source: str, base: Path,
+                digest: str | None = None) -> InputRecord:
     try:
         shown = str(file.path.relative_to(base))
     except ValueError:
         shown = str(file.path)
-    return InputRecord(name, shown, file_digest(file.path), file.reader.rows_read,
+    return InputRecord(name, shown, digest or file_digest(file.path), file.reader.rows_read,
                        file.encoding, source)

@@ -103,6 +103,61 @@ class ActivitySource(Source):
     produces = ("activity",)
 
     def read(self, file: InputFile, into: DatasetBuilder) -> None:
+        if not self._read_columnar(file, into):
+            self._read_rows(file, into)
+
+    def _read_columnar(self, file: InputFile, into: DatasetBuilder) -> bool:
+        """Sum the sheet per rep and day with polars; False to read row by row.
+
+        Gives up on anything the row reader would report or parse differently
+        (a missing stage column, thousands separators, a blank, a negative, a
+        date that is not ISO-like), so that row reading handles it exactly.
+        """
+        import polars as pl
+
+        from .fast import scan
+
+        stages = list(into.funnel.names)
+        frame = scan(file, ["date", "rep_id", *stages])
+        if frame is None:
+            return False
+        num = [pl.col(s).str.strip_chars().cast(pl.Float64, strict=False).alias(s)
+               for s in stages]
+        try:
+            table = (frame.with_columns(pl.col("rep_id").str.strip_chars(),
+                                        pl.col("date").str.strip_chars(), *num)
+                     .group_by(["rep_id", "date"], maintain_order=True)
+                     .agg(pl.len().alias("_n"),
+                          *[pl.col(s).sum() for s in stages],
+                          *[pl.col(s).null_count().alias(f"_null_{s}") for s in stages],
+                          *[pl.col(s).min().alias(f"_min_{s}") for s in stages])
+                     .collect())
+        except pl.exceptions.PolarsError:
+            return False
+        if table.height:
+            checks = table.select(
+                bad_nulls=pl.sum_horizontal([pl.col(f"_null_{s}") for s in stages]).sum(),
+                negative=pl.min_horizontal([pl.col(f"_min_{s}") for s in stages]).min(),
+                blank=(pl.col("rep_id").is_null() | (pl.col("rep_id") == "")
+                       | pl.col("date").is_null()).sum())
+            bad_nulls, negative, blank = checks.row(0)
+            if bad_nulls or blank or (negative is not None and negative < 0):
+                return False
+        days: dict[str, dt.date] = {}
+        for text in table["date"].unique().to_list():
+            if not (len(text) >= 8 and text[:4].isdigit()):
+                return False
+            try:
+                days[text] = parse_date(text)
+            except CellError:
+                return False
+        add = into.activity.add
+        for row in table.select(["rep_id", "date", *stages]).iter_rows():
+            add(row[0], days[row[1]], list(row[2:]))
+        file.reader.rows_read = int(table["_n"].sum()) if table.height else 0
+        return True
+
+    def _read_rows(self, file: InputFile, into: DatasetBuilder) -> None:
         stages = list(into.funnel.names)
         add = into.activity.add
         days: dict[object, object] = {}  # date text -> date, parsed once
@@ -285,6 +340,85 @@ class CallsSource(Source):
         stats = into.extra.get("calls")
         if stats is None:
             stats = into.extra["calls"] = CallStats(p.short_seconds)
+        if not self._read_columnar(file, stats):
+            self._read_rows(file, stats)
+        for rep_id, rep_days in stats.by_rep.items():
+            for day, row in rep_days.items():
+                into.replace_stage(rep_id, day, p.dials_stage, row[0])
+                into.replace_stage(rep_id, day, p.connects_stage, row[1])
+
+    def _read_columnar(self, file: InputFile, stats: CallStats) -> bool:
+        """Sum the log with polars, grouped by rep, day and outcome; False to read row by row.
+
+        Anything the row reader would report as a bad cell (a duration that is
+        not whole seconds, a start that is not a date, a blank id) makes this
+        give up, so that the row reader reports it with its line and column.
+        """
+        import polars as pl
+
+        from .fast import scan
+
+        p = self.params
+        by_outcome = p.connect_by == "outcome"
+        fields = ["rep_id", "start", "duration"] + (["outcome"] if by_outcome else [])
+        frame = scan(file, fields)
+        if frame is None:
+            return False
+        secs = pl.col("duration").str.strip_chars().cast(pl.Int64, strict=False)
+        keys = ["rep_id", "day"] + (["outcome"] if by_outcome else [])
+        try:
+            grouped = (
+                frame.with_columns(rep_id=pl.col("rep_id").str.strip_chars(),
+                                   day=pl.col("start").str.strip_chars().str.slice(0, 10),
+                                   secs=secs)
+                .group_by(keys)
+                .agg(n=pl.len(),
+                     bad=(pl.col("secs").is_null() | (pl.col("secs") < 0)).sum(),
+                     long=(pl.col("secs") >= p.min_seconds).sum(),
+                     short=(pl.col("secs") < p.short_seconds).sum(),
+                     long_short=((pl.col("secs") >= p.min_seconds)
+                                 & (pl.col("secs") < p.short_seconds)).sum(),
+                     talk=pl.col("secs").sum(),
+                     talk_long=pl.when(pl.col("secs") >= p.min_seconds)
+                     .then(pl.col("secs")).otherwise(0).sum())
+                .collect())
+        except pl.exceptions.PolarsError:
+            return False
+        if grouped.height and (grouped["bad"].sum() or grouped["rep_id"].is_null().any()
+                               or (grouped["rep_id"] == "").any()
+                               or grouped["day"].is_null().any()):
+            return False
+        outcomes = sorted({o.strip().lower() for o in p.connected_outcomes})
+        days: dict[str, dt.date] = {}
+        for day_text in grouped["day"].unique().to_list():
+            if len(day_text) == 10 and day_text[4:5] in "-/.":
+                try:
+                    days[day_text] = parse_date(day_text)
+                    continue
+                except CellError:
+                    pass
+            return False  # not an ISO-like date at the start: the row reader handles it
+        if by_outcome:  # few distinct outcomes per rep-day: decide them on the grouped rows
+            hit = pl.col("outcome").str.strip_chars().str.to_lowercase().is_in(outcomes)
+            connects, short_n, talk_s = (pl.when(hit).then(pl.col(c)).otherwise(0)
+                                         for c in ("n", "short", "talk"))
+        else:
+            connects, short_n, talk_s = pl.col("long"), pl.col("long_short"), pl.col("talk_long")
+        daily = (grouped.group_by(["rep_id", "day"])
+                 .agg(pl.col("n").sum(), connects.sum().alias("c"), short_n.sum().alias("s"),
+                      talk_s.sum().alias("t")))
+        by_rep = stats.by_rep
+        for rep_id, day_text, n, c, sh, talk in daily.iter_rows():
+            acc = by_rep.setdefault(rep_id, {}).setdefault(days[day_text], [0, 0, 0, 0])
+            acc[0] += n
+            acc[1] += c
+            acc[2] += sh
+            acc[3] += talk or 0
+        file.reader.rows_read = int(grouped["n"].sum()) if grouped.height else 0
+        return True
+
+    def _read_rows(self, file: InputFile, stats: CallStats) -> None:
+        p = self.params
         by_rep = stats.by_rep
         by_outcome = p.connect_by == "outcome"
         outcomes = {o.strip().lower() for o in p.connected_outcomes}
@@ -334,10 +468,6 @@ class CallsSource(Source):
                 row[3] += secs
                 if secs < short_s:
                     row[2] += 1
-        for rep_id, rep_days in by_rep.items():
-            for day, row in rep_days.items():
-                into.replace_stage(rep_id, day, p.dials_stage, row[0])
-                into.replace_stage(rep_id, day, p.connects_stage, row[1])
 
 
 @hookimpl(trylast=True)
