@@ -149,8 +149,10 @@ class ActivityTable:
     def __init__(self, stages: tuple[str, ...]) -> None:
         self.stages = stages
         self.by_rep: dict[str, dict[dt.date, list[float]]] = {}
+        self._span: tuple[dt.date | None, dt.date | None] | None = None
 
     def add(self, rep_id: str, day: dt.date, values: list[float]) -> None:
+        self._span = None
         days = self.by_rep.get(rep_id)
         if days is None:
             days = self.by_rep[rep_id] = {}
@@ -162,6 +164,7 @@ class ActivityTable:
                 row[i] += v
 
     def add_one(self, rep_id: str, day: dt.date, stage_index: int, value: float) -> None:
+        self._span = None
         days = self.by_rep.get(rep_id)
         if days is None:
             days = self.by_rep[rep_id] = {}
@@ -188,11 +191,22 @@ class ActivityTable:
             return [0.0] * len(self.stages)
         return [sum(col) for col in zip(*rows)]
 
+    def changed(self) -> None:
+        """Call after editing ``by_rep`` directly, so that remembered figures are recomputed."""
+        self._span = None
+
+    def span(self) -> tuple[dt.date | None, dt.date | None]:
+        """The first and last day with activity (remembered until the table changes)."""
+        if self._span is None:
+            self._span = (min((min(d) for d in self.by_rep.values() if d), default=None),
+                          max((max(d) for d in self.by_rep.values() if d), default=None))
+        return self._span
+
     def first_day(self) -> dt.date | None:
-        return min((min(d) for d in self.by_rep.values() if d), default=None)
+        return self.span()[0]
 
     def last_day(self) -> dt.date | None:
-        return max((max(d) for d in self.by_rep.values() if d), default=None)
+        return self.span()[1]
 
     def __iter__(self) -> Iterator[DailyActivity]:
         for rep_id in sorted(self.by_rep):

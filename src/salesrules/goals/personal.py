@@ -43,7 +43,7 @@ class Personal(FunnelModel):
 
     def __init__(self, params: PersonalParams | None = None) -> None:
         super().__init__(params)
-        self._teams: dict[tuple, dict[str, dict[str, float]]] = {}
+        self._teams: dict[tuple, tuple] = {}
 
     def team_means(self, batch: FunnelBatch) -> dict[str, dict[str, float]]:
         """Per team, per link (by lower stage): the team's rate pulled toward the company's.
@@ -52,10 +52,11 @@ class Personal(FunnelModel):
         """
         everyone = batch.everyone or batch.reps
         start, end = batch.history_window(self.params.lookback_days)
-        key = (start, end, tuple(r.id for r in everyone))
-        hit = self._teams.get(key)
-        if hit is not None:
-            return hit
+        key = (start, end)
+        cached = self._teams.get(key)
+        # the same run passes the same reps and history objects to every team's batch
+        if cached is not None and cached[0] is everyone and cached[1] is batch.history:
+            return cached[2]
         teams: dict[str, list[Rep]] = {}
         for rep in everyone:
             teams.setdefault(rep.team, []).append(rep)
@@ -120,7 +121,7 @@ class Personal(FunnelModel):
                     groups.append(stats)
                     centers.append(out[t][lower.name])
                 out.setdefault("_tau2", {})[lower.name] = pooled_between(groups, centers)
-        self._teams[key] = out
+        self._teams[key] = (everyone, batch.history, out)
         return out
 
     def rates(self, batch: FunnelBatch) -> dict[str, dict[str, Rate]]:

@@ -13,7 +13,7 @@ from ..model import Period, Target
 from .calendar import months_in, weeks_in
 
 
-def largest_remainder(total: int, weights: Sequence[float | int | Fraction]) -> list[int]:
+def largest_remainder(total: int, weights: list[float] | list[int] | list[Fraction]) -> list[int]:
     """Split ``total`` into integers proportional to ``weights`` that sum exactly to ``total``.
 
     Each part is the floor of its exact share; the units left over go to the
@@ -22,6 +22,12 @@ def largest_remainder(total: int, weights: Sequence[float | int | Fraction]) -> 
     total, which callers must avoid). Exact rational arithmetic, so the result
     does not depend on float rounding.
     """
+    n = len(weights)
+    if n and weights[0] > 0 and weights.count(weights[0]) == n:
+        if total < 0:
+            raise ValueError("cannot split a negative total")
+        q, r = divmod(total, n)  # equal shares: the first ones get the rest
+        return [q + 1] * r + [q] * (n - r)
     if all(type(w) is int for w in weights):
         return _largest_remainder_int(total, weights)  # type: ignore[arg-type]
     fw = [Fraction(w) for w in weights]

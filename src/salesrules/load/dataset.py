@@ -145,6 +145,7 @@ class DatasetBuilder:
             if row is None:
                 row = self.activity.by_rep[rep_id][day] = [0.0] * len(self.funnel.names)
             row[i] = float(value)
+        self.activity.changed()
         unknown = sorted(set(self.activity.by_rep) - set(self.reps))
         if unknown and self.reps:
             shown = ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else "")
@@ -152,6 +153,7 @@ class DatasetBuilder:
                       f"is ignored: {shown}")
             for rep_id in unknown:
                 del self.activity.by_rep[rep_id]
+            self.activity.changed()
         unknown_leave = sorted(set(self.leave) - set(self.reps))
         if unknown_leave and self.reps:
             self.warn(f"leave for rep id(s) not in the reps file is ignored: "
