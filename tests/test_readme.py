@@ -76,3 +76,15 @@ def test_every_config_key_is_in_the_reference():
                 f"{cls.__name__}.{a.name} is not in the README's rules.toml reference")
     for a in attrs.fields(Stage):
         assert f"`{a.name}`" in reference
+
+
+def test_the_custom_check_example_runs(export):
+    (export / "check.py").write_text(block("check.py"), encoding="utf-8")
+    assert len(block("check.py").strip().splitlines()) <= 30
+    edit_rules(export / "rules.toml", lambda d: (
+        d.update(plugins={"modules": ["check.py"]}),
+        d["checks"].update({"no-dials": {"below": 10**9}})))
+    res = invoke("run", "--rules", str(export / "rules.toml"))
+    assert res.exit_code == 0, res.output
+    rows = [f for f in read_csv(export / "out" / "findings.csv") if f["check"] == "no-dials"]
+    assert rows and all(r["message"].endswith("calls this period.") for r in rows)
