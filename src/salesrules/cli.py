@@ -113,16 +113,35 @@ def run(rules: Path, data: Path | None, out: Path | None, as_of: dt.date | None,
     from .run import RunOptions
     from .run import run as do_run
 
-    progress = None
-    if not quiet and sys.stderr.isatty():
-        def progress(stage: str) -> None:
-            click.echo(f"  {stage} …", err=True)
+    from rich.console import Console
 
-    result = do_run(RunOptions(rules, data, out, as_of, seed, dry_run, strict), on_stage=progress)
+    err = Console(stderr=True, highlight=False)
+    status = None
+    progress = None
+    if not quiet and err.is_terminal:
+        status = err.status("loading the export …")
+        status.start()
+
+        def progress(stage: str) -> None:
+            status.update(f"{stage} …")
+
+    try:
+        result = do_run(RunOptions(rules, data, out, as_of, seed, dry_run, strict),
+                        on_stage=progress)
+    finally:
+        if status is not None:
+            status.stop()
     if quiet:
         return
     for w in result.warnings:
-        click.echo(f"warning: {w}", err=True)
+        err.print(f"[yellow]warning:[/] {w}", markup=True, soft_wrap=True)
+    print_summary(result, Console(highlight=False, soft_wrap=True))
+
+
+def print_summary(result, console) -> None:
+    """The short table after a run: leads, reps behind pace, findings, where the report is."""
+    from rich.table import Table
+
     a = result.allocation
     sev = {s: 0 for s in ("critical", "warn", "info")}
     for f in result.findings:
@@ -130,15 +149,31 @@ def run(rules: Path, data: Path | None, out: Path | None, as_of: dt.date | None,
     behind = len({f.subject for f in result.findings
                   if f.check == "behind-pace" and f.subject_kind == "rep"})
     p = result.goals.period
-    click.echo(f"salesrules run as of {result.as_of} ({p.grain} {p.start} .. {p.end})"
-               + (" [dry run]" if dry_run else ""))
-    click.echo(f"  reps        {len(result.dataset.reps)} "
-               f"({sum(r.active for r in result.dataset.reps.values())} active)")
-    click.echo(f"  leads       {a.to_allocate} to allocate: {len(a.assignments)} assigned, "
-               f"{len(a.unassigned)} unassigned; {len(a.kept)} kept by their owner")
-    click.echo(f"  findings    {sev['critical']} critical, {sev['warn']} warn, "
-               f"{sev['info']} info; {behind} rep(s) behind pace")
-    click.echo(f"  outputs     {result.out_dir}/ ({', '.join(result.files)})")
+    title = (f"salesrules run as of {result.as_of} ({p.grain} {p.start} .. {p.end})"
+             + (" [dry run]" if result.dry_run else ""))
+    from rich.text import Text
+
+    table = Table(title=Text(title), title_justify="left", show_header=False, box=None,
+                  padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("reps", f"{len(result.dataset.reps)} "
+                          f"({sum(r.active for r in result.dataset.reps.values())} active)")
+    table.add_row("leads", f"{a.to_allocate} to allocate: {len(a.assignments)} assigned, "
+                           f"{len(a.unassigned)} unassigned; {len(a.kept)} kept by their owner")
+    table.add_row("behind pace", f"{behind} rep(s)")
+    table.add_row("findings", f"{sev['critical']} critical, {sev['warn']} warn, "
+                              f"{sev['info']} info")
+    out = result.out_dir
+    shown = out
+    try:
+        shown = out.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        pass
+    if "report.html" in result.files:
+        table.add_row("report", f"{shown}/report.html")
+    table.add_row("outputs", f"{shown}/ ({', '.join(result.files)})")
+    console.print(table)
 
 
 @main.command()

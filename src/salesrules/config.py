@@ -191,6 +191,12 @@ class OutputConfig:
     #: this week's targets), the as-of ``month``, or the whole ``period``. The
     #: quarter, month and week rows always cover the whole period.
     day_targets: Literal["week", "month", "period"] = "week"
+    #: Write ``report.html``: one self-contained page with charts, offline.
+    report: bool = True
+    #: Write ``workbook.xlsx``: one sheet per output, with native charts.
+    workbook: bool = True
+    #: Language of the report and workbook labels: ``en`` or ``zh``.
+    language: Literal["en", "zh"] = "en"
 
 
 @attrs.define
@@ -209,6 +215,9 @@ class PluginsConfig:
     modules: list[str] = attrs.Factory(list)
     #: Fail on any plugin that cannot be loaded (also ``--strict``).
     strict: bool = False
+    #: Plugins to switch off by name (as ``salesrules plugins`` lists them), e.g.
+    #: ``["salesrules.report"]`` to replace the built-in report with your own.
+    disable: list[str] = attrs.Factory(list)
 
 
 @attrs.define

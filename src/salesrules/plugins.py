@@ -36,6 +36,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "salesrules.checks.execution",
     "salesrules.allocation.balanced",
     "salesrules.allocation.weighted",
+    "salesrules.report",
 )
 
 #: Registration hook for each component kind.
@@ -157,6 +158,8 @@ def _contract_problem(module: ModuleType) -> str | None:
 def _register_module(
     registry: Registry, module: ModuleType, name: str, dist: str, version: str, builtin: bool
 ) -> None:
+    if registry.pm.is_blocked(name):
+        return
     problem = _contract_problem(module)
     if problem:
         registry.problems.append(LoadProblem(name, dist, problem))
@@ -186,6 +189,8 @@ def _load_entry_points(registry: Registry) -> None:
     for ep in eps:
         dist = ep.dist.name if ep.dist else ""
         version = ep.dist.version if ep.dist else ""
+        if registry.pm.is_blocked(ep.name):
+            continue
         try:
             module = ep.load()
         except Exception as exc:  # a broken plugin must not take the CLI down
@@ -261,13 +266,17 @@ def load_registry(
     local_modules: Iterable[tuple[str, ModuleType]] = (),
     entry_points: bool = True,
     strict: bool = False,
+    disable: Iterable[str] = (),
 ) -> Registry:
     """Load the built-in plugins, installed plugins and local modules.
 
     Broken plugins are recorded in ``registry.problems`` and skipped; with
-    ``strict`` they raise :class:`PluginLoadError` instead.
+    ``strict`` they raise :class:`PluginLoadError` instead. Plugins named in
+    ``disable`` are blocked: they are neither loaded nor called.
     """
     registry = Registry(new_plugin_manager())
+    for name in disable:
+        registry.pm.set_blocked(name)
     for mod_path in DEFAULT_PLUGINS:
         module = importlib.import_module(mod_path)
         _register_module(registry, module, mod_path, "salesrules", __version__, builtin=True)

@@ -102,7 +102,8 @@ def plan_run(cfg: RulesConfig, strict: bool = False, entry_points: bool = True) 
             problems.add(f"plugins.modules[{i}]",
                          f"cannot import {path}: {type(exc).__name__}: {exc}")
     problems.raise_if_any(ConfigError, "cannot load local plugin modules:")
-    registry = load_registry(local, entry_points=entry_points, strict=strict or cfg.plugins.strict)
+    registry = load_registry(local, entry_points=entry_points, strict=strict or cfg.plugins.strict,
+                             disable=cfg.plugins.disable)
 
     sources = resolve_sources(cfg, registry, problems)
     split = resolve(registry, "split", cfg.goals.split, ["goals", "split"], problems,

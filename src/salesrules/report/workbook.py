@@ -1,0 +1,126 @@
+"""``workbook.xlsx``: one sheet per output, headers frozen, columns sized, charts on the summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..run import RunResult
+from . import data as report_data
+from .labels import LABELS
+
+SHEETS = ("summary", "assignments", "targets", "progress", "findings")
+
+
+def _widths(header: list[str], rows: list[list[Any]], cap: int = 60) -> list[int]:
+    widths = [len(str(h)) + 2 for h in header]
+    for row in rows[:500]:  # a sample is enough to size columns
+        for i, v in enumerate(row):
+            n = len(str(v)) if v is not None else 0
+            # wide characters take two columns
+            n += sum(1 for ch in str(v) if ord(ch) > 0x2E80) if v is not None else 0
+            widths[i] = max(widths[i], min(n + 2, cap))
+    return widths
+
+
+def _sheet(wb, name: str, header: list[str], rows: list[list[Any]], bold, fmts=None) -> Any:
+    ws = wb.add_worksheet(name)
+    ws.write_row(0, 0, header, bold)
+    for r, row in enumerate(rows, start=1):
+        for c, v in enumerate(row):
+            fmt = fmts.get(c) if fmts else None
+            if v is None or v == "":
+                continue
+            if isinstance(v, str):
+                # write text as text: a cell starting with "=" must not become a formula
+                ws.write_string(r, c, v, fmt) if fmt else ws.write_string(r, c, v)
+            else:
+                ws.write_number(r, c, v, fmt) if fmt else ws.write_number(r, c, v)
+    ws.freeze_panes(1, 0)
+    for i, w in enumerate(_widths(header, rows)):
+        ws.set_column(i, i, w)
+    if rows:
+        ws.autofilter(0, 0, len(rows), len(header) - 1)
+    return ws
+
+
+def write_workbook(result: RunResult, path: Path) -> dict[str, int]:
+    """Write the workbook; returns each sheet's data row count."""
+    import xlsxwriter
+
+    words = LABELS[result.config.output.language]
+    d = report_data.build(result)
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": False,
+                                         "strings_to_formulas": False,
+                                         "strings_to_urls": False})
+    wb.set_properties({"title": words["title"], "comments": f"salesrules {result.version}"})
+    bold = wb.add_format({"bold": True, "bg_color": "#F3F4F6", "border": 1})
+    pct = wb.add_format({"num_format": "0.0%"})
+    money = wb.add_format({"num_format": "#,##0.00"})
+    counts: dict[str, int] = {}
+
+    # summary: teams, with charts
+    teams = d["overview"]["teams"]
+    header = [words["team"], words["reps"], words["target"], words["actual"],
+              words["attainment"], words["pace"], words["projected"], words["process_pace"],
+              words["execution"]]
+    rows = [[t["team"], t["reps"], t["target"], t["actual"], t["attainment"], t["pace"],
+             t["projected"], t["process_pace"], t["execution"]] for t in teams]
+    ws = _sheet(wb, "summary", header, rows, bold,
+                {2: money, 3: money, 4: pct, 5: pct, 6: money, 7: pct, 8: pct})
+    counts["summary"] = len(rows)
+    n = len(rows)
+    if n:
+        chart = wb.add_chart({"type": "column"})
+        for col, label in ((4, words["attainment"]), (5, words["pace"])):
+            chart.add_series({"name": label, "categories": ["summary", 1, 0, n, 0],
+                              "values": ["summary", 1, col, n, col]})
+        chart.set_title({"name": f"{words['attainment']} / {words['pace']}"})
+        chart.set_y_axis({"num_format": "0%"})
+        ws.insert_chart(n + 3, 0, chart, {"x_scale": 1.4, "y_scale": 1.2})
+        sev = list(d["severity_counts"].items())
+        base = n + 3
+        ws.write_row(base, 11, [words["severity"], words["findings"]], bold)
+        for i, (s, c) in enumerate(sev, start=1):
+            ws.write_string(base + i, 11, words[s])
+            ws.write_number(base + i, 12, c)
+        pie = wb.add_chart({"type": "pie"})
+        pie.add_series({"name": words["findings"],
+                        "categories": ["summary", base + 1, 11, base + len(sev), 11],
+                        "values": ["summary", base + 1, 12, base + len(sev), 12]})
+        pie.set_title({"name": words["findings"]})
+        ws.insert_chart(base + len(sev) + 2, 11, pie)
+
+    a = result.allocation
+    rows = [[x.lead_id, x.rep_id, x.team, x.policy, x.rule, x.reason] for x in a.assignments]
+    _sheet(wb, "assignments", ["lead_id", "rep_id", "team", "policy", "rule", "reason"], rows,
+           bold)
+    counts["assignments"] = len(rows)
+
+    rows = []
+    for rep_id, r in d["reps"].items():
+        for s in d["stages"]:
+            if s in r["today"]:
+                rows.append([rep_id, r["name"], r["team"], s, r["today"][s], r["week"][s],
+                             r["target"].get(s)])
+    _sheet(wb, "targets", ["rep_id", "name", "team", "stage",
+                           f"{words['today']} {d['as_of']}",
+                           f"{words['this_week']} {d['week'][0]}..{d['week'][1]}",
+                           f"{words['target']} ({d['period']['grain']})"], rows, bold)
+    counts["targets"] = len(rows)
+
+    rows = [[p.rep_id, p.team, p.stage, p.actual, p.expected_to_date, p.target, p.attainment,
+             p.pace, p.projected, p.required_per_day, p.remaining_days, p.subject_kind]
+            for p in [*result.progress, *result.team_progress]]
+    _sheet(wb, "progress", ["rep_id", "team", "stage", "actual", "expected_to_date", "target",
+                            "attainment", "pace", "projected", "required_per_day",
+                            "remaining_days", "subject_kind"], rows, bold, {6: pct, 7: pct})
+    counts["progress"] = len(rows)
+
+    rows = [[f.subject, f.subject_kind, f.check, f.severity, f.message, f.action]
+            for f in result.findings]
+    _sheet(wb, "findings", ["subject", "subject_kind", "check", "severity", "message",
+                            "action"], rows, bold)
+    counts["findings"] = len(rows)
+    wb.close()
+    return counts
