@@ -27,6 +27,8 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_run.py
 	$(BIN)/python bench/bench_allocation.py
+	$(BIN)/python bench/bench_calls.py
+	$(BIN)/python bench/bench_report.py
 
 clean:
 	rm -rf $(VENV) out

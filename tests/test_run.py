@@ -84,7 +84,9 @@ def test_manifest_records_inputs_plugins_components_and_counts(export):
 def test_same_inputs_config_and_seed_give_byte_identical_outputs(export, tmp_path):
     run_ok(export, "--out", str(tmp_path / "a"), "--seed", "5")
     run_ok(export, "--out", str(tmp_path / "b"), "--seed", "5")
-    for name in BUILTIN_FILES:
+    names = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert {"report.html", "workbook.xlsx", *BUILTIN_FILES} <= set(names)
+    for name in names:
         a = (tmp_path / "a" / name).read_bytes()
         b = (tmp_path / "b" / name).read_bytes()
         if name == "run.json":  # timings may differ, nothing else

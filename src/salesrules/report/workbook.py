@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,10 @@ def write_workbook(result: RunResult, path: Path) -> dict[str, int]:
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": False,
                                          "strings_to_formulas": False,
                                          "strings_to_urls": False})
-    wb.set_properties({"title": words["title"], "comments": f"salesrules {result.version}"})
+    # a fixed creation time (the as-of date) keeps the same run's workbook byte-identical
+    created = dt.datetime.combine(result.as_of, dt.time())
+    wb.set_properties({"title": words["title"], "comments": f"salesrules {result.version}",
+                       "created": created})
     bold = wb.add_format({"bold": True, "bg_color": "#F3F4F6", "border": 1})
     pct = wb.add_format({"num_format": "0.0%"})
     money = wb.add_format({"num_format": "#,##0.00"})
