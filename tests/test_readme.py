@@ -88,3 +88,35 @@ def test_the_custom_check_example_runs(export):
     assert res.exit_code == 0, res.output
     rows = [f for f in read_csv(export / "out" / "findings.csv") if f["check"] == "no-dials"]
     assert rows and all(r["message"].endswith("calls this period.") for r in rows)
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("preset", ["salesforce", "hubspot", "generic"])
+def test_the_deal_preset_examples_run(preset, tmp_path):
+    import tomllib
+
+    m = re.search(rf"<!-- deals: {preset} -->\n```csv\n(.*?)```", README, re.S)
+    (tmp_path / "deals.csv").write_text(m.group(1), encoding="utf-8")
+    rules = tomllib.loads(block_of("deals: rules"))
+    first = {"salesforce": "Prospecting", "hubspot": "Appointment Scheduled",
+             "generic": "New"}[preset]
+    rules["data"]["deals"]["params"].update(
+        preset=preset, leads_when=f"owner == '' and stage == '{first}'")
+    import tomli_w
+
+    (tmp_path / "rules.toml").write_text(tomli_w.dumps(rules), encoding="utf-8")
+    res = invoke("run", "--rules", str(tmp_path / "rules.toml"), "--as-of", "2026-11-25")
+    assert res.exit_code == 0, res.output
+    assert "2 rep(s) were made from the deal owners" in res.output
+    (assigned,) = read_csv(tmp_path / "out" / "assignments.csv")  # the one unowned deal
+    assert assigned["rep_id"] in ("Ann Lee", "Bo Chen")
+    targets = read_csv(tmp_path / "out" / "targets.csv")
+    assert {t["stage"] for t in targets} == {"intents", "pipeline", "revenue"}
+
+
+def block_of(marker: str) -> str:
+    m = re.search(rf"<!-- {re.escape(marker)} -->\n```\w+\n(.*?)```", README, re.S)
+    assert m, marker
+    return m.group(1)

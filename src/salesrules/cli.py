@@ -394,16 +394,24 @@ def new_plugin_cmd(name: str, kind: str, parent: Path) -> None:
 @click.option("--chinese", is_flag=True, help="Chinese headers and names, GB18030-encoded.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv",
               show_default=True)
+@click.option("--deals", type=click.Choice(["salesforce", "hubspot", "generic"]),
+              help="Write a deal (opportunity) export in this CRM's format instead.")
 @handle_errors
 def sample(outdir: Path, reps: int, days: int, call_days: int, leads: int, seed: int,
-           end: dt.date, chinese: bool, fmt: str) -> None:
+           end: dt.date, chinese: bool, fmt: str, deals: str | None) -> None:
     """Write a realistic sample export (and a rules.toml that reads it) into OUTDIR."""
     import tomli_w
 
-    from .sample import SampleSpec, generate, rules_for
+    from .sample import SampleSpec, deal_rules_for, generate, generate_deals, rules_for
 
-    files = generate(outdir, SampleSpec(reps, days, leads, seed, end, chinese, fmt, call_days))
-    (outdir / "rules.toml").write_text(tomli_w.dumps(rules_for(files, chinese)), encoding="utf-8")
+    spec = SampleSpec(reps, days, leads, seed, end, chinese, fmt, call_days)
+    if deals:
+        files = generate_deals(outdir, spec, deals)
+        rules = deal_rules_for(deals)
+    else:
+        files = generate(outdir, spec)
+        rules = rules_for(files, chinese)
+    (outdir / "rules.toml").write_text(tomli_w.dumps(rules), encoding="utf-8")
     click.echo(f"wrote {', '.join(p.name for p in files.values())}, truth.json and rules.toml "
                f"to {outdir}/; try: salesrules run --rules {outdir}/rules.toml")
 

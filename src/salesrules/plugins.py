@@ -25,6 +25,7 @@ ENTRY_POINT_GROUP = "salesrules"
 #: Built-in components, registered through the same hooks as anyone else's.
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "salesrules.load.sources",
+    "salesrules.load.deals",
     "salesrules.goals.even",
     "salesrules.goals.team_rates",
     "salesrules.goals.personal",

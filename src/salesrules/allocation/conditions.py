@@ -31,7 +31,8 @@ class Condition:
         self.names = sorted({n.id for n in ast.walk(self.tree)
                              if isinstance(n, ast.Name)} - set(FUNCTIONS)) if self.tree else []
         self._cache: dict[tuple[Any, ...], bool] = {}
-        getters = [attrgetter(n) if n in LEAD_NAMES else _field(n) for n in self.names]
+        getters = [_owner if n == "owner" else attrgetter(n) if n in LEAD_NAMES else _field(n)
+                   for n in self.names]
         if len(getters) == 1:
             self._key = getters[0]
         else:
@@ -49,6 +50,11 @@ class Condition:
             if len(self._cache) < 100_000:
                 self._cache[key] = hit
         return hit
+
+
+def _owner(lead: Lead) -> str:
+    """A lead without an owner has ``owner == ''`` in conditions."""
+    return lead.owner or ""
 
 
 def _field(name: str):

@@ -106,7 +106,7 @@ class Personal(FunnelModel):
                 out.setdefault("_strength", {})[lower.name] = (
                     max(company * (1 - company) / tau2 - 1, 0.0) if tau2 > 0 else math.inf)
             else:
-                daily = [[(row[i], row[i + 1]) for row in d.values() if row[i] > 0]
+                daily = [[(row[i], row[i + 1]) for row in d.values() if row[i] > 0 or row[i + 1] > 0]
                          for d in team_days]
                 _, _, shrunk = normal_shrink(daily)
                 for t, v in zip(names, shrunk):
@@ -117,7 +117,7 @@ class Personal(FunnelModel):
                     stats = []
                     for rep in teams[t]:
                         rows = rep_rows[rep.id]
-                        stats.append(ratio_stats([(r[i], r[i + 1]) for r in rows if r[i] > 0]))
+                        stats.append(ratio_stats([(r[i], r[i + 1]) for r in rows if r[i] > 0 or r[i + 1] > 0]))
                     groups.append(stats)
                     centers.append(out[t][lower.name])
                 out.setdefault("_tau2", {})[lower.name] = pooled_between(groups, centers)
@@ -164,7 +164,8 @@ class Personal(FunnelModel):
                         f"{mean:.3g}" + ("" if math.isinf(strength)
                                          else f" with prior strength {strength:,.0f}")))
                 continue
-            daily = [[(row[i], row[i + 1]) for row in rows if row[i] > 0] for rows in days]
+            daily = [[(row[i], row[i + 1]) for row in rows if row[i] > 0 or row[i + 1] > 0]
+                     for rows in days]
             mean = team if team is not None else sum(low) / sum(up)
             tau2 = self.team_means(batch).get("_tau2", {}).get(lower.name, 0.0)
             unit = funnel.stages[deals].name if deals is not None else "days"

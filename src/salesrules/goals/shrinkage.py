@@ -43,8 +43,8 @@ def normal_shrink(rep_daily: Sequence[Sequence[tuple[float, float]]],
                   toward: float | None = None) -> tuple[float, list[float], list[float]]:
     """Shrink ratios that are not binomial (amount per customer, revenue per pipeline).
 
-    ``rep_daily`` holds, per rep, their days as ``(upper, lower)`` with
-    ``upper > 0``. Each rep's ratio is their total lower over total upper; its
+    ``rep_daily`` holds, per rep, their days as ``(upper, lower)`` (days with
+    neither left out: revenue may land on a day without new pipeline). Each rep's ratio is their total lower over total upper; its
     noise is the variance of that ratio of sums, estimated from the days'
     residuals (delta method); the real spread between reps comes from the
     method of moments, and each rep is pulled toward the team ratio by the
@@ -97,6 +97,8 @@ def normal_shrink(rep_daily: Sequence[Sequence[tuple[float, float]]],
 
 def ratio_stats(days: Sequence[tuple[float, float]]) -> tuple[float, float]:
     """A rep's ratio of sums over their days ``(upper, lower)``, and its variance (delta method).
+
+    Days where only ``lower`` moved count too (revenue closing on a day without new pipeline).
 
     ``(nan, inf)`` without data; the variance is ``nan`` with a single day.
     """

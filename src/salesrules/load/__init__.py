@@ -59,6 +59,8 @@ def load_dataset(cfg: RulesConfig, sources: list[tuple[str, Bound]], folder: Pat
                 on_file(name, file.path)
             bound.call(bound.component.read, file, builder)
             inputs.append(file_record(name, file, bound.name, folder, digests[name].result()))
+    if not problems:
+        builder.run_after()
     if not builder.reps and not problems:
         problems.add("data", "no reps were loaded: add a [data.reps] file")
     problems.raise_if_any(DataError, "the export has problems:")

@@ -97,6 +97,7 @@ class DatasetBuilder:
         self.extra: dict[str, Any] = {}
         self.leave: dict[str, list[tuple[dt.date, dt.date]]] = {}
         self._replace: dict[tuple[str, dt.date, int], float] = {}
+        self._after: list = []
 
     def add_rep(self, rep: Rep, where: str = "") -> None:
         if rep.id in self.reps:
@@ -124,6 +125,10 @@ class DatasetBuilder:
         """Add to a single stage of one rep-day, e.g. a won deal's amount to revenue."""
         self.activity.add_one(rep_id, day, self.funnel.index(stage), value)
 
+    def after_all(self, fn) -> None:
+        """Run ``fn(builder)`` once every file is read, e.g. to match names across files."""
+        self._after.append(fn)
+
     def replace_stage(self, rep_id: str, day: dt.date, stage: str, value: float) -> None:
         """Set one stage of one rep-day, whatever other sources added (applied when all are read).
 
@@ -139,7 +144,14 @@ class DatasetBuilder:
     def warn(self, message: str) -> None:
         self.warnings.append(message)
 
+    def run_after(self) -> None:
+        """Run the ``after_all`` callbacks (once every file is read)."""
+        for fn in self._after:
+            fn(self)
+        self._after = []
+
     def build(self, inputs: list[InputRecord]) -> Dataset:
+        self.run_after()
         for (rep_id, day, i), value in self._replace.items():
             row = self.activity.by_rep.setdefault(rep_id, {}).get(day)
             if row is None:

@@ -1,0 +1,168 @@
+"""Deal exports (Salesforce, HubSpot, generic): history, leads and reps from one file, and its data quality."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from collections import Counter
+
+import pytest
+import tomli_w
+from hypothesis import given, settings, strategies as st
+
+from conftest import edit_rules, invoke, read_csv
+from salesrules.sample import SampleSpec, deal_rules_for, generate_deals
+from salesrules.testing import load_export
+
+
+def make_deals(folder, preset, **spec):
+    s = SampleSpec(**{"reps": 14, "days": 150, "leads": 25, "seed": 4, **spec})
+    generate_deals(folder, s, preset)
+    (folder / "rules.toml").write_text(tomli_w.dumps(deal_rules_for(preset)), encoding="utf-8")
+    return folder / "rules.toml"
+
+
+@pytest.mark.parametrize("preset", ["salesforce", "hubspot", "generic"])
+def test_the_whole_loop_on_each_preset(preset, tmp_path):
+    rules = make_deals(tmp_path, preset)
+    header = (tmp_path / "deals.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert {"salesforce": "Opportunity Owner", "hubspot": "Deal owner",
+            "generic": "owner"}[preset] in header
+    res = invoke("run", "--rules", str(rules))
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "out"
+    # the open deals nobody owns are the leads, and all of them are allocated
+    assigned = read_csv(out / "assignments.csv")
+    assert len(assigned) + len(read_csv(out / "unassigned.csv")) == 25
+    assert len(assigned) == 25
+    # targets come from win-rate history: revenue back to pipeline through the win rate
+    targets = read_csv(out / "targets.csv")
+    trace = next(t["trace"] for t in targets if t["stage"] == "pipeline" and t["grain"] == "quarter")
+    assert "pipeline→revenue" in trace and "shrunk toward team" in trace
+    rate = float(trace.split("pipeline→revenue ")[1].split()[0])
+    assert 0.2 < rate < 0.5
+    findings = read_csv(out / "findings.csv")
+    assert all(f["severity"] in ("info", "warn", "critical") for f in findings)
+    m = json.loads((out / "run.json").read_text())
+    assert next(i for i in m["inputs"] if i["name"] == "deals")["source"] == "deals"
+
+
+deal = st.fixed_dictionaries({
+    "owner": st.sampled_from(["R1", "R2", "R3"]),
+    "stage": st.sampled_from(["New", "Engaging", "Proposal", "Won", "Lost"]),
+    "amount": st.integers(0, 100_000),
+    "created": st.dates(dt.date(2026, 7, 1), dt.date(2026, 9, 30)),
+    "lag": st.integers(0, 40),
+})
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(deal, max_size=60))
+def test_aggregation_matches_a_plain_count(tmp_path_factory, deals):
+    folder = tmp_path_factory.mktemp("deals")
+    with (folder / "deals.csv").open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "owner", "stage", "amount", "created_at", "close_date"])
+        for i, d in enumerate(deals):
+            closed = d["stage"] in ("Won", "Lost")
+            close = (d["created"] + dt.timedelta(days=d["lag"])).isoformat() if closed else ""
+            w.writerow([f"D{i}", d["owner"], d["stage"], d["amount"], d["created"].isoformat(),
+                        close])
+    (folder / "reps.csv").write_text("rep_id,team,level\nR1,A,P1\nR2,A,P1\nR3,B,P1\n")
+    rules = deal_rules_for("generic")
+    rules["data"]["deals"]["params"]["leads_when"] = ""
+    (folder / "rules.toml").write_text(tomli_w.dumps(rules), encoding="utf-8")
+    ds = load_export(folder)
+    # the plain count: every deal is an intent, with pipeline unless it is only New/Engaging,
+    # and revenue on its close date when won
+    want: dict[tuple[str, dt.date], list[float]] = {}
+    for d in deals:
+        row = want.setdefault((d["owner"], d["created"]), [0.0, 0.0, 0.0])
+        row[0] += 1
+        if d["stage"] in ("Proposal", "Won", "Lost"):
+            row[1] += d["amount"]
+        if d["stage"] == "Won":
+            won = want.setdefault((d["owner"], d["created"] + dt.timedelta(days=d["lag"])),
+                                  [0.0, 0.0, 0.0])
+            won[2] += d["amount"]
+    got = {(rep, day): row for rep, days in ds.activity.by_rep.items() for day, row in days.items()}
+    want = {k: v for k, v in want.items() if any(v)}
+    assert got == want
+
+
+def _edit_first(path, stage, close):
+    rows = path.read_text(encoding="utf-8").splitlines()
+    i = next(i for i, r in enumerate(rows) if f",{stage}," in r)
+    cells = rows[i].split(",")
+    cells[5] = close
+    rows[i] = ",".join(cells)
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return i + 1  # the line number
+
+
+def test_closed_deal_without_close_date_is_an_error_with_its_line(tmp_path):
+    rules = make_deals(tmp_path, "generic")
+    line = _edit_first(tmp_path / "deals.csv", "Won", "")
+    res = invoke("run", "--rules", str(rules))
+    assert res.exit_code == 2
+    assert (f"deals.csv:{line}: column 'close_date': the deal is closed ('Won') but has no "
+            "close date") in res.output
+
+
+def test_open_deal_with_a_close_date_is_a_warning(tmp_path):
+    rules = make_deals(tmp_path, "generic")
+    line = _edit_first(tmp_path / "deals.csv", "Proposal", "2026-11-01")
+    res = invoke("run", "--rules", str(rules))
+    assert res.exit_code == 0, res.output
+    assert (f"deals.csv:{line}: deal" in res.output
+            and "is open ('Proposal') but has a close date (2026-11-01)" in res.output)
+
+
+def test_names_that_almost_match_are_reported_not_dropped(tmp_path):
+    rules = make_deals(tmp_path, "salesforce")
+    text = (tmp_path / "deals.csv").read_text(encoding="utf-8")
+    owner = text.splitlines()[1].split(",")[1]
+    typo = owner.replace(" ", "  ")
+    lines = text.splitlines()
+    lines[1] = lines[1].replace(owner, typo, 1)
+    lines[0] += ",Product"
+    lines[1:] = [line + (",GTXPro" if i % 3 == 0 else ",GTX Pro") for i, line in enumerate(lines[1:])]
+    (tmp_path / "deals.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    edit_rules(rules, lambda d: d["data"]["deals"]["params"].update(
+        known={"product": ["GTX Pro", "GTX Mini"]}, ))
+    edit_rules(rules, lambda d: d["data"]["deals"].update(columns={"product": "Product"}))
+    res = invoke("run", "--rules", str(rules))
+    assert res.exit_code == 0, res.output
+    n_typo = sum(1 for i in range(len(lines) - 1) if i % 3 == 0)
+    assert f"product 'GTXPro' ({n_typo} deal(s)) is not a known product; closest known: " \
+           "'GTX Pro'" in res.output
+    assert f"deal owner {typo!r} (1 deal(s)) is not in the reps file; closest known: " \
+           f"{owner!r}" in res.output
+
+
+def test_reps_derived_from_owners_with_a_warning(tmp_path):
+    rules = make_deals(tmp_path, "hubspot")
+    (tmp_path / "reps.csv").unlink()
+    edit_rules(rules, lambda d: d["data"].pop("reps"))
+    res = invoke("run", "--rules", str(rules))
+    assert res.exit_code == 0, res.output
+    assert "no reps file, so 14 rep(s) were made from the deal owners" in res.output
+
+
+def test_one_column_of_a_preset_can_be_overridden(tmp_path):
+    rules = make_deals(tmp_path, "salesforce")
+    text = (tmp_path / "deals.csv").read_text(encoding="utf-8")
+    (tmp_path / "deals.csv").write_text(text.replace("Amount", "Amount (converted)", 1),
+                                        encoding="utf-8")
+    res = invoke("run", "--rules", str(rules))
+    assert res.exit_code == 2 and "missing column 'Amount'" in res.output
+    edit_rules(rules, lambda d: d["data"]["deals"].update(columns={"amount": "Amount (converted)"}))
+    assert invoke("run", "--rules", str(rules)).exit_code == 0
+
+
+def test_currency_amounts_are_parsed(tmp_path):
+    make_deals(tmp_path, "salesforce")
+    ds = load_export(tmp_path)
+    assert sum(lead.value for lead in ds.leads) > 0  # "$2,811.43"
+    assert Counter(lead.fields["stage"] for lead in ds.leads) == {"Prospecting": 25}
