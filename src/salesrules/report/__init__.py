@@ -33,7 +33,7 @@ def _safe_json(obj: object) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
 
 
-def render_html(result: RunResult) -> str:
+def render_html(result: RunResult, d: dict | None = None) -> str:
     """The report page, with the plotly.js bundle and the data inline: no network needed."""
     import jinja2
     from markupsafe import Markup
@@ -41,7 +41,7 @@ def render_html(result: RunResult) -> str:
 
     lang = result.config.output.language
     words = LABELS[lang]
-    d = report_data.build(result)
+    d = d if d is not None else report_data.build(result)
     env = jinja2.Environment(loader=jinja2.PackageLoader("salesrules", "report/templates"),
                              autoescape=True, trim_blocks=True, lstrip_blocks=True)
     env.filters["repname"] = lambda r: d["reps"].get(r, {}).get("name", r)
@@ -63,9 +63,12 @@ def render_html(result: RunResult) -> str:
 @hookimpl(trylast=True)
 def write_outputs(result: RunResult, out_dir: Path) -> None:
     out = result.config.output
+    if not (out.report or out.workbook):
+        return
+    d = report_data.build(result)  # once, for both
     if out.report:
-        (out_dir / "report.html").write_text(render_html(result), encoding="utf-8")
+        (out_dir / "report.html").write_text(render_html(result, d), encoding="utf-8")
     if out.workbook:
         from .workbook import write_workbook
 
-        write_workbook(result, out_dir / "workbook.xlsx")
+        write_workbook(result, out_dir / "workbook.xlsx", d)

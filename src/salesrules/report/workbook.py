@@ -45,13 +45,13 @@ def _sheet(wb, name: str, header: list[str], rows: list[list[Any]], bold, fmts=N
     return ws
 
 
-def write_workbook(result: RunResult, path: Path) -> dict[str, int]:
+def write_workbook(result: RunResult, path: Path, d: dict | None = None) -> dict[str, int]:
     """Write the workbook; returns each sheet's data row count."""
     import xlsxwriter
 
     words = LABELS[result.config.output.language]
-    d = report_data.build(result)
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": False,
+    d = d if d is not None else report_data.build(result)
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True,
                                          "strings_to_formulas": False,
                                          "strings_to_urls": False})
     # a fixed creation time (the as-of date) keeps the same run's workbook byte-identical
