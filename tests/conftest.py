@@ -77,3 +77,20 @@ def edit_rules(rules: Path, fn) -> None:
     data = tomllib.loads(rules.read_text(encoding="utf-8"))
     fn(data)
     rules.write_text(tomli_w.dumps(data), encoding="utf-8")
+
+
+def install_package(pkg: Path, target: Path) -> None:
+    """Really ``pip install`` a package folder into ``target``, offline (its build backend is here)."""
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                    "--no-build-isolation", "--no-index", "--target", str(target), str(pkg)],
+                   check=True, capture_output=True, timeout=300)
+
+
+def run_package_tests(pkg: Path, site: Path) -> subprocess.CompletedProcess:
+    """Run a package's own tests with ``site`` (where it was installed) on the path."""
+    import os
+
+    env = dict(os.environ, PYTHONPATH=str(site))
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           str(pkg / "tests")], cwd=pkg, env=env, capture_output=True,
+                          text=True, timeout=300)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import inspect
 import json
 import os
-import subprocess
 import sys
 import textwrap
 from collections import Counter
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, cli, edit_rules, invoke, read_csv
+from conftest import ROOT, cli, edit_rules, install_package, invoke, read_csv
 from salesrules import hookspecs
 from salesrules.docs import hook_names, hooks_markdown
 from salesrules.run import RunOptions, run
@@ -254,10 +253,7 @@ def make_package(root: Path, dist: str, module: str, body: str, version: str = "
     return pkg
 
 
-def pip_install(pkg: Path, target: Path) -> None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                    "--no-build-isolation", "--no-index", "--target", str(target), str(pkg)],
-                   check=True, capture_output=True, timeout=300)
+pip_install = install_package
 
 
 ROUND_ROBIN = '''

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 
 import pytest
 
-from conftest import cli, edit_rules, invoke
+from conftest import cli, edit_rules, install_package, invoke, run_package_tests
 from salesrules.testing import make_export
 
 SWITCH_ON = {
@@ -29,13 +27,9 @@ def test_scaffold_install_test_and_run(kind, tmp_path):
     pkg = tmp_path / name
     assert (pkg / "pyproject.toml").read_text().count("[project.entry-points.salesrules]") == 1
     site = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                    "--no-build-isolation", "--no-index", "--target", str(site), str(pkg)],
-                   check=True, capture_output=True, timeout=300)
+    install_package(pkg, site)
     env = dict(os.environ, PYTHONPATH=str(site))
-    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                            str(pkg / "tests")], cwd=pkg, env=env, capture_output=True,
-                           text=True, timeout=300)
+    tests = run_package_tests(pkg, site)
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert " passed" in tests.stdout
     elapsed = time.perf_counter() - started

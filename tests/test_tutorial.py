@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 import tomllib
 
-from conftest import ROOT, cli, edit_rules, invoke, read_csv
+from conftest import ROOT, cli, edit_rules, install_package, invoke, read_csv, run_package_tests
 from salesrules.testing import make_export
 
 TUTORIAL = (ROOT / "docs" / "tutorial.md").read_text(encoding="utf-8")
@@ -31,12 +29,9 @@ def test_the_tutorial_works_as_written(tmp_path):
     (pkg / "tests" / "test_acme_dialect.py").write_text(
         block("tests/test_acme_dialect.py"), encoding="utf-8")
     site = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                    "--no-build-isolation", "--no-index", "--target", str(site), str(pkg)],
-                   check=True, capture_output=True, timeout=300)
+    install_package(pkg, site)
     env = dict(os.environ, PYTHONPATH=str(site))
-    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                            "tests"], cwd=pkg, env=env, capture_output=True, text=True)
+    tests = run_package_tests(pkg, site)
     assert tests.returncode == 0, tests.stdout + tests.stderr
     # 4. enable
     export = tmp_path / "export"

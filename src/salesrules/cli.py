@@ -116,25 +116,22 @@ def run(rules: Path, data: Path | None, out: Path | None, as_of: dt.date | None,
     from rich.console import Console
 
     err = Console(stderr=True, highlight=False)
-    status = None
-    progress = None
-    if not quiet and err.is_terminal:
-        status = err.status("loading the export …")
+    # on a terminal, the run shows which stage it is in; scripts (and -q) get nothing
+    status = err.status("loading the export …") if not quiet and err.is_terminal else None
+    if status is not None:
         status.start()
-
-        def progress(stage: str) -> None:
-            status.update(f"{stage} …")
-
     try:
         result = do_run(RunOptions(rules, data, out, as_of, seed, dry_run, strict),
-                        on_stage=progress)
+                        on_stage=(lambda stage: status.update(f"{stage} …")) if status else None)
     finally:
         if status is not None:
             status.stop()
     if quiet:
         return
-    for w in result.warnings:
-        err.print(f"[yellow]warning:[/] {w}", markup=True, soft_wrap=True)
+    from rich.markup import escape
+
+    for w in result.warnings:  # warnings quote rules.toml tables such as [data.reps]
+        err.print(f"[yellow]warning:[/] {escape(w)}", markup=True, soft_wrap=True)
     print_summary(result, Console(highlight=False, soft_wrap=True))
 
 

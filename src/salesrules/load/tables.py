@@ -7,7 +7,6 @@ import contextlib
 import csv
 import datetime as dt
 import hashlib
-import io
 import re
 from operator import itemgetter
 from collections.abc import Callable, Iterator, Sequence
