@@ -71,6 +71,12 @@ def test_report_is_self_contained_and_has_every_section(export):
     assert data["allocation"]["assigned"] == len(read_csv(out / "assignments.csv"))
     assert set(data["benchmark"]) == {t["team"] for t in data["overview"]["teams"]}
     assert "@media print" in html
+    # the report's execution rate is the one the team-execution check judges
+    execution = {t["team"]: t["execution"] for t in data["overview"]["teams"]}
+    for f in findings:
+        if f["check"] == "team-execution":
+            assert execution[f["subject"]] == pytest.approx(json.loads(f["evidence"])["share"],
+                                                            abs=1e-4)
     headline = re.search(r'<p class="headline">(.*?)</p>', html).group(1)
     assert "of its quarter revenue target" in headline
 

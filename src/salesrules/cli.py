@@ -18,7 +18,7 @@ from . import HOOK_CONTRACT, __version__
 from .errors import PluginError, UserError
 from .plugins import PluginLoadError
 
-EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+EXIT_INTERNAL, EXIT_INPUT = 1, 2
 
 
 def _fail(message: str, code: int) -> None:

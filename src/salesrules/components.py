@@ -50,8 +50,6 @@ class Source(Component):
     """Reads one export file into the dataset. Called once per file."""
 
     kind = "source"
-    #: What the file holds, for the default ``[data.NAME]`` table of this source.
-    produces: ClassVar[tuple[str, ...]] = ()
 
     def read(self, file: InputFile, into: DatasetBuilder) -> None:
         raise NotImplementedError

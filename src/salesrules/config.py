@@ -75,12 +75,10 @@ class FunnelConfig:
 
 @attrs.define
 class Use:
-    """A component chosen in config: its name, its raw params, and where it was chosen."""
+    """A component chosen in config: its name and its raw params."""
 
     name: str
     params: dict[str, Any] = attrs.Factory(dict)
-    #: Key path of the table, for error messages.
-    path: str = ""
 
 
 @attrs.define
@@ -331,7 +329,7 @@ def _container_hooks(conv: cattrs.Converter) -> None:
         return structure
 
     def dict_hook(t: Any):
-        key_t, val_t = typing.get_args(t) or (str, Any)
+        _, val_t = typing.get_args(t) or (str, Any)
 
         def structure(v: Any, _: Any) -> dict[Any, Any]:
             if not isinstance(v, dict):

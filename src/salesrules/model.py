@@ -14,7 +14,6 @@ Severity = Literal["info", "warn", "critical"]
 SubjectKind = Literal["rep", "team"]
 
 SEVERITIES: tuple[str, ...] = ("info", "warn", "critical")
-GRAINS: tuple[str, ...] = ("quarter", "month", "week", "day")
 
 
 # ---------------------------------------------------------------- people
@@ -112,10 +111,6 @@ class Funnel:
     @property
     def process(self) -> tuple[str, ...]:
         return tuple(n for n in self.names if self.kind_of(n) == "process")
-
-    @property
-    def results(self) -> tuple[str, ...]:
-        return tuple(n for n in self.names if self.kind_of(n) == "result")
 
     def links(self) -> Iterator[tuple[Stage, Stage]]:
         """Each adjacent pair ``(upper, lower)``, from the top of the funnel down."""

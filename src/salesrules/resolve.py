@@ -67,12 +67,8 @@ def structure_params(cls: type, raw: dict[str, Any], path: list[str | int],
     try:
         return converter.structure(raw, cls)
     except Exception as exc:
-        collect_errors(exc, _nest(path, raw), path, problems, cls)
+        collect_errors(exc, wrap_at(path, raw), path, problems, cls)
         return None
-
-
-def _nest(path: list[str | int], raw: Any) -> Any:
-    return wrap_at(path, raw)
 
 
 def resolve(registry: Registry, kind: str, use: Use, path: list[str | int],

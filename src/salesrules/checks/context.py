@@ -52,8 +52,3 @@ class CheckContext:
             groups.setdefault(row.rep_id, []).append(row)
         for rep_id, rows in groups.items():
             yield self.dataset.reps[rep_id], rows
-
-    def remaining_working_days(self) -> int:
-        """Working days left in the period after the as-of date."""
-        p = self.goals.period
-        return len(self.goals.calendar.working_days(self.as_of + dt.timedelta(days=1), p.end))

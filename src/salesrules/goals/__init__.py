@@ -35,9 +35,6 @@ class GoalPlan:
     #: The goal ladder from rules.toml, lowest first.
     tiers: list = attrs.Factory(list)
 
-    def for_rep(self, rep_id: str) -> list[Plan]:
-        return [p for (r, _), p in self.plans.items() if r == rep_id]
-
 
 def push_back(funnel: Funnel, given: dict[str, float], rates: dict[str, Rate],
               ) -> tuple[dict[str, float], dict[str, str]]:

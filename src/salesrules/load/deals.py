@@ -128,7 +128,6 @@ class DealsSource(Source):
     """A deal (opportunity) export: history by stage reached, open unowned deals as leads, reps from owners."""
 
     name = "deals"
-    produces = ("activity", "leads", "reps")
     Params = DealsParams
 
     def validate(self, funnel: Funnel) -> list[tuple[str, str]]:

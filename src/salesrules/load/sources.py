@@ -18,7 +18,6 @@ class RepsSource(Source):
     """The team sheet: one row per rep with id, name, team, level, active and daily capacity."""
 
     name = "reps"
-    produces = ("reps",)
 
     def read(self, file: InputFile, into: DatasetBuilder) -> None:
         for line, (rep_id, team, level, name, active, capacity), extra in file.rows(
@@ -56,7 +55,6 @@ class LeadsSource(Source):
     """New leads to route: id, created time, optional owner, priority and value, plus any columns rules use."""
 
     name = "leads"
-    produces = ("leads",)
 
     def read(self, file: InputFile, into: DatasetBuilder) -> None:
         where = file.display + ":"
@@ -100,7 +98,6 @@ class ActivitySource(Source):
     """The daily activity sheet: one row per rep per day, one column per funnel stage."""
 
     name = "activity"
-    produces = ("activity",)
 
     def read(self, file: InputFile, into: DatasetBuilder) -> None:
         if not self._read_columnar(file, into):
@@ -209,7 +206,6 @@ class LeaveSource(Source):
     """Leave: one row per absence, with rep_id, start and end (both inclusive)."""
 
     name = "leave"
-    produces = ("leave",)
 
     def read(self, file: InputFile, into: DatasetBuilder) -> None:
         for line, (rep_id, start, end), _ in file.rows(["rep_id", "start", "end"]):
@@ -233,7 +229,6 @@ class GoalsSource(Source):
     """Target overrides: rows of rep_id or team, stage and target, for the run's period."""
 
     name = "goals"
-    produces = ("goals",)
 
     def read(self, file: InputFile, into: DatasetBuilder) -> None:
         out = into.extra.setdefault("goals", [])
@@ -326,7 +321,6 @@ class CallsSource(Source):
     """A call log, one row per call (rep_id, start, duration, optional outcome), summed into daily dials and connects."""
 
     name = "calls"
-    produces = ("activity",)
     Params = CallsParams
 
     def validate(self, funnel) -> list[tuple[str, str]]:

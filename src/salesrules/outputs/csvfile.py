@@ -44,10 +44,6 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]
             w.writerows(map(clean, rows))
 
 
-def amount(x: float) -> str:
-    return f"{x:.2f}"
-
-
 def number(x: float, unit: str) -> str:
     """A stage value as it is shown: counts as whole numbers where they are whole, amounts with cents."""
     if unit == "amount":

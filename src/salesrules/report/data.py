@@ -28,6 +28,12 @@ def funnel_rates(totals: dict[str, float], stages: list[str]) -> dict[str, float
             for up, low in zip(stages, stages[1:])}
 
 
+def _meets(pace: dict[str, float | None], process: list[str], meet_pace: float) -> bool:
+    """Whether a rep meets their process targets: mean pace over the process stages."""
+    paces = [pace[s] for s in process if pace.get(s) is not None]
+    return bool(paces) and sum(paces) / len(paces) >= meet_pace
+
+
 def week_of(day: dt.date) -> tuple[dt.date, dt.date]:
     start = day - dt.timedelta(days=day.weekday())
     return start, start + dt.timedelta(days=6)
@@ -80,6 +86,9 @@ def build(result: RunResult) -> dict[str, Any]:
         entry["funnel"] = [_r(period_totals[rep_id][s], 2) for s in stages]
 
     # ---------------------------------------------------------------- teams, benchmark
+    # execution counts reps as the team-execution check does: mean process pace
+    meet_pace = float(result.config.checks.get("team-execution").params.get("meet_pace", 0.85)
+                      if "team-execution" in result.config.checks else 0.85)
     teams_out = []
     benchmark: dict[str, Any] = {}
     team_rows = {(t.team, t.stage): t for t in result.team_progress}
@@ -109,8 +118,7 @@ def build(result: RunResult) -> dict[str, Any]:
         res = team_rows.get((team, result_stage))
         proc = [team_rows[(team, s)] for s in process if (team, s) in team_rows]
         proc_pace = [t.pace for t in proc if t.pace is not None]
-        executing = sum(1 for r in members if all(
-            (reps_out[r]["pace"].get(s) or 0) >= 0.85 for s in process if s in reps_out[r]["pace"]))
+        executing = sum(1 for r in members if _meets(reps_out[r]["pace"], process, meet_pace))
         teams_out.append({
             "team": team, "reps": len(members),
             "target": _r(res.target, 2) if res else None,

@@ -10,9 +10,6 @@ from ..run import RunResult
 from . import data as report_data
 from .labels import LABELS
 
-SHEETS = ("summary", "assignments", "targets", "progress", "findings")
-
-
 def _widths(header: list[str], rows: list[list[Any]], cap: int = 60) -> list[int]:
     widths = [len(str(h)) + 2 for h in header]
     for row in rows[:500]:  # a sample is enough to size columns

@@ -25,7 +25,6 @@ FIRST_EN = ("Alex", "Sam", "Jordan", "Taylor", "Morgan", "Casey", "Riley", "Jami
 LAST_EN = ("Chen", "Wang", "Li", "Zhang", "Liu", "Smith", "Garcia", "Kim", "Lopez", "Patel",
            "Nguyen", "Brown", "Silva", "Khan", "Ito", "Novak", "Rossi", "Berg", "Costa", "Hart")
 
-LEVELS = {"P1": 55.0, "P2": 70.0, "P3": 85.0}
 LEVEL_TARGETS = {"P1": 60000, "P2": 90000, "P3": 120000}
 GRADE_VALUE = {"A": 6000.0, "B": 3000.0, "C": 1200.0}
 WEEKDAY_FACTOR = (1.10, 1.05, 1.0, 0.98, 0.87, 0.0, 0.0)
