@@ -358,13 +358,13 @@ class CallsSource(Source):
         frame = scan(file, fields)
         if frame is None:
             return False
-        secs = pl.col("duration").str.strip_chars().cast(pl.Int64, strict=False)
+        # cells are grouped as they are; padding is stripped on the grouped keys, and a
+        # padded start or duration fails the checks below, so the row reader takes over
+        secs = pl.col("duration").cast(pl.Int64, strict=False)
         keys = ["rep_id", "day"] + (["outcome"] if by_outcome else [])
         try:
             grouped = (
-                frame.with_columns(rep_id=pl.col("rep_id").str.strip_chars(),
-                                   day=pl.col("start").str.strip_chars().str.slice(0, 10),
-                                   secs=secs)
+                frame.with_columns(day=pl.col("start").str.slice(0, 10), secs=secs)
                 .group_by(keys)
                 .agg(n=pl.len(),
                      bad=(pl.col("secs").is_null() | (pl.col("secs") < 0)).sum(),
@@ -379,7 +379,7 @@ class CallsSource(Source):
         except pl.exceptions.PolarsError:
             return False
         if grouped.height and (grouped["bad"].sum() or grouped["rep_id"].is_null().any()
-                               or (grouped["rep_id"] == "").any()
+                               or (grouped["rep_id"].str.strip_chars() == "").any()
                                or grouped["day"].is_null().any()):
             return False
         outcomes = sorted({o.strip().lower() for o in p.connected_outcomes})
@@ -398,7 +398,8 @@ class CallsSource(Source):
                                          for c in ("n", "short", "talk"))
         else:
             connects, short_n, talk_s = pl.col("long"), pl.col("long_short"), pl.col("talk_long")
-        daily = (grouped.group_by(["rep_id", "day"])
+        daily = (grouped.with_columns(pl.col("rep_id").str.strip_chars())
+                 .group_by(["rep_id", "day"])
                  .agg(pl.col("n").sum(), connects.sum().alias("c"), short_n.sum().alias("s"),
                       talk_s.sum().alias("t")))
         by_rep = stats.by_rep
