@@ -137,6 +137,11 @@ class DatasetBuilder:
         """
         self._replace[(rep_id, day, self.funnel.index(stage))] = value
 
+    def replace_stage_values(self, stage: str, values) -> None:
+        """:meth:`replace_stage` for many ``(rep_id, day, value)`` at once."""
+        i = self.funnel.index(stage)
+        self._replace.update(((rep_id, day, i), v) for rep_id, day, v in values)
+
     def add_leave(self, rep_id: str, start: dt.date, end: dt.date) -> None:
         """Record that a rep is on leave from ``start`` to ``end``, both inclusive."""
         self.leave.setdefault(rep_id, []).append((start, end))

@@ -336,10 +336,10 @@ class CallsSource(Source):
             stats = into.extra["calls"] = CallStats(p.short_seconds)
         if not self._read_columnar(file, stats):
             self._read_rows(file, stats)
-        for rep_id, rep_days in stats.by_rep.items():
-            for day, row in rep_days.items():
-                into.replace_stage(rep_id, day, p.dials_stage, row[0])
-                into.replace_stage(rep_id, day, p.connects_stage, row[1])
+        for field, stage in ((0, p.dials_stage), (1, p.connects_stage)):
+            into.replace_stage_values(stage, ((rep_id, day, row[field])
+                                              for rep_id, rep_days in stats.by_rep.items()
+                                              for day, row in rep_days.items()))
 
     def _read_columnar(self, file: InputFile, stats: CallStats) -> bool:
         """Sum the log with polars, grouped by rep, day and outcome; False to read row by row.
