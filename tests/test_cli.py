@@ -139,3 +139,16 @@ def test_sample_is_deterministic(tmp_path):
         invoke("sample", str(tmp_path / d), "--reps", "5", "--leads", "10", "--days", "15")
     for name in ("reps.csv", "leads.csv", "activity.csv", "truth.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_validate_reports_config_and_data_problems_together(export):
+    edit_rules(export / "rules.toml", lambda d: d["checks"].update({"behind-pace": {"warn_gap": "x"}}))
+    text = (export / "leads.csv").read_text(encoding="utf-8").splitlines()
+    cells = text[2].split(",")
+    cells[4] = "lots"
+    text[2] = ",".join(cells)
+    (export / "leads.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    res = invoke("validate", "--rules", str(export / "rules.toml"))
+    assert res.exit_code == 2
+    assert "checks.behind-pace.warn_gap: expected a number, got 'x'" in res.output
+    assert "leads.csv:3: column 'value': expected a number, got 'lots'" in res.output

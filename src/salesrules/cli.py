@@ -181,17 +181,26 @@ def print_summary(result, console) -> None:
 @handle_errors
 def validate(rules: Path, data: Path | None, strict: bool) -> None:
     """Check rules.toml and the data files; write nothing. Reports every problem."""
+    from .allocation import check_fields
     from .config import load_config
+    from .errors import ConfigError, DataError, Problems
     from .load import data_dir, load_dataset
     from .run import plan_run
 
-    cfg = load_config(rules)
-    plan = plan_run(cfg, strict=strict)
+    cfg = load_config(rules)  # without a readable config there is nothing more to check
+    problems = Problems(cfg.data.max_errors)
+    plan = plan_run(cfg, strict=strict, problems=problems)
     _warn_plugins(plan.registry.problems)
-    ds = load_dataset(cfg, plan.sources, data_dir(cfg, data))
-    from .allocation import check_fields
-
-    check_fields(plan.routes, ds)
+    ds = None
+    try:
+        ds = load_dataset(cfg, plan.sources, data_dir(cfg, data))
+        check_fields(plan.routes, ds)
+    except (DataError, ConfigError) as exc:
+        for p in exc.problems:
+            problems.add(p.where, p.message)
+    if problems:
+        raise UserError(problems.all(), f"{rules}: invalid")
+    assert ds is not None
     for w in ds.warnings:
         click.echo(f"warning: {w}", err=True)
     rows = ", ".join(f"{i.name} {i.rows} rows" for i in ds.inputs)

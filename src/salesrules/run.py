@@ -88,9 +88,16 @@ def default_rules() -> list[RuleConfig]:
     return [RuleConfig(name="all leads", policy="balanced")]
 
 
-def plan_run(cfg: RulesConfig, strict: bool = False, entry_points: bool = True) -> Plan:
-    """Load plugins and resolve every component config names. Raises ConfigError listing all problems."""
-    problems = Problems()
+def plan_run(cfg: RulesConfig, strict: bool = False, entry_points: bool = True,
+             problems: Problems | None = None) -> Plan:
+    """Load plugins and resolve every component config names.
+
+    Raises :class:`ConfigError` listing every problem; given a ``problems``
+    collector instead, adds them to it and returns what could be resolved
+    (for ``salesrules validate``, which goes on to check the data too).
+    """
+    collect = problems is not None
+    problems = problems if problems is not None else Problems()
     local = []
     for i, mod in enumerate(cfg.plugins.modules):
         path = (cfg.base_dir / mod).resolve()
@@ -101,7 +108,8 @@ def plan_run(cfg: RulesConfig, strict: bool = False, entry_points: bool = True) 
         except Exception as exc:
             problems.add(f"plugins.modules[{i}]",
                          f"cannot import {path}: {type(exc).__name__}: {exc}")
-    problems.raise_if_any(ConfigError, "cannot load local plugin modules:")
+    if not collect:
+        problems.raise_if_any(ConfigError, "cannot load local plugin modules:")
     registry = load_registry(local, entry_points=entry_points, strict=strict or cfg.plugins.strict,
                              disable=cfg.plugins.disable)
 
@@ -132,9 +140,10 @@ def plan_run(cfg: RulesConfig, strict: bool = False, entry_points: bool = True) 
     for b in bound_all:
         for key, msg in b.validate_against(funnel_model):
             problems.add(key, msg)
-    problems.raise_if_any(ConfigError, f"{cfg.source or 'rules.toml'}: invalid config")
-    assert split is not None and funnel is not None
-    return Plan(cfg, registry, sources, split, funnel, checks, routes)
+    if not collect:
+        problems.raise_if_any(ConfigError, f"{cfg.source or 'rules.toml'}: invalid config")
+        assert split is not None and funnel is not None
+    return Plan(cfg, registry, sources, split, funnel, checks, routes)  # type: ignore[arg-type]
 
 
 def run(opts: RunOptions, on_stage: Callable[[str], None] | None = None,
