@@ -94,3 +94,12 @@ def run_package_tests(pkg: Path, site: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                            str(pkg / "tests")], cwd=pkg, env=env, capture_output=True,
                           text=True, timeout=300)
+
+
+def set_cell(path: Path, line: int, column: int, value: str) -> None:
+    """Replace one cell of a simple CSV file (``line`` 1 is the header)."""
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    cells = lines[line - 1].split(",")
+    cells[column] = value
+    lines[line - 1] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")

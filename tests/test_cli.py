@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import cli, edit_rules, invoke, read_csv
+from conftest import cli, edit_rules, invoke, read_csv, set_cell
 
 
 def test_bad_config_exits_2_with_key_paths_and_no_traceback(export):
@@ -18,11 +18,7 @@ def test_bad_config_exits_2_with_key_paths_and_no_traceback(export):
 
 
 def test_bad_data_exits_2_naming_file_line_and_column(export):
-    text = (export / "leads.csv").read_text(encoding="utf-8").splitlines()
-    cells = text[5].split(",")
-    cells[4] = "lots"
-    text[5] = ",".join(cells)
-    (export / "leads.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    set_cell(export / "leads.csv", 6, 4, "lots")  # the value column
     p = cli("run", "--rules", str(export / "rules.toml"))
     assert p.returncode == 2
     assert "Traceback" not in p.stderr
@@ -143,11 +139,7 @@ def test_sample_is_deterministic(tmp_path):
 
 def test_validate_reports_config_and_data_problems_together(export):
     edit_rules(export / "rules.toml", lambda d: d["checks"].update({"behind-pace": {"warn_gap": "x"}}))
-    text = (export / "leads.csv").read_text(encoding="utf-8").splitlines()
-    cells = text[2].split(",")
-    cells[4] = "lots"
-    text[2] = ",".join(cells)
-    (export / "leads.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    set_cell(export / "leads.csv", 3, 4, "lots")
     res = invoke("validate", "--rules", str(export / "rules.toml"))
     assert res.exit_code == 2
     assert "checks.behind-pace.warn_gap: expected a number, got 'x'" in res.output

@@ -11,7 +11,7 @@ import pytest
 import tomli_w
 from hypothesis import given, settings, strategies as st
 
-from conftest import edit_rules, invoke, read_csv
+from conftest import edit_rules, invoke, read_csv, set_cell
 from salesrules.sample import SampleSpec, deal_rules_for, generate_deals
 from salesrules.testing import load_export
 
@@ -92,13 +92,11 @@ def test_aggregation_matches_a_plain_count(tmp_path_factory, deals):
 
 
 def _edit_first(path, stage, close):
+    """Set the close date of the first deal at ``stage``; return its line."""
     rows = path.read_text(encoding="utf-8").splitlines()
-    i = next(i for i, r in enumerate(rows) if f",{stage}," in r)
-    cells = rows[i].split(",")
-    cells[5] = close
-    rows[i] = ",".join(cells)
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    return i + 1  # the line number
+    line = next(i for i, r in enumerate(rows, start=1) if f",{stage}," in r)
+    set_cell(path, line, 5, close)
+    return line
 
 
 def test_closed_deal_without_close_date_is_an_error_with_its_line(tmp_path):

@@ -131,7 +131,8 @@ class Personal(FunnelModel):
         days = [_days(batch.history, rep.id, start, end) for rep in reps]
         totals = [[sum(col) for col in zip(*rows)] if rows else [0.0] * len(funnel.stages)
                   for rows in days]
-        team_means = self.team_means(batch).get(batch.team, {})  # "_tau2" is not a team
+        pooled = self.team_means(batch)
+        team_means = pooled.get(batch.team, {})
         count_idx = [i for i, s in enumerate(funnel.stages) if s.unit == "count"]
         deals = count_idx[-1] if count_idx else None
         out: dict[str, dict[str, Rate]] = {rep.id: {} for rep in reps}
@@ -151,7 +152,7 @@ class Personal(FunnelModel):
                         and all(b <= a for a, b in zip(up, low)))
             if binomial:
                 raw_team, strength = beta_binomial_prior(low, up)
-                strength = self.team_means(batch).get("_strength", {}).get(lower.name, strength)
+                strength = pooled.get("_strength", {}).get(lower.name, strength)
                 mean = team if team is not None else raw_team
                 for rep, a, b in zip(reps, up, low):
                     if a <= 0:
@@ -167,7 +168,7 @@ class Personal(FunnelModel):
             daily = [[(row[i], row[i + 1]) for row in rows if row[i] > 0 or row[i + 1] > 0]
                      for rows in days]
             mean = team if team is not None else sum(low) / sum(up)
-            tau2 = self.team_means(batch).get("_tau2", {}).get(lower.name, 0.0)
+            tau2 = pooled.get("_tau2", {}).get(lower.name, 0.0)
             unit = funnel.stages[deals].name if deals is not None else "days"
             for j, rep in enumerate(reps):
                 raw, noise = ratio_stats(daily[j])

@@ -60,19 +60,9 @@ def normal_shrink(rep_daily: Sequence[Sequence[tuple[float, float]]],
     team = low_all / up_all if up_all else 0.0
     if toward is not None:
         team = toward
-    raw, noise = [], []
-    for days in rep_daily:
-        u = sum(a for a, _ in days)
-        if not days or u == 0:
-            raw.append(math.nan)
-            noise.append(math.inf)
-            continue
-        r = sum(b for _, b in days) / u
-        raw.append(r)
-        k = len(days)
-        # the variance of a ratio of sums (delta method), from the days' residuals
-        resid = sum((b - r * a) ** 2 for a, b in days)
-        noise.append(resid / (u * u) * k / (k - 1) if k > 1 else math.nan)
+    stats = [ratio_stats(days) for days in rep_daily]
+    raw = [r for r, _ in stats]
+    noise = [v for _, v in stats]
     known = [v for v in noise if not math.isnan(v) and not math.isinf(v)]
     fallback = max(known) if known else 0.0
     noise = [fallback if math.isnan(v) else v for v in noise]

@@ -67,8 +67,12 @@ def build(result: RunResult) -> dict[str, Any]:
                 "attainment": {}, "pace": {}, "required": {}, "findings": [], "proposal": None}
             team_members[rep.team].append(rep_id)
         s = funnel.stage(stage).scale
-        today = sum(v for d, _, v in plan.grains["day"] if d == as_of)
-        week = sum(v for d, _, v in plan.grains["day"] if wk_start <= d <= wk_end)
+        today = week = 0
+        for d, _, v in plan.grains["day"]:
+            if wk_start <= d <= wk_end:
+                week += v
+                if d == as_of:
+                    today += v
         entry["today"][stage] = today / s
         entry["week"][stage] = week / s
         row = rows_by_rep[rep_id].get(stage)
