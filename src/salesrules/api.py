@@ -41,13 +41,14 @@ from .model import (
     Unassigned,
     link_kind,
 )
+from .parallel import Job
 from .run import RunResult
 
 __all__ = [
     "HOOK_CONTRACT", "ActivityTable", "AllocationBatch", "AllocationContext", "Assignment", "CellError", "Check",
     "CheckContext", "Component", "ConfigError", "DailyActivity", "DataError", "Dataset",
     "DatasetBuilder", "Finding", "Funnel", "FunnelBatch", "FunnelModel", "Goal", "InputFile",
-    "Lead", "NoParams", "Period", "Policy", "ProgressRow", "Rate", "Rep", "RepSlot",
+    "Job", "Lead", "NoParams", "Period", "Policy", "ProgressRow", "Rate", "Rep", "RepSlot",
     "RunResult", "Source", "SplitBatch", "Stage", "Target", "TimeSplit", "Unassigned",
     "UserError", "WorkCalendar", "__version__", "hookimpl", "largest_remainder",
     "link_kind", "parse_bool", "parse_date", "parse_datetime", "parse_int", "parse_number",

@@ -195,6 +195,9 @@ class OutputConfig:
     workbook: bool = True
     #: Language of the report and workbook labels: ``en`` or ``zh``.
     language: Literal["en", "zh"] = "en"
+    #: On a big run, write the biggest outputs (targets.csv, the workbook) in a
+    #: second process, on a second core, while this one writes the rest.
+    parallel: bool = True
 
 
 @attrs.define

@@ -32,6 +32,9 @@ class UserError(Exception):
         self.title = title
         super().__init__(self.render())
 
+    def __reduce__(self):  # rebuilt whole when it comes back from an output writer process
+        return type(self), (self.problems, self.title)
+
     def render(self) -> str:
         lines = [self.title] if self.title else []
         lines += [str(p) for p in self.problems]
@@ -56,6 +59,9 @@ class PluginError(Exception):
         super().__init__(
             f"plugin {plugin!r} failed in {component}: {type(cause).__name__}: {cause}"
         )
+
+    def __reduce__(self):
+        return type(self), (self.plugin, self.component, self.cause)
 
 
 class Problems:

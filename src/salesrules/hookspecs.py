@@ -16,6 +16,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from .components import Check, FunnelModel, Policy, Source, TimeSplit
+    from .parallel import Job
     from .run import RunResult
 
 hookspec = pluggy.HookspecMarker("salesrules")
@@ -168,7 +169,7 @@ def register_checks(register: Callable[[type[Check]], None]) -> None:
 
 
 @hookspec
-def write_outputs(result: RunResult, out_dir: Path) -> None:
+def write_outputs(result: RunResult, out_dir: Path) -> Job | None:
     """Write extra output files for a finished run.
 
     :param result: everything the run computed: config, dataset, goals,
@@ -176,6 +177,11 @@ def write_outputs(result: RunResult, out_dir: Path) -> None:
     :param out_dir: a staging folder. Files written here are moved into the
         run's output folder together with the built-in outputs only if the
         whole run succeeds; if anything fails they are discarded.
+    :return: ``None`` when the files are written; or, for a slow file, a
+        :class:`~salesrules.api.Job` writing it in a second process. The
+        kernel writes its own files meanwhile and waits for the job before it
+        moves anything into place; the job's exception fails the run as if it
+        had been raised here.
 
     Batch: once per run. Files written here are listed in ``run.json``.
 
@@ -185,6 +191,11 @@ def write_outputs(result: RunResult, out_dir: Path) -> None:
         def write_outputs(result, out_dir):
             critical = [f for f in result.findings if f.severity == "critical"]
             (out_dir / "critical.txt").write_text("\\n".join(f.message for f in critical))
+
+        @hookimpl
+        def write_outputs(result, out_dir):  # a big file, on a second core
+            return Job(lambda: write_big_file(result, out_dir / "big.csv"),
+                       size=len(result.allocation.assignments))
     """
 
 

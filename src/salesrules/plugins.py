@@ -8,10 +8,11 @@ import inspect
 import warnings
 import importlib.util
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib import metadata
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import attrs
 import pluggy
@@ -291,15 +292,37 @@ def load_registry(
     return registry
 
 
-def call_each(registry: Registry, hook_name: str, **kwargs: object) -> None:
-    """Call every implementation of a lifecycle hook; an exception names its plugin."""
-    from .errors import PluginError
+def call_each(registry: Registry, hook_name: str, **kwargs: object) -> list[Callable[[], Any]]:
+    """Call every implementation of a lifecycle hook; an exception names its plugin.
 
+    Returns a waiter for each :class:`~salesrules.parallel.Job` an
+    implementation handed back; calling it gives the job's outcome, its
+    exception named by the plugin like one raised in the hook.
+    """
+    from .errors import PluginError
+    from .parallel import Job
+
+    waiters = []
     for impl in reversed(getattr(registry.pm.hook, hook_name).get_hookimpls()):
         try:
-            impl.function(**{k: kwargs[k] for k in impl.argnames})
+            out = impl.function(**{k: kwargs[k] for k in impl.argnames})
         except Exception as exc:
             raise PluginError(impl.plugin_name, f"hook {hook_name}()", exc) from exc
+        if isinstance(out, Job):
+            waiters.append(_waiter(out, impl.plugin_name, hook_name))
+    return waiters
+
+
+def _waiter(job, plugin: str, hook_name: str) -> Callable[[], Any]:
+    from .errors import PluginError
+
+    def wait() -> Any:
+        try:
+            return job.wait()
+        except Exception as exc:
+            raise PluginError(plugin, f"hook {hook_name}()", exc) from exc
+
+    return wait
 
 
 def health(registry: Registry) -> list[str]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..model import SEVERITIES
+from ..parallel import Job
 from .csvfile import neutralise, number, write_csv
 
 if TYPE_CHECKING:
@@ -24,13 +25,26 @@ BUILTIN_FILES = ("assignments.csv", "unassigned.csv", "targets.csv", "progress.c
 
 def write_builtin(result: RunResult, folder: Path) -> dict[str, int]:
     """Write the five CSVs; returns each file's row count."""
+    targets = start_targets(result, folder)
+    counts = write_others(result, folder)
+    counts["targets.csv"] = targets.wait()
+    return counts
+
+
+def start_targets(result: RunResult, folder: Path) -> Job[int]:
+    """Start writing ``targets.csv``, the biggest file: in a second process on a big run."""
+    rows = sum(len(p.grains.get("day", ())) for p in result.goals.plans.values())  # at most
+    return Job(lambda: write_targets(result, folder / "targets.csv"), rows,
+               enabled=result.config.output.parallel)
+
+
+def write_others(result: RunResult, folder: Path) -> dict[str, int]:
+    """``assignments.csv``, ``unassigned.csv``, ``progress.csv`` and ``findings.csv``."""
     units = {s.name: s.unit for s in result.dataset.funnel.stages}
-    scale = {s.name: s.scale for s in result.dataset.funnel.stages}
     a = result.allocation
     counts = {"assignments.csv": len(a.assignments), "unassigned.csv": len(a.unassigned),
               "progress.csv": len(result.progress) + len(result.team_progress),
-              "findings.csv": len(result.findings),
-              "targets.csv": 0}
+              "findings.csv": len(result.findings)}
     write_csv(
         folder / "assignments.csv", ["lead_id", "rep_id", "team", "policy", "rule", "reason"],
         ((a.lead_id, a.rep_id, a.team, a.policy, a.rule, a.reason)
@@ -39,47 +53,6 @@ def write_builtin(result: RunResult, folder: Path) -> dict[str, int]:
         folder / "unassigned.csv", ["lead_id", "reason"],
         ((u.lead_id, u.reason) for u in result.allocation.unassigned), text_columns=range(2))
 
-    day_window = day_target_window(result)
-    iso: dict = {}
-
-    def d(x):  # dates repeat across reps: format each once
-        s = iso.get(x)
-        if s is None:
-            s = iso[x] = x.isoformat()
-        return s
-
-    shown: dict = {}
-
-    def num(value, s, unit):  # target values repeat across reps: format each once
-        key = (value, s, unit)
-        text = shown.get(key)
-        if text is None:
-            text = shown[key] = number(value / s, unit)
-        return text
-
-    def target_rows():
-        for plan in result.goals.plans.values():
-            unit, s = units[plan.stage], scale[plan.stage]
-            rep, team, stage = neutralise(plan.rep_id), neutralise(plan.team), plan.stage
-            period = plan.period
-            counts["targets.csv"] += 1
-            yield (rep, team, stage, period.grain, d(period.start), d(period.end),
-                   number(plan.total / s, unit), neutralise(plan.trace))
-            for grain in ("month", "week", "day"):
-                if grain == period.grain:
-                    continue
-                entries = plan.grains.get(grain, ())
-                if grain == "day":
-                    lo, hi = day_window
-                    entries = [e for e in entries if lo <= e[0] <= hi]
-                counts["targets.csv"] += len(entries)
-                for start, end, value in entries:
-                    yield (rep, team, stage, grain, d(start), d(end), num(value, s, unit), "")
-
-    write_csv(
-        folder / "targets.csv",
-        ["rep_id", "team", "stage", "grain", "period_start", "period_end", "target", "trace"],
-        target_rows(), text_columns=())
     def ratio(x):
         return "" if x is None else f"{x:.4f}"
 
@@ -99,6 +72,56 @@ def write_builtin(result: RunResult, folder: Path) -> dict[str, int]:
           json.dumps(f.evidence, ensure_ascii=False, sort_keys=True, default=str))
          for f in result.findings))
     return counts
+
+
+def write_targets(result: RunResult, path: Path) -> int:
+    """``targets.csv``: every plan's period row and its month, week and day rows; returns the row count."""
+    units = {s.name: s.unit for s in result.dataset.funnel.stages}
+    scale = {s.name: s.scale for s in result.dataset.funnel.stages}
+    day_window = day_target_window(result)
+    iso: dict = {}
+    count = 0
+
+    def d(x):  # dates repeat across reps: format each once
+        s = iso.get(x)
+        if s is None:
+            s = iso[x] = x.isoformat()
+        return s
+
+    shown: dict = {}
+
+    def num(value, s, unit):  # target values repeat across reps: format each once
+        key = (value, s, unit)
+        text = shown.get(key)
+        if text is None:
+            text = shown[key] = number(value / s, unit)
+        return text
+
+    def target_rows():
+        nonlocal count
+        for plan in result.goals.plans.values():
+            unit, s = units[plan.stage], scale[plan.stage]
+            rep, team, stage = neutralise(plan.rep_id), neutralise(plan.team), plan.stage
+            period = plan.period
+            count += 1
+            yield (rep, team, stage, period.grain, d(period.start), d(period.end),
+                   number(plan.total / s, unit), neutralise(plan.trace))
+            for grain in ("month", "week", "day"):
+                if grain == period.grain:
+                    continue
+                entries = plan.grains.get(grain, ())
+                if grain == "day":
+                    lo, hi = day_window
+                    entries = [e for e in entries if lo <= e[0] <= hi]
+                count += len(entries)
+                for start, end, value in entries:
+                    yield (rep, team, stage, grain, d(start), d(end), num(value, s, unit), "")
+
+    write_csv(
+        path,
+        ["rep_id", "team", "stage", "grain", "period_start", "period_end", "target", "trace"],
+        target_rows(), text_columns=())
+    return count
 
 
 def day_target_window(result: RunResult) -> tuple:
@@ -180,18 +203,27 @@ class Staged:
 
 
 def stage_outputs(result: RunResult, out_dir: Path,
-                  extra_writers: Callable[[Path], None] | None = None) -> Staged:
+                  extra_writers: Callable[[Path], list[Callable[[], object]]] | None = None
+                  ) -> Staged:
     """Write every output into a staging folder inside ``out_dir``.
 
     Nothing in ``out_dir`` changes until :meth:`Staged.commit`; on any failure
     the staging folder is removed and ``out_dir`` is exactly as it was.
+    ``extra_writers`` (the plugins' ``write_outputs``) run first, so that a
+    slow file they hand back as a job is written while the kernel writes its
+    own; it returns a waiter per such job.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".salesrules-staging-", dir=out_dir))
+    pending: list[Callable[[], object]] = []
     try:
-        counts: dict[str, int | None] = dict(write_builtin(result, staging))
+        pending.append(start_targets(result, staging).wait)
         if extra_writers is not None:
-            extra_writers(staging)
+            pending.extend(extra_writers(staging) or ())
+        counts: dict[str, int | None] = dict(write_others(result, staging))
+        counts["targets.csv"] = pending.pop(0)()  # type: ignore[assignment]
+        while pending:  # the plugins' jobs in turn; the first failure stops the run
+            pending.pop(0)()
         for p in sorted(staging.iterdir()):
             if p.is_file() and p.name not in counts and p.name != "run.json":
                 counts[p.name] = None
@@ -203,5 +235,10 @@ def stage_outputs(result: RunResult, out_dir: Path,
         names = sorted(n for n in counts if n != "run.json") + ["run.json"]
         return Staged(out_dir, staging, names, data)
     except BaseException:
+        for wait in pending:  # no child may still be writing into the folder we remove
+            try:
+                wait()
+            except BaseException:
+                pass
         shutil.rmtree(staging, ignore_errors=True)
         raise

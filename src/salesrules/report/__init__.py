@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from ..hookspecs import hookimpl
+from ..parallel import Job
 from ..run import RunResult
 from . import data as report_data
 from .labels import LABELS, headline
@@ -61,14 +62,18 @@ def render_html(result: RunResult, d: dict | None = None) -> str:
 
 
 @hookimpl(trylast=True)
-def write_outputs(result: RunResult, out_dir: Path) -> None:
+def write_outputs(result: RunResult, out_dir: Path) -> Job | None:
     out = result.config.output
     if not (out.report or out.workbook):
         return
     d = report_data.build(result)  # once, for both
+    workbook = None
+    if out.workbook:
+        from .workbook import cell_count, write_workbook
+
+        # on a big run a second process writes the workbook while this one goes on
+        workbook = Job(lambda: write_workbook(result, out_dir / "workbook.xlsx", d),
+                       cell_count(result, d), enabled=out.parallel)
     if out.report:
         (out_dir / "report.html").write_text(render_html(result, d), encoding="utf-8")
-    if out.workbook:
-        from .workbook import write_workbook
-
-        write_workbook(result, out_dir / "workbook.xlsx", d)
+    return workbook  # the kernel writes its CSVs meanwhile, then waits for it

@@ -42,6 +42,13 @@ def _sheet(wb, name: str, header: list[str], rows: list[list[Any]], bold, fmts=N
     return ws
 
 
+def cell_count(result: RunResult, d: dict) -> int:
+    """About how many cells the workbook will hold: what makes it slow to write."""
+    return (6 * len(result.allocation.assignments) + 7 * len(result.dataset.funnel.names)
+            * len(d["reps"]) + 12 * (len(result.progress) + len(result.team_progress))
+            + 6 * len(result.findings))
+
+
 def write_workbook(result: RunResult, path: Path, d: dict | None = None) -> dict[str, int]:
     """Write the workbook; returns each sheet's data row count."""
     import xlsxwriter

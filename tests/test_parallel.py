@@ -1,0 +1,89 @@
+"""Big outputs written on a second core: the same bytes, and failures reported as if in place."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+
+import pytest
+
+from conftest import edit_rules, invoke
+from salesrules import parallel
+from salesrules.errors import DataError, Problem
+from salesrules.parallel import Job
+
+needs_fork = pytest.mark.skipif(not parallel.can_fork(), reason="needs fork and two cores")
+
+
+def outputs(folder):
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())
+            if p.is_file() and p.name != "run.json"}
+
+
+@needs_fork
+def test_outputs_are_the_same_bytes_written_in_one_process_or_two(export, monkeypatch):
+    monkeypatch.setattr(parallel, "MIN_ROWS", 0)  # every job forks, however small
+    res = invoke("run", "--rules", str(export / "rules.toml"), "--out", str(export / "two"))
+    assert res.exit_code == 0, res.output
+    edit_rules(export / "rules.toml", lambda d: d.setdefault("output", {}).update(parallel=False))
+    res = invoke("run", "--rules", str(export / "rules.toml"), "--out", str(export / "one"))
+    assert res.exit_code == 0, res.output
+    two, one = outputs(export / "two"), outputs(export / "one")
+    assert {"targets.csv", "workbook.xlsx", "report.html"} <= set(two)
+    assert two == one
+
+
+@needs_fork
+def test_a_job_runs_in_another_process_and_returns_its_value(monkeypatch):
+    monkeypatch.setattr(parallel, "MIN_ROWS", 0)
+    job = Job(lambda: os.getpid())
+    assert job.wait() != os.getpid()
+    assert Job(lambda: os.getpid(), size=-1).wait() == os.getpid()  # small: in place
+
+
+@needs_fork
+def test_errors_come_back_whole(monkeypatch):
+    monkeypatch.setattr(parallel, "MIN_ROWS", 0)
+
+    def bad_cell():
+        raise DataError([Problem("leads.csv:3: column 'value'", "expected a number")])
+
+    with pytest.raises(DataError) as info:
+        Job(bad_cell).wait()
+    assert info.value.problems == [Problem("leads.csv:3: column 'value'", "expected a number")]
+
+    class Odd(Exception):  # a local class cannot be pickled: its text still comes back
+        pass
+
+    def odd():
+        raise Odd("cannot travel")
+
+    with pytest.raises(RuntimeError, match="Odd: cannot travel"):
+        Job(odd).wait()
+    with pytest.raises(RuntimeError, match="ended without a result"):
+        Job(lambda: os._exit(3)).wait()
+
+
+@needs_fork
+def test_a_plugin_job_that_fails_fails_the_run_and_leaves_the_outputs(export, monkeypatch):
+    monkeypatch.setattr(parallel, "MIN_ROWS", 0)
+    out = export / "out"
+    res = invoke("run", "--rules", str(export / "rules.toml"))
+    assert res.exit_code == 0, res.output
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    (export / "slow.py").write_text(textwrap.dedent("""
+        from salesrules.api import Job, hookimpl
+
+        def write(path):
+            path.write_text("half")
+            raise OSError("disk full")
+
+        @hookimpl
+        def write_outputs(result, out_dir):
+            return Job(lambda: write(out_dir / "big.csv"), size=10**6)
+    """))
+    edit_rules(export / "rules.toml", lambda d: d.update(plugins={"modules": ["slow.py"]}))
+    res = invoke("run", "--rules", str(export / "rules.toml"), "--as-of", "2026-11-20")
+    assert res.exit_code == 1
+    assert "plugin 'local:slow.py' failed in hook write_outputs(): OSError: disk full" in res.output
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
