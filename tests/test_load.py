@@ -182,3 +182,73 @@ def test_activity_rows_are_aggregated_per_rep_day(export):
     assert after[0] == before[0] + 10
     assert after[1] == before[1] + 4
     assert after[5] == pytest.approx(before[5] + 1500.5)
+
+
+# ---------------------------------------------------------------- leads: columns or rows
+
+
+def read_leads(path, columnar: bool, encoding="auto", columns=None):
+    from salesrules.errors import Problems
+    from salesrules.load.dataset import DatasetBuilder, InputFile
+    from salesrules.load.sources import LeadsSource
+    from salesrules.model import Funnel, Stage
+
+    problems = Problems()
+    file = InputFile("leads", path, path.name, columns or {}, encoding, "", None, problems)
+    into = DatasetBuilder(Funnel((Stage("dials"), Stage("revenue", unit="amount"))), problems)
+    source = LeadsSource(None)
+    used = source._read_columnar(file, into) if columnar else False
+    if not used:
+        source._read_rows(file, into)
+    leads = [(x.id, x.created_at, x.owner, x.priority, x.value, dict(x.fields))
+             for x in into.leads]
+    return used, leads, [str(p) for p in problems.items], file.reader.rows_read, into.lead_lines
+
+
+cell = st.text(alphabet=" ab,\"=1-", max_size=4)
+
+
+@given(rows=st.lists(st.tuples(
+    st.sampled_from(["2026-03-05 14:30", "2026-03-05", " 2026-03-05T08:00:00+08:00 "]),
+    st.sampled_from(["", "R1", " R2 "]), st.sampled_from(["", "1", " 3"]),
+    st.sampled_from(["", "12.5", " 1e3 ", "7"]), cell, cell), min_size=1, max_size=12),
+    bom=st.booleans())
+def test_leads_read_by_columns_equal_leads_read_by_rows(tmp_path_factory, rows, bom):
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(["Lead ID", "created_at", "owner", "priority", "value", "Source", "note"])
+    for i, r in enumerate(rows):
+        w.writerow([f"L{i}", *r])
+    path = tmp_path_factory.mktemp("leads") / "leads.csv"
+    path.write_bytes(("\ufeff" if bom else "").encode() + buf.getvalue().encode())
+    columns = {"id": "lead id", "source": "SOURCE"}
+    fast = read_leads(path, True, columns=columns)
+    slow = read_leads(path, False, columns=columns)
+    assert fast[1:] == slow[1:]
+    # a cell spanning lines would shift line numbers: such a file is read row by row
+    assert fast[0] == (not any("\n" in c or "\r" in c for r in rows for c in r))
+
+
+def test_leads_read_by_columns_for_big_plain_exports_and_by_rows_otherwise(tmp_path):
+    rules = make_export(tmp_path, reps=6, leads=50, days=20)
+    path = rules.parent / "leads.csv"
+    columns = load_config(rules).data.tables["leads"].columns
+    used, leads, problems, rows, lines = read_leads(path, True, columns=columns)
+    assert used and len(leads) == rows == 50 and not problems
+    assert read_leads(path, False, columns=columns)[1:] == (leads, problems, rows, lines)
+    zh = make_export(tmp_path / "zh", chinese=True, reps=6, leads=30, days=20)
+    zh_leads = zh.parent / "leads.csv"
+    mapping = load_config(zh).data.tables["leads"].columns
+    fast = read_leads(zh_leads, True, columns=mapping)
+    assert fast[0] is False  # "1,234.56" values: the row reader parses separators
+    assert fast[1:] == read_leads(zh_leads, False, columns=mapping)[1:]
+    # a bad cell falls back to rows, so that it is reported with its line and column
+    text = path.read_text(encoding="utf-8").splitlines()
+    text[3] = text[3].replace(text[3].split(",")[1], "yesterday", 1)
+    path.write_text("\n".join(text) + "\n", encoding="utf-8")
+    used, _, problems, _, _ = read_leads(path, True, columns=columns)
+    assert not used and problems == [f"leads.csv:4: column 'created_at': expected a date and "
+                                     f"time (e.g. 2026-03-05 14:30), got 'yesterday'"]

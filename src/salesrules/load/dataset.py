@@ -117,6 +117,17 @@ class DatasetBuilder:
         self.leads.append(lead)
         self.lead_lines[lead.id] = (where, line)
 
+    def add_leads(self, leads: list[Lead], where: str, first_line: int) -> None:
+        """Add the leads of consecutive lines from ``first_line`` on, as :meth:`add_lead` does."""
+        lines = self.lead_lines
+        if not lines:  # the first (or only) leads file: nothing to clash with
+            self.leads.extend(leads)
+            lines.update(zip((lead.id for lead in leads),
+                             zip([where] * len(leads), range(first_line, first_line + len(leads)))))
+            return
+        for line, lead in enumerate(leads, start=first_line):
+            self.add_lead(lead, where, line)
+
     def add_activity(self, rep_id: str, day: dt.date, values: list[float]) -> None:
         """Add one rep-day of activity, one value per funnel stage (summed with any earlier)."""
         self.activity.add(rep_id, day, values)

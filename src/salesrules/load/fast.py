@@ -1,4 +1,4 @@
-"""Columnar reading with polars, for the big files (call logs): the same results as row by row, much faster.
+"""Columnar reading with polars, for the big files (leads, call logs): the same results as row by row, much faster.
 
 A source asks for a lazy frame of its mapped columns, all as text. When the
 file is not something polars reads exactly as the row reader would (XLSX, a
@@ -9,9 +9,12 @@ so that every bad cell is still reported with its line and column.
 
 from __future__ import annotations
 
+import codecs
 import csv
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+
+import attrs
 
 from .tables import SNIFF_BYTES, detect_encoding
 
@@ -56,3 +59,92 @@ def scan(file: InputFile, fields: Sequence[str]) -> pl.LazyFrame | None:
         return None
     frame = pl.scan_csv(file.path, infer_schema=False, encoding="utf8")
     return frame.select([pl.col(names[f]).alias(f) for f in fields])
+
+
+@attrs.define
+class TextTable:
+    """A whole file's mapped columns as lists of stripped text ("" for an empty cell)."""
+
+    #: Field -> its column, for the fields the file has.
+    columns: dict[str, list[str]]
+    #: The unmapped columns kept as extra fields: (name, column), in file order.
+    extra: list[tuple[str, list[str]]]
+    #: The file's line of the first data row; row ``i`` is on line ``first_line + i``.
+    first_line: int
+    height: int
+    encoding: str
+    #: Whether each asked-for field has a column.
+    found: dict[str, bool]
+
+    def record(self, file: InputFile) -> None:
+        """Note on ``file`` what was read, as row reading would; call once the table is used."""
+        file.reader.encoding = self.encoding
+        file.reader.found.update(self.found)
+        file.reader.rows_read += self.height
+
+
+def read_text(file: InputFile, required: Sequence[str], optional: Sequence[str] = (),
+              keep_extra: bool = False) -> TextTable | None:
+    """The file's columns, read by polars in one go; ``None`` to read it row by row instead.
+
+    Gives up (``None``) wherever the row reader's answer could differ or it
+    would report a problem: XLSX, an encoding that does not decode, a missing
+    required column, a duplicate header, a blank line or a cell spanning
+    lines (line numbers would shift), a row wider than the header.
+    """
+    try:
+        import polars as pl
+    except ImportError:  # pragma: no cover - polars is a dependency
+        return None
+    path = file.path
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return None
+    raw = path.read_bytes()
+    enc = file.reader.encoding_setting
+    found = detect_encoding(raw[:SNIFF_BYTES]) if enc == "auto" else enc
+    bom = raw.startswith(codecs.BOM_UTF8)
+    if found == "utf-8" and bom:
+        found = "utf-8-sig"
+    try:
+        text = raw.decode(found)
+    except (UnicodeDecodeError, LookupError):
+        return None
+    text = text.lstrip("\ufeff")
+    end = text.find("\n")
+    header = next(csv.reader([text[:end] if end >= 0 else text]), [])
+    keys = [h.strip().lower() for h in header]
+    if not any(keys) or len(set(keys)) != len(keys):
+        return None
+    index = {k: i for i, k in enumerate(keys)}
+    positions: dict[str, int] = {}
+    for f in [*required, *optional]:
+        pos = index.get(file.reader.columns.get(f, f).strip().lower())
+        if pos is None and f in required:
+            return None
+        if pos is not None:
+            positions[f] = pos
+    extra: list[tuple[int, str]] = []
+    if keep_extra:
+        field_of = {h.strip().lower(): f for f, h in file.reader.columns.items()}
+        used = set(positions.values())
+        extra = [(i, field_of.get(k, header[i].strip())) for i, k in enumerate(keys)
+                 if i not in used and k]
+    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    # polars reads UTF-8 only, without a BOM
+    data = raw if found == "utf-8" else text.encode("utf-8")
+    try:
+        frame = pl.read_csv(data, infer_schema=False, has_header=False, skip_rows=1)
+    except pl.exceptions.PolarsError:
+        return None
+    if frame.height != lines - 1 or frame.width > len(header):
+        return None  # a blank line, or a cell spanning lines: row reading keeps line numbers
+    names = frame.columns
+
+    def column(i: int) -> list[str]:
+        if i >= len(names):  # every row is short of this column: blank, as row reading pads
+            return [""] * frame.height
+        return frame[names[i]].str.strip_chars().fill_null("").to_list()
+
+    return TextTable({f: column(i) for f, i in positions.items()},
+                     [(n, column(i)) for i, n in extra], 2, frame.height, found,
+                     {f: f in positions for f in [*required, *optional]})
