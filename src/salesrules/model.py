@@ -145,9 +145,10 @@ class ActivityTable:
         self.stages = stages
         self.by_rep: dict[str, dict[dt.date, list[float]]] = {}
         self._span: tuple[dt.date | None, dt.date | None] | None = None
+        self._totals: dict[tuple, list[float]] = {}
 
     def add(self, rep_id: str, day: dt.date, values: list[float]) -> None:
-        self._span = None
+        self.changed()
         days = self.by_rep.get(rep_id)
         if days is None:
             days = self.by_rep[rep_id] = {}
@@ -159,7 +160,7 @@ class ActivityTable:
                 row[i] += v
 
     def add_one(self, rep_id: str, day: dt.date, stage_index: int, value: float) -> None:
-        self._span = None
+        self.changed()
         days = self.by_rep.get(rep_id)
         if days is None:
             days = self.by_rep[rep_id] = {}
@@ -174,21 +175,30 @@ class ActivityTable:
     def totals(
         self, rep_id: str, start: dt.date | None = None, end: dt.date | None = None
     ) -> list[float]:
-        """Sum of each stage for one rep over ``[start, end]`` (both inclusive)."""
-        days = self.by_rep.get(rep_id, {})
-        if start is None and end is None:
-            rows = list(days.values())
-        else:
-            lo = start or dt.date.min
-            hi = end or dt.date.max
-            rows = [row for day, row in days.items() if lo <= day <= hi]
-        if not rows:
-            return [0.0] * len(self.stages)
-        return [sum(col) for col in zip(*rows)]
+        """Sum of each stage for one rep over ``[start, end]`` (both inclusive).
+
+        Remembered until the table changes: progress, checks and the report
+        ask for the same sums.
+        """
+        key = (rep_id, start, end)
+        out = self._totals.get(key)
+        if out is None:
+            days = self.by_rep.get(rep_id, {})
+            if start is None and end is None:
+                rows = list(days.values())
+            else:
+                lo = start or dt.date.min
+                hi = end or dt.date.max
+                rows = [row for day, row in days.items() if lo <= day <= hi]
+            out = self._totals[key] = ([sum(col) for col in zip(*rows)] if rows
+                                       else [0.0] * len(self.stages))
+        return list(out)
 
     def changed(self) -> None:
         """Call after editing ``by_rep`` directly, so that remembered figures are recomputed."""
         self._span = None
+        if self._totals:
+            self._totals = {}
 
     def span(self) -> tuple[dt.date | None, dt.date | None]:
         """The first and last day with activity (remembered until the table changes)."""

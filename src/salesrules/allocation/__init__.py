@@ -198,32 +198,25 @@ def allocate(cfg: RulesConfig, routes: list[Route], dataset: Dataset, as_of: dt.
     # duplicates: the first lead with a key (a kept one, else the first in lead order) wins
     duplicates: dict[str, tuple[str, str]] = {}
     if acfg.dedupe_on:
-        norms = [(f, normaliser(f)) for f in acfg.dedupe_on]
-        seen: dict[tuple[str, str], str] = {}
-        for k in kept:
-            for f, norm in norms:
+        for f in acfg.dedupe_on:  # field by field: a lead is a duplicate by its first field that is
+            norm = normaliser(f)
+            seen: dict[str, str] = {}
+            for k in kept:
                 value = k.lead.fields.get(f)
                 key = norm(value.strip()) if value else ""
                 if key:
-                    seen.setdefault((f, key), k.lead.id)
-        unique = []
-        for lead in pool:
-            dup = None
-            fields = lead.fields
-            for f, norm in norms:
-                value = fields.get(f)
-                if not value:
-                    continue
-                key = norm(value)
-                if key:
-                    first = seen.setdefault((f, key), lead.id)
-                    if first != lead.id and dup is None:
-                        dup = (first, f)
-            if dup is None:
-                unique.append(lead)
-            else:
-                duplicates[lead.id] = dup
-        pool = unique
+                    seen.setdefault(key, k.lead.id)
+            setdefault = seen.setdefault
+            for lead in pool:
+                value = lead.fields.get(f)
+                if value:
+                    key = norm(value)
+                    if key:
+                        first = setdefault(key, lead.id)
+                        if first != lead.id and lead.id not in duplicates:
+                            duplicates[lead.id] = (first, f)
+        if duplicates:
+            pool = [lead for lead in pool if lead.id not in duplicates]
 
     matched: list[list[Lead]] = [[] for _ in routes]
     unassigned: list[Unassigned] = []

@@ -146,13 +146,15 @@ class AllocationBatch:
 
     def skip_rest(self, why: str) -> None:
         """Leave every lead not yet decided unassigned, with the same reason."""
-        done, notes, out = self._done, self.notes, self.unassigned
+        done, notes = self._done, self.notes
         plain = self._base + why
-        for lead in self.leads:
-            if lead.id not in done:
-                done.add(lead.id)
-                note = notes.get(lead.id)
-                out.append(Unassigned(lead.id, note + "; " + plain if note else plain))
+        rest = [lead.id for lead in self.leads if lead.id not in done]
+        done.update(rest)
+        if notes:
+            reasons = [n + "; " + plain if (n := notes.get(i)) else plain for i in rest]
+        else:
+            reasons = [plain] * len(rest)
+        self.unassigned.extend(map(Unassigned, rest, reasons))
 
     def finish(self) -> None:
         self.skip_rest("the policy gave it to no one")

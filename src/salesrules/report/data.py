@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from typing import Any
 
 from ..compare import gini
 from ..model import SEVERITIES
 from ..run import RunResult
+
+ONE_DAY = dt.timedelta(days=1)
 
 #: Share of a team's reps (by result attainment) whose rates make the benchmark.
 TOP_SHARE = 0.2
@@ -67,12 +70,10 @@ def build(result: RunResult) -> dict[str, Any]:
                 "attainment": {}, "pace": {}, "required": {}, "findings": [], "proposal": None}
             team_members[rep.team].append(rep_id)
         s = funnel.stage(stage).scale
-        today = week = 0
-        for d, _, v in plan.grains["day"]:
-            if wk_start <= d <= wk_end:
-                week += v
-                if d == as_of:
-                    today += v
+        days = plan.grains["day"]  # in date order
+        lo, hi = bisect_left(days, (wk_start,)), bisect_left(days, (wk_end + ONE_DAY,))
+        week = sum(v for _, _, v in days[lo:hi])
+        today = sum(v for d, _, v in days[lo:hi] if d == as_of)
         entry["today"][stage] = today / s
         entry["week"][stage] = week / s
         row = rows_by_rep[rep_id].get(stage)
