@@ -5,7 +5,7 @@ reps; every built-in check on), the time merely to parse the same files with
 Python's csv module (csv.reader, no type conversion), their ratio (target <= 2),
 and peak memory. Both are measured in this one process run, best of --repeat.
 
-    python bench/bench_calls.py [--reps 2000] [--call-days 56]
+    python bench/bench_calls.py [--reps 2000] [--call-days 66]
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=2000)
     ap.add_argument("--days", type=int, default=90)
-    ap.add_argument("--call-days", type=int, default=56)
+    ap.add_argument("--call-days", type=int, default=66)
     ap.add_argument("--repeat", type=int, default=2)
     args = ap.parse_args()
     spec = SampleSpec(reps=args.reps, days=args.days, leads=1000, seed=2,

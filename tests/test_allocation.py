@@ -309,6 +309,43 @@ def test_duplicates_are_handled_once_and_listed():
     assert res.duplicates == {"L2": "L1", "L4": "L3"}
 
 
+def reference_duplicates(fields, kept, pool):
+    """The rule as stated, lead by lead: kept leads claim their keys first, then leads in lead order."""
+    from salesrules.allocation import lead_order, normalise_key
+
+    seen, out = {}, {}
+    for lead in kept:
+        for f in fields:
+            key = normalise_key(f, lead.fields.get(f, ""))
+            if key:
+                seen.setdefault((f, key), lead.id)
+    for lead in sorted(pool, key=lead_order):
+        for f in fields:
+            key = normalise_key(f, lead.fields.get(f, ""))
+            if key:
+                first = seen.setdefault((f, key), lead.id)
+                if first != lead.id:
+                    out.setdefault(lead.id, (first, f))
+    return out
+
+
+@given(st.lists(st.tuples(st.sampled_from(["", "138 0013 8000", "+8613800138000", "139", "139 "]),
+                          st.sampled_from(["", "a@x.com", "A@X.COM ", "b@x.com"]),
+                          st.integers(0, 2), st.sampled_from([0.0, 5.0]), st.integers(0, 3),
+                          st.booleans()), max_size=25))
+def test_duplicates_found_in_file_order_follow_the_rule(rows):
+    from salesrules.allocation import Kept, find_duplicates
+
+    leads = [Lead(f"L{i}", dt.datetime(2026, 11, 24, 8 + hour), None, prio, value,
+                  {"phone": phone, "email": email})
+             for i, (phone, email, prio, value, hour, _) in enumerate(rows)]
+    kept = [Kept(lead, "R1", "export") for lead, row in zip(leads, rows) if row[5]]
+    pool = [lead for lead, row in zip(leads, rows) if not row[5]]
+    fields = ["phone", "email"]
+    assert find_duplicates(fields, kept, pool) == reference_duplicates(
+        fields, [k.lead for k in kept], pool)
+
+
 def test_dedupe_can_be_switched_off():
     reps = [Rep("R1", "a", "East", "P1")]
     leads = [Lead(f"L{i}", dt.datetime(2026, 11, 24), fields={"phone": "1", "email": ""})

@@ -117,6 +117,45 @@ def check_fields(routes: list[Route], dataset: Dataset) -> None:
     problems.raise_if_any(ConfigError, "routing rules name fields the leads do not have:")
 
 
+def find_duplicates(fields: list[str], kept: list[Kept],
+                    pool: list[Lead]) -> dict[str, tuple[str, str]]:
+    """Lead id -> (the lead it duplicates, the field), for pool leads sharing a contact key.
+
+    Of the leads with one key, a kept one (the first) wins, else the first in
+    :func:`lead_order`. A lead is a duplicate by the first field in ``fields``
+    on which it loses. Leads are compared only where keys clash.
+    """
+    kept_ids = {k.lead.id for k in kept}
+    out: dict[str, tuple[str, str]] = {}
+    for f in fields:
+        norm = normaliser(f)
+        first: dict[str, Lead] = {}
+        for k in kept:
+            value = k.lead.fields.get(f)
+            if value and (key := norm(value)):
+                first.setdefault(key, k.lead)
+        clash: dict[str, list[Lead]] = {}
+        setdefault = first.setdefault
+        for lead in pool:
+            value = lead.fields.get(f)
+            if value and (key := norm(value)):
+                have = setdefault(key, lead)
+                if have is not lead:
+                    members = clash.get(key)
+                    if members is None:
+                        clash[key] = [have, lead]
+                    else:
+                        members.append(lead)
+                    if have.id not in kept_ids and lead_order(lead) < lead_order(have):
+                        first[key] = lead
+        for key, members in clash.items():
+            win = first[key]
+            for m in members:
+                if m is not win and m.id not in kept_ids:
+                    out.setdefault(m.id, (win.id, f))
+    return out
+
+
 def _date_field(lead: Lead, field: str) -> dt.date | None:
     text = lead.fields.get(field, "")
     if not text:
@@ -189,34 +228,23 @@ def allocate(cfg: RulesConfig, routes: list[Route], dataset: Dataset, as_of: dt.
                 notes[lead.id] = (f"previous owner {owner_id} is inactive" if owner
                                   else f"previous owner {owner_id} is not in the reps file")
             pool.append(lead)
-    sort_leads(pool)
     if not acfg.enabled:
+        sort_leads(pool)
         return AllocationResult([], [Unassigned(lead.id, "allocation is disabled in rules.toml")
                                      for lead in pool], kept, slots, recycled)
+    # found in file order, which walks memory in order; listed in lead order below
+    duplicates = find_duplicates(acfg.dedupe_on, kept, pool) if acfg.dedupe_on else {}
+    sort_leads(pool)
     check_fields(routes, dataset)
-
-    # duplicates: the first lead with a key (a kept one, else the first in lead order) wins
-    duplicates: dict[str, tuple[str, str]] = {}
-    if acfg.dedupe_on:
-        for f in acfg.dedupe_on:  # field by field: a lead is a duplicate by its first field that is
-            norm = normaliser(f)
-            seen: dict[str, str] = {}
-            for k in kept:
-                value = k.lead.fields.get(f)
-                key = norm(value.strip()) if value else ""
-                if key:
-                    seen.setdefault(key, k.lead.id)
-            setdefault = seen.setdefault
-            for lead in pool:
-                value = lead.fields.get(f)
-                if value:
-                    key = norm(value)
-                    if key:
-                        first = setdefault(key, lead.id)
-                        if first != lead.id and lead.id not in duplicates:
-                            duplicates[lead.id] = (first, f)
-        if duplicates:
-            pool = [lead for lead in pool if lead.id not in duplicates]
+    if duplicates:
+        unique, in_order = [], {}
+        for lead in pool:
+            dup = duplicates.get(lead.id)
+            if dup is None:
+                unique.append(lead)
+            else:
+                in_order[lead.id] = dup
+        pool, duplicates = unique, in_order
 
     matched: list[list[Lead]] = [[] for _ in routes]
     unassigned: list[Unassigned] = []
