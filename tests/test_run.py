@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import textwrap
 
+from hypothesis import HealthCheck, given, settings, strategies as st
+
 from conftest import ROOT, edit_rules, invoke, read_csv
 from salesrules.outputs import BUILTIN_FILES
-from salesrules.outputs.csvfile import neutralise
+from salesrules.outputs.csvfile import neutralise, write_csv, write_text_columns
 
 CONTRACT_COLUMNS = {
     "assignments.csv": ["lead_id", "rep_id", "team", "policy", "rule", "reason"],
@@ -117,6 +119,15 @@ def test_a_failed_run_leaves_previous_outputs_untouched(export):
             "RuntimeError: disk on fire") in res.output
     after = {p.name: p.read_bytes() for p in out.iterdir()}
     assert after == before
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(st.text(), st.text(), st.text()), max_size=8))
+def test_text_columns_written_by_polars_are_the_csv_modules_bytes(tmp_path, rows):
+    header = ["lead_id", "rep_id", "reason"]
+    write_csv(tmp_path / "a.csv", header, rows, text_columns=range(3))
+    write_text_columns(tmp_path / "b.csv", header, [[r[i] for r in rows] for i in range(3)])
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
 
 
 def test_cells_that_excel_would_run_are_neutralised():

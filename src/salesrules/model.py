@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Literal
 
 import attrs
@@ -158,6 +158,22 @@ class ActivityTable:
         else:
             for i, v in enumerate(values):
                 row[i] += v
+
+    def add_many(self, rep_ids: Iterable[str], days: Iterable[dt.date],
+                 rows: Iterable[list[float]]) -> None:
+        """:meth:`add` for many rep-days at once: one list of stage values per rep-day."""
+        self.changed()
+        by_rep = self.by_rep
+        for rep_id, day, values in zip(rep_ids, days, rows):
+            rep_days = by_rep.get(rep_id)
+            if rep_days is None:
+                rep_days = by_rep[rep_id] = {}
+            row = rep_days.get(day)
+            if row is None:
+                rep_days[day] = values
+            else:
+                for i, v in enumerate(values):
+                    row[i] += v
 
     def add_one(self, rep_id: str, day: dt.date, stage_index: int, value: float) -> None:
         self.changed()

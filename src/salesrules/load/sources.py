@@ -189,9 +189,9 @@ class ActivitySource(Source):
                 days[text] = parse_date(text)
             except CellError:
                 return False
-        add = into.activity.add
-        for row in table.select(["rep_id", "date", *stages]).iter_rows():
-            add(row[0], days[row[1]], list(row[2:]))
+        into.activity.add_many(table["rep_id"].to_list(),
+                               [days[d] for d in table["date"].to_list()],
+                               map(list, zip(*(table[s].to_list() for s in stages))))
         file.reader.rows_read = int(table["_n"].sum()) if table.height else 0
         return True
 

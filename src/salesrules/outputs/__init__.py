@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..model import SEVERITIES
 from ..parallel import Job
-from .csvfile import neutralise, number, write_csv
+from .csvfile import neutralise, number, write_csv, write_text_columns
 
 if TYPE_CHECKING:
     from ..run import RunResult
@@ -45,13 +45,11 @@ def write_others(result: RunResult, folder: Path) -> dict[str, int]:
     counts = {"assignments.csv": len(a.assignments), "unassigned.csv": len(a.unassigned),
               "progress.csv": len(result.progress) + len(result.team_progress),
               "findings.csv": len(result.findings)}
-    write_csv(
-        folder / "assignments.csv", ["lead_id", "rep_id", "team", "policy", "rule", "reason"],
-        ((a.lead_id, a.rep_id, a.team, a.policy, a.rule, a.reason)
-         for a in result.allocation.assignments), text_columns=range(6))
-    write_csv(
-        folder / "unassigned.csv", ["lead_id", "reason"],
-        ((u.lead_id, u.reason) for u in result.allocation.unassigned), text_columns=range(2))
+    fields = ["lead_id", "rep_id", "team", "policy", "rule", "reason"]
+    write_text_columns(folder / "assignments.csv", fields,
+                       [[getattr(x, f) for x in a.assignments] for f in fields])
+    write_text_columns(folder / "unassigned.csv", ["lead_id", "reason"],
+                       [[u.lead_id for u in a.unassigned], [u.reason for u in a.unassigned]])
 
     def ratio(x):
         return "" if x is None else f"{x:.4f}"

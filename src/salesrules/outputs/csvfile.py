@@ -49,3 +49,25 @@ def number(x: float, unit: str) -> str:
     if unit == "amount":
         return f"{x:.2f}"
     return str(int(x)) if x == int(x) else f"{x:.2f}"
+
+
+def write_text_columns(path: Path, header: Sequence[str], columns: Sequence[list[str]]) -> None:
+    """:func:`write_csv` for a file of text columns, written by polars: the same bytes, faster.
+
+    Every cell is neutralised. An empty cell is written bare, as the csv
+    module writes it (polars would quote an empty string to tell it from a
+    null). Do not call this in a forked writer process: polars' thread pool
+    does not survive a fork.
+    """
+    import polars as pl
+
+    def clean(col: list[str]) -> list[str | None]:
+        return [(("'" + c) if c[0] in _RISKY else c) if c else None for c in col]
+
+    frame = pl.DataFrame({f"c{i}": clean(col) for i, col in enumerate(columns)},
+                         schema={f"c{i}": pl.String for i in range(len(columns))})
+    with path.open("w", encoding="utf-8", newline="") as f:
+        f.write("\ufeff")
+        csv.writer(f, lineterminator="\r\n").writerow(header)
+        f.write(frame.write_csv(include_header=False, line_terminator="\r\n",
+                                quote_style="necessary"))
