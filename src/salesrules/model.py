@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Literal
 
@@ -146,6 +147,7 @@ class ActivityTable:
         self.by_rep: dict[str, dict[dt.date, list[float]]] = {}
         self._span: tuple[dt.date | None, dt.date | None] | None = None
         self._totals: dict[tuple, list[float]] = {}
+        self._ordered: dict[str, tuple[list[dt.date], list[list[float]]]] = {}
 
     def add(self, rep_id: str, day: dt.date, values: list[float]) -> None:
         self.changed()
@@ -199,22 +201,22 @@ class ActivityTable:
         key = (rep_id, start, end)
         out = self._totals.get(key)
         if out is None:
-            days = self.by_rep.get(rep_id, {})
-            if start is None and end is None:
-                rows = list(days.values())
-            else:
-                lo = start or dt.date.min
-                hi = end or dt.date.max
-                rows = [row for day, row in days.items() if lo <= day <= hi]
-            out = self._totals[key] = ([sum(col) for col in zip(*rows)] if rows
+            ordered = self._ordered.get(rep_id)
+            if ordered is None:  # the rep's days in date order, to cut windows by bisection
+                items = sorted(self.by_rep.get(rep_id, {}).items())
+                ordered = self._ordered[rep_id] = ([d for d, _ in items], [r for _, r in items])
+            days, rows = ordered
+            lo = 0 if start is None else bisect_left(days, start)
+            hi = len(days) if end is None else bisect_right(days, end)
+            out = self._totals[key] = ([sum(col) for col in zip(*rows[lo:hi])] if hi > lo
                                        else [0.0] * len(self.stages))
         return list(out)
 
     def changed(self) -> None:
         """Call after editing ``by_rep`` directly, so that remembered figures are recomputed."""
         self._span = None
-        if self._totals:
-            self._totals = {}
+        if self._totals or self._ordered:
+            self._totals, self._ordered = {}, {}
 
     def span(self) -> tuple[dt.date | None, dt.date | None]:
         """The first and last day with activity (remembered until the table changes)."""

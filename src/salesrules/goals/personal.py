@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from operator import itemgetter
 
 import attrs
 
@@ -46,9 +47,15 @@ class Personal(FunnelModel):
         self._teams: dict[tuple, tuple] = {}
 
     def team_means(self, batch: FunnelBatch) -> dict[str, dict[str, float]]:
-        """Per team, per link (by lower stage): the team's rate pulled toward the company's.
+        """Per team, per link (by lower stage): the team's rate pulled toward the company's."""
+        return self._pooled(batch)[0]
 
-        Computed once per run (the batches of one run share the as-of date and reps).
+    def _pooled(self, batch: FunnelBatch) -> tuple[dict[str, dict[str, float]], dict, dict, dict]:
+        """:meth:`team_means`, with each rep's history rows, totals and ratio statistics.
+
+        Computed once per run (the batches of one run share the as-of date and
+        reps), so that each team's batch reuses what the company-wide pooling
+        measured rep by rep.
         """
         everyone = batch.everyone or batch.reps
         start, end = batch.history_window(self.params.lookback_days)
@@ -65,18 +72,20 @@ class Personal(FunnelModel):
         rep_rows = {rep.id: _days(batch.history, rep.id, start, end) for rep in everyone}
         rep_tot = {rep_id: ([sum(col) for col in zip(*rows)] if rows else [0.0] * n)
                    for rep_id, rows in rep_rows.items()}
+        rep_ratio: dict[tuple[str, int], tuple[float, float]] = {}
         team_days: list[dict[dt.date, list[float]]] = []
         for t in names:
-            days: dict[dt.date, list[float]] = {}
+            by_day: dict[dt.date, list[list[float]]] = {}
             for rep in teams[t]:
                 for day, row in batch.history.days(rep.id).items():
                     if start <= day <= end:
-                        acc = days.get(day)
-                        if acc is None:
-                            days[day] = list(row)
+                        rows = by_day.get(day)
+                        if rows is None:
+                            by_day[day] = [row]
                         else:
-                            days[day] = [a + b for a, b in zip(acc, row)]
-            team_days.append(days)
+                            rows.append(row)
+            team_days.append({day: [sum(col) for col in zip(*rows)]
+                              for day, rows in by_day.items()})
         totals = [[sum(col) for col in zip(*d.values())] if d else [0.0] * n for d in team_days]
         out: dict[str, dict[str, float]] = {t: {} for t in names}
         for i, (upper, lower) in enumerate(batch.funnel.links()):
@@ -112,26 +121,32 @@ class Personal(FunnelModel):
                 for t, v in zip(names, shrunk):
                     out[t][lower.name] = v
                 # the reps' real spread around their teams, pooled over the company
+                pair = itemgetter(i, i + 1)
                 groups, centers = [], []
                 for t in names:
                     stats = []
                     for rep in teams[t]:
-                        rows = rep_rows[rep.id]
-                        stats.append(ratio_stats([(r[i], r[i + 1]) for r in rows if r[i] > 0 or r[i + 1] > 0]))
+                        rs = rep_ratio[rep.id, i] = ratio_stats(
+                            [p for p in map(pair, rep_rows[rep.id]) if p[0] > 0 or p[1] > 0])
+                        stats.append(rs)
                     groups.append(stats)
                     centers.append(out[t][lower.name])
                 out.setdefault("_tau2", {})[lower.name] = pooled_between(groups, centers)
-        self._teams[key] = (everyone, batch.history, out)
-        return out
+        result = (out, rep_rows, rep_tot, rep_ratio)
+        self._teams[key] = (everyone, batch.history, result)
+        return result
 
     def rates(self, batch: FunnelBatch) -> dict[str, dict[str, Rate]]:
         start, end = batch.history_window(self.params.lookback_days)
         funnel: Funnel = batch.funnel
         reps = batch.reps
-        days = [_days(batch.history, rep.id, start, end) for rep in reps]
-        totals = [[sum(col) for col in zip(*rows)] if rows else [0.0] * len(funnel.stages)
-                  for rows in days]
-        pooled = self.team_means(batch)
+        pooled, rep_rows, rep_tot, rep_ratio = self._pooled(batch)
+        n = len(funnel.stages)
+        days = [rep_rows.get(rep.id) for rep in reps]
+        days = [rows if rows is not None else _days(batch.history, rep.id, start, end)
+                for rep, rows in zip(reps, days)]
+        totals = [rep_tot.get(rep.id) or ([sum(col) for col in zip(*rows)] if rows else [0.0] * n)
+                  for rep, rows in zip(reps, days)]
         team_means = pooled.get(batch.team, {})
         count_idx = [i for i, s in enumerate(funnel.stages) if s.unit == "count"]
         deals = count_idx[-1] if count_idx else None
@@ -165,13 +180,13 @@ class Personal(FunnelModel):
                         f"{mean:.3g}" + ("" if math.isinf(strength)
                                          else f" with prior strength {strength:,.0f}")))
                 continue
-            daily = [[(row[i], row[i + 1]) for row in rows if row[i] > 0 or row[i + 1] > 0]
-                     for rows in days]
             mean = team if team is not None else sum(low) / sum(up)
             tau2 = pooled.get("_tau2", {}).get(lower.name, 0.0)
             unit = funnel.stages[deals].name if deals is not None else "days"
             for j, rep in enumerate(reps):
-                raw, noise = ratio_stats(daily[j])
+                stats = rep_ratio.get((rep.id, i))
+                raw, noise = stats if stats is not None else ratio_stats(
+                    [(r[i], r[i + 1]) for r in days[j] if r[i] > 0 or r[i + 1] > 0])
                 if math.isnan(raw):
                     out[rep.id][lower.name] = Rate(
                         mean, f"team {batch.team} {kind} {mean:.3g} (no history of their own)")
