@@ -47,7 +47,8 @@ def main() -> None:
     from salesrules.sample import SampleSpec
 
     folder = HERE / "out" / f"export-{args.reps}-{args.days}-{args.leads}"
-    rules = prepare(folder, SampleSpec(reps=args.reps, days=args.days, leads=args.leads, seed=1))
+    rules = prepare(folder, SampleSpec(reps=args.reps, days=args.days, leads=args.leads,
+                                       seed=1))["kernel"]
     cfg = load_config(rules)
     cfg.history.enabled = False
     cfg.allocation.dedupe_on = []

@@ -41,7 +41,8 @@ def prepare(folder: Path, spec: SampleSpec) -> dict[str, Path]:
         generate(folder, spec)
         stamp.write_text(key)
         print(f"generated the export in {time.perf_counter() - t:.1f}s")
-    files = {n: folder / f"{n}.csv" for n in ("reps", "leads", "activity", "leave")}
+    files = {n: folder / f"{n}.csv" for n in ("reps", "leads", "activity", "leave", "calls")
+             if (folder / f"{n}.csv").exists()}
     rules = rules_for(files, False)
     out = {"default": folder / "rules.toml", "kernel": folder / "rules-kernel.toml"}
     out["default"].write_text(tomli_w.dumps(rules), encoding="utf-8")
