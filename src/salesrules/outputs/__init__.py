@@ -23,14 +23,6 @@ BUILTIN_FILES = ("assignments.csv", "unassigned.csv", "targets.csv", "progress.c
                  "findings.csv", "run.json")
 
 
-def write_builtin(result: RunResult, folder: Path) -> dict[str, int]:
-    """Write the five CSVs; returns each file's row count."""
-    targets = start_targets(result, folder)
-    counts = write_others(result, folder)
-    counts["targets.csv"] = targets.wait()
-    return counts
-
-
 def start_targets(result: RunResult, folder: Path) -> Job[int]:
     """Start writing ``targets.csv``, the biggest file: in a second process on a big run."""
     rows = sum(len(p.grains.get("day", ())) for p in result.goals.plans.values())  # at most
