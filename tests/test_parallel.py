@@ -87,3 +87,14 @@ def test_a_plugin_job_that_fails_fails_the_run_and_leaves_the_outputs(export, mo
     assert res.exit_code == 1
     assert "plugin 'local:slow.py' failed in hook write_outputs(): OSError: disk full" in res.output
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+@needs_fork
+def test_a_job_runs_in_place_when_no_process_can_be_forked(monkeypatch):
+    monkeypatch.setattr(parallel, "MIN_ROWS", 0)
+
+    def refuse():
+        raise BlockingIOError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refuse)
+    assert Job(lambda: os.getpid()).wait() == os.getpid()

@@ -43,23 +43,32 @@ class Job(Generic[T]):
     """Writes one slow output in a second process on a big run, else in place; :meth:`wait` gives its result.
 
     ``size`` is the job's rows (or cells): below :data:`MIN_ROWS` it runs in
-    place, as it does when ``enabled`` is false (``output.parallel``).
+    place, as it does when ``enabled`` is false (``output.parallel``) or no
+    process can be forked. Always wait for a job, or return it from
+    ``write_outputs`` so that the kernel does: a child still writing when the
+    outputs are moved into place would be a bug.
     """
 
     def __init__(self, fn: Callable[[], T], size: int = MIN_ROWS, enabled: bool = True) -> None:
         self._value: Any = None
         self._error: BaseException | None = None
         self._pid = 0
-        if not (enabled and size >= MIN_ROWS and can_fork()):
+        pid = -1
+        if enabled and size >= MIN_ROWS and can_fork():
+            sys.stdout.flush()
+            sys.stderr.flush()
+            read_fd, write_fd = os.pipe()
+            try:
+                pid = os.fork()
+            except OSError:  # no process to spare (a container's limit): write it here
+                os.close(read_fd)
+                os.close(write_fd)
+        if pid < 0:
             try:
                 self._value = fn()
             except BaseException as exc:  # re-raised by wait(), as from a child
                 self._error = exc
             return
-        read_fd, write_fd = os.pipe()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
         if pid == 0:  # the child: run, send the outcome, leave without cleanup
             os.close(read_fd)
             code = 0
