@@ -87,9 +87,14 @@ def test_report_in_chinese(export):
     assert "销售运营报告" in html and "季度业绩目标完成" in html
 
 
-def test_workbook_sheets_match_the_csvs(export):
+@pytest.mark.parametrize("streamed", [False, True], ids=["in-memory", "row-by-row"])
+def test_workbook_sheets_match_the_csvs(export, monkeypatch, streamed):
     import openpyxl
 
+    from salesrules.report import workbook
+
+    if streamed:  # how a huge workbook is written
+        monkeypatch.setattr(workbook, "MAX_IN_MEMORY", 0)
     out = run(export)
     wb = openpyxl.load_workbook(out / "workbook.xlsx", read_only=False)
     assert wb.sheetnames == ["summary", "assignments", "targets", "progress", "findings"]
@@ -107,6 +112,8 @@ def test_workbook_sheets_match_the_csvs(export):
     assert wb["summary"].column_dimensions["A"].width > 5
     with zipfile.ZipFile(out / "workbook.xlsx") as z:
         assert any(n.startswith("xl/charts/chart") for n in z.namelist())  # native charts
+        # streamed rows carry their text inline; a workbook held in memory shares it
+        assert ("xl/sharedStrings.xml" in z.namelist()) is not streamed
 
 
 def test_the_report_can_be_switched_off_and_replaced(export):

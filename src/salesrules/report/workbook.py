@@ -10,6 +10,10 @@ from ..run import RunResult
 from . import data as report_data
 from .labels import LABELS
 
+#: Above this many cells the workbook is written row by row (xlsxwriter's constant_memory).
+MAX_IN_MEMORY = 1_000_000
+
+
 def _widths(header: list[str], rows: list[list[Any]], cap: int = 60) -> list[int]:
     widths = [len(str(h)) + 2 for h in header]
     for row in rows[:500]:  # a sample is enough to size columns
@@ -55,7 +59,9 @@ def write_workbook(result: RunResult, path: Path, d: dict | None = None) -> dict
 
     words = LABELS[result.config.output.language]
     d = d if d is not None else report_data.build(result)
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True,
+    # cells kept in memory until the end write fastest (a fifth faster than row by row);
+    # a huge workbook streams its rows instead, so that memory stays bounded
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": cell_count(result, d) > MAX_IN_MEMORY,
                                          "strings_to_formulas": False,
                                          "strings_to_urls": False})
     # a fixed creation time (the as-of date) keeps the same run's workbook byte-identical
