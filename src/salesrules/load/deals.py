@@ -256,6 +256,8 @@ class DealsSource(Source):
                 continue
             for i in range(entry, reached + 1):
                 stage = funnel.stages[i]
+                if stage.unit == "amount" and not value:
+                    continue  # a zero amount adds nothing, and must not make a day of activity
                 into.add_stage(rep_id, when if i == reached else created, stage.name,
                                value if stage.unit == "amount" else 1.0)
 
