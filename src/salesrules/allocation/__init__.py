@@ -249,7 +249,10 @@ def allocate(cfg: RulesConfig, routes: list[Route], dataset: Dataset, as_of: dt.
     matched: list[list[Lead]] = [[] for _ in routes]
     unassigned: list[Unassigned] = []
     rule_names = ", ".join(repr(r.name) for r in routes)
-    for lead in pool:
+    to_route = pool
+    if routes and routes[0].condition.tree is None:
+        matched[0], to_route = pool, []  # the first rule takes every lead: nothing to evaluate
+    for lead in to_route:
         for i, route in enumerate(routes):
             try:
                 hit = route.condition.matches(lead)

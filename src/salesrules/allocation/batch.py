@@ -157,4 +157,5 @@ class AllocationBatch:
         self.unassigned.extend(map(Unassigned, rest, reasons))
 
     def finish(self) -> None:
-        self.skip_rest("the policy gave it to no one")
+        if len(self._done) < len(self.leads):
+            self.skip_rest("the policy gave it to no one")
