@@ -154,9 +154,13 @@ class History:
         self.db.execute("BEGIN IMMEDIATE")
 
     def record(self, run_id: str, as_of: dt.date, committed_at: str, config_digest: str,
-               inputs_digest: str, manifest: dict, assignments: Iterable[Assignment],
+               inputs_digest: str, assignments: Iterable[Assignment],
                values: dict[str, float], unassigned: int) -> None:
-        """Replace any earlier run of the same as-of date with this one (inside a transaction)."""
+        """Replace any earlier run of the same as-of date with this one (inside a transaction).
+
+        The run's manifest follows with :meth:`set_manifest` once the outputs
+        are written, in the same transaction.
+        """
         day = as_of.isoformat()
         self.db.execute("DELETE FROM runs WHERE as_of = ?", (day,))
         rows = [(run_id, day, a.lead_id, a.rep_id, a.team, a.policy, a.rule,
@@ -164,8 +168,12 @@ class History:
         self.db.execute(
             "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (run_id, day, committed_at, config_digest, inputs_digest, len(rows), unassigned,
-             json.dumps(manifest, ensure_ascii=False, sort_keys=True)))
+             "{}"))
         self.db.executemany("INSERT INTO assignments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def set_manifest(self, run_id: str, manifest: dict) -> None:
+        self.db.execute("UPDATE runs SET manifest = ? WHERE run_id = ?",
+                        (json.dumps(manifest, ensure_ascii=False, sort_keys=True), run_id))
 
     def commit(self) -> None:
         self.db.execute("COMMIT")

@@ -241,23 +241,39 @@ def _run(opts: RunOptions, on_stage: Callable[[str], None] | None,
 def _commit(result: RunResult, plan: Plan, history: History | None) -> None:
     """Stage the outputs, record the run in history, move the outputs into place, commit.
 
+    The run's assignments go into history while a second process may still be
+    writing the biggest file; the manifest follows once every file is written.
     Any failure before the end leaves both the output folder and the history
     exactly as they were.
     """
     assert result.out_dir is not None
-    staged = stage_outputs(
-        result, result.out_dir,
-        lambda staging: call_each(plan.registry, "write_outputs", result=result, out_dir=staging))
-    try:
+    inputs = _inputs_digest(result.dataset.inputs)
+    run_id = hashlib.sha256(f"{result.as_of.isoformat()}|{result.config.digest}|{inputs}|"
+                            f"{result.seed}".encode()).hexdigest()[:16]
+
+    def record() -> None:
         if history is not None:
             history.begin()
             history.record(
-                _run_id(staged.manifest), result.as_of,
+                run_id, result.as_of,
                 dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                result.config.digest, _inputs_digest(staged.manifest), staged.manifest,
-                result.allocation.assignments,
+                result.config.digest, inputs, result.allocation.assignments,
                 {lead.id: lead.value for lead in result.dataset.leads},
                 len(result.allocation.unassigned))
+
+    try:
+        staged = stage_outputs(
+            result, result.out_dir,
+            lambda staging: call_each(plan.registry, "write_outputs", result=result,
+                                      out_dir=staging),
+            meanwhile=record)
+    except BaseException:
+        if history is not None:
+            history.rollback()
+        raise
+    try:
+        if history is not None:
+            history.set_manifest(run_id, staged.manifest)
         result.files = staged.commit()
         if history is not None:
             history.commit()
@@ -269,18 +285,12 @@ def _commit(result: RunResult, plan: Plan, history: History | None) -> None:
         staged.discard()
 
 
-def _inputs_digest(manifest: dict) -> str:
+def _inputs_digest(inputs) -> str:
+    """One digest of every input file's name and digest: what the run read."""
     h = hashlib.sha256()
-    for i in manifest["inputs"]:
-        h.update(f"{i['name']}={i['digest']};".encode())
+    for i in inputs:
+        h.update(f"{i.name}={i.digest};".encode())
     return "sha256:" + h.hexdigest()
-
-
-def _run_id(manifest: dict) -> str:
-    """Names a run by what determines it: as-of date, config, inputs and seed."""
-    h = hashlib.sha256(f"{manifest['as_of']}|{manifest['config']['digest']}|"
-                       f"{_inputs_digest(manifest)}|{manifest['seed']}".encode())
-    return h.hexdigest()[:16]
 
 
 def _shown_path(p: Path) -> str:

@@ -193,15 +193,16 @@ class Staged:
 
 
 def stage_outputs(result: RunResult, out_dir: Path,
-                  extra_writers: Callable[[Path], list[Callable[[], object]]] | None = None
-                  ) -> Staged:
+                  extra_writers: Callable[[Path], list[Callable[[], object]]] | None = None,
+                  meanwhile: Callable[[], None] | None = None) -> Staged:
     """Write every output into a staging folder inside ``out_dir``.
 
     Nothing in ``out_dir`` changes until :meth:`Staged.commit`; on any failure
     the staging folder is removed and ``out_dir`` is exactly as it was.
     ``extra_writers`` (the plugins' ``write_outputs``) run first, so that a
     slow file they hand back as a job is written while the kernel writes its
-    own; it returns a waiter per such job.
+    own; it returns a waiter per such job. ``meanwhile`` runs once this
+    process has written its files, while the jobs may still be writing.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".salesrules-staging-", dir=out_dir))
@@ -211,6 +212,8 @@ def stage_outputs(result: RunResult, out_dir: Path,
         if extra_writers is not None:
             pending.extend(extra_writers(staging) or ())
         counts: dict[str, int | None] = dict(write_others(result, staging))
+        if meanwhile is not None:
+            meanwhile()
         counts["targets.csv"] = pending.pop(0)()  # type: ignore[assignment]
         while pending:  # the plugins' jobs in turn; the first failure stops the run
             pending.pop(0)()
