@@ -98,3 +98,39 @@ def test_a_job_runs_in_place_when_no_process_can_be_forked(monkeypatch):
 
     monkeypatch.setattr(os, "fork", refuse)
     assert Job(lambda: os.getpid()).wait() == os.getpid()
+
+
+@needs_fork
+def test_when_a_later_plugin_fails_earlier_jobs_end_before_the_run_does(export, monkeypatch):
+    monkeypatch.setattr(parallel, "MIN_ROWS", 0)
+    done = export / "job-finished"
+    (export / "slow.py").write_text(textwrap.dedent(f"""
+        import time
+        from pathlib import Path
+        from salesrules.api import Job, hookimpl
+
+        def write(path):
+            time.sleep(0.5)
+            path.write_text("big")
+            Path({str(done)!r}).write_text("yes")
+
+        @hookimpl
+        def write_outputs(result, out_dir):
+            return Job(lambda: write(out_dir / "big.csv"), size=10**6)
+    """))
+    (export / "boom.py").write_text(textwrap.dedent("""
+        from salesrules.api import hookimpl
+
+        @hookimpl
+        def write_outputs(result, out_dir):
+            raise RuntimeError("boom")
+    """))
+    for order in (["slow.py", "boom.py"], ["boom.py", "slow.py"]):
+        edit_rules(export / "rules.toml", lambda d: d.update(plugins={"modules": order}))
+        res = invoke("run", "--rules", str(export / "rules.toml"))
+        assert res.exit_code == 1 and "RuntimeError: boom" in res.output
+        if done.exists():  # the slow plugin was called first: its job had ended already
+            break
+    assert done.exists(), "the slow plugin's job never ran before the failing one"
+    assert not (export / "out").exists() or not any(
+        p.name.startswith(".salesrules-staging") for p in (export / "out").iterdir())

@@ -302,18 +302,23 @@ def call_each(registry: Registry, hook_name: str, **kwargs: object) -> list[Call
     from .errors import PluginError
     from .parallel import Job
 
-    waiters = []
+    waiters: list[Callable[[], Any]] = []
     for impl in reversed(getattr(registry.pm.hook, hook_name).get_hookimpls()):
         try:
             out = impl.function(**{k: kwargs[k] for k in impl.argnames})
         except Exception as exc:
+            for wait in waiters:  # earlier plugins' jobs end before the run fails
+                try:
+                    wait()
+                except Exception:
+                    pass
             raise PluginError(impl.plugin_name, f"hook {hook_name}()", exc) from exc
         if isinstance(out, Job):
             waiters.append(_waiter(out, impl.plugin_name, hook_name))
     return waiters
 
 
-def _waiter(job, plugin: str, hook_name: str) -> Callable[[], Any]:
+def _waiter(job: Any, plugin: str, hook_name: str) -> Callable[[], Any]:
     from .errors import PluginError
 
     def wait() -> Any:

@@ -75,5 +75,13 @@ def write_outputs(result: RunResult, out_dir: Path) -> Job | None:
         workbook = Job(lambda: write_workbook(result, out_dir / "workbook.xlsx", d),
                        cell_count(result, d), enabled=out.parallel)
     if out.report:
-        (out_dir / "report.html").write_text(render_html(result, d), encoding="utf-8")
+        try:
+            (out_dir / "report.html").write_text(render_html(result, d), encoding="utf-8")
+        except BaseException:
+            if workbook is not None:  # it must not go on writing into a folder being removed
+                try:
+                    workbook.wait()
+                except Exception:
+                    pass
+            raise
     return workbook  # the kernel writes its CSVs meanwhile, then waits for it
