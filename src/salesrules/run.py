@@ -248,6 +248,7 @@ def _commit(result: RunResult, plan: Plan, history: History | None) -> None:
     """
     assert result.out_dir is not None
     inputs = _inputs_digest(result.dataset.inputs)
+    # a run is named by what determines it: as-of date, config, inputs and seed
     run_id = hashlib.sha256(f"{result.as_of.isoformat()}|{result.config.digest}|{inputs}|"
                             f"{result.seed}".encode()).hexdigest()[:16]
 
