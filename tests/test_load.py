@@ -252,3 +252,16 @@ def test_leads_read_by_columns_for_big_plain_exports_and_by_rows_otherwise(tmp_p
     used, _, problems, _, _ = read_leads(path, True, columns=columns)
     assert not used and problems == [f"leads.csv:4: column 'created_at': expected a date and "
                                      f"time (e.g. 2026-03-05 14:30), got 'yesterday'"]
+
+
+def test_leads_in_gb18030_are_read_by_columns_too(tmp_path):
+    rows = ["编号,创建时间,负责人,优先级,金额,来源",
+            "L1,2026-03-05 14:30,,1,12.5,官网", "L2,2026-03-06,R1,,7,展会 "]
+    path = tmp_path / "leads.csv"
+    path.write_bytes(("\r\n".join(rows) + "\r\n").encode("gb18030"))
+    columns = {"id": "编号", "created_at": "创建时间", "owner": "负责人", "priority": "优先级",
+               "value": "金额"}
+    fast = read_leads(path, True, columns=columns)
+    assert fast[0] is True
+    assert fast[1:] == read_leads(path, False, columns=columns)[1:]
+    assert fast[1][1] == ("L2", dt.datetime(2026, 3, 6), "R1", 0, 7.0, {"来源": "展会"})
