@@ -150,16 +150,8 @@ class ActivityTable:
         self._ordered: dict[str, tuple[list[dt.date], list[list[float]]]] = {}
 
     def add(self, rep_id: str, day: dt.date, values: list[float]) -> None:
-        self.changed()
-        days = self.by_rep.get(rep_id)
-        if days is None:
-            days = self.by_rep[rep_id] = {}
-        row = days.get(day)
-        if row is None:
-            days[day] = values
-        else:
-            for i, v in enumerate(values):
-                row[i] += v
+        """One rep-day's stage values, summed with any already there."""
+        self.add_many((rep_id,), (day,), (values,))
 
     def add_many(self, rep_ids: Iterable[str], days: Iterable[dt.date],
                  rows: Iterable[list[float]]) -> None:

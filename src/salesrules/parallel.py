@@ -18,7 +18,7 @@ import os
 import pickle
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -115,3 +115,15 @@ def _outcome(fn: Callable[[], Any]) -> bytes:
         except Exception:
             text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
             return pickle.dumps((False, RuntimeError(text)))
+
+
+def settle(waits: Iterable[Callable[[], object]]) -> None:
+    """Wait for jobs whose outcome no longer matters (the run is failing anyway), ignoring their errors.
+
+    No child may still be writing into a staging folder that is about to be removed.
+    """
+    for wait in waits:
+        try:
+            wait()
+        except BaseException:
+            pass

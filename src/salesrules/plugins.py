@@ -300,18 +300,14 @@ def call_each(registry: Registry, hook_name: str, **kwargs: object) -> list[Call
     exception named by the plugin like one raised in the hook.
     """
     from .errors import PluginError
-    from .parallel import Job
+    from .parallel import Job, settle
 
     waiters: list[Callable[[], Any]] = []
     for impl in reversed(getattr(registry.pm.hook, hook_name).get_hookimpls()):
         try:
             out = impl.function(**{k: kwargs[k] for k in impl.argnames})
         except Exception as exc:
-            for wait in waiters:  # earlier plugins' jobs end before the run fails
-                try:
-                    wait()
-                except Exception:
-                    pass
+            settle(waiters)  # earlier plugins' jobs end before the run fails
             raise PluginError(impl.plugin_name, f"hook {hook_name}()", exc) from exc
         if isinstance(out, Job):
             waiters.append(_waiter(out, impl.plugin_name, hook_name))

@@ -24,6 +24,25 @@ if TYPE_CHECKING:
     from .dataset import InputFile
 
 
+def _encoding(file: InputFile, head: bytes) -> str:
+    """The file's encoding as declared, or as detected from its first bytes; a BOM means utf-8-sig."""
+    enc = file.reader.encoding_setting
+    found = detect_encoding(head) if enc == "auto" else enc
+    return "utf-8-sig" if found == "utf-8" and head.startswith(codecs.BOM_UTF8) else found
+
+
+def _header(text: str) -> list[str]:
+    """The cells of the first line of CSV text."""
+    text = text.lstrip("\ufeff")
+    end = text.find("\n")
+    return next(csv.reader([text[:end] if end >= 0 else text]), [])
+
+
+def _wanted(file: InputFile, field: str) -> str:
+    """The header a field is looked for under: its mapping in rules.toml, or its own name."""
+    return file.reader.columns.get(field, field).strip().lower()
+
+
 def header_names(file: InputFile, fields: Sequence[str]) -> dict[str, str] | None:
     """Field -> the exact header in the file, or ``None`` if one is missing or the file is not UTF-8 CSV."""
     path = file.path
@@ -31,19 +50,15 @@ def header_names(file: InputFile, fields: Sequence[str]) -> dict[str, str] | Non
         return None
     with path.open("rb") as f:
         head = f.read(SNIFF_BYTES)
-    enc = file.reader.encoding_setting
-    found = detect_encoding(head) if enc == "auto" else enc
+    found = _encoding(file, head)
     if found not in ("utf-8", "utf-8-sig"):
         return None
-    text = head.decode("utf-8", errors="ignore").lstrip("\ufeff")
-    first = next(csv.reader([text.splitlines()[0] if text else ""]), [])
-    by_lower = {h.strip().lower(): h for h in first}
+    by_lower = {h.strip().lower(): h for h in _header(head.decode("utf-8", errors="ignore"))}
     out = {}
     for f in fields:
-        wanted = file.reader.columns.get(f, f).strip().lower()
-        if wanted not in by_lower:
+        if _wanted(file, f) not in by_lower:
             return None
-        out[f] = by_lower[wanted]
+        out[f] = by_lower[_wanted(file, f)]
     file.reader.encoding = found
     return out
 
@@ -100,25 +115,19 @@ def read_text(file: InputFile, required: Sequence[str], optional: Sequence[str] 
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return None
     raw = path.read_bytes()
-    enc = file.reader.encoding_setting
-    found = detect_encoding(raw[:SNIFF_BYTES]) if enc == "auto" else enc
-    bom = raw.startswith(codecs.BOM_UTF8)
-    if found == "utf-8" and bom:
-        found = "utf-8-sig"
+    found = _encoding(file, raw[:SNIFF_BYTES])
     try:
-        text = raw.decode(found)
+        text = raw.decode(found).lstrip("\ufeff")
     except (UnicodeDecodeError, LookupError):
         return None
-    text = text.lstrip("\ufeff")
-    end = text.find("\n")
-    header = next(csv.reader([text[:end] if end >= 0 else text]), [])
+    header = _header(text)
     keys = [h.strip().lower() for h in header]
     if not any(keys) or len(set(keys)) != len(keys):
         return None
     index = {k: i for i, k in enumerate(keys)}
     positions: dict[str, int] = {}
     for f in [*required, *optional]:
-        pos = index.get(file.reader.columns.get(f, f).strip().lower())
+        pos = index.get(_wanted(file, f))
         if pos is None and f in required:
             return None
         if pos is not None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..model import SEVERITIES
-from ..parallel import Job
+from ..parallel import Job, settle
 from .csvfile import neutralise, number, write_csv, write_text_columns
 
 if TYPE_CHECKING:
@@ -228,10 +228,6 @@ def stage_outputs(result: RunResult, out_dir: Path,
         names = sorted(n for n in counts if n != "run.json") + ["run.json"]
         return Staged(out_dir, staging, names, data)
     except BaseException:
-        for wait in pending:  # no child may still be writing into the folder we remove
-            try:
-                wait()
-            except BaseException:
-                pass
+        settle(pending)
         shutil.rmtree(staging, ignore_errors=True)
         raise

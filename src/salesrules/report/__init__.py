@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from ..hookspecs import hookimpl
-from ..parallel import Job
+from ..parallel import Job, settle
 from ..run import RunResult
 from . import data as report_data
 from .labels import LABELS, headline
@@ -78,10 +78,6 @@ def write_outputs(result: RunResult, out_dir: Path) -> Job | None:
         try:
             (out_dir / "report.html").write_text(render_html(result, d), encoding="utf-8")
         except BaseException:
-            if workbook is not None:  # it must not go on writing into a folder being removed
-                try:
-                    workbook.wait()
-                except Exception:
-                    pass
+            settle([workbook.wait] if workbook is not None else [])
             raise
     return workbook  # the kernel writes its CSVs meanwhile, then waits for it
