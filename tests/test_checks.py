@@ -117,7 +117,7 @@ def test_call_logs_become_daily_dials_and_connects(export):
     from salesrules.testing import load_export
 
     ds = load_export(export)
-    row = ds.activity.by_rep[rep][dt.date.fromisoformat(day)]
+    row = ds.activity.days(rep)[dt.date.fromisoformat(day)]
     assert row[0] == len(mine)
     assert row[1] == sum(c["outcome"] == "connected" for c in mine)
     stats = ds.extra["calls"].by_rep[rep][dt.date.fromisoformat(day)]
@@ -132,7 +132,7 @@ def test_a_connect_can_be_defined_by_duration(export):
     calls = read_csv(export / "calls.csv")
     rep, day = calls[0]["rep_id"], calls[0]["start"][:10]
     mine = [c for c in calls if c["rep_id"] == rep and c["start"].startswith(day)]
-    row = load_export(export).activity.by_rep[rep][dt.date.fromisoformat(day)]
+    row = load_export(export).activity.days(rep)[dt.date.fromisoformat(day)]
     assert row[1] == sum(int(c["duration"]) >= 60 for c in mine)
 
 

@@ -170,15 +170,15 @@ def test_activity_of_unknown_reps_is_a_warning(export):
         f.write("2026-11-20,R9999,10,3,1,0,0,0\n")
     ds = load(export / "rules.toml")
     assert any("R9999" in w for w in ds.warnings)
-    assert "R9999" not in ds.activity.by_rep
+    assert "R9999" not in ds.activity.rep_ids
 
 
 def test_activity_rows_are_aggregated_per_rep_day(export):
     day = dt.date(2026, 10, 21)  # before the call log's window
-    before = list(load(export / "rules.toml").activity.by_rep["R0001"][day])
+    before = list(load(export / "rules.toml").activity.days("R0001")[day])
     with (export / "activity.csv").open("a", encoding="utf-8") as f:
         f.write("2026-10-21,R0001,10,4,0,0,0,\"1,500.50\"\n")
-    after = load(export / "rules.toml").activity.by_rep["R0001"][day]
+    after = load(export / "rules.toml").activity.days("R0001")[day]
     assert after[0] == before[0] + 10
     assert after[1] == before[1] + 4
     assert after[5] == pytest.approx(before[5] + 1500.5)

@@ -178,8 +178,8 @@ def test_hooks_are_called_once_per_batch_never_per_lead(counted):
 
 def test_hook_register_sources(counted):
     export, result, _ = counted
-    day = [d for d in result.dataset.activity.by_rep["R0002"] if str(d) == "2026-10-21"]
-    assert result.dataset.activity.by_rep["R0002"][day[0]][0] >= 1000
+    day = [d for d in result.dataset.activity.days("R0002") if str(d) == "2026-10-21"]
+    assert result.dataset.activity.days("R0002")[day[0]][0] >= 1000
     assert any(i["source"] == "extra-dials" for i in
                json.loads((export / "out" / "run.json").read_text())["inputs"])
 

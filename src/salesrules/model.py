@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Literal
 
 import attrs
@@ -126,111 +125,8 @@ def link_kind(upper: Stage, lower: Stage) -> str:
 # ---------------------------------------------------------------- activity
 
 
-@attrs.frozen
-class DailyActivity:
-    """What one rep did on one day, as a value per funnel stage."""
-
-    rep_id: str
-    day: dt.date
-    values: tuple[float, ...]
-
-
-class ActivityTable:
-    """Daily activity per rep and funnel stage, aggregated as it is read.
-
-    Rows are summed into one list per ``(rep, day)``, so the table holds one
-    small list per working day per rep, not one object per input row.
-    """
-
-    def __init__(self, stages: tuple[str, ...]) -> None:
-        self.stages = stages
-        self.by_rep: dict[str, dict[dt.date, list[float]]] = {}
-        self._span: tuple[dt.date | None, dt.date | None] | None = None
-        self._totals: dict[tuple, list[float]] = {}
-        self._ordered: dict[str, tuple[list[dt.date], list[list[float]]]] = {}
-
-    def add(self, rep_id: str, day: dt.date, values: list[float]) -> None:
-        """One rep-day's stage values, summed with any already there."""
-        self.add_many((rep_id,), (day,), (values,))
-
-    def add_many(self, rep_ids: Iterable[str], days: Iterable[dt.date],
-                 rows: Iterable[list[float]]) -> None:
-        """:meth:`add` for many rep-days at once: one list of stage values per rep-day."""
-        self.changed()
-        by_rep = self.by_rep
-        for rep_id, day, values in zip(rep_ids, days, rows):
-            rep_days = by_rep.get(rep_id)
-            if rep_days is None:
-                rep_days = by_rep[rep_id] = {}
-            row = rep_days.get(day)
-            if row is None:
-                rep_days[day] = values
-            else:
-                for i, v in enumerate(values):
-                    row[i] += v
-
-    def add_one(self, rep_id: str, day: dt.date, stage_index: int, value: float) -> None:
-        self.changed()
-        days = self.by_rep.get(rep_id)
-        if days is None:
-            days = self.by_rep[rep_id] = {}
-        row = days.get(day)
-        if row is None:
-            row = days[day] = [0.0] * len(self.stages)
-        row[stage_index] += value
-
-    def days(self, rep_id: str) -> Mapping[dt.date, list[float]]:
-        return self.by_rep.get(rep_id, {})
-
-    def totals(
-        self, rep_id: str, start: dt.date | None = None, end: dt.date | None = None
-    ) -> list[float]:
-        """Sum of each stage for one rep over ``[start, end]`` (both inclusive).
-
-        Remembered until the table changes: progress, checks and the report
-        ask for the same sums.
-        """
-        key = (rep_id, start, end)
-        out = self._totals.get(key)
-        if out is None:
-            ordered = self._ordered.get(rep_id)
-            if ordered is None:  # the rep's days in date order, to cut windows by bisection
-                items = sorted(self.by_rep.get(rep_id, {}).items())
-                ordered = self._ordered[rep_id] = ([d for d, _ in items], [r for _, r in items])
-            days, rows = ordered
-            lo = 0 if start is None else bisect_left(days, start)
-            hi = len(days) if end is None else bisect_right(days, end)
-            out = self._totals[key] = ([sum(col) for col in zip(*rows[lo:hi])] if hi > lo
-                                       else [0.0] * len(self.stages))
-        return list(out)
-
-    def changed(self) -> None:
-        """Call after editing ``by_rep`` directly, so that remembered figures are recomputed."""
-        self._span = None
-        if self._totals or self._ordered:
-            self._totals, self._ordered = {}, {}
-
-    def span(self) -> tuple[dt.date | None, dt.date | None]:
-        """The first and last day with activity (remembered until the table changes)."""
-        if self._span is None:
-            self._span = (min((min(d) for d in self.by_rep.values() if d), default=None),
-                          max((max(d) for d in self.by_rep.values() if d), default=None))
-        return self._span
-
-    def first_day(self) -> dt.date | None:
-        return self.span()[0]
-
-    def last_day(self) -> dt.date | None:
-        return self.span()[1]
-
-    def __iter__(self) -> Iterator[DailyActivity]:
-        for rep_id in sorted(self.by_rep):
-            days = self.by_rep[rep_id]
-            for day in sorted(days):
-                yield DailyActivity(rep_id, day, tuple(days[day]))
-
-    def __len__(self) -> int:
-        return sum(len(d) for d in self.by_rep.values())
+# Held as columns: see :mod:`salesrules.activity`.
+from .activity import ActivityTable, DailyActivity  # noqa: E402,F401
 
 
 # ---------------------------------------------------------------- goals

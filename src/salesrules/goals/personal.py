@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from operator import itemgetter
+from collections.abc import Sequence
 
 import attrs
+import numpy as np
 
 from ..components import FunnelModel
 from ..hookspecs import hookimpl
@@ -16,7 +17,6 @@ from .shrinkage import (
     beta_binomial_prior,
     normal_shrink,
     pooled_between,
-    ratio_stats,
     shrink,
 )
 
@@ -28,8 +28,33 @@ class PersonalParams:
     lookback_days: int = attrs.field(default=180, validator=attrs.validators.ge(1))
 
 
-def _days(history: ActivityTable, rep_id: str, start: dt.date, end: dt.date) -> list[list[float]]:
-    return [row for day, row in history.days(rep_id).items() if start <= day <= end]
+def _measure(history: ActivityTable, reps: Sequence[Rep], start: dt.date, end: dt.date
+             ) -> tuple[dict[str, list[float]], dict[tuple[str, int], tuple[float, float]]]:
+    """Each rep's stage totals over ``[start, end]``, and per link their ratio statistics.
+
+    The ratio statistics are :func:`ratio_stats` over the rep's days, computed
+    for every rep at once over the table's arrays: per link ``i`` (stage ``i``
+    to ``i + 1``), the ratio of the sums and its delta-method variance.
+    """
+    rows = history.rows(start, end, reps=[rep.id for rep in reps])
+    v = rows.values
+    width = v.shape[1]
+    tot = (np.stack([rows.per_rep(v[:, j]) for j in range(width)], axis=1) if width
+           else np.zeros((len(reps), 0)))
+    ratio: dict[tuple[str, int], tuple[float, float]] = {}
+    ids = rows.reps
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for i in range(width - 1):
+            u, low = v[:, i], v[:, i + 1]
+            k = rows.per_rep(((u > 0) | (low > 0)).astype(np.float64))
+            up_sum, low_sum = tot[:, i], tot[:, i + 1]
+            none = (k == 0) | (up_sum == 0)
+            r = np.where(none, 0.0, low_sum / np.where(none, 1.0, up_sum))
+            resid = rows.per_rep((low - r[rows.rep] * u) ** 2)
+            noise = np.where(k > 1, resid / (up_sum * up_sum) * k / np.maximum(k - 1, 1), np.nan)
+            r[none], noise[none] = np.nan, np.inf
+            ratio.update(zip(((rep_id, i) for rep_id in ids), zip(r.tolist(), noise.tolist())))
+    return dict(zip(ids, tot.tolist())), ratio
 
 
 class Personal(FunnelModel):
@@ -50,8 +75,8 @@ class Personal(FunnelModel):
         """Per team, per link (by lower stage): the team's rate pulled toward the company's."""
         return self._pooled(batch)[0]
 
-    def _pooled(self, batch: FunnelBatch) -> tuple[dict[str, dict[str, float]], dict, dict, dict]:
-        """:meth:`team_means`, with each rep's history rows, totals and ratio statistics.
+    def _pooled(self, batch: FunnelBatch) -> tuple[dict[str, dict[str, float]], dict, dict]:
+        """:meth:`team_means`, with each rep's totals and ratio statistics.
 
         Computed once per run (the batches of one run share the as-of date and
         reps), so that each team's batch reuses what the company-wide pooling
@@ -68,25 +93,20 @@ class Personal(FunnelModel):
         for rep in everyone:
             teams.setdefault(rep.team, []).append(rep)
         names = sorted(teams)
-        n = len(batch.funnel.stages)
-        rep_rows = {rep.id: _days(batch.history, rep.id, start, end) for rep in everyone}
-        rep_tot = {rep_id: ([sum(col) for col in zip(*rows)] if rows else [0.0] * n)
-                   for rep_id, rows in rep_rows.items()}
-        rep_ratio: dict[tuple[str, int], tuple[float, float]] = {}
-        team_days: list[dict[dt.date, list[float]]] = []
-        for t in names:
-            by_day: dict[dt.date, list[list[float]]] = {}
-            for rep in teams[t]:
-                for day, row in batch.history.days(rep.id).items():
-                    if start <= day <= end:
-                        rows = by_day.get(day)
-                        if rows is None:
-                            by_day[day] = [row]
-                        else:
-                            rows.append(row)
-            team_days.append({day: [sum(col) for col in zip(*rows)]
-                              for day, rows in by_day.items()})
-        totals = [[sum(col) for col in zip(*d.values())] if d else [0.0] * n for d in team_days]
+        rep_tot, rep_ratio = _measure(batch.history, everyone, start, end)
+        # each team's activity per day (days where one of its reps has a row), in date order
+        team_of = np.array([names.index(rep.team) for rep in everyone], dtype=np.int64)
+        rows = batch.history.rows(start, end, reps=[rep.id for rep in everyone])
+        first = int(rows.day.min()) if len(rows) else 0
+        n_days = int(rows.day.max()) - first + 1 if len(rows) else 0
+        slot = team_of[rows.rep] * n_days + (rows.day - first)
+        size = len(names) * n_days
+        present = np.bincount(slot, minlength=size).reshape(len(names), n_days) > 0
+        by_day = np.stack([np.bincount(slot, weights=rows.values[:, j], minlength=size)
+                           for j in range(rows.values.shape[1])], axis=1
+                          ).reshape(len(names), n_days, len(batch.funnel.stages))
+        team_days = [by_day[t][present[t]] for t in range(len(names))]
+        totals = [d.sum(axis=0).tolist() for d in team_days]
         out: dict[str, dict[str, float]] = {t: {} for t in names}
         for i, (upper, lower) in enumerate(batch.funnel.links()):
             up = [t[i] for t in totals]
@@ -115,24 +135,17 @@ class Personal(FunnelModel):
                 out.setdefault("_strength", {})[lower.name] = (
                     max(company * (1 - company) / tau2 - 1, 0.0) if tau2 > 0 else math.inf)
             else:
-                daily = [[(row[i], row[i + 1]) for row in d.values() if row[i] > 0 or row[i + 1] > 0]
-                         for d in team_days]
+                daily = [list(zip(d[moved, i].tolist(), d[moved, i + 1].tolist()))
+                         for d in team_days
+                         for moved in [(d[:, i] > 0) | (d[:, i + 1] > 0)]]
                 _, _, shrunk = normal_shrink(daily)
                 for t, v in zip(names, shrunk):
                     out[t][lower.name] = v
                 # the reps' real spread around their teams, pooled over the company
-                pair = itemgetter(i, i + 1)
-                groups, centers = [], []
-                for t in names:
-                    stats = []
-                    for rep in teams[t]:
-                        rs = rep_ratio[rep.id, i] = ratio_stats(
-                            [p for p in map(pair, rep_rows[rep.id]) if p[0] > 0 or p[1] > 0])
-                        stats.append(rs)
-                    groups.append(stats)
-                    centers.append(out[t][lower.name])
+                groups = [[rep_ratio[rep.id, i] for rep in teams[t]] for t in names]
+                centers = [out[t][lower.name] for t in names]
                 out.setdefault("_tau2", {})[lower.name] = pooled_between(groups, centers)
-        result = (out, rep_rows, rep_tot, rep_ratio)
+        result = (out, rep_tot, rep_ratio)
         self._teams[key] = (everyone, batch.history, result)
         return result
 
@@ -140,13 +153,12 @@ class Personal(FunnelModel):
         start, end = batch.history_window(self.params.lookback_days)
         funnel: Funnel = batch.funnel
         reps = batch.reps
-        pooled, rep_rows, rep_tot, rep_ratio = self._pooled(batch)
-        n = len(funnel.stages)
-        days = [rep_rows.get(rep.id) for rep in reps]
-        days = [rows if rows is not None else _days(batch.history, rep.id, start, end)
-                for rep, rows in zip(reps, days)]
-        totals = [rep_tot.get(rep.id) or ([sum(col) for col in zip(*rows)] if rows else [0.0] * n)
-                  for rep, rows in zip(reps, days)]
+        pooled, rep_tot, rep_ratio = self._pooled(batch)
+        missing = [rep for rep in reps if rep.id not in rep_tot]
+        if missing:  # reps the pooling did not see: measured the same way
+            more_tot, more_ratio = _measure(batch.history, missing, start, end)
+            rep_tot, rep_ratio = {**rep_tot, **more_tot}, {**rep_ratio, **more_ratio}
+        totals = [rep_tot[rep.id] for rep in reps]
         team_means = pooled.get(batch.team, {})
         count_idx = [i for i, s in enumerate(funnel.stages) if s.unit == "count"]
         deals = count_idx[-1] if count_idx else None
@@ -184,9 +196,7 @@ class Personal(FunnelModel):
             tau2 = pooled.get("_tau2", {}).get(lower.name, 0.0)
             unit = funnel.stages[deals].name if deals is not None else "days"
             for j, rep in enumerate(reps):
-                stats = rep_ratio.get((rep.id, i))
-                raw, noise = stats if stats is not None else ratio_stats(
-                    [(r[i], r[i + 1]) for r in days[j] if r[i] > 0 or r[i + 1] > 0])
+                raw, noise = rep_ratio[rep.id, i]
                 if math.isnan(raw):
                     out[rep.id][lower.name] = Rate(
                         mean, f"team {batch.team} {kind} {mean:.3g} (no history of their own)")

@@ -168,20 +168,17 @@ class DatasetBuilder:
 
     def build(self, inputs: list[InputRecord]) -> Dataset:
         self.run_after()
+        by_stage: dict[int, list[tuple[str, dt.date, float]]] = {}
         for (rep_id, day, i), value in self._replace.items():
-            row = self.activity.by_rep.setdefault(rep_id, {}).get(day)
-            if row is None:
-                row = self.activity.by_rep[rep_id][day] = [0.0] * len(self.funnel.names)
-            row[i] = float(value)
-        self.activity.changed()
-        unknown = sorted(set(self.activity.by_rep) - set(self.reps))
+            by_stage.setdefault(i, []).append((rep_id, day, value))
+        for i, items in sorted(by_stage.items()):
+            self.activity.set_stage(i, items)
+        unknown = sorted(set(self.activity.rep_ids) - set(self.reps))
         if unknown and self.reps:
             shown = ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else "")
             self.warn(f"activity for {len(unknown)} rep id(s) not in the reps file "
                       f"is ignored: {shown}")
-            for rep_id in unknown:
-                del self.activity.by_rep[rep_id]
-            self.activity.changed()
+            self.activity.drop_reps(unknown)
         unknown_leave = sorted(set(self.leave) - set(self.reps))
         if unknown_leave and self.reps:
             self.warn(f"leave for rep id(s) not in the reps file is ignored: "

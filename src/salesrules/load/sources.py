@@ -7,6 +7,7 @@ from typing import Literal
 
 import attrs
 
+from ..activity import day_number
 from ..components import Source
 from ..hookspecs import hookimpl
 from ..model import GoalOverride, Lead, Rep
@@ -181,17 +182,19 @@ class ActivitySource(Source):
             bad_nulls, negative, blank = checks.row(0)
             if bad_nulls or blank or (negative is not None and negative < 0):
                 return False
-        days: dict[str, dt.date] = {}
+        days: dict[str, int] = {}
         for text in table["date"].unique().to_list():
             if not (len(text) >= 8 and text[:4].isdigit()):
                 return False
             try:
-                days[text] = parse_date(text)
+                days[text] = day_number(parse_date(text))
             except CellError:
                 return False
-        into.activity.add_many(table["rep_id"].to_list(),
-                               [days[d] for d in table["date"].to_list()],
-                               map(list, zip(*(table[s].to_list() for s in stages))))
+        day = table["date"].replace_strict(days, return_dtype=pl.Int64).to_numpy()
+        reps = table["rep_id"]
+        into.activity.add_coded(reps.unique().sort().to_list(),
+                                (reps.rank("dense") - 1).cast(pl.Int64).to_numpy(), day,
+                                table.select(stages).to_numpy().astype("float64"))
         file.reader.rows_read = int(table["_n"].sum()) if table.height else 0
         return True
 

@@ -1,0 +1,374 @@
+"""Daily activity per rep and funnel stage, held as columns (numpy arrays), not one object per row.
+
+A big export has hundreds of thousands of rep-days. Holding each as a Python
+list in a dict costs more than everything the run then does with them, so the
+table keeps one array of day numbers and one 2-D array of stage values,
+sorted by rep and day, and answers sums over windows with array operations.
+
+Sums are taken in the rows' order (rep, then day), one value after another,
+so a figure is the same every run and equal to summing the rows in Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from types import MappingProxyType
+
+import attrs
+import numpy as np
+
+#: ``date.toordinal()`` of 1970-01-01: day numbers here count from it, as numpy's ``datetime64[D]`` does.
+EPOCH = dt.date(1970, 1, 1).toordinal()
+
+
+def day_number(day: dt.date) -> int:
+    """Days since 1970-01-01 (the table's day numbers)."""
+    return day.toordinal() - EPOCH
+
+
+def day_numbers(days: Iterable[dt.date]) -> np.ndarray:
+    """:func:`day_number` of many days, as an ``int64`` array."""
+    return np.fromiter((d.toordinal() for d in days), dtype=np.int64) - EPOCH
+
+
+def from_day_number(n: int) -> dt.date:
+    return dt.date.fromordinal(n + EPOCH)
+
+
+@attrs.frozen
+class DailyActivity:
+    """What one rep did on one day, as a value per funnel stage."""
+
+    rep_id: str
+    day: dt.date
+    values: tuple[float, ...]
+
+
+@attrs.frozen(eq=False)
+class ActivityRows:
+    """Some of a table's rows, as read-only arrays: what vectorised strategies and checks use.
+
+    Row ``k`` is rep ``reps[rep[k]]`` on day ``day[k]`` (days since 1970-01-01;
+    ``day.view("datetime64[D]")`` gives dates) with one value per stage in
+    ``values[k]``. Rows are sorted by rep id, then day.
+    """
+
+    reps: tuple[str, ...]
+    rep: np.ndarray
+    day: np.ndarray
+    values: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.day)
+
+    def per_rep(self, weights: np.ndarray) -> np.ndarray:
+        """Sum ``weights`` (one per row) per rep, in row order: one sum per entry of ``reps``."""
+        return np.bincount(self.rep, weights=weights, minlength=len(self.reps))
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a = a.view()
+    a.flags.writeable = False
+    return a
+
+
+class ActivityTable:
+    """Daily activity per rep and funnel stage, summed per rep-day as it is read.
+
+    Add rows with :meth:`add`, :meth:`add_one` or, for a whole sheet at once,
+    :meth:`add_columns`; rows for the same rep and day are summed in the order
+    they were added. Read with :meth:`totals` (one rep, a window),
+    :meth:`window_totals` (every rep at once), :meth:`values_on` (given days),
+    :meth:`rows` (arrays, for vectorised work) or :meth:`days` (a mapping per
+    rep, for simple code).
+    """
+
+    def __init__(self, stages: Sequence[str]) -> None:
+        self.stages = tuple(stages)
+        width = len(self.stages)
+        # added but not yet merged: bulk chunks, and single rows
+        self._chunks: list[tuple[list[str], np.ndarray, np.ndarray, np.ndarray]] = []
+        self._loose: tuple[list[str], list[int], list[list[float]]] = ([], [], [])
+        # merged: rows sorted by rep then day, one per rep-day
+        self._reps: tuple[str, ...] = ()
+        self._index: dict[str, int] = {}
+        self._offsets = np.zeros(1, dtype=np.int64)
+        self._rep = np.zeros(0, dtype=np.int64)
+        self._day = np.zeros(0, dtype=np.int64)
+        self._values = np.zeros((0, width), dtype=np.float64)
+        self._memo: dict = {}
+
+    # ------------------------------------------------------------ adding
+
+    def add(self, rep_id: str, day: dt.date, values: Sequence[float]) -> None:
+        """One rep-day's stage values, summed with any already there."""
+        if len(values) != len(self.stages):
+            raise ValueError(f"expected {len(self.stages)} stage values, got {len(values)}")
+        reps, days, rows = self._loose
+        reps.append(rep_id)
+        days.append(day_number(day))
+        rows.append([float(v) for v in values])
+
+    def add_one(self, rep_id: str, day: dt.date, stage_index: int, value: float) -> None:
+        """Add ``value`` to one stage of one rep-day."""
+        row = [0.0] * len(self.stages)
+        row[stage_index] = float(value)
+        self.add(rep_id, day, row)
+
+    def add_many(self, rep_ids: Iterable[str], days: Iterable[dt.date],
+                 rows: Iterable[Sequence[float]]) -> None:
+        """:meth:`add` for many rep-days at once: one list of stage values per rep-day."""
+        reps = list(rep_ids)
+        values = np.array([list(r) for r in rows], dtype=np.float64).reshape(-1, len(self.stages))
+        self.add_columns(reps, day_numbers(days), values)
+
+    def add_columns(self, rep_ids: Sequence[str], days: np.ndarray, values: np.ndarray) -> None:
+        """A whole sheet at once: a rep id, a day and a row of stage values per rep-day.
+
+        ``days`` is an array of ``datetime64[D]`` or of days since 1970-01-01;
+        ``values`` has one column per stage.
+        """
+        index: dict[str, int] = {}
+        codes = np.fromiter((index.setdefault(r, len(index)) for r in rep_ids),
+                            dtype=np.int64, count=len(rep_ids))
+        self.add_coded(list(index), codes, days, values)
+
+    def add_coded(self, names: Sequence[str], codes: np.ndarray, days: np.ndarray,
+                  values: np.ndarray) -> None:
+        """:meth:`add_columns` with the rep ids given as ``names[codes[k]]`` (as a reader's categories)."""
+        days = np.asarray(days)
+        if days.dtype.kind == "M":
+            days = days.astype("datetime64[D]").view(np.int64)
+        values = np.asarray(values, dtype=np.float64)
+        codes = np.asarray(codes, dtype=np.int64)
+        if values.ndim != 2 or values.shape[1] != len(self.stages):
+            raise ValueError(f"expected one column per stage ({len(self.stages)}), "
+                             f"got shape {values.shape}")
+        if not (len(codes) == len(days) == len(values)):
+            raise ValueError("rep ids, days and values differ in length")
+        if len(codes) and (codes.min() < 0 or codes.max() >= len(names)):
+            raise ValueError("a rep code is outside the names given")
+        if len(days):
+            self._chunks.append((list(names), codes, days.astype(np.int64), values))
+            self._memo = {}
+
+    def set_stage(self, stage_index: int,
+                  items: Iterable[tuple[str, dt.date, float]]) -> None:
+        """Set one stage of the given rep-days to a value, adding the rep-day if it is missing."""
+        items = list(items)
+        if not items:
+            return
+        reps = [r for r, _, _ in items]
+        days = day_numbers(d for _, d, _ in items)
+        # make sure every rep-day exists, then find its row
+        self.add_columns(reps, days, np.zeros((len(items), len(self.stages))))
+        self._merge()
+        codes = np.array([self._index[r] for r in reps], dtype=np.int64)
+        rows = self._find(codes, days)
+        self._values[rows, stage_index] = np.array([float(v) for _, _, v in items])
+        self._memo = {}
+
+    def drop_reps(self, rep_ids: Iterable[str]) -> None:
+        """Forget every row of these reps (e.g. reps not in the reps file)."""
+        self._merge()
+        drop = {self._index[r] for r in rep_ids if r in self._index}
+        if not drop:
+            return
+        remap = np.full(len(self._reps), -1, dtype=np.int64)
+        names = []
+        for i, r in enumerate(self._reps):
+            if i not in drop:
+                remap[i] = len(names)
+                names.append(r)
+        rep = remap[self._rep]
+        keep = rep >= 0
+        self._assign(tuple(names), rep[keep], self._day[keep], self._values[keep])
+
+    def _merge(self) -> None:
+        """Merge what was added into the sorted rows, summing rows of the same rep-day in order."""
+        if not self._chunks and not self._loose[0]:
+            return
+        chunks = [(list(self._reps), self._rep, self._day, self._values), *self._chunks]
+        reps_l, days_l, rows_l = self._loose
+        if reps_l:
+            index: dict[str, int] = {}
+            codes = [index.setdefault(r, len(index)) for r in reps_l]
+            chunks.append((list(index), np.array(codes, dtype=np.int64),
+                           np.array(days_l, dtype=np.int64),
+                           np.array(rows_l, dtype=np.float64).reshape(-1, len(self.stages))))
+        self._chunks, self._loose = [], ([], [], [])
+        names = sorted({n for chunk in chunks for n in chunk[0]})
+        rank = {n: i for i, n in enumerate(names)}
+        rep = np.concatenate([np.array([rank[n] for n in chunk[0]], dtype=np.int64)[chunk[1]]
+                              if len(chunk[0]) else chunk[1] for chunk in chunks])
+        day = np.concatenate([c[2] for c in chunks])
+        values = np.concatenate([c[3] for c in chunks])
+        if len(day):
+            base = int(day.min())
+            key = rep * (int(day.max()) - base + 1) + (day - base)
+            if (key[1:] < key[:-1]).any():
+                order = np.argsort(key, kind="stable")  # equal rep-days keep the order they came in
+                key, rep, day, values = key[order], rep[order], day[order], values[order]
+            new = np.empty(len(key), dtype=bool)
+            new[0] = True
+            np.not_equal(key[1:], key[:-1], out=new[1:])
+            if not new.all():
+                starts = np.flatnonzero(new)
+                values = _sum_groups(values, starts)
+                rep, day = rep[starts], day[starts]
+        self._assign(tuple(names), rep, day, values)
+
+    def _assign(self, names: tuple[str, ...], rep: np.ndarray, day: np.ndarray,
+                values: np.ndarray) -> None:
+        self._reps = names
+        self._index = {n: i for i, n in enumerate(names)}
+        self._rep, self._day = rep, day
+        self._values = np.ascontiguousarray(values)
+        self._offsets = np.concatenate(
+            [[0], np.cumsum(np.bincount(rep, minlength=len(names)))]).astype(np.int64)
+        self._memo = {}
+
+    def _find(self, codes: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """Row numbers of rep-days known to exist."""
+        span = int(self._day.max() - self._day.min()) + 1 if len(self._day) else 1
+        base = int(self._day.min()) if len(self._day) else 0
+        keys = self._rep * span + (self._day - base)
+        return np.searchsorted(keys, codes * span + (days - base))
+
+    # ------------------------------------------------------------ reading
+
+    def rows(self, start: dt.date | None = None, end: dt.date | None = None,
+             reps: Iterable[str] | None = None) -> ActivityRows:
+        """The rows within ``[start, end]`` (both inclusive, either open), for vectorised work.
+
+        With ``reps``, the result's ``reps`` are those ids in that order (ids
+        without activity get no rows) and rows of other reps are left out.
+        """
+        self._merge()
+        mask = None
+        if start is not None:
+            mask = self._day >= day_number(start)
+        if end is not None:
+            upto = self._day <= day_number(end)
+            mask = upto if mask is None else mask & upto
+        rep, day, values = self._rep, self._day, self._values
+        names = self._reps
+        if reps is not None:
+            names = tuple(reps)
+            to = np.full(len(self._reps) + 1, -1, dtype=np.int64)
+            for i, r in enumerate(names):
+                c = self._index.get(r)
+                if c is not None:
+                    to[c] = i
+            rep = to[rep]
+            keep = rep >= 0
+            mask = keep if mask is None else mask & keep
+        if mask is not None:
+            rep, day, values = rep[mask], day[mask], values[mask]
+        return ActivityRows(names, _read_only(rep), _read_only(day), _read_only(values))
+
+    def _slice(self, rep_id: str) -> tuple[int, int]:
+        self._merge()
+        c = self._index.get(rep_id)
+        if c is None:
+            return 0, 0
+        return int(self._offsets[c]), int(self._offsets[c + 1])
+
+    def totals(self, rep_id: str, start: dt.date | None = None,
+               end: dt.date | None = None) -> list[float]:
+        """Sum of each stage for one rep over ``[start, end]`` (both inclusive).
+
+        Remembered until the table changes: progress, checks and the report
+        ask for the same sums.
+        """
+        key = ("totals", rep_id, start, end)
+        out = self._memo.get(key)
+        if out is None:
+            lo, hi = self._slice(rep_id)
+            days = self._day[lo:hi]
+            if start is not None:
+                lo += int(np.searchsorted(days, day_number(start), "left"))
+            if end is not None:
+                hi = lo + int(np.searchsorted(self._day[lo:hi], day_number(end), "right"))
+            out = self._memo[key] = (self._values[lo:hi].sum(axis=0).tolist() if hi > lo
+                                     else [0.0] * len(self.stages))
+        return list(out)
+
+    def window_totals(self, start: dt.date | None = None,
+                      end: dt.date | None = None) -> dict[str, list[float]]:
+        """:meth:`totals` of every rep with activity at once (one array pass)."""
+        rows = self.rows(start, end)
+        sums = np.stack([rows.per_rep(rows.values[:, j]) for j in range(len(self.stages))],
+                        axis=1) if len(self.stages) else np.zeros((len(rows.reps), 0))
+        out = dict(zip(rows.reps, sums.tolist()))
+        for rep_id, tot in out.items():
+            self._memo[("totals", rep_id, start, end)] = tot
+        return {k: list(v) for k, v in out.items()}
+
+    def values_on(self, rep_id: str, days: Sequence[dt.date]) -> np.ndarray:
+        """One row of stage values per day given; NaN on days the rep has no row."""
+        out = np.full((len(days), len(self.stages)), np.nan)
+        lo, hi = self._slice(rep_id)
+        if hi > lo and len(days):
+            have = self._day[lo:hi]
+            want = day_numbers(days)
+            at = np.searchsorted(have, want).clip(max=len(have) - 1)
+            hit = have[at] == want
+            out[hit] = self._values[lo:hi][at[hit]]
+        return out
+
+    def days(self, rep_id: str) -> Mapping[dt.date, list[float]]:
+        """One rep's rows as a read-only mapping of day to stage values, in date order."""
+        key = ("days", rep_id)
+        out = self._memo.get(key)
+        if out is None:
+            lo, hi = self._slice(rep_id)
+            out = self._memo[key] = MappingProxyType(dict(zip(
+                map(from_day_number, self._day[lo:hi].tolist()),
+                self._values[lo:hi].tolist())))
+        return out
+
+    @property
+    def rep_ids(self) -> tuple[str, ...]:
+        """The reps with at least one row, sorted."""
+        self._merge()
+        return self._reps
+
+    def span(self) -> tuple[dt.date | None, dt.date | None]:
+        """The first and last day with activity."""
+        self._merge()
+        if not len(self._day):
+            return None, None
+        return from_day_number(int(self._day.min())), from_day_number(int(self._day.max()))
+
+    def first_day(self) -> dt.date | None:
+        return self.span()[0]
+
+    def last_day(self) -> dt.date | None:
+        return self.span()[1]
+
+    def __iter__(self) -> Iterator[DailyActivity]:
+        self._merge()
+        for rep, day, values in zip(self._rep.tolist(), self._day.tolist(),
+                                    self._values.tolist()):
+            yield DailyActivity(self._reps[rep], from_day_number(day), tuple(values))
+
+    def __len__(self) -> int:
+        self._merge()
+        return len(self._day)
+
+
+def _sum_groups(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Sum consecutive rows in groups beginning at ``starts``, one row after another."""
+    out = values[starts].copy()
+    ends = np.append(starts[1:], len(values))
+    extra = ends - starts - 1
+    k = 1
+    while True:  # the k-th row of every group that has one, added in order
+        has = extra >= k
+        if not has.any():
+            break
+        out[has] += values[starts[has] + k]
+        k += 1
+    return out
