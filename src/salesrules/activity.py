@@ -306,16 +306,38 @@ class ActivityTable:
             self._memo[("totals", rep_id, start, end)] = tot
         return {k: list(v) for k, v in out.items()}
 
-    def values_on(self, rep_id: str, days: Sequence[dt.date]) -> np.ndarray:
-        """One row of stage values per day given; NaN on days the rep has no row."""
-        out = np.full((len(days), len(self.stages)), np.nan)
+    def _lookup(self, rep_id: str, days: Sequence[dt.date]) -> tuple[int, np.ndarray, np.ndarray]:
+        """The rep's first row, and per day given: the row's offset from it, and whether it exists."""
         lo, hi = self._slice(rep_id)
-        if hi > lo and len(days):
-            have = self._day[lo:hi]
-            want = day_numbers(days)
-            at = np.searchsorted(have, want).clip(max=len(have) - 1)
-            hit = have[at] == want
-            out[hit] = self._values[lo:hi][at[hit]]
+        if hi == lo or not len(days):
+            return lo, np.zeros(len(days), dtype=np.int64), np.zeros(len(days), dtype=bool)
+        have = self._day[lo:hi]
+        want = day_numbers(days)
+        at = np.searchsorted(have, want).clip(max=len(have) - 1)
+        return lo, at, have[at] == want
+
+    def values_on(self, rep_id: str, days: Sequence[dt.date],
+                  missing: float = np.nan) -> np.ndarray:
+        """One row of stage values per day given; ``missing`` (NaN) on days the rep has no row."""
+        out = np.full((len(days), len(self.stages)), missing, dtype=np.float64)
+        lo, at, hit = self._lookup(rep_id, days)
+        out[hit] = self._values[lo + at[hit]]
+        return out
+
+    def grid(self, reps: Sequence[str], days: Sequence[dt.date]) -> np.ndarray:
+        """Stage values of many reps on the same days: ``out[rep, day, stage]``, NaN where no row.
+
+        One array pass for every rep at once, for checks that look at each
+        rep's days in turn. ``days`` must be in date order.
+        """
+        out = np.full((len(reps), len(days), len(self.stages)), np.nan)
+        if not len(days) or not len(reps):
+            return out
+        want = day_numbers(days)
+        rows = self.rows(days[0], days[-1], reps=reps)
+        at = np.searchsorted(want, rows.day).clip(max=len(want) - 1)
+        hit = want[at] == rows.day
+        out[rows.rep[hit], at[hit]] = rows.values[hit]
         return out
 
     def days(self, rep_id: str) -> Mapping[dt.date, list[float]]:

@@ -259,7 +259,7 @@ def _commit(result: RunResult, plan: Plan, history: History | None) -> None:
                 run_id, result.as_of,
                 dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                 result.config.digest, inputs, result.allocation.assignments,
-                {lead.id: lead.value for lead in result.dataset.leads},
+                _values_of(result.allocation.assignments, result.dataset.leads),
                 len(result.allocation.unassigned))
 
     try:
@@ -284,6 +284,12 @@ def _commit(result: RunResult, plan: Plan, history: History | None) -> None:
         raise
     finally:
         staged.discard()
+
+
+def _values_of(assignments, leads) -> dict[str, float]:
+    """The value of each assigned lead (history keeps it with the assignment)."""
+    assigned = {a.lead_id for a in assignments}
+    return {lead.id: lead.value for lead in leads if lead.id in assigned}
 
 
 def _inputs_digest(inputs) -> str:

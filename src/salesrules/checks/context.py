@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 import attrs
+import numpy as np
 
 from ..goals import GoalPlan
 from ..load import Dataset
@@ -27,6 +28,36 @@ class CheckContext:
 
     def working_days(self, rep_id: str) -> list[dt.date]:
         """The rep's working days in the period up to the as-of date (leave excluded)."""
+        known = self.cache.setdefault("working_days", {})
+        days = known.get(rep_id)
+        if days is None:
+            days = known[rep_id] = self._working_days(rep_id)
+        return days
+
+    def daily(self, rep_id: str) -> np.ndarray:
+        """The rep's activity on each of their :meth:`working_days`, one row per day.
+
+        One value per funnel stage; NaN on a working day without an activity
+        row. Measured for every rep at once, the first time a check asks.
+        """
+        grid = self.cache.get("daily")
+        if grid is None:
+            reps = list(self.dataset.reps)
+            per_rep = {r: self.working_days(r) for r in reps}
+            days = sorted(set().union(*per_rep.values()))
+            grid = self.cache["daily"] = (
+                {r: i for i, r in enumerate(reps)}, days, {d: i for i, d in enumerate(days)},
+                self.dataset.activity.grid(reps, days))
+        row, days, column, values = grid
+        i = row.get(rep_id)
+        mine = self.working_days(rep_id)
+        if i is None:
+            return self.dataset.activity.values_on(rep_id, mine)
+        if mine == days:
+            return values[i]
+        return values[i][[column[d] for d in mine]]
+
+    def _working_days(self, rep_id: str) -> list[dt.date]:
         first = self.cache.get("first_plan")
         if first is None:
             first = self.cache["first_plan"] = {}

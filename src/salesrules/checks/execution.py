@@ -79,8 +79,9 @@ class DataGaps(Check):
         for rep in ctx.dataset.reps.values():
             if not rep.active:
                 continue
-            days = ctx.dataset.activity.days(rep.id)
-            missing = [d for d in ctx.working_days(rep.id) if d <= upto and d not in days]
+            days = ctx.working_days(rep.id)
+            missing = [d for d, v in zip(days, ctx.daily(rep.id)[:, 0].tolist())
+                       if v != v and d <= upto]  # NaN: no row that day
             if len(missing) < self.params.min_days:
                 continue
             shown = ", ".join(d.isoformat() for d in missing[:5]) + (

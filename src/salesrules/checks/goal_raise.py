@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from statistics import NormalDist
 
 import attrs
+import numpy as np
 
 from ..components import Check
 from ..goals import push_back
@@ -49,11 +50,12 @@ class GoalRaise(Check):
             if s != stage.name:
                 continue
             rep = ctx.rep(rep_id)
-            days = [d for d, _, _ in plan.grains["day"]]
-            done = [d for d in days if d <= ctx.as_of]
-            if not days or len(done) / len(days) < self.params.min_elapsed:
+            days = plan.grains["day"]
+            elapsed = plan.days_through(ctx.as_of)
+            if not days or elapsed / len(days) < self.params.min_elapsed:
                 continue
-            remaining = len(days) - len(done)
+            remaining = len(days) - elapsed
+            done = [d for d, _, _ in days[:elapsed]]
             names = [t.name for t in tiers]
             current = rep.fields.get("tier", "")
             at = names.index(current) if current in names else next(
@@ -63,8 +65,10 @@ class GoalRaise(Check):
             target = plan.total / stage.scale
             base = target / tiers[at].multiplier
             actual = rows[(rep_id, s)].actual if (rep_id, s) in rows else 0.0
-            history = ctx.dataset.activity.days(rep_id)
-            daily = [history[d][idx] if d in history else 0.0 for d in done]
+            # the rep's days so far, a day without a row counting as nothing done
+            values = (ctx.daily(rep_id) if done == ctx.working_days(rep_id)
+                      else ctx.dataset.activity.values_on(rep_id, done))
+            daily = np.nan_to_num(values[:, idx], nan=0.0).tolist()
             mean = sum(daily) / len(daily)
             var = (sum((x - mean) ** 2 for x in daily) / (len(daily) - 1)) if len(daily) > 1 else 0.0
             projected = actual + remaining * mean

@@ -44,7 +44,8 @@ class ZeroStreak(Check):
         stages = p.stages or counts[-1:]
         rates = prior_rates(ctx, p.lookback_days)
         for rep, _ in ctx.by_rep():
-            days = ctx.dataset.activity.days(rep.id)
+            working = ctx.working_days(rep.id)
+            values = ctx.daily(rep.id)
             for stage in stages:
                 up = upstream(ctx, stage)
                 post = rates.get(rep.id, {}).get(stage)
@@ -55,16 +56,17 @@ class ZeroStreak(Check):
                 iu, il = funnel.index(up), funnel.index(stage)
                 streak, tried = [], 0.0
                 # the current streak: back from the as-of date over the rep's working days
-                # (leave excluded); days without a row neither extend nor break it
-                for day in reversed(ctx.working_days(rep.id)):
-                    row = days.get(day)
-                    if row is None:
+                # (leave excluded); days without a row (NaN) neither extend nor break it
+                for day, tries, results in zip(reversed(working),
+                                               values[::-1, iu].tolist(),
+                                               values[::-1, il].tolist()):
+                    if results != results:
                         continue
-                    if row[il] > 0:
+                    if results > 0:
                         break
-                    if row[iu] > 0:
+                    if tries > 0:
                         streak.append(day)
-                        tried += row[iu]
+                        tried += tries
                 if len(streak) < p.min_days:
                     continue
                 # P(no result from `tried` tries) with the rate uncertain: B(a, b + T) / B(a, b)

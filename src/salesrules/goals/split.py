@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from bisect import bisect_right
 from collections.abc import Sequence
 from fractions import Fraction
+from operator import itemgetter
 
 import attrs
 
@@ -69,7 +71,7 @@ def _largest_remainder_int(total: int, weights: Sequence[int]) -> list[int]:
 class Plan:
     """One rep's target for one stage at every grain of the period.
 
-    Each grain is a list of ``(start, end, value)``; values are integers in
+    Each grain is a list of ``(start, end, value)`` in date order; values are integers in
     the stage's units (counts, or cents for amounts). Day entries exist only
     for the rep's working days.
     """
@@ -93,9 +95,13 @@ class Plan:
                                   start, end, value))
         return out
 
+    def days_through(self, day: dt.date) -> int:
+        """How many of the plan's working days fall on or before ``day``."""
+        return bisect_right(self.grains["day"], day, key=itemgetter(0))  # days are in date order
+
     def expected_to(self, day: dt.date) -> int:
         """The cumulative day targets up to and including ``day``."""
-        return sum(v for d, _, v in self.grains["day"] if d <= day)
+        return sum(v for _, _, v in self.grains["day"][:self.days_through(day)])
 
 
 @functools.lru_cache(maxsize=64)

@@ -23,9 +23,11 @@ def track(plan: GoalPlan, dataset: Dataset, as_of: dt.date) -> list[ProgressRow]
             actual = actual_cache[rep_id] = dataset.activity.totals(rep_id, start, as_of)
         s = scale[stage]
         done = actual[index[stage]]
-        expected = p.expected_to(as_of) / s
+        days = p.grains["day"]
+        through = p.days_through(as_of)
+        expected = sum(v for _, _, v in days[:through]) / s
         target = p.total / s
-        remaining = sum(1 for d, _, _ in p.grains["day"] if d > as_of)
+        remaining = len(days) - through
         projected = done * target / expected if expected else done
         required = max(target - done, 0.0) / remaining if remaining else 0.0
         rows.append(ProgressRow(rep_id, p.team, stage, done, expected, target,
