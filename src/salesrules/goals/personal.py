@@ -43,7 +43,7 @@ def _measure(history: ActivityTable, reps: Sequence[Rep], start: dt.date, end: d
            else np.zeros((len(reps), 0)))
     ratio: dict[tuple[str, int], tuple[float, float]] = {}
     ids = rows.reps
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for i in range(width - 1):
             u, low = v[:, i], v[:, i + 1]
             k = rows.per_rep(((u > 0) | (low > 0)).astype(np.float64))

@@ -1,0 +1,151 @@
+"""The activity table against a plain model: a dict of rep-days summed in the order rows came."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from salesrules.activity import ActivityTable
+from salesrules.goals.personal import _measure
+from salesrules.goals.shrinkage import ratio_stats
+from salesrules.model import Rep
+
+STAGES = ("dials", "connects", "revenue")
+D0 = dt.date(2026, 7, 1)
+
+reps = st.sampled_from(["R1", "R2", "R10", "张三"])
+days = st.integers(0, 20).map(lambda n: D0 + dt.timedelta(days=n))
+# counts and amounts as exports hold them: zero, or at least a cent
+values = st.lists(st.one_of(st.just(0.0), st.floats(0.01, 1e6)), min_size=3, max_size=3)
+rows = st.lists(st.tuples(reps, days, values), max_size=60)
+# how the rows are fed: one by one, in bulk, or split between the two
+feeds = st.lists(st.sampled_from(["add", "many", "columns", "one"]), min_size=1, max_size=4)
+
+
+def model(rows):
+    out: dict[str, dict[dt.date, list[float]]] = {}
+    for rep, day, vals in rows:
+        row = out.setdefault(rep, {}).get(day)
+        if row is None:
+            out[rep][day] = list(vals)
+        else:
+            for i, v in enumerate(vals):
+                row[i] += v
+    return out
+
+
+def fill(rows, feed) -> ActivityTable:
+    table = ActivityTable(STAGES)
+    # consecutive slices, so that the rows keep their order across ways of adding
+    size = -(-len(rows) // len(feed)) if rows else 1
+    chunks = [rows[i:i + size] for i in range(0, len(rows), size)] or [[]]
+    for how, chunk in zip(feed * len(chunks), chunks):
+        if how == "add":
+            for rep, day, vals in chunk:
+                table.add(rep, day, vals)
+        elif how == "many":
+            table.add_many([r for r, _, _ in chunk], [d for _, d, _ in chunk],
+                           [v for _, _, v in chunk])
+        elif how == "columns":
+            table.add_columns([r for r, _, _ in chunk],
+                              np.array([d for _, d, _ in chunk], dtype="datetime64[D]"),
+                              np.array([v for _, _, v in chunk]).reshape(-1, len(STAGES)))
+        else:
+            for rep, day, vals in chunk:
+                for i, v in enumerate(vals):
+                    table.add_one(rep, day, i, v)
+    return table
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows, feeds, days, days)
+def test_table_sums_rep_days_in_order_like_the_model(rows, feed, a, b):
+    start, end = min(a, b), max(a, b)
+    want = model(rows)
+    table = fill(rows, feed)
+    assert table.rep_ids == tuple(sorted(want))
+    assert len(table) == sum(len(d) for d in want.values())
+    for rep, got_days in want.items():
+        assert dict(table.days(rep)) == {d: got_days[d] for d in sorted(got_days)}
+        assert list(table.days(rep)) == sorted(got_days)
+        in_window = [got_days[d] for d in sorted(got_days) if start <= d <= end]
+        expect = [sum(col) for col in zip(*in_window)] if in_window else [0.0] * 3
+        assert table.totals(rep, start, end) == expect  # the same sums, bit for bit
+    bulk = table.window_totals(start, end)
+    assert bulk == {r: table.totals(r, start, end) for r in want}
+    first = min((min(d) for d in want.values()), default=None)
+    assert table.span() == (first, max((max(d) for d in want.values()), default=None))
+    assert [(x.rep_id, x.day, list(x.values)) for x in table] == [
+        (r, d, want[r][d]) for r in sorted(want) for d in sorted(want[r])]
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows, st.lists(days, max_size=8, unique=True))
+def test_values_on_and_grid_give_nan_where_there_is_no_row(rows, asked):
+    asked = sorted(asked)
+    want = model(rows)
+    table = fill(rows, ["columns"])
+    names = ["R1", "R2", "R10", "张三", "nobody"]
+    grid = table.grid(names, asked)
+    for i, rep in enumerate(names):
+        by_day = table.values_on(rep, asked)
+        for j, day in enumerate(asked):
+            row = want.get(rep, {}).get(day)
+            if row is None:
+                assert np.isnan(by_day[j]).all() and np.isnan(grid[i, j]).all()
+            else:
+                assert by_day[j].tolist() == row == grid[i, j].tolist()
+        assert (table.values_on(rep, asked, missing=0.0) == np.nan_to_num(by_day)).all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows, st.lists(st.tuples(reps, days, st.floats(0, 1e3)), max_size=10), st.sets(reps))
+def test_set_stage_and_drop_reps(rows, replace, drop):
+    want = model(rows)
+    table = fill(rows, ["many"])
+    table.set_stage(1, replace)
+    for rep, day, v in replace:
+        want.setdefault(rep, {}).setdefault(day, [0.0, 0.0, 0.0])[1] = v
+    table.drop_reps(drop)
+    for rep in drop:
+        want.pop(rep, None)
+    assert table.rep_ids == tuple(sorted(want))
+    for rep in want:
+        assert dict(table.days(rep)) == want[rep]
+
+
+def test_bad_shapes_are_refused():
+    table = ActivityTable(STAGES)
+    with pytest.raises(ValueError, match="3 stage values"):
+        table.add("R1", D0, [1.0])
+    with pytest.raises(ValueError, match="one column per stage"):
+        table.add_columns(["R1"], np.array([0]), np.zeros((1, 2)))
+    with pytest.raises(ValueError, match="differ in length"):
+        table.add_columns(["R1", "R2"], np.array([0]), np.zeros((1, 3)))
+    with pytest.raises(ValueError, match="outside the names"):
+        table.add_coded(["R1"], np.array([1]), np.array([0]), np.zeros((1, 3)))
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows)
+def test_personal_measures_every_rep_as_ratio_stats_does_one_by_one(rows):
+    """The vectorised statistics of the personal funnel equal the plain per-rep formula."""
+    table = fill(rows, ["columns"])
+    everyone = [Rep(r, r, "T", "L") for r in ["R1", "R2", "R10", "张三"]]
+    start, end = D0 + dt.timedelta(days=3), D0 + dt.timedelta(days=15)
+    tot, ratio = _measure(table, everyone, start, end)
+    want = model(rows)
+    for rep in everyone:
+        mine = [v for d, v in sorted(want.get(rep.id, {}).items()) if start <= d <= end]
+        assert tot[rep.id] == ([sum(c) for c in zip(*mine)] if mine else [0.0] * 3)
+        for i in range(2):
+            r, noise = ratio[rep.id, i]
+            r0, noise0 = ratio_stats([(v[i], v[i + 1]) for v in mine
+                                      if v[i] > 0 or v[i + 1] > 0])
+            for got, exp in ((r, r0), (noise, noise0)):
+                assert (math.isnan(got) and math.isnan(exp)) or got == pytest.approx(exp, rel=1e-9)
