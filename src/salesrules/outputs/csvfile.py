@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -61,13 +62,17 @@ def write_text_columns(path: Path, header: Sequence[str], columns: Sequence[list
     """
     import polars as pl
 
-    def clean(col: list[str]) -> list[str | None]:
-        return [(("'" + c) if c[0] in _RISKY else c) if c else None for c in col]
-
-    frame = pl.DataFrame({f"c{i}": clean(col) for i, col in enumerate(columns)},
+    risky = "^[" + "".join("\\" + c if c == "-" else c for c in _RISKY) + "]"
+    frame = pl.DataFrame({f"c{i}": col for i, col in enumerate(columns)},
                          schema={f"c{i}": pl.String for i in range(len(columns))})
-    with path.open("w", encoding="utf-8", newline="") as f:
-        f.write("\ufeff")
-        csv.writer(f, lineterminator="\r\n").writerow(header)
-        f.write(frame.write_csv(include_header=False, line_terminator="\r\n",
-                                quote_style="necessary"))
+    frame = frame.select(
+        pl.when(pl.col(name) == "").then(None)
+        .when(pl.col(name).str.contains(risky)).then("'" + pl.col(name))
+        .otherwise(pl.col(name)).alias(name)
+        for name in frame.columns)
+    head = io.StringIO()
+    csv.writer(head, lineterminator="\r\n").writerow(header)
+    with path.open("wb") as f:
+        f.write(("\ufeff" + head.getvalue()).encode("utf-8"))
+        frame.write_csv(f, include_header=False, line_terminator="\r\n",
+                        quote_style="necessary")
