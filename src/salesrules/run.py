@@ -21,7 +21,7 @@ from .errors import ConfigError, Problems
 from .goals import GoalPlan, set_goals
 from .load import Dataset, data_dir, load_dataset, resolve_sources
 from .model import Finding, ProgressRow
-from .outputs import stage_outputs
+from .outputs import Staging
 from .plugins import Registry, call_each, load_local_module, load_registry
 from .progress import team_totals, track
 from .resolve import Bound, resolve
@@ -204,12 +204,19 @@ def _run(opts: RunOptions, on_stage: Callable[[str], None] | None,
                                                     tuple(teams)))
     t = mark("checks", t)
 
-    stage("allocation")
-    history_path = cfg.base_dir / cfg.history.path
-    # a dry run changes nothing on disk but its outputs: it reads history only if there is one
-    history = (open_history(history_path, readonly=opts.dry_run)
-               if cfg.history.enabled and (history_path.exists() or not opts.dry_run) else None)
+    # targets, progress and findings are final: a second process writes them meanwhile
+    out_dir = opts.out or (cfg.base_dir / cfg.output.dir)
+    staging = Staging(out_dir)
+    history = None
     try:
+        staging.start_plan_files(goals, [*progress, *teams], findings, dataset.funnel, cfg,
+                                 as_of)
+        stage("allocation")
+        history_path = cfg.base_dir / cfg.history.path
+        # a dry run changes nothing on disk but its outputs: it reads history only if there is one
+        history = (open_history(history_path, readonly=opts.dry_run)
+                   if cfg.history.enabled and (history_path.exists() or not opts.dry_run)
+                   else None)
         view = None
         if history is not None:
             view = HistoryView(history.before(as_of, cfg.allocation.window_days),
@@ -228,21 +235,22 @@ def _run(opts: RunOptions, on_stage: Callable[[str], None] | None,
             opts.dry_run, goals, progress, findings, allocation, warnings, timings,
             team_progress=teams)
         stage("outputs")
-        result.out_dir = opts.out or (cfg.base_dir / cfg.output.dir)
-        _commit(result, plan, None if opts.dry_run else history)
+        result.out_dir = out_dir
+        _commit(result, plan, staging, None if opts.dry_run else history)
         mark("outputs", t)
     finally:
+        staging.discard()  # waits for any job still writing; a committed run left nothing
         if history is not None:
             history.close()
     call_each(plan.registry, "run_finished", result=result, out_dir=result.out_dir)
     return result
 
 
-def _commit(result: RunResult, plan: Plan, history: History | None) -> None:
-    """Stage the outputs, record the run in history, move the outputs into place, commit.
+def _commit(result: RunResult, plan: Plan, staging: Staging, history: History | None) -> None:
+    """Finish the outputs, record the run in history, move the outputs into place, commit.
 
     The run's assignments go into history while a second process may still be
-    writing the biggest file; the manifest follows once every file is written.
+    writing the biggest files; the manifest follows once every file is written.
     Any failure before the end leaves both the output folder and the history
     exactly as they were.
     """
@@ -263,16 +271,11 @@ def _commit(result: RunResult, plan: Plan, history: History | None) -> None:
                 len(result.allocation.unassigned))
 
     try:
-        staged = stage_outputs(
-            result, result.out_dir,
-            lambda staging: call_each(plan.registry, "write_outputs", result=result,
-                                      out_dir=staging),
+        staged = staging.finish(
+            result,
+            lambda folder: call_each(plan.registry, "write_outputs", result=result,
+                                     out_dir=folder),
             meanwhile=record)
-    except BaseException:
-        if history is not None:
-            history.rollback()
-        raise
-    try:
         if history is not None:
             history.set_manifest(run_id, staged.manifest)
         result.files = staged.commit()
@@ -282,8 +285,6 @@ def _commit(result: RunResult, plan: Plan, history: History | None) -> None:
         if history is not None:
             history.rollback()
         raise
-    finally:
-        staged.discard()
 
 
 def _values_of(assignments, leads) -> dict[str, float]:

@@ -17,6 +17,24 @@ def neutralise(text: str) -> str:
     return text
 
 
+def csv_cell(text: str) -> str:
+    """One cell as the csv module writes it within a row: quoted only where it must be."""
+    if not text:
+        return ""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow([text, ""])
+    return buf.getvalue()[:-2]
+
+
+def write_lines(path: Path, header: Sequence[str], lines: Iterable[str]) -> None:
+    """Write rows already joined into lines (cells through :func:`csv_cell`), as :func:`write_csv` does."""
+    head = io.StringIO()
+    csv.writer(head, lineterminator="\r\n").writerow(header)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        f.write("\ufeff" + head.getvalue())
+        f.write("".join(lines))
+
+
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]],
               text_columns: Sequence[int] | None = None) -> None:
     """Write rows with a BOM and CRLF line ends, for Excel.
