@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import textwrap
 
@@ -29,8 +31,14 @@ def test_outputs_are_the_same_bytes_written_in_one_process_or_two(export, monkey
     res = invoke("run", "--rules", str(export / "rules.toml"), "--out", str(export / "one"))
     assert res.exit_code == 0, res.output
     two, one = outputs(export / "two"), outputs(export / "one")
-    assert {"targets.csv", "workbook.xlsx", "report.html"} <= set(two)
+    assert {"targets.csv", "progress.csv", "findings.csv", "workbook.xlsx",
+            "report.html"} <= set(two)
     assert two == one
+    for folder in ("one", "two"):  # the manifest's digests are the files' own, whoever hashed them
+        manifest = json.loads((export / folder / "run.json").read_text())
+        assert {e["file"]: e["digest"] for e in manifest["outputs"]} == {
+            name: "sha256:" + hashlib.sha256(data).hexdigest()
+            for name, data in outputs(export / folder).items()}
 
 
 @needs_fork
