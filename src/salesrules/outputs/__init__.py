@@ -9,6 +9,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -243,8 +244,8 @@ class Staging:
 
         ``extra_writers`` (the plugins' ``write_outputs``) run first, so that a
         slow file they hand back as a job is written while the kernel writes its
-        own; it returns a waiter per such job. ``meanwhile`` runs once this
-        process has written its files, while the jobs may still be writing.
+        own; it returns a waiter per such job. ``meanwhile`` runs while this
+        process writes the allocation files, and the jobs may still be writing.
         """
         if self._plan_files is None:
             self.start_plan_files(result.goals, [*result.progress, *result.team_progress],
@@ -254,9 +255,13 @@ class Staging:
         staging = self.folder
         jobs = list(extra_writers(staging) or ()) if extra_writers is not None else []
         self.pending.extend(jobs)
-        counts: dict[str, int | None] = dict(write_allocation(result.allocation, staging))
-        if meanwhile is not None:
-            meanwhile()
+        # polars writes the allocation files with the GIL released for most of it, and
+        # sqlite releases it too: a thread overlaps the two (both only read the run)
+        with ThreadPoolExecutor(1) as thread:
+            writing = thread.submit(write_allocation, result.allocation, staging)
+            if meanwhile is not None:
+                meanwhile()
+            counts: dict[str, int | None] = dict(writing.result())
         digests: dict[str, str] = {}
         for name, (rows, sha) in self._plan_files.wait().items():
             counts[name], digests[name] = rows, sha
