@@ -427,3 +427,43 @@ def test_gini():
     assert gini([5, 5, 5, 5]) == 0
     assert gini([0, 0, 0, 12]) == 0.75
     assert gini([]) == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(n=st.integers(0, 8), moves=st.lists(
+    st.tuples(st.sampled_from(["assign", "skip", "rest"]),
+              st.one_of(st.just("next"), st.integers(-1, 9))), max_size=12))
+def test_batch_bookkeeping_matches_a_set_of_decided_ids(n, moves):
+    """In order or not, twice or from outside: the batch decides as a plain set of ids would."""
+    from salesrules.allocation.batch import AllocationBatch, RepSlot
+
+    leads = [Lead(f"L{i}", dt.datetime(2026, 11, 2)) for i in range(n)]
+    stranger = Lead("X", dt.datetime(2026, 11, 2))
+    batch = AllocationBatch("r", "p", leads, [RepSlot(Rep("R1", "A", "T", "L"))],
+                            dt.date(2026, 11, 2), 0)
+    decided: list[str] = []
+    rested: list[str] = []
+    for how, i in moves:
+        if how == "rest":
+            rest = [x.id for x in leads if x.id not in decided]
+            batch.skip_rest("later")
+            decided += rest
+            rested += rest
+            continue
+        if i == "next":  # the first lead not yet decided (the usual, in-order case)
+            lead = next((x for x in leads if x.id not in decided), stranger)
+        else:
+            lead = leads[i] if 0 <= i < n else stranger
+        decide = batch.assign if how == "assign" else batch.skip
+        args = (lead, "R1", "why") if how == "assign" else (lead, "why")
+        if lead is stranger or lead.id in decided:
+            with pytest.raises(ValueError, match="not in this batch|already decided"):
+                decide(*args)
+            continue
+        decide(*args)
+        decided.append(lead.id)
+    assert batch.decided == len(decided)
+    batch.finish()
+    got = [a.lead_id for a in batch.assignments] + [u.lead_id for u in batch.unassigned]
+    assert sorted(got) == sorted(x.id for x in leads)
+    assert [u.lead_id for u in batch.unassigned if u.reason.endswith("later")] == rested

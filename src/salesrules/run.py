@@ -12,7 +12,14 @@ from pathlib import Path
 import attrs
 
 from . import HOOK_CONTRACT, __version__
-from .allocation import AllocationContext, AllocationResult, Route, allocate
+from .allocation import (
+    AllocationContext,
+    AllocationResult,
+    Prepared,
+    Route,
+    allocate,
+    start_prepare,
+)
 from .history import History, HistoryView, open_history
 from .allocation.conditions import compile_condition
 from .checks import CheckContext, run_checks
@@ -22,6 +29,7 @@ from .goals import GoalPlan, set_goals
 from .load import Dataset, data_dir, load_dataset, resolve_sources
 from .model import Finding, ProgressRow
 from .outputs import Staging
+from .parallel import settle
 from .plugins import Registry, call_each, load_local_module, load_registry
 from .progress import team_totals, track
 from .resolve import Bound, resolve
@@ -190,40 +198,46 @@ def _run(opts: RunOptions, on_stage: Callable[[str], None] | None,
                           "or provide activity to take the latest date from")
     seed = opts.seed if opts.seed is not None else cfg.run.seed
 
-    stage("goals")
-    goals = set_goals(cfg, dataset, plan.split, plan.funnel, as_of)
-    t = mark("goals", t)
-
-    stage("progress")
-    progress = track(goals, dataset, as_of)
-    teams = team_totals(progress)
-    t = mark("progress", t)
-
-    stage("checks")
-    findings = run_checks(plan.checks, CheckContext(dataset, goals, tuple(progress), as_of,
-                                                    tuple(teams)))
-    t = mark("checks", t)
-
-    # targets, progress and findings are final: a second process writes them meanwhile
-    out_dir = opts.out or (cfg.base_dir / cfg.output.dir)
-    staging = Staging(out_dir)
-    history = None
+    history_path = cfg.base_dir / cfg.history.path
+    # a dry run changes nothing on disk but its outputs: it reads history only if there is one
+    history = (open_history(history_path, readonly=opts.dry_run)
+               if cfg.history.enabled and (history_path.exists() or not opts.dry_run) else None)
+    preparing: Callable[[], Prepared] | None = None
+    staging: Staging | None = None
     try:
-        staging.start_plan_files(goals, [*progress, *teams], findings, dataset.funnel, cfg,
-                                 as_of)
-        stage("allocation")
-        history_path = cfg.base_dir / cfg.history.path
-        # a dry run changes nothing on disk but its outputs: it reads history only if there is one
-        history = (open_history(history_path, readonly=opts.dry_run)
-                   if cfg.history.enabled and (history_path.exists() or not opts.dry_run)
-                   else None)
         view = None
         if history is not None:
             view = HistoryView(history.before(as_of, cfg.allocation.window_days),
                                history.owners((lead.id for lead in dataset.leads), as_of))
+        # owners, load, duplicates and lead order need only the data: a second core
+        # works them out while goals, progress and checks run here
+        preparing = start_prepare(cfg, dataset, as_of, view)
+
+        stage("goals")
+        goals = set_goals(cfg, dataset, plan.split, plan.funnel, as_of)
+        t = mark("goals", t)
+
+        stage("progress")
+        progress = track(goals, dataset, as_of)
+        teams = team_totals(progress)
+        t = mark("progress", t)
+
+        stage("checks")
+        findings = run_checks(plan.checks, CheckContext(dataset, goals, tuple(progress), as_of,
+                                                        tuple(teams)))
+        t = mark("checks", t)
+
+        # targets, progress and findings are final: a second process writes them meanwhile
+        out_dir = opts.out or (cfg.base_dir / cfg.output.dir)
+        staging = Staging(out_dir)
+        staging.start_plan_files(goals, [*progress, *teams], findings, dataset.funnel, cfg,
+                                 as_of)
+        stage("allocation")
+        prepared, preparing = preparing(), None
         context = AllocationContext(dataset, goals, tuple(progress), as_of, seed)
-        allocation = allocate(cfg, plan.routes, dataset, as_of, seed, view, context)
+        allocation = allocate(cfg, plan.routes, dataset, as_of, seed, view, context, prepared)
         t = mark("allocation", t)
+        timings["allocation_prepared_alongside"] = prepared.seconds
 
         warnings = [*(str(p) for p in plan.registry.problems),
                     *(str(p) for p in plan.registry.deprecations), *dataset.warnings,
@@ -239,7 +253,10 @@ def _run(opts: RunOptions, on_stage: Callable[[str], None] | None,
         _commit(result, plan, staging, None if opts.dry_run else history)
         mark("outputs", t)
     finally:
-        staging.discard()  # waits for any job still writing; a committed run left nothing
+        if preparing is not None:  # the run failed first: no child is left running
+            settle([preparing])
+        if staging is not None:
+            staging.discard()  # waits for any job still writing; a committed run left nothing
         if history is not None:
             history.close()
     call_each(plan.registry, "run_finished", result=result, out_dir=result.out_dir)

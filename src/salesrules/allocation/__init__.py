@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
+from array import array
+from collections.abc import Callable
 from operator import attrgetter
 
 import attrs
@@ -14,6 +17,7 @@ from ..history import HistoryView
 from ..load import Dataset
 from ..load.tables import CellError, parse_date
 from ..model import Assignment, Lead, Unassigned
+from ..parallel import Job
 from ..resolve import Bound
 from .batch import AllocationBatch, AllocationContext, RepSlot
 from .conditions import LEAD_NAMES, Condition
@@ -166,17 +170,35 @@ def _date_field(lead: Lead, field: str) -> dt.date | None:
         return None
 
 
-def allocate(cfg: RulesConfig, routes: list[Route], dataset: Dataset, as_of: dt.date,
-             seed: int, history: HistoryView | None = None,
-             context: AllocationContext | None = None) -> AllocationResult:
-    """Route every lead that needs a rep; each ends up assigned or unassigned, exactly once.
+@attrs.define
+class Prepared:
+    """What allocation settles before any rule runs, from the leads, reps and history alone.
 
-    ``history`` holds what earlier runs assigned: within the load window, and
-    the last owner of each lead in this export.
+    Which leads stay with their owner, which need a rep (in lead order, with
+    duplicates set aside), each rep's load so far, and the notes that go into
+    reasons. No plugin code is involved, so a run can work this out on a
+    second core while goals, progress and checks run (:func:`start_prepare`).
     """
+
+    slots: dict[str, RepSlot]
+    kept: list[Kept]
+    #: The leads to route, in :func:`lead_order`, duplicates left out.
+    pool: list[Lead]
+    #: Duplicate lead id -> (the lead id it duplicates, the field), in lead order.
+    duplicates: dict[str, tuple[str, str]]
+    notes: dict[str, str]
+    excluded: dict[str, str]
+    recycled: dict[str, str]
+    #: Seconds it took (on whichever core).
+    seconds: float = 0.0
+
+
+def prepare(cfg: RulesConfig, dataset: Dataset, as_of: dt.date,
+            history: HistoryView | None = None) -> Prepared:
+    """Settle owners, recycling, load, duplicates and lead order (see :class:`Prepared`)."""
+    started = time.perf_counter()
     reps = dataset.reps
     acfg = cfg.allocation
-    self_sourced = set(acfg.self_sourced_teams)
     slots = {rep_id: RepSlot(rep) for rep_id, rep in reps.items()}
     # what earlier runs gave each rep within the window, and each lead's last owner
     in_window: set[str] = set()
@@ -228,14 +250,10 @@ def allocate(cfg: RulesConfig, routes: list[Route], dataset: Dataset, as_of: dt.
                 notes[lead.id] = (f"previous owner {owner_id} is inactive" if owner
                                   else f"previous owner {owner_id} is not in the reps file")
             pool.append(lead)
-    if not acfg.enabled:
-        sort_leads(pool)
-        return AllocationResult([], [Unassigned(lead.id, "allocation is disabled in rules.toml")
-                                     for lead in pool], kept, slots, recycled)
     # found in file order, which walks memory in order; listed in lead order below
-    duplicates = find_duplicates(acfg.dedupe_on, kept, pool) if acfg.dedupe_on else {}
+    duplicates = (find_duplicates(acfg.dedupe_on, kept, pool) if acfg.dedupe_on and acfg.enabled
+                  else {})
     sort_leads(pool)
-    check_fields(routes, dataset)
     if duplicates:
         unique, in_order = [], {}
         for lead in pool:
@@ -245,6 +263,61 @@ def allocate(cfg: RulesConfig, routes: list[Route], dataset: Dataset, as_of: dt.
             else:
                 in_order[lead.id] = dup
         pool, duplicates = unique, in_order
+    return Prepared(slots, kept, pool, duplicates, notes, excluded, recycled,
+                    time.perf_counter() - started)
+
+
+def start_prepare(cfg: RulesConfig, dataset: Dataset, as_of: dt.date,
+                  history: HistoryView | None = None) -> Callable[[], Prepared]:
+    """Start :func:`prepare` on a second core where a run is big enough; call the result to get it.
+
+    Leads travel back as their positions in ``dataset.leads``, and slots as
+    their counters, so that little is copied between the processes.
+    """
+    leads = dataset.leads
+
+    def packed() -> tuple:
+        done = prepare(cfg, dataset, as_of, history)
+        at = {id(lead): i for i, lead in enumerate(leads)}
+        return (array("l", [at[id(lead)] for lead in done.pool]),
+                [(at[id(k.lead)], k.rep_id, k.source) for k in done.kept],
+                {r: (s.held, s.held_value, s.received, s.received_value)
+                 for r, s in done.slots.items()},
+                done.duplicates, done.notes, done.excluded, done.recycled, done.seconds)
+
+    job = Job(packed, len(leads), enabled=cfg.output.parallel)
+
+    def wait() -> Prepared:
+        pool, kept, counts, duplicates, notes, excluded, recycled, seconds = job.wait()
+        slots = {rep_id: RepSlot(dataset.reps[rep_id], *c) for rep_id, c in counts.items()}
+        return Prepared(slots, [Kept(leads[i], rep_id, source) for i, rep_id, source in kept],
+                        [leads[i] for i in pool], duplicates, notes, excluded, recycled, seconds)
+
+    return wait
+
+
+def allocate(cfg: RulesConfig, routes: list[Route], dataset: Dataset, as_of: dt.date,
+             seed: int, history: HistoryView | None = None,
+             context: AllocationContext | None = None,
+             prepared: Prepared | None = None) -> AllocationResult:
+    """Route every lead that needs a rep; each ends up assigned or unassigned, exactly once.
+
+    ``history`` holds what earlier runs assigned: within the load window, and
+    the last owner of each lead in this export. ``prepared`` is what
+    :func:`prepare` worked out from them, when it was started earlier.
+    """
+    if prepared is None:
+        prepared = prepare(cfg, dataset, as_of, history)
+    reps = dataset.reps
+    acfg = cfg.allocation
+    self_sourced = set(acfg.self_sourced_teams)
+    slots, kept, pool = prepared.slots, prepared.kept, prepared.pool
+    notes, excluded, recycled = prepared.notes, prepared.excluded, prepared.recycled
+    duplicates = prepared.duplicates
+    if not acfg.enabled:
+        return AllocationResult([], [Unassigned(lead.id, "allocation is disabled in rules.toml")
+                                     for lead in pool], kept, slots, recycled)
+    check_fields(routes, dataset)
 
     matched: list[list[Lead]] = [[] for _ in routes]
     unassigned: list[Unassigned] = []

@@ -101,10 +101,14 @@ class AllocationBatch:
         self.excluded = excluded or {}
         self.context = context
         self._slots = {s.rep.id: s for s in self.reps}
-        self._lead_ids = {lead.id for lead in self.leads}
         self.assignments: list[Assignment] = []
         self.unassigned: list[Unassigned] = []
-        self._done: set[str] = set()
+        # Leads are usually decided in the order given: then ``leads[:_next]`` are the
+        # decided ones and no set is needed. The first lead decided out of order
+        # switches to sets of ids (made then).
+        self._next = 0
+        self._lead_ids: set[str] | None = None
+        self._done: set[str] | None = None
         self._base = f"rule {rule!r} → {policy}: "
 
     def allowed(self, lead: Lead, slot: RepSlot) -> bool:
@@ -116,11 +120,24 @@ class AllocationBatch:
         return note + "; " + self._base if note else self._base
 
     def _claim(self, lead: Lead) -> None:
+        at = self._next
+        if self._done is None and at < len(self.leads) and self.leads[at] is lead:
+            self._next = at + 1  # the next lead in order: not decided yet, by construction
+            return
+        if self._done is None:
+            self._lead_ids = {x.id for x in self.leads}
+            self._done = {x.id for x in self.leads[:at]}
+        assert self._lead_ids is not None
         if lead.id not in self._lead_ids:
             raise ValueError(f"lead {lead.id!r} is not in this batch")
         if lead.id in self._done:
             raise ValueError(f"lead {lead.id!r} was already decided")
         self._done.add(lead.id)
+
+    @property
+    def decided(self) -> int:
+        """How many of the batch's leads have been assigned or skipped so far."""
+        return self._next if self._done is None else len(self._done)
 
     def assign(self, lead: Lead, rep: RepSlot | Rep | str, why: str) -> None:
         """Give ``lead`` to ``rep``; ``why`` is the policy's part of the reason."""
@@ -146,10 +163,15 @@ class AllocationBatch:
 
     def skip_rest(self, why: str) -> None:
         """Leave every lead not yet decided unassigned, with the same reason."""
-        done, notes = self._done, self.notes
+        notes = self.notes
         plain = self._base + why
-        rest = [lead.id for lead in self.leads if lead.id not in done]
-        done.update(rest)
+        if self._done is None:
+            rest = [lead.id for lead in self.leads[self._next:]]
+            self._next = len(self.leads)
+        else:
+            done = self._done
+            rest = [lead.id for lead in self.leads if lead.id not in done]
+            done.update(rest)
         if notes:
             reasons = [n + "; " + plain if (n := notes.get(i)) else plain for i in rest]
         else:
@@ -157,5 +179,5 @@ class AllocationBatch:
         self.unassigned.extend(map(Unassigned, rest, reasons))
 
     def finish(self) -> None:
-        if len(self._done) < len(self.leads):
+        if self.decided < len(self.leads):
             self.skip_rest("the policy gave it to no one")
