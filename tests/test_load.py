@@ -165,6 +165,20 @@ def test_duplicate_ids_are_errors_with_both_lines(export):
         "reps.csv:16: rep id 'R0001' appears twice (first at reps.csv:2)")
 
 
+def test_a_lead_in_two_leads_files_is_an_error_naming_both_lines(export):
+    lines = (export / "leads.csv").read_text(encoding="utf-8").splitlines()
+    (export / "more_leads.csv").write_text("\n".join([lines[0], lines[5], lines[1]]) + "\n",
+                                           encoding="utf-8")
+    edit_rules(export / "rules.toml", lambda d: d["data"].update(more={
+        **d["data"]["leads"], "file": "more_leads.csv", "source": "leads"}))
+    with pytest.raises(DataError) as err:
+        load(export / "rules.toml")
+    first, second = lines[5].split(",")[0], lines[1].split(",")[0]
+    assert [str(p) for p in err.value.problems] == [
+        f"more_leads.csv:2: lead id {first!r} appears twice (first at leads.csv:6)",
+        f"more_leads.csv:3: lead id {second!r} appears twice (first at leads.csv:2)"]
+
+
 def test_activity_of_unknown_reps_is_a_warning(export):
     with (export / "activity.csv").open("a", encoding="utf-8") as f:
         f.write("2026-11-20,R9999,10,3,1,0,0,0\n")

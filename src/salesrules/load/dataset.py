@@ -91,7 +91,8 @@ class DatasetBuilder:
         self.reps: dict[str, Rep] = {}
         self.rep_lines: dict[str, str] = {}
         self.leads: list[Lead] = []
-        self.lead_lines: dict[str, tuple[str, int]] = {}
+        self._lead_lines: dict[str, tuple[str, int | None]] = {}
+        self._bulk_lines: list[tuple[list[str], str, int]] = []
         self.activity = ActivityTable(funnel.names)
         self.warnings: list[str] = []
         self.extra: dict[str, Any] = {}
@@ -107,6 +108,16 @@ class DatasetBuilder:
         self.reps[rep.id] = rep
         self.rep_lines[rep.id] = where
 
+    @property
+    def lead_lines(self) -> dict[str, tuple[str, int | None]]:
+        """Where each lead was read (file, line), for errors; made when first needed."""
+        lines = self._lead_lines
+        for ids, where, first_line in self._bulk_lines:
+            lines.update(zip(ids, zip([where] * len(ids), range(first_line,
+                                                                first_line + len(ids)))))
+        self._bulk_lines = []
+        return lines
+
     def add_lead(self, lead: Lead, where: str = "", line: int | None = None) -> None:
         """Add a lead; ``where`` (and ``line``) say where it was read, for errors."""
         first = self.lead_lines.get(lead.id)
@@ -119,11 +130,9 @@ class DatasetBuilder:
 
     def add_leads(self, leads: list[Lead], where: str, first_line: int) -> None:
         """Add the leads of consecutive lines from ``first_line`` on, as :meth:`add_lead` does."""
-        lines = self.lead_lines
-        if not lines:  # the first (or only) leads file: nothing to clash with
+        if not self.leads:  # the first (or only) leads file: nothing to clash with
             self.leads.extend(leads)
-            lines.update(zip((lead.id for lead in leads),
-                             zip([where] * len(leads), range(first_line, first_line + len(leads)))))
+            self._bulk_lines.append(([lead.id for lead in leads], where, first_line))
             return
         for line, lead in enumerate(leads, start=first_line):
             self.add_lead(lead, where, line)
