@@ -190,11 +190,14 @@ class ActivitySource(Source):
                 days[text] = day_number(parse_date(text))
             except CellError:
                 return False
-        day = table["date"].replace_strict(days, return_dtype=pl.Int64).to_numpy()
-        reps = table["rep_id"]
-        into.activity.add_coded(reps.unique().sort().to_list(),
-                                (reps.rank("dense") - 1).cast(pl.Int64).to_numpy(), day,
-                                table.select(stages).to_numpy().astype("float64"))
+        # in the table's order (by rep, then day), so that it need not sort them again
+        coded = table.select(
+            pl.col("rep_id").rank("dense").cast(pl.Int64).alias("_rep") - 1,
+            pl.col("date").replace_strict(days, return_dtype=pl.Int64).alias("_day"),
+            *stages).sort(["_rep", "_day"], maintain_order=True)
+        into.activity.add_coded(table["rep_id"].unique().sort().to_list(),
+                                coded["_rep"].to_numpy(), coded["_day"].to_numpy(),
+                                coded.select(stages).to_numpy().astype("float64"))
         file.reader.rows_read = int(table["_n"].sum()) if table.height else 0
         return True
 
