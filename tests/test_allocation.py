@@ -467,3 +467,18 @@ def test_batch_bookkeeping_matches_a_set_of_decided_ids(n, moves):
     got = [a.lead_id for a in batch.assignments] + [u.lead_id for u in batch.unassigned]
     assert sorted(got) == sorted(x.id for x in leads)
     assert [u.lead_id for u in batch.unassigned if u.reason.endswith("later")] == rested
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), st.sampled_from([0.0, 10.0, 99.5]),
+                          st.integers(0, 3), st.text("ab", max_size=2)), max_size=30),
+       st.randoms())
+def test_positions_are_sorted_in_lead_order(rows, rnd):
+    from salesrules.allocation import lead_order, sorted_positions
+
+    leads = [Lead(f"{name}{i % 3}", dt.datetime(2026, 11, 1, hour), None, prio, value)
+             for i, (prio, value, hour, name) in enumerate(rows)]
+    positions = [i for i in range(len(leads)) if rnd.random() < 0.7]
+    got = sorted_positions(leads, positions)
+    assert [lead_order(leads[i]) for i in got] == sorted(lead_order(leads[i]) for i in positions)
+    assert sorted(got) == positions

@@ -68,12 +68,18 @@ def lead_order(lead: Lead) -> tuple:
     return (-lead.priority, -lead.value, lead.created_at, lead.id)
 
 
-def sort_leads(leads: list[Lead]) -> None:
-    """Sort in :func:`lead_order`, as stable sorts from the last key to the first (C speed)."""
-    leads.sort(key=attrgetter("id"))
-    leads.sort(key=attrgetter("created_at"))
-    leads.sort(key=attrgetter("value"), reverse=True)
-    leads.sort(key=attrgetter("priority"), reverse=True)
+def sorted_positions(leads: list[Lead], positions: list[int]) -> list[int]:
+    """``positions`` (into ``leads``) in the :func:`lead_order` of their leads.
+
+    Stable sorts from the last key to the first, each on a list of that key
+    read once in memory order: C speed, and no tuple per lead.
+    """
+    out = list(positions)
+    for attr, reverse in (("id", False), ("created_at", False), ("value", True),
+                          ("priority", True)):
+        keys = list(map(attrgetter(attr), leads))  # read in memory order, once per key
+        out.sort(key=keys.__getitem__, reverse=reverse)
+    return out
 
 
 _NOT_DIGITS = re.compile(r"\D")
@@ -196,6 +202,12 @@ class Prepared:
 def prepare(cfg: RulesConfig, dataset: Dataset, as_of: dt.date,
             history: HistoryView | None = None) -> Prepared:
     """Settle owners, recycling, load, duplicates and lead order (see :class:`Prepared`)."""
+    return _unpacked(_settle(cfg, dataset, as_of, history), dataset)
+
+
+def _settle(cfg: RulesConfig, dataset: Dataset, as_of: dt.date,
+            history: HistoryView | None) -> tuple:
+    """:func:`prepare`, with leads as their positions in ``dataset.leads`` (cheap to send)."""
     started = time.perf_counter()
     reps = dataset.reps
     acfg = cfg.allocation
@@ -210,13 +222,15 @@ def prepare(cfg: RulesConfig, dataset: Dataset, as_of: dt.date,
             in_window.add(p.lead_id)
 
     kept: list[Kept] = []
+    kept_at: list[int] = []
     pool: list[Lead] = []
+    pool_at: list[int] = []
     notes: dict[str, str] = {}
     excluded: dict[str, str] = {}
     recycled: dict[str, str] = {}
     recycle = acfg.recycle
     assigned_field = recycle.assigned_field if recycle is not None else "assigned_at"
-    for lead in dataset.leads:
+    for at, lead in enumerate(dataset.leads):
         owner_id, source = lead.owner, "export"
         prior = last_owner.get(lead.id)
         if prior is not None and prior.rep_id != owner_id:
@@ -240,8 +254,10 @@ def prepare(cfg: RulesConfig, dataset: Dataset, as_of: dt.date,
                     excluded[lead.id] = owner.id
                     recycled[lead.id] = owner.id
                     pool.append(lead)
+                    pool_at.append(at)
                     continue
             kept.append(Kept(lead, owner.id, source))
+            kept_at.append(at)
             if lead.id not in in_window:
                 slots[owner.id].held += 1
                 slots[owner.id].held_value += lead.value
@@ -250,21 +266,33 @@ def prepare(cfg: RulesConfig, dataset: Dataset, as_of: dt.date,
                 notes[lead.id] = (f"previous owner {owner_id} is inactive" if owner
                                   else f"previous owner {owner_id} is not in the reps file")
             pool.append(lead)
+            pool_at.append(at)
     # found in file order, which walks memory in order; listed in lead order below
     duplicates = (find_duplicates(acfg.dedupe_on, kept, pool) if acfg.dedupe_on and acfg.enabled
                   else {})
-    sort_leads(pool)
+    order = sorted_positions(dataset.leads, pool_at)
     if duplicates:
+        ids = dataset.leads
         unique, in_order = [], {}
-        for lead in pool:
-            dup = duplicates.get(lead.id)
+        for i in order:
+            dup = duplicates.get(ids[i].id)
             if dup is None:
-                unique.append(lead)
+                unique.append(i)
             else:
-                in_order[lead.id] = dup
-        pool, duplicates = unique, in_order
-    return Prepared(slots, kept, pool, duplicates, notes, excluded, recycled,
-                    time.perf_counter() - started)
+                in_order[ids[i].id] = dup
+        order, duplicates = unique, in_order
+    return (array("l", order), [(at, k.rep_id, k.source) for at, k in zip(kept_at, kept)],
+            {r: (s.held, s.held_value, s.received, s.received_value) for r, s in slots.items()},
+            duplicates, notes, excluded, recycled, time.perf_counter() - started)
+
+
+def _unpacked(settled: tuple, dataset: Dataset) -> Prepared:
+    order, kept, counts, duplicates, notes, excluded, recycled, seconds = settled
+    leads = dataset.leads
+    slots = {rep_id: RepSlot(dataset.reps[rep_id], *c) for rep_id, c in counts.items()}
+    return Prepared(slots, [Kept(leads[i], rep_id, source) for i, rep_id, source in kept],
+                    list(map(leads.__getitem__, order)), duplicates, notes, excluded, recycled,
+                    seconds)
 
 
 def start_prepare(cfg: RulesConfig, dataset: Dataset, as_of: dt.date,
@@ -274,26 +302,9 @@ def start_prepare(cfg: RulesConfig, dataset: Dataset, as_of: dt.date,
     Leads travel back as their positions in ``dataset.leads``, and slots as
     their counters, so that little is copied between the processes.
     """
-    leads = dataset.leads
-
-    def packed() -> tuple:
-        done = prepare(cfg, dataset, as_of, history)
-        at = {id(lead): i for i, lead in enumerate(leads)}
-        return (array("l", [at[id(lead)] for lead in done.pool]),
-                [(at[id(k.lead)], k.rep_id, k.source) for k in done.kept],
-                {r: (s.held, s.held_value, s.received, s.received_value)
-                 for r, s in done.slots.items()},
-                done.duplicates, done.notes, done.excluded, done.recycled, done.seconds)
-
-    job = Job(packed, len(leads), enabled=cfg.output.parallel)
-
-    def wait() -> Prepared:
-        pool, kept, counts, duplicates, notes, excluded, recycled, seconds = job.wait()
-        slots = {rep_id: RepSlot(dataset.reps[rep_id], *c) for rep_id, c in counts.items()}
-        return Prepared(slots, [Kept(leads[i], rep_id, source) for i, rep_id, source in kept],
-                        [leads[i] for i in pool], duplicates, notes, excluded, recycled, seconds)
-
-    return wait
+    job = Job(lambda: _settle(cfg, dataset, as_of, history), len(dataset.leads),
+              enabled=cfg.output.parallel)
+    return lambda: _unpacked(job.wait(), dataset)
 
 
 def allocate(cfg: RulesConfig, routes: list[Route], dataset: Dataset, as_of: dt.date,
