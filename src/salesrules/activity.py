@@ -150,6 +150,7 @@ class ActivityTable:
         if len(codes) and (codes.min() < 0 or codes.max() >= len(names)):
             raise ValueError("a rep code is outside the names given")
         if len(days):
+            self._flush_loose()  # rows of the same rep-day are summed in the order they came
             self._chunks.append((list(names), codes, days.astype(np.int64), values))
             self._memo = {}
 
@@ -185,19 +186,24 @@ class ActivityTable:
         keep = rep >= 0
         self._assign(tuple(names), rep[keep], self._day[keep], self._values[keep])
 
-    def _merge(self) -> None:
-        """Merge what was added into the sorted rows, summing rows of the same rep-day in order."""
-        if not self._chunks and not self._loose[0]:
-            return
-        chunks = [(list(self._reps), self._rep, self._day, self._values), *self._chunks]
+    def _flush_loose(self) -> None:
+        """Turn the rows added one by one into a chunk, after the chunks added before them."""
         reps_l, days_l, rows_l = self._loose
         if reps_l:
             index: dict[str, int] = {}
             codes = [index.setdefault(r, len(index)) for r in reps_l]
-            chunks.append((list(index), np.array(codes, dtype=np.int64),
-                           np.array(days_l, dtype=np.int64),
-                           np.array(rows_l, dtype=np.float64).reshape(-1, len(self.stages))))
-        self._chunks, self._loose = [], ([], [], [])
+            self._chunks.append((list(index), np.array(codes, dtype=np.int64),
+                                 np.array(days_l, dtype=np.int64),
+                                 np.array(rows_l, dtype=np.float64).reshape(-1, len(self.stages))))
+            self._loose = ([], [], [])
+
+    def _merge(self) -> None:
+        """Merge what was added into the sorted rows, summing rows of the same rep-day in order."""
+        if not self._chunks and not self._loose[0]:
+            return
+        self._flush_loose()
+        chunks = [(list(self._reps), self._rep, self._day, self._values), *self._chunks]
+        self._chunks = []
         names = sorted({n for chunk in chunks for n in chunk[0]})
         rank = {n: i for i, n in enumerate(names)}
         rep = np.concatenate([np.array([rank[n] for n in chunk[0]], dtype=np.int64)[chunk[1]]

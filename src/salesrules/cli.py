@@ -113,11 +113,13 @@ def run(rules: Path, data: Path | None, out: Path | None, as_of: dt.date | None,
     from .run import RunOptions
     from .run import run as do_run
 
-    from rich.console import Console
-
-    err = Console(stderr=True, highlight=False)
     # on a terminal, the run shows which stage it is in; scripts (and -q) get nothing
-    status = err.status("loading the export …") if not quiet and err.is_terminal else None
+    status = None
+    if not quiet:
+        from rich.console import Console
+
+        err = Console(stderr=True, highlight=False)
+        status = err.status("loading the export …") if err.is_terminal else None
     if status is not None:
         status.start()
     try:

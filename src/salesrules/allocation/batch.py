@@ -172,10 +172,10 @@ class AllocationBatch:
             done = self._done
             rest = [lead.id for lead in self.leads if lead.id not in done]
             done.update(rest)
+        reasons = [plain] * len(rest)
         if notes:
-            reasons = [n + "; " + plain if (n := notes.get(i)) else plain for i in rest]
-        else:
-            reasons = [plain] * len(rest)
+            for k in [k for k, n in enumerate(map(notes.get, rest)) if n]:
+                reasons[k] = notes[rest[k]] + "; " + plain
         self.unassigned.extend(map(Unassigned, rest, reasons))
 
     def finish(self) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import codecs
 import csv
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
@@ -80,8 +80,8 @@ def scan(file: InputFile, fields: Sequence[str]) -> pl.LazyFrame | None:
 class TextTable:
     """A whole file's mapped columns as lists of stripped text ("" for an empty cell)."""
 
-    #: Field -> its column, for the fields the file has.
-    columns: dict[str, list[str]]
+    #: Field -> its column, for the fields the file has (numbers where asked for).
+    columns: dict[str, list]
     #: The unmapped columns kept as extra fields: (name, column), in file order.
     extra: list[tuple[str, list[str]]]
     #: The file's line of the first data row; row ``i`` is on line ``first_line + i``.
@@ -99,13 +99,19 @@ class TextTable:
 
 
 def read_text(file: InputFile, required: Sequence[str], optional: Sequence[str] = (),
-              keep_extra: bool = False) -> TextTable | None:
+              keep_extra: bool = False,
+              numbers: Mapping[str, int | float] | None = None) -> TextTable | None:
     """The file's columns, read by polars in one go; ``None`` to read it row by row instead.
 
     Gives up (``None``) wherever the row reader's answer could differ or it
     would report a problem: XLSX, an encoding that does not decode, a missing
     required column, a duplicate header, a blank line or a cell spanning
     lines (line numbers would shift), a row wider than the header.
+
+    ``numbers`` names fields read as numbers instead of text, each with the
+    value of an empty cell (an ``int`` or a ``float``, which also says how
+    the field is read). A cell polars cannot read as a plain finite number
+    gives up too, so that row reading parses or reports it.
     """
     try:
         import polars as pl
@@ -154,6 +160,25 @@ def read_text(file: InputFile, required: Sequence[str], optional: Sequence[str] 
             return [""] * frame.height
         return frame[names[i]].str.strip_chars().fill_null("").to_list()
 
-    return TextTable({f: column(i) for f, i in positions.items()},
+    typed = dict(numbers or {})
+    columns: dict[str, list] = {}
+    for f, i in positions.items():
+        if f not in typed:
+            columns[f] = column(i)
+            continue
+        blank = typed[f]
+        if i >= len(names):
+            columns[f] = [blank] * frame.height
+            continue
+        text = frame[names[i]].str.strip_chars()
+        read = text.cast(pl.Float64 if isinstance(blank, float) else pl.Int64, strict=False)
+        bad = (text != "") & read.is_null()
+        if isinstance(blank, float):
+            bad = bad | read.is_nan() | read.is_infinite()
+        if bad.any():
+            return None  # not a plain number somewhere
+        columns[f] = read.fill_null(blank).to_list()
+
+    return TextTable(columns,
                      [(n, column(i)) for i, n in extra], 2, frame.height, found,
                      {f: f in positions for f in [*required, *optional]})

@@ -67,12 +67,12 @@ class LeadsSource(Source):
         Gives up on anything the row reader would report or parse another
         way: a blank or repeated id, a time that is not ISO 8601, a priority
         that is not a plain whole number, a value that is not a plain finite
-        number.
+        number (polars reads those two).
         """
         from .fast import read_text
 
         table = read_text(file, ["id", "created_at"], ["owner", "priority", "value"],
-                          keep_extra=True)
+                          keep_extra=True, numbers={"priority": 0, "value": 0.0})
         if table is None:
             return False
         cols, n = table.columns, table.height
@@ -81,12 +81,10 @@ class LeadsSource(Source):
             return False
         try:
             created = list(map(dt.datetime.fromisoformat, cols["created_at"]))
-            priority = [int(p) if p else 0 for p in cols.get("priority", ())] or [0] * n
-            value = [float(v) if v else 0.0 for v in cols.get("value", ())] or [0.0] * n
         except ValueError:
             return False
-        if any(v - v != 0 for v in value):
-            return False  # nan or inf: row reading reports the cell
+        priority = cols.get("priority") or [0] * n
+        value = cols.get("value") or [0.0] * n
         if any(c.tzinfo is not None for c in created):
             created = [c.replace(tzinfo=None) for c in created]
         owners = [o or None for o in cols.get("owner", ())] or [None] * n
