@@ -25,6 +25,7 @@ from .load.tables import (
     parse_int,
     parse_number,
 )
+from .activity import ActivityRows
 from .model import (
     ActivityTable,
     Assignment,
@@ -45,7 +46,7 @@ from .parallel import Job
 from .run import RunResult
 
 __all__ = [
-    "HOOK_CONTRACT", "ActivityTable", "AllocationBatch", "AllocationContext", "Assignment", "CellError", "Check",
+    "HOOK_CONTRACT", "ActivityRows", "ActivityTable", "AllocationBatch", "AllocationContext", "Assignment", "CellError", "Check",
     "CheckContext", "Component", "ConfigError", "DailyActivity", "DataError", "Dataset",
     "DatasetBuilder", "Finding", "Funnel", "FunnelBatch", "FunnelModel", "Goal", "InputFile",
     "Job", "Lead", "NoParams", "Period", "Policy", "ProgressRow", "Rate", "Rep", "RepSlot",
