@@ -119,6 +119,29 @@ def test_set_stage_and_drop_reps(rows, replace, drop):
         assert dict(table.days(rep)) == want[rep]
 
 
+@pytest.mark.parametrize("how", ["add", "columns", "set_stage", "drop_reps"])
+def test_what_the_table_remembers_follows_later_changes(how):
+    table = ActivityTable(STAGES)
+    table.add("R1", D0, [1.0, 2.0, 3.0])
+    assert table.totals("R1") == [1.0, 2.0, 3.0] and dict(table.days("R1"))
+    assert table.window_totals() == {"R1": [1.0, 2.0, 3.0]}
+    if how == "add":
+        table.add("R1", D0, [1.0, 0.0, 0.0])
+        want = [2.0, 2.0, 3.0]
+    elif how == "columns":
+        table.add_columns(["R1"], np.array([D0], dtype="datetime64[D]"), np.array([[0, 5, 0]]))
+        want = [1.0, 7.0, 3.0]
+    elif how == "set_stage":
+        table.set_stage(2, [("R1", D0, 9.0)])
+        want = [1.0, 2.0, 9.0]
+    else:
+        table.drop_reps(["R1"])
+        want = [0.0, 0.0, 0.0]
+    assert table.totals("R1") == want
+    assert table.window_totals().get("R1", [0.0] * 3) == want
+    assert [sum(v) for v in table.days("R1").values()] == ([sum(want)] if any(want) else [])
+
+
 def test_bad_shapes_are_refused():
     table = ActivityTable(STAGES)
     with pytest.raises(ValueError, match="3 stage values"):

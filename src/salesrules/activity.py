@@ -109,6 +109,8 @@ class ActivityTable:
         reps.append(rep_id)
         days.append(day_number(day))
         rows.append([float(v) for v in values])
+        if self._memo:
+            self._memo = {}  # sums remembered so far no longer hold
 
     def add_one(self, rep_id: str, day: dt.date, stage_index: int, value: float) -> None:
         """Add ``value`` to one stage of one rep-day."""

@@ -22,8 +22,9 @@ from ..resolve import Bound
 from .batch import AllocationBatch, AllocationContext, RepSlot
 from .conditions import LEAD_NAMES, Condition
 
-__all__ = ["AllocationBatch", "AllocationContext", "AllocationResult", "RepSlot", "Route",
-           "allocate", "lead_order", "normalise_key"]
+__all__ = ["AllocationBatch", "AllocationContext", "AllocationResult", "Prepared", "RepSlot",
+           "Route", "allocate", "lead_order", "normalise_key", "prepare", "sorted_positions",
+           "start_prepare"]
 
 
 @attrs.define
@@ -287,6 +288,7 @@ def _settle(cfg: RulesConfig, dataset: Dataset, as_of: dt.date,
 
 
 def _unpacked(settled: tuple, dataset: Dataset) -> Prepared:
+    """:func:`_settle`'s positions and counters back as the dataset's own leads and reps."""
     order, kept, counts, duplicates, notes, excluded, recycled, seconds = settled
     leads = dataset.leads
     slots = {rep_id: RepSlot(dataset.reps[rep_id], *c) for rep_id, c in counts.items()}
