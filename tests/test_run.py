@@ -9,7 +9,13 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import ROOT, edit_rules, invoke, read_csv
 from salesrules.outputs import BUILTIN_FILES
-from salesrules.outputs.csvfile import neutralise, write_csv, write_text_columns
+from salesrules.outputs.csvfile import (
+    csv_cell,
+    neutralise,
+    write_csv,
+    write_lines,
+    write_text_columns,
+)
 
 CONTRACT_COLUMNS = {
     "assignments.csv": ["lead_id", "rep_id", "team", "policy", "rule", "reason"],
@@ -129,6 +135,18 @@ def test_text_columns_written_by_polars_are_the_csv_modules_bytes(tmp_path, rows
     header = ["lead_id", "rep_id", "reason"]
     write_csv(tmp_path / "a.csv", header, rows, text_columns=range(3))
     write_text_columns(tmp_path / "b.csv", header, [[r[i] for r in rows] for i in range(3)])
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(st.text(st.one_of(st.sampled_from('=+-@\t\r\n",\' '),
+                                                st.characters(codec="utf-8"))),
+                              min_size=3, max_size=3), max_size=8))
+def test_lines_joined_from_csv_cells_are_the_csv_modules_bytes(tmp_path, rows):
+    """targets.csv is written as lines of :func:`csv_cell`: the same bytes as the csv module."""
+    header = ["rep_id", "team", "trace"]
+    write_csv(tmp_path / "a.csv", header, rows, text_columns=())
+    write_lines(tmp_path / "b.csv", header, [",".join(map(csv_cell, r)) + "\r\n" for r in rows])
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
 
 

@@ -21,9 +21,9 @@ def csv_cell(text: str) -> str:
     """One cell as the csv module writes it within a row: quoted only where it must be."""
     if not text:
         return ""
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow([text, ""])
-    return buf.getvalue()[:-2]
+    buf = io.StringIO()  # the same line end as the files: it decides whether \r is quoted
+    csv.writer(buf, lineterminator="\r\n").writerow([text, ""])
+    return buf.getvalue()[:-3]
 
 
 def write_lines(path: Path, header: Sequence[str], lines: Iterable[str]) -> None:
