@@ -176,3 +176,35 @@ def test_check_params_are_validated(export):
     assert "checks.zero-streak.stages: 'revenue' is not a count stage" in res.output
     assert "checks.vanity-activity.rate: expected two funnel stages" in res.output
     assert "checks.team-execution.threshold: must be <= 1, got 1.5" in res.output
+
+
+def test_daily_grid_matches_each_reps_own_days_leave_included(tmp_path):
+    """CheckContext.daily: the rep's working days (leave left out) with NaN where no row."""
+    import math
+
+    from salesrules.checks import CheckContext
+    from salesrules.config import load_config
+    from salesrules.goals import set_goals
+    from salesrules.load import data_dir, load_dataset
+    from salesrules.progress import track
+    from salesrules.run import plan_run
+
+    make_export(tmp_path, reps=30, days=120, leads=5, seed=12)
+    cfg = load_config(tmp_path / "rules.toml")
+    plan = plan_run(cfg)
+    ds = load_dataset(cfg, plan.sources, data_dir(cfg, None))
+    day = ds.activity.last_day()
+    goals = set_goals(cfg, ds, plan.split, plan.funnel, day)
+    ctx = CheckContext(ds, goals, tuple(track(goals, ds, day)), day)
+    on_leave = [r for r in ds.reps if any(ds.on_leave(r, d) for d in
+                                          goals.calendar.working_days(goals.period.start, day))]
+    assert on_leave  # the sample plants a rep on leave: their days differ from the others'
+    for rep in ds.reps:
+        working = ctx.working_days(rep)
+        grid = ctx.daily(rep)
+        rows = ds.activity.days(rep)
+        assert grid.shape == (len(working), len(ds.funnel.stages))
+        for d, got in zip(working, grid.tolist()):
+            want = rows.get(d)
+            assert (all(math.isnan(x) for x in got) if want is None else got == want)
+        assert not any(ds.on_leave(rep, d) for d in working)

@@ -45,9 +45,11 @@ class CheckContext:
             reps = list(self.dataset.reps)
             per_rep = {r: self.working_days(r) for r in reps}
             days = sorted(set().union(*per_rep.values()))
+            values = self.dataset.activity.grid(reps, days)
+            values.flags.writeable = False  # shared by every check
             grid = self.cache["daily"] = (
                 {r: i for i, r in enumerate(reps)}, days, {d: i for i, d in enumerate(days)},
-                self.dataset.activity.grid(reps, days))
+                values)
         row, days, column, values = grid
         i = row.get(rep_id)
         mine = self.working_days(rep_id)
