@@ -172,3 +172,16 @@ def test_personal_measures_every_rep_as_ratio_stats_does_one_by_one(rows):
                                       if v[i] > 0 or v[i + 1] > 0])
             for got, exp in ((r, r0), (noise, noise0)):
                 assert (math.isnan(got) and math.isnan(exp)) or got == pytest.approx(exp, rel=1e-9)
+
+
+def test_the_old_dict_view_still_reads_with_a_deprecation_warning():
+    """Contract 1.0 had ``by_rep`` and ``changed()``: they still work for reading, and warn."""
+    table = ActivityTable(STAGES)
+    table.add("R1", D0, [1.0, 2.0, 3.0])
+    with pytest.warns(DeprecationWarning, match="by_rep is deprecated"):
+        view = table.by_rep
+    assert dict(view["R1"]) == {D0: [1.0, 2.0, 3.0]}
+    with pytest.raises(TypeError):
+        view["R1"][D0] = [0.0, 0.0, 0.0]  # read-only: a silent lost edit would be worse
+    with pytest.warns(DeprecationWarning, match="no longer needed"):
+        table.changed()

@@ -12,6 +12,7 @@ so a figure is the same every run and equal to summing the rows in Python.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 
@@ -358,6 +359,24 @@ class ActivityTable:
                 map(from_day_number, self._day[lo:hi].tolist()),
                 self._values[lo:hi].tolist())))
         return out
+
+    @property
+    def by_rep(self) -> Mapping[str, Mapping[dt.date, list[float]]]:
+        """Deprecated (contract 1.0 kept it): every rep's :meth:`days`, read-only.
+
+        The table is no longer a dict of dicts; read with :meth:`days`,
+        :meth:`totals` or :meth:`rows`, change it with :meth:`add` or
+        :meth:`set_stage`.
+        """
+        warnings.warn("ActivityTable.by_rep is deprecated and read-only: use days(rep_id), "
+                      "totals() or rows() to read, add() or set_stage() to change",
+                      DeprecationWarning, stacklevel=2)
+        return MappingProxyType({rep_id: self.days(rep_id) for rep_id in self.rep_ids})
+
+    def changed(self) -> None:
+        """Deprecated and no longer needed: the table notices its own changes."""
+        warnings.warn("ActivityTable.changed() is no longer needed: the table notices its "
+                      "own changes", DeprecationWarning, stacklevel=2)
 
     @property
     def rep_ids(self) -> tuple[str, ...]:
