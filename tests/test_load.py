@@ -290,3 +290,50 @@ def test_leads_in_gb18030_are_read_by_columns_too(tmp_path):
     assert fast[0] is True
     assert fast[1:] == read_leads(path, False, columns=columns)[1:]
     assert fast[1][1] == ("L2", dt.datetime(2026, 3, 6), "R1", 0, 7.0, {"来源": "展会"})
+
+
+# ---------------------------------------------------------------- activity: columns or rows
+
+
+def read_activity(path, columnar: bool):
+    from salesrules.errors import Problems
+    from salesrules.load.dataset import DatasetBuilder, InputFile
+    from salesrules.load.sources import ActivitySource
+    from salesrules.model import Funnel, Stage
+
+    problems = Problems()
+    file = InputFile("activity", path, path.name, {}, "auto", "", None, problems)
+    into = DatasetBuilder(Funnel((Stage("dials"), Stage("revenue", unit="amount"))), problems)
+    source = ActivitySource(None)
+    used = source._read_columnar(file, into) if columnar else False
+    if not used:
+        source._read_rows(file, into)
+    table = into.activity
+    return used, {r: dict(table.days(r)) for r in table.rep_ids}, [str(p) for p in problems.items], \
+        file.reader.rows_read
+
+
+@given(rows=st.lists(st.tuples(
+    st.sampled_from(["2026-03-05", "2026-03-06", " 2026/03/05 ", "2026-3-7", "05/03/2026", ""]),
+    st.sampled_from(["R1", " R2 ", "R10", ""]),
+    st.sampled_from(["0", "3", " 12 ", "1e3", "-1", "", "x", "1,234", "nan", "inf"]),
+    st.sampled_from(["0", "99.5", "0.1", "1234.56", "-0", "+2", "1_000", ""])),
+    min_size=1, max_size=15))
+def test_activity_read_by_columns_equals_activity_read_by_rows(tmp_path_factory, rows):
+    """Same rep-days (summed in file order, bit for bit), problems and row count either way."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["date", "rep_id", "dials", "revenue"])
+    w.writerows(rows)
+    path = tmp_path_factory.mktemp("activity") / "activity.csv"
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    fast, slow = read_activity(path, True), read_activity(path, False)
+    assert fast[1:] == slow[1:]
+    plain = all(r[0].strip() in ("2026-03-05", "2026-03-06") and r[1].strip()
+                and r[2] in ("0", "3", " 12 ") and r[3] in ("0", "99.5", "0.1", "1234.56")
+                for r in rows)
+    if plain:
+        assert fast[0]

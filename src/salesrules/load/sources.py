@@ -144,12 +144,15 @@ class ActivitySource(Source):
             self._read_rows(file, into)
 
     def _read_columnar(self, file: InputFile, into: DatasetBuilder) -> bool:
-        """Sum the sheet per rep and day with polars; False to read row by row.
+        """Read the sheet's columns with polars; False to read row by row.
 
         Gives up on anything the row reader would report or parse differently
-        (a missing stage column, thousands separators, a blank, a negative, a
-        date that is not ISO-like), so that row reading handles it exactly.
+        (a missing stage column, thousands separators, a blank, a negative or
+        non-finite number, a date that is not ISO-like), so that row reading
+        handles it exactly. Rows of the same rep and day are summed by the
+        table, in file order, as row reading sums them.
         """
+        import numpy as np
         import polars as pl
 
         from .fast import scan
@@ -161,24 +164,19 @@ class ActivitySource(Source):
         num = [pl.col(s).str.strip_chars().cast(pl.Float64, strict=False).alias(s)
                for s in stages]
         try:
-            table = (frame.with_columns(pl.col("rep_id").str.strip_chars(),
-                                        pl.col("date").str.strip_chars(), *num)
-                     .group_by(["rep_id", "date"], maintain_order=True)
-                     .agg(pl.len().alias("_n"),
-                          *[pl.col(s).sum() for s in stages],
-                          *[pl.col(s).null_count().alias(f"_null_{s}") for s in stages],
-                          *[pl.col(s).min().alias(f"_min_{s}") for s in stages])
-                     .collect())
+            table = frame.with_columns(pl.col("rep_id").str.strip_chars(),
+                                       pl.col("date").str.strip_chars(), *num).collect()
         except pl.exceptions.PolarsError:
             return False
         if table.height:
             checks = table.select(
-                bad_nulls=pl.sum_horizontal([pl.col(f"_null_{s}") for s in stages]).sum(),
-                negative=pl.min_horizontal([pl.col(f"_min_{s}") for s in stages]).min(),
+                bad=pl.sum_horizontal([pl.col(s).null_count() + pl.col(s).is_nan().sum()
+                                       + pl.col(s).is_infinite().sum() for s in stages]),
+                negative=pl.min_horizontal([pl.col(s).min() for s in stages]),
                 blank=(pl.col("rep_id").is_null() | (pl.col("rep_id") == "")
                        | pl.col("date").is_null()).sum())
-            bad_nulls, negative, blank = checks.row(0)
-            if bad_nulls or blank or (negative is not None and negative < 0):
+            bad, negative, blank = checks.row(0)
+            if bad or blank or (negative is not None and negative < 0):
                 return False
         days: dict[str, int] = {}
         for text in table["date"].unique().to_list():
@@ -195,8 +193,8 @@ class ActivitySource(Source):
             *stages).sort(["_rep", "_day"], maintain_order=True)
         into.activity.add_coded(table["rep_id"].unique().sort().to_list(),
                                 coded["_rep"].to_numpy(), coded["_day"].to_numpy(),
-                                coded.select(stages).to_numpy().astype("float64"))
-        file.reader.rows_read = int(table["_n"].sum()) if table.height else 0
+                                np.column_stack([coded[s].to_numpy() for s in stages]))
+        file.reader.rows_read = table.height
         return True
 
     def _read_rows(self, file: InputFile, into: DatasetBuilder) -> None:
