@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from itertools import repeat
 from typing import Literal
 
 import attrs
@@ -89,7 +90,7 @@ class LeadsSource(Source):
             created = [c.replace(tzinfo=None) for c in created]
         owners = [o or None for o in cols.get("owner", ())] or [None] * n
         names = [name for name, _ in table.extra]
-        fields = ([dict(zip(names, row)) for row in zip(*(c for _, c in table.extra))]
+        fields = (list(map(dict, map(zip, repeat(names), zip(*(c for _, c in table.extra)))))
                   if names else [{} for _ in range(n)])
         into.add_leads(list(map(Lead, ids, created, owners, priority, value, fields)),
                        file.display + ":", table.first_line)
