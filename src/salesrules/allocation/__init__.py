@@ -272,16 +272,11 @@ def _settle(cfg: RulesConfig, dataset: Dataset, as_of: dt.date,
     duplicates = (find_duplicates(acfg.dedupe_on, kept, pool) if acfg.dedupe_on and acfg.enabled
                   else {})
     order = sorted_positions(dataset.leads, pool_at)
-    if duplicates:
-        ids = dataset.leads
-        unique, in_order = [], {}
-        for i in order:
-            dup = duplicates.get(ids[i].id)
-            if dup is None:
-                unique.append(i)
-            else:
-                in_order[ids[i].id] = dup
-        order, duplicates = unique, in_order
+    if duplicates:  # set aside by position: looking at each lead in lead order is slow
+        dup_at = {at for at, lead in zip(pool_at, pool) if lead.id in duplicates}
+        leads = dataset.leads
+        duplicates = {leads[i].id: duplicates[leads[i].id] for i in order if i in dup_at}
+        order = [i for i in order if i not in dup_at]
     return (array("l", order), [(at, k.rep_id, k.source) for at, k in zip(kept_at, kept)],
             {r: (s.held, s.held_value, s.received, s.received_value) for r, s in slots.items()},
             duplicates, notes, excluded, recycled, time.perf_counter() - started)
