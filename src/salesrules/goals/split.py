@@ -105,15 +105,30 @@ class Plan:
 
 
 @functools.lru_cache(maxsize=64)
-def _layout(period: Period, working: frozenset[dt.date]) -> tuple:
-    """Months, their working days, and their weeks with working days: one per calendar."""
+def _layout(period: Period, working: frozenset[dt.date]) -> tuple[tuple, dict]:
+    """Months, their working days, and their weeks with working days: one per calendar.
+
+    With a memo of month splits, ``(month index, value) -> (week rows, day rows)``:
+    many reps' plans split the same value over the same month.
+    """
     months = months_in(period) if period.grain == "quarter" else [period]
     out = []
     for m in months:
         m_days = [d for d in m.days() if d in working]
         weeks = [(w, [d for d in m_days if w.start <= d <= w.end]) for w in weeks_in(m)]
         out.append((m, m_days, weeks))
-    return tuple(out)
+    return tuple(out), {}
+
+
+def _split_month(value: int, weeks: list) -> tuple[list, list]:
+    """A month's value over its weeks (by working days), and each week's over its days."""
+    week_rows, day_rows = [], []
+    for (w, w_days), w_value in zip(weeks, largest_remainder(value, [len(d) for _, d in weeks])):
+        week_rows.append((w.start, w.end, w_value))
+        if w_days:
+            day_rows.extend((d, d, v) for d, v in
+                            zip(w_days, largest_remainder(w_value, [1] * len(w_days))))
+    return week_rows, day_rows
 
 
 def cascade(total: int, period: Period, month_weights: Sequence[float],
@@ -123,7 +138,7 @@ def cascade(total: int, period: Period, month_weights: Sequence[float],
     Months without a working day get no share; the total is always kept
     unless the period has no working day at all.
     """
-    layout = _layout(period, frozenset(working))
+    layout, memo = _layout(period, frozenset(working))
     grains: dict[str, list[tuple[dt.date, dt.date, int]]] = {"day": []}
     if period.grain == "quarter":
         weights = [w if m_days else 0 for w, (_, m_days, _) in zip(month_weights, layout)]
@@ -133,12 +148,13 @@ def cascade(total: int, period: Period, month_weights: Sequence[float],
         month_values = [total]
     weeks_out: list[tuple[dt.date, dt.date, int]] = []
     days_out = grains["day"]
-    for (m, _, weeks), m_value in zip(layout, month_values):
-        week_values = largest_remainder(m_value, [len(d) for _, d in weeks])
-        for (w, w_days), w_value in zip(weeks, week_values):
-            weeks_out.append((w.start, w.end, w_value))
-            if w_days:
-                days_out.extend((d, d, v) for d, v in
-                                zip(w_days, largest_remainder(w_value, [1] * len(w_days))))
+    for i, ((_, _, weeks), m_value) in enumerate(zip(layout, month_values)):
+        split = memo.get((i, m_value))
+        if split is None:
+            if len(memo) > 200_000:  # a long-lived process: keep the memo bounded
+                memo.clear()
+            split = memo[(i, m_value)] = _split_month(m_value, weeks)
+        weeks_out.extend(split[0])  # the rows are tuples: plans may share them
+        days_out.extend(split[1])
     grains["week"] = weeks_out
     return grains
