@@ -18,6 +18,7 @@ from .allocation import (
     Prepared,
     Route,
     allocate,
+    assigned_values,
     start_prepare,
 )
 from .history import History, HistoryView, open_history
@@ -284,7 +285,7 @@ def _commit(result: RunResult, plan: Plan, staging: Staging, history: History | 
                 run_id, result.as_of,
                 dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                 result.config.digest, inputs, result.allocation.assignments,
-                _values_of(result.allocation.assignments, result.dataset.leads),
+                assigned_values(result.allocation.assignments, result.dataset.leads),
                 len(result.allocation.unassigned))
 
     try:
@@ -302,12 +303,6 @@ def _commit(result: RunResult, plan: Plan, staging: Staging, history: History | 
         if history is not None:
             history.rollback()
         raise
-
-
-def _values_of(assignments, leads) -> dict[str, float]:
-    """The value of each assigned lead (history keeps it with the assignment)."""
-    assigned = {a.lead_id for a in assignments}
-    return {lead.id: lead.value for lead in leads if lead.id in assigned}
 
 
 def _inputs_digest(inputs) -> str:

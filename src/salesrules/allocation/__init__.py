@@ -6,7 +6,7 @@ import datetime as dt
 import re
 import time
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from operator import attrgetter
 
 import attrs
@@ -23,8 +23,8 @@ from .batch import AllocationBatch, AllocationContext, RepSlot
 from .conditions import LEAD_NAMES, Condition
 
 __all__ = ["AllocationBatch", "AllocationContext", "AllocationResult", "Prepared", "RepSlot",
-           "Route", "allocate", "lead_order", "normalise_key", "prepare", "sorted_positions",
-           "start_prepare"]
+           "Route", "allocate", "assigned_values", "lead_order", "normalise_key", "prepare",
+           "sorted_positions", "start_prepare"]
 
 
 @attrs.define
@@ -62,6 +62,12 @@ class AllocationResult:
     @property
     def to_allocate(self) -> int:
         return len(self.assignments) + len(self.unassigned)
+
+
+def assigned_values(assignments: Iterable[Assignment], leads: Iterable[Lead]) -> dict[str, float]:
+    """The value of each assigned lead, by lead id."""
+    assigned = {a.lead_id for a in assignments}
+    return {lead.id: lead.value for lead in leads if lead.id in assigned}
 
 
 def lead_order(lead: Lead) -> tuple:

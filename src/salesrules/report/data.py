@@ -7,6 +7,9 @@ from bisect import bisect_left
 from collections import Counter, defaultdict
 from typing import Any
 
+import numpy as np
+
+from ..allocation import assigned_values
 from ..compare import gini
 from ..model import SEVERITIES
 from ..run import RunResult
@@ -154,19 +157,21 @@ def build(result: RunResult) -> dict[str, Any]:
                 per_day[d] += v / scale
         expected, actual = [], []
         cum_e = cum_a = 0.0
+        done = [d for d in working if d <= as_of]
+        # the members' result per day, read for all of them at once (no row: nothing done)
+        grid = np.nan_to_num(ds.activity.grid(members, done)[:, :, idx]) if done else None
         for d in working:
             cum_e += per_day.get(d, 0.0)
             expected.append(round(cum_e, 2))
-            if d <= as_of:
-                cum_a += sum(ds.activity.days(r).get(d, [0.0] * len(stages))[idx]
-                             for r in members)
-                actual.append(round(cum_a, 2))
+        for j in range(len(done)):
+            cum_a += sum(grid[:, j].tolist())  # in member order, as a plain sum
+            actual.append(round(cum_a, 2))
         pace[team] = {"days": [d.isoformat() for d in working], "expected": expected,
                       "actual": actual}
 
     # ---------------------------------------------------------------- allocation
     a = result.allocation
-    value_of = {lead.id: lead.value for lead in ds.leads}
+    value_of = assigned_values(a.assignments, ds.leads)
     per_rep = defaultdict(lambda: [0, 0.0])
     for x in a.assignments:
         per_rep[x.rep_id][0] += 1
