@@ -121,3 +121,23 @@ def test_history_can_be_switched_off(export):
     edit_rules(export / "rules.toml", lambda d: d.update(history={"enabled": False}))
     run(export)
     assert not (export / "salesrules-history.sqlite").exists()
+
+
+def test_a_run_is_replaced_through_an_index_old_files_get_it_too(tmp_path):
+    """Replacing a day's run deletes its assignments by run id: without an index, a scan of all."""
+    from salesrules.history import open_history
+
+    path = tmp_path / "h.sqlite"
+    open_history(path).close()
+    db = sqlite3.connect(path)
+    plan = db.execute("EXPLAIN QUERY PLAN DELETE FROM assignments WHERE run_id = 'x'").fetchall()
+    assert "assignments_run" in str(plan)
+    db.execute("DROP INDEX assignments_run")  # a file from before the index
+    db.commit()
+    db.close()
+    open_history(path, readonly=True).close()  # reading changes nothing
+    names = [r[0] for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")]
+    assert "assignments_run" not in names
+    open_history(path).close()
+    names = [r[0] for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")]
+    assert "assignments_run" in names

@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS assignments (
 );
 CREATE INDEX IF NOT EXISTS assignments_as_of ON assignments (as_of);
 CREATE INDEX IF NOT EXISTS assignments_lead ON assignments (lead_id);
+CREATE INDEX IF NOT EXISTS assignments_run ON assignments (run_id);
 PRAGMA user_version = 1;
 """
 
@@ -88,6 +89,10 @@ class History:
         self.db.execute("PRAGMA foreign_keys = ON")
         if self.db.execute("PRAGMA user_version").fetchone()[0] == 0 and not readonly:
             self.db.executescript(SCHEMA)
+        elif not readonly and not self.db.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'assignments_run'").fetchone():
+            # files made before it: without it, replacing a run scans every assignment
+            self.db.execute("CREATE INDEX assignments_run ON assignments (run_id)")
 
     def close(self) -> None:
         self.db.close()
