@@ -77,7 +77,7 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=2000)
     ap.add_argument("--days", type=int, default=180)
     ap.add_argument("--leads", type=int, default=200_000)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     spec = SampleSpec(reps=args.reps, days=args.days, leads=args.leads, seed=1)
     folder = HERE / "out" / f"export-{args.reps}-{args.days}-{args.leads}"
