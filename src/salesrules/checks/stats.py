@@ -98,9 +98,11 @@ def prior_rates(ctx: CheckContext, lookback_days: int) -> dict[str, dict[str, tu
     pairs = [(upstream(ctx, s.name), s.name) for s in funnel.stages if s.unit == "count"]
     pairs = [(u, s) for u, s in pairs if u is not None]
     out: dict[str, dict[str, tuple[float, float]]] = {}
+    everyone = ctx.dataset.activity.window_totals(start, end)  # every rep in one pass
+    zero = [0.0] * len(funnel.names)
     for team, reps in ctx.dataset.teams().items():
         active = [r for r in reps if r.active]
-        totals = [ctx.dataset.activity.totals(r.id, start, end) for r in active]
+        totals = [everyone.get(r.id, zero) for r in active]
         for r in active:
             out[r.id] = {}
         for up, low in pairs:

@@ -49,6 +49,9 @@ class VanityActivity(Check):
         own_start = own_end - dt.timedelta(days=p.own_days - 1)
         calls = ctx.dataset.extra.get("calls")
         act = ctx.dataset.activity
+        # every rep's sums over both windows in one pass each: totals() then recalls them
+        act.window_totals(start, end)
+        act.window_totals(own_start, own_end)
         for team, reps in ctx.dataset.teams().items():
             active = [r for r in reps if r.active]
             if len(active) < 3:

@@ -16,11 +16,11 @@ def track(plan: GoalPlan, dataset: Dataset, as_of: dt.date) -> list[ProgressRow]
     index = {s.name: i for i, s in enumerate(funnel.stages)}
     start = plan.period.start
     rows: list[ProgressRow] = []
-    actual_cache: dict[str, list[float]] = {}
+    actual_cache = dataset.activity.window_totals(start, as_of)  # every rep in one pass
     for (rep_id, stage), p in plan.plans.items():
         actual = actual_cache.get(rep_id)
-        if actual is None:
-            actual = actual_cache[rep_id] = dataset.activity.totals(rep_id, start, as_of)
+        if actual is None:  # no activity in the period
+            actual = actual_cache[rep_id] = [0.0] * len(funnel.stages)
         s = scale[stage]
         done = actual[index[stage]]
         days = p.grains["day"]

@@ -87,8 +87,9 @@ def build(result: RunResult) -> dict[str, Any]:
             entry["attainment"][stage] = _r(row.attainment)
             entry["pace"][stage] = _r(row.pace)
             entry["required"][stage] = _r(row.required_per_day, 2)
-    period_totals = {rep_id: dict(zip(stages, ds.activity.totals(rep_id, period.start, as_of)))
-                     for rep_id in reps_out}
+    in_period = ds.activity.window_totals(period.start, as_of)
+    zero = [0.0] * len(stages)
+    period_totals = {rep_id: dict(zip(stages, in_period.get(rep_id, zero))) for rep_id in reps_out}
     for rep_id, entry in reps_out.items():
         entry["rates"] = funnel_rates(period_totals[rep_id], stages)
         entry["funnel"] = [_r(period_totals[rep_id][s], 2) for s in stages]
