@@ -439,8 +439,9 @@ def test_batch_bookkeeping_matches_a_set_of_decided_ids(n, moves):
 
     leads = [Lead(f"L{i}", dt.datetime(2026, 11, 2)) for i in range(n)]
     stranger = Lead("X", dt.datetime(2026, 11, 2))
+    notes = {x.id: f"note {x.id}" for x in leads[::2]}  # reasons start with a lead's note
     batch = AllocationBatch("r", "p", leads, [RepSlot(Rep("R1", "A", "T", "L"))],
-                            dt.date(2026, 11, 2), 0)
+                            dt.date(2026, 11, 2), 0, notes)
     decided: list[str] = []
     rested: list[str] = []
     for how, i in moves:
@@ -467,6 +468,8 @@ def test_batch_bookkeeping_matches_a_set_of_decided_ids(n, moves):
     got = [a.lead_id for a in batch.assignments] + [u.lead_id for u in batch.unassigned]
     assert sorted(got) == sorted(x.id for x in leads)
     assert [u.lead_id for u in batch.unassigned if u.reason.endswith("later")] == rested
+    for u in batch.unassigned:
+        assert u.reason.startswith(f"note {u.lead_id}; " if u.lead_id in notes else "rule 'r'")
 
 
 @settings(max_examples=200, deadline=None)

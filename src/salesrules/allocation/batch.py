@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from itertools import compress
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -173,8 +174,8 @@ class AllocationBatch:
             rest = [lead.id for lead in self.leads if lead.id not in done]
             done.update(rest)
         reasons = [plain] * len(rest)
-        if notes:
-            for k in [k for k, n in enumerate(map(notes.get, rest)) if n]:
+        if notes:  # the few leads with a note, found at C speed
+            for k in compress(range(len(rest)), map(notes.get, rest)):
                 reasons[k] = notes[rest[k]] + "; " + plain
         self.unassigned.extend(map(Unassigned, rest, reasons))
 
