@@ -17,21 +17,23 @@ def neutralise(text: str) -> str:
     return text
 
 
+def _line(cells: Sequence[object]) -> str:
+    """One row as the csv module writes it in these files (CRLF line end)."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerow(cells)
+    return buf.getvalue()
+
+
 def csv_cell(text: str) -> str:
     """One cell as the csv module writes it within a row: quoted only where it must be."""
-    if not text:
-        return ""
-    buf = io.StringIO()  # the same line end as the files: it decides whether \r is quoted
-    csv.writer(buf, lineterminator="\r\n").writerow([text, ""])
-    return buf.getvalue()[:-3]
+    # the files' own line end: it decides whether a lone \r is quoted
+    return _line([text, ""])[:-3] if text else ""
 
 
 def write_lines(path: Path, header: Sequence[str], lines: Iterable[str]) -> None:
     """Write rows already joined into lines (cells through :func:`csv_cell`), as :func:`write_csv` does."""
-    head = io.StringIO()
-    csv.writer(head, lineterminator="\r\n").writerow(header)
     with path.open("w", encoding="utf-8", newline="") as f:
-        f.write("\ufeff" + head.getvalue())
+        f.write("\ufeff" + _line(header))
         f.write("".join(lines))
 
 
@@ -88,9 +90,7 @@ def write_text_columns(path: Path, header: Sequence[str], columns: Sequence[list
         .when(pl.col(name).str.contains(risky)).then("'" + pl.col(name))
         .otherwise(pl.col(name)).alias(name)
         for name in frame.columns)
-    head = io.StringIO()
-    csv.writer(head, lineterminator="\r\n").writerow(header)
     with path.open("wb") as f:
-        f.write(("\ufeff" + head.getvalue()).encode("utf-8"))
+        f.write(("\ufeff" + _line(header)).encode("utf-8"))
         frame.write_csv(f, include_header=False, line_terminator="\r\n",
                         quote_style="necessary")

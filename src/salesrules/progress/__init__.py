@@ -23,11 +23,9 @@ def track(plan: GoalPlan, dataset: Dataset, as_of: dt.date) -> list[ProgressRow]
             actual = actual_cache[rep_id] = [0.0] * len(funnel.stages)
         s = scale[stage]
         done = actual[index[stage]]
-        days = p.grains["day"]
-        through = p.days_through(as_of)
-        expected = sum(v for _, _, v in days[:through]) / s
+        expected = p.expected_to(as_of) / s
         target = p.total / s
-        remaining = len(days) - through
+        remaining = len(p.grains["day"]) - p.days_through(as_of)
         projected = done * target / expected if expected else done
         required = max(target - done, 0.0) / remaining if remaining else 0.0
         rows.append(ProgressRow(rep_id, p.team, stage, done, expected, target,
