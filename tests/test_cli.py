@@ -96,7 +96,7 @@ def test_plugins_lists_components_with_params_and_json(export):
     comps = {(c["kind"], c["name"]): c for p in data["plugins"] for c in p["components"]}
     assert comps[("check", "behind-pace")]["params"][0] == {
         "name": "warn_gap", "type": "float", "default": 0.165}
-    assert data["hook_contract"] == "1.0"
+    assert data["hook_contract"] == "2.0"
 
 
 def test_init_writes_a_starter_that_validates_against_a_sample(tmp_path):

@@ -447,11 +447,41 @@ def test_local_module_that_fails_to_import_is_a_config_error(export):
 
 
 def test_a_plugin_for_a_newer_contract_is_refused(export):
-    (export / "future.py").write_text("SALESRULES_CONTRACT = '2.0'\n")
+    (export / "future.py").write_text("SALESRULES_CONTRACT = '3.0'\n")
     edit_rules(export / "rules.toml", lambda d: d.update(plugins={"modules": ["future.py"]}))
     res = invoke("run", "--rules", str(export / "rules.toml"))
     assert res.exit_code == 0
-    assert "was written for hook contract 2.0" in res.output
+    assert "was written for hook contract 3.0" in res.output
+
+
+def test_a_contract_1_plugin_that_returns_a_job_still_writes_its_file_with_a_note(export):
+    """Contract 2.0 took ``Job`` out of the API; a 1.x output plugin still works, and is told."""
+    (export / "old.py").write_text(textwrap.dedent('''
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from salesrules.api import Job, hookimpl
+        SALESRULES_CONTRACT = "1.0"
+
+        @hookimpl
+        def write_outputs(result, out_dir):
+            return Job(lambda: (out_dir / "old.txt").write_text(str(len(result.findings))),
+                       size=10**9)
+    '''))
+    edit_rules(export / "rules.toml", lambda d: d.update(plugins={"modules": ["old.py"]}))
+    res = invoke("run", "--rules", str(export / "rules.toml"))
+    assert res.exit_code == 0, res.output
+    manifest = json.loads((export / "out" / "run.json").read_text())
+    assert (export / "out" / "old.txt").read_text() == str(sum(manifest["counts"]["findings"].values()))
+    assert any("written for hook contract 1.0" in w for w in manifest["warnings"])
+
+
+def test_job_is_no_longer_public_api():
+    import salesrules.api as api
+
+    assert "Job" not in api.__all__
+    with pytest.warns(DeprecationWarning, match="Job is deprecated"):
+        assert api.Job(lambda: 7).wait() == 7
 
 
 def test_a_wrong_hook_argument_is_caught_at_load(export):

@@ -42,15 +42,37 @@ from .model import (
     Unassigned,
     link_kind,
 )
-from .parallel import Job
 from .run import RunResult
 
 __all__ = [
     "HOOK_CONTRACT", "ActivityRows", "ActivityTable", "AllocationBatch", "AllocationContext", "Assignment", "CellError", "Check",
     "CheckContext", "Component", "ConfigError", "DailyActivity", "DataError", "Dataset",
     "DatasetBuilder", "Finding", "Funnel", "FunnelBatch", "FunnelModel", "Goal", "InputFile",
-    "Job", "Lead", "NoParams", "Period", "Policy", "ProgressRow", "Rate", "Rep", "RepSlot",
+    "Lead", "NoParams", "Period", "Policy", "ProgressRow", "Rate", "Rep", "RepSlot",
     "RunResult", "Source", "SplitBatch", "Stage", "Target", "TimeSplit", "Unassigned",
     "UserError", "WorkCalendar", "__version__", "hookimpl", "largest_remainder",
     "link_kind", "parse_bool", "parse_date", "parse_datetime", "parse_int", "parse_number",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # contract 1.x's Job (a writer on a second core) left the API in 2.0: a 1.x plugin that
+    # still imports it gets one that runs in place, with a DeprecationWarning
+    if name == "Job":
+        import warnings
+
+        warnings.warn("salesrules.api.Job is deprecated (hook contract 2.0): write output files "
+                      "directly in write_outputs; a Job now runs in place",
+                      DeprecationWarning, stacklevel=2)
+        return _InPlaceJob
+    raise AttributeError(f"module 'salesrules.api' has no attribute {name!r}")
+
+
+class _InPlaceJob:
+    """Contract 1.x's ``Job``, kept for old plugins: :meth:`wait` runs ``fn`` here and gives its result."""
+
+    def __init__(self, fn, size: int = 0, enabled: bool = True) -> None:
+        self._fn = fn
+
+    def wait(self):
+        return self._fn()

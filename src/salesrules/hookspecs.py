@@ -16,7 +16,6 @@ import pluggy
 
 if TYPE_CHECKING:
     from .components import Check, FunnelModel, Policy, Source, TimeSplit
-    from .parallel import Job
     from .run import RunResult
 
 hookspec = pluggy.HookspecMarker("salesrules")
@@ -169,7 +168,7 @@ def register_checks(register: Callable[[type[Check]], None]) -> None:
 
 
 @hookspec
-def write_outputs(result: RunResult, out_dir: Path) -> Job | None:
+def write_outputs(result: RunResult, out_dir: Path) -> None:
     """Write extra output files for a finished run.
 
     :param result: everything the run computed: config, dataset, goals,
@@ -177,13 +176,12 @@ def write_outputs(result: RunResult, out_dir: Path) -> Job | None:
     :param out_dir: a staging folder. Files written here are moved into the
         run's output folder together with the built-in outputs only if the
         whole run succeeds; if anything fails they are discarded.
-    :return: ``None`` when the files are written; or, for a slow file, a
-        :class:`~salesrules.api.Job` writing it in a second process. The
-        kernel writes its own files meanwhile and waits for the job before it
-        moves anything into place; the job's exception fails the run as if it
-        had been raised here.
+    :return: nothing; write the files before returning. (Contract 1.x let a
+        hook hand back a ``Job`` to write on a second core; contract 2.0 runs
+        the stages one after another, and such a job has already run.)
 
-    Batch: once per run. Files written here are listed in ``run.json``.
+    Batch: once per run, after the kernel's own files. Files written here are
+    listed in ``run.json``.
 
     Example::
 
@@ -191,11 +189,6 @@ def write_outputs(result: RunResult, out_dir: Path) -> Job | None:
         def write_outputs(result, out_dir):
             critical = [f for f in result.findings if f.severity == "critical"]
             (out_dir / "critical.txt").write_text("\\n".join(f.message for f in critical))
-
-        @hookimpl
-        def write_outputs(result, out_dir):  # a big file, on a second core
-            return Job(lambda: write_big_file(result, out_dir / "big.csv"),
-                       size=len(result.allocation.assignments))
     """
 
 

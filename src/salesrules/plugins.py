@@ -8,16 +8,15 @@ import inspect
 import warnings
 import importlib.util
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 import attrs
 import pluggy
 
-from . import HOOK_CONTRACT, __version__, hookspecs
+from . import HOOK_CONTRACT, SUPPORTED_CONTRACTS, __version__, hookspecs
 from .components import KINDS, Component
 
 #: The entry-point group third-party plugins declare in their pyproject.
@@ -143,18 +142,23 @@ def _hook_names(module: object) -> tuple[str, ...]:
     return tuple(sorted(n for n in specs if callable(getattr(module, n, None))))
 
 
-def _contract_problem(module: ModuleType) -> str | None:
+def _contract_problem(module: ModuleType) -> tuple[str | None, str | None]:
+    """A refusal (written for a newer or unknown contract), or a deprecation note (an older one)."""
     wanted = getattr(module, "SALESRULES_CONTRACT", None)
     if wanted is None:
-        return None
+        return None, None
     ours = HOOK_CONTRACT.split(".")
     theirs = str(wanted).split(".")
+    if theirs[0] in SUPPORTED_CONTRACTS:
+        return None, (f"deprecated: written for hook contract {wanted}; contract {HOOK_CONTRACT} "
+                      "runs outputs in place (no Job) and gives plugins a read-only activity "
+                      "view; see docs/hooks.md")
     if theirs[0] != ours[0] or int(theirs[1] if len(theirs) > 1 else 0) > int(ours[1]):
         return (
             f"was written for hook contract {wanted}, but this salesrules "
             f"({__version__}) provides contract {HOOK_CONTRACT}"
-        )
-    return None
+        ), None
+    return None, None
 
 
 def _register_module(
@@ -162,10 +166,12 @@ def _register_module(
 ) -> None:
     if registry.pm.is_blocked(name):
         return
-    problem = _contract_problem(module)
+    problem, note = _contract_problem(module)
     if problem:
         registry.problems.append(LoadProblem(name, dist, problem))
         return
+    if note:
+        registry.deprecations.append(LoadProblem(name, dist, note))
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -292,38 +298,21 @@ def load_registry(
     return registry
 
 
-def call_each(registry: Registry, hook_name: str, **kwargs: object) -> list[Callable[[], Any]]:
-    """Call every implementation of a lifecycle hook; an exception names its plugin.
+def call_each(registry: Registry, hook_name: str, **kwargs: object) -> None:
+    """Call every implementation of a lifecycle hook in turn; an exception names its plugin.
 
-    Returns a waiter for each :class:`~salesrules.parallel.Job` an
-    implementation handed back; calling it gives the job's outcome, its
-    exception named by the plugin like one raised in the hook.
+    A hook written for contract 1.x may hand back a job (``salesrules.api.Job``,
+    deprecated): it has already run, and its outcome is collected here.
     """
     from .errors import PluginError
-    from .parallel import Job, settle
 
-    waiters: list[Callable[[], Any]] = []
     for impl in reversed(getattr(registry.pm.hook, hook_name).get_hookimpls()):
         try:
             out = impl.function(**{k: kwargs[k] for k in impl.argnames})
+            if callable(getattr(out, "wait", None)):
+                out.wait()
         except Exception as exc:
-            settle(waiters)  # earlier plugins' jobs end before the run fails
             raise PluginError(impl.plugin_name, f"hook {hook_name}()", exc) from exc
-        if isinstance(out, Job):
-            waiters.append(_waiter(out, impl.plugin_name, hook_name))
-    return waiters
-
-
-def _waiter(job: Any, plugin: str, hook_name: str) -> Callable[[], Any]:
-    from .errors import PluginError
-
-    def wait() -> Any:
-        try:
-            return job.wait()
-        except Exception as exc:
-            raise PluginError(plugin, f"hook {hook_name}()", exc) from exc
-
-    return wait
 
 
 def health(registry: Registry) -> list[str]:

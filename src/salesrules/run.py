@@ -6,31 +6,23 @@ import datetime as dt
 import gc
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import attrs
 
 from . import HOOK_CONTRACT, __version__
-from .allocation import (
-    AllocationContext,
-    AllocationResult,
-    Prepared,
-    Route,
-    allocate,
-    assigned_values,
-    start_prepare,
-)
-from .history import History, HistoryView, open_history
+from .allocation import AllocationContext, AllocationResult, Route, allocate, assigned_values
 from .allocation.conditions import compile_condition
 from .checks import CheckContext, run_checks
 from .config import RuleConfig, RulesConfig, Use, format_path, load_config
 from .errors import ConfigError, Problems
 from .goals import GoalPlan, set_goals
+from .history import History, HistoryView, open_history
 from .load import Dataset, data_dir, load_dataset, resolve_sources
 from .model import Finding, ProgressRow
 from .outputs import Staging
-from .parallel import settle
 from .plugins import Registry, call_each, load_local_module, load_registry
 from .progress import team_totals, track
 from .resolve import Bound, resolve
@@ -157,128 +149,138 @@ def plan_run(cfg: RulesConfig, strict: bool = False, entry_points: bool = True,
 
 def run(opts: RunOptions, on_stage: Callable[[str], None] | None = None,
         plan: Plan | None = None) -> RunResult:
-    """Execute one run and write its outputs."""
-    # A run builds a large, long-lived heap (leads, activity) and few reference
-    # cycles; the cyclic collector rescanning that heap costs more than the run's
-    # own work, so it is paused for the run and resumed after.
+    """Execute one run and write its outputs: the six stages, one after another."""
+    clock = StageClock(on_stage)
+    cfg = plan.config if plan else load_config(opts.rules)
+    plan = plan or plan_run(cfg, strict=opts.strict)
+    clock.lap("plan")
+    with _paused_gc(), _run_history(cfg, opts.dry_run) as history:
+        with clock("load"):
+            dataset = load_dataset(cfg, plan.sources, data_dir(cfg, opts.data))
+        as_of = _as_of(opts, cfg, dataset)
+        seed = opts.seed if opts.seed is not None else cfg.run.seed
+        with clock("goals"):
+            goals = set_goals(cfg, dataset, plan.split, plan.funnel, as_of)
+        with clock("progress"):
+            progress = track(goals, dataset, as_of)
+            teams = team_totals(progress)
+        with clock("checks"):
+            findings = run_checks(plan.checks, CheckContext(dataset, goals, tuple(progress),
+                                                            as_of, tuple(teams)))
+        with clock("allocation"):
+            allocation = allocate(
+                cfg, plan.routes, dataset, as_of, seed, _history_view(history, dataset, as_of,
+                                                                      cfg),
+                AllocationContext(dataset, goals, tuple(progress), as_of, seed))
+        result = RunResult(
+            cfg, _shown_path(opts.rules), plan.registry, plan.components, dataset, as_of, seed,
+            opts.dry_run, goals, progress, findings, allocation,
+            _warnings(plan, dataset, goals, history, opts.dry_run), clock.timings,
+            out_dir=opts.out or (cfg.base_dir / cfg.output.dir), team_progress=teams)
+        with clock("outputs"):
+            result.files = write_outputs(result, plan.registry,
+                                         None if opts.dry_run else history)
+    call_each(plan.registry, "run_finished", result=result, out_dir=result.out_dir)
+    return result
+
+
+class StageClock:
+    """Announces each stage as it starts and times it (``run.json``'s ``timings_s``)."""
+
+    def __init__(self, on_stage: Callable[[str], None] | None) -> None:
+        self.on_stage = on_stage
+        self.timings: dict[str, float] = {}
+        self._since = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = now - self._since
+        self._since = now
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        if self.on_stage:
+            self.on_stage(name)
+        self._since = time.perf_counter()
+        yield
+        self.lap(name)
+
+
+@contextmanager
+def _paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector for the run.
+
+    A run builds a large, long-lived heap (leads, activity) and few reference
+    cycles; the collector rescanning that heap costs more than the run's own
+    work.
+    """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _run(opts, on_stage, plan)
+        yield
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _run(opts: RunOptions, on_stage: Callable[[str], None] | None,
-         plan: Plan | None) -> RunResult:
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
+@contextmanager
+def _run_history(cfg: RulesConfig, dry_run: bool) -> Iterator[History | None]:
+    """The run history, open for the run; ``None`` when it is off.
 
-    def stage(name: str) -> None:
-        if on_stage:
-            on_stage(name)
+    A dry run changes nothing on disk but its outputs: it reads history only if there is one.
+    """
+    path = cfg.base_dir / cfg.history.path
+    if not cfg.history.enabled or (dry_run and not path.exists()):
+        yield None
+        return
+    history = open_history(path, readonly=dry_run)
+    try:
+        yield history
+    finally:
+        history.close()
 
-    def mark(name: str, since: float) -> float:
-        now = time.perf_counter()
-        timings[name] = now - since
-        return now
 
-    cfg = plan.config if plan else load_config(opts.rules)
-    plan = plan or plan_run(cfg, strict=opts.strict)
-    t = mark("plan", t0)
+def _history_view(history: History | None, dataset: Dataset, as_of: dt.date,
+                  cfg: RulesConfig) -> HistoryView | None:
+    """What earlier runs assigned: within the load window, and each lead's last owner."""
+    if history is None:
+        return None
+    return HistoryView(history.before(as_of, cfg.allocation.window_days),
+                       history.owners((lead.id for lead in dataset.leads), as_of))
 
-    stage("load")
-    folder = data_dir(cfg, opts.data)
-    dataset = load_dataset(cfg, plan.sources, folder)
-    t = mark("load", t)
 
+def _as_of(opts: RunOptions, cfg: RulesConfig, dataset: Dataset) -> dt.date:
     as_of = opts.as_of or cfg.run.as_of or dataset.activity.last_day()
     if as_of is None:
         raise ConfigError("no as-of date: pass --as-of YYYY-MM-DD, set run.as_of, "
                           "or provide activity to take the latest date from")
-    seed = opts.seed if opts.seed is not None else cfg.run.seed
-
-    history_path = cfg.base_dir / cfg.history.path
-    # a dry run changes nothing on disk but its outputs: it reads history only if there is one
-    history = (open_history(history_path, readonly=opts.dry_run)
-               if cfg.history.enabled and (history_path.exists() or not opts.dry_run) else None)
-    preparing: Callable[[], Prepared] | None = None
-    staging: Staging | None = None
-    try:
-        view = None
-        if history is not None:
-            view = HistoryView(history.before(as_of, cfg.allocation.window_days),
-                               history.owners((lead.id for lead in dataset.leads), as_of))
-        # owners, load, duplicates and lead order need only the data: a second core
-        # works them out while goals, progress and checks run here
-        preparing = start_prepare(cfg, dataset, as_of, view)
-
-        stage("goals")
-        goals = set_goals(cfg, dataset, plan.split, plan.funnel, as_of)
-        t = mark("goals", t)
-
-        stage("progress")
-        progress = track(goals, dataset, as_of)
-        teams = team_totals(progress)
-        t = mark("progress", t)
-
-        stage("checks")
-        findings = run_checks(plan.checks, CheckContext(dataset, goals, tuple(progress), as_of,
-                                                        tuple(teams)))
-        t = mark("checks", t)
-
-        # targets, progress and findings are final: a second process writes them meanwhile
-        out_dir = opts.out or (cfg.base_dir / cfg.output.dir)
-        staging = Staging(out_dir)
-        staging.start_plan_files(goals, [*progress, *teams], findings, dataset.funnel, cfg,
-                                 as_of)
-        stage("allocation")
-        prepared, preparing = preparing(), None
-        context = AllocationContext(dataset, goals, tuple(progress), as_of, seed)
-        allocation = allocate(cfg, plan.routes, dataset, as_of, seed, view, context, prepared)
-        t = mark("allocation", t)
-        timings["allocation_prepared_alongside"] = prepared.seconds
-
-        warnings = [*(str(p) for p in plan.registry.problems),
-                    *(str(p) for p in plan.registry.deprecations), *dataset.warnings,
-                    *goals.warnings]
-        if history is not None and opts.dry_run:
-            warnings.append("dry run: run history was read but not changed")
-        result = RunResult(
-            cfg, _shown_path(opts.rules), plan.registry, plan.components, dataset, as_of, seed,
-            opts.dry_run, goals, progress, findings, allocation, warnings, timings,
-            team_progress=teams)
-        stage("outputs")
-        result.out_dir = out_dir
-        _commit(result, plan, staging, None if opts.dry_run else history)
-        mark("outputs", t)
-    finally:
-        if preparing is not None:  # the run failed first: no child is left running
-            settle([preparing])
-        if staging is not None:
-            staging.discard()  # waits for any job still writing; a committed run left nothing
-        if history is not None:
-            history.close()
-    call_each(plan.registry, "run_finished", result=result, out_dir=result.out_dir)
-    return result
+    return as_of
 
 
-def _commit(result: RunResult, plan: Plan, staging: Staging, history: History | None) -> None:
-    """Finish the outputs, record the run in history, move the outputs into place, commit.
+def _warnings(plan: Plan, dataset: Dataset, goals: GoalPlan, history: History | None,
+              dry_run: bool) -> list[str]:
+    out = [*(str(p) for p in plan.registry.problems),
+           *(str(p) for p in plan.registry.deprecations), *dataset.warnings, *goals.warnings]
+    if history is not None and dry_run:
+        out.append("dry run: run history was read but not changed")
+    return out
 
-    The run's assignments go into history while a second process may still be
-    writing the biggest files; the manifest follows once every file is written.
+
+def write_outputs(result: RunResult, registry: Registry, history: History | None) -> list[str]:
+    """Write every output into a staging folder, record the run, then move the files into place.
+
     Any failure before the end leaves both the output folder and the history
-    exactly as they were.
+    exactly as they were. Returns the names of the files written.
     """
     assert result.out_dir is not None
     inputs = _inputs_digest(result.dataset.inputs)
     # a run is named by what determines it: as-of date, config, inputs and seed
     run_id = hashlib.sha256(f"{result.as_of.isoformat()}|{result.config.digest}|{inputs}|"
                             f"{result.seed}".encode()).hexdigest()[:16]
-
-    def record() -> None:
+    staging = Staging(result.out_dir)
+    try:
+        staged = staging.write(result, lambda folder: call_each(
+            registry, "write_outputs", result=result, out_dir=folder))
         if history is not None:
             history.begin()
             history.record(
@@ -287,22 +289,17 @@ def _commit(result: RunResult, plan: Plan, staging: Staging, history: History | 
                 result.config.digest, inputs, result.allocation.assignments,
                 assigned_values(result.allocation.assignments, result.dataset.leads),
                 len(result.allocation.unassigned))
-
-    try:
-        staged = staging.finish(
-            result,
-            lambda folder: call_each(plan.registry, "write_outputs", result=result,
-                                     out_dir=folder),
-            meanwhile=record)
-        if history is not None:
             history.set_manifest(run_id, staged.manifest)
-        result.files = staged.commit()
+        files = staged.commit()
         if history is not None:
             history.commit()
+        return files
     except BaseException:
         if history is not None:
             history.rollback()
         raise
+    finally:
+        staging.discard()
 
 
 def _inputs_digest(inputs) -> str:

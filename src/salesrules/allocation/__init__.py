@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
-from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from operator import attrgetter
 
 import attrs
@@ -17,14 +15,13 @@ from ..history import HistoryView
 from ..load import Dataset
 from ..load.tables import CellError, parse_date
 from ..model import Assignment, Lead, Unassigned
-from ..parallel import Job
 from ..resolve import Bound
 from .batch import AllocationBatch, AllocationContext, RepSlot
 from .conditions import LEAD_NAMES, Condition
 
 __all__ = ["AllocationBatch", "AllocationContext", "AllocationResult", "Prepared", "RepSlot",
            "Route", "allocate", "assigned_values", "lead_order", "normalise_key", "prepare",
-           "sorted_positions", "start_prepare"]
+           "sorted_positions"]
 
 
 @attrs.define
@@ -189,8 +186,7 @@ class Prepared:
 
     Which leads stay with their owner, which need a rep (in lead order, with
     duplicates set aside), each rep's load so far, and the notes that go into
-    reasons. No plugin code is involved, so a run can work this out on a
-    second core while goals, progress and checks run (:func:`start_prepare`).
+    reasons. No plugin code is involved.
     """
 
     slots: dict[str, RepSlot]
@@ -199,140 +195,132 @@ class Prepared:
     pool: list[Lead]
     #: Duplicate lead id -> (the lead id it duplicates, the field), in lead order.
     duplicates: dict[str, tuple[str, str]]
+    #: Lead id -> a note that goes into its reason (recycled, previous owner inactive, ...).
     notes: dict[str, str]
+    #: Lead id -> the rep it must not go back to (recycled from them).
     excluded: dict[str, str]
+    #: Lead id -> the rep it was recycled from.
     recycled: dict[str, str]
-    #: Seconds it took (on whichever core).
-    seconds: float = 0.0
 
 
-def prepare(cfg: RulesConfig, dataset: Dataset, as_of: dt.date,
-            history: HistoryView | None = None) -> Prepared:
-    """Settle owners, recycling, load, duplicates and lead order (see :class:`Prepared`)."""
-    return _unpacked(_settle(cfg, dataset, as_of, history), dataset)
-
-
-def _settle(cfg: RulesConfig, dataset: Dataset, as_of: dt.date,
-            history: HistoryView | None) -> tuple:
-    """:func:`prepare`, with leads as their positions in ``dataset.leads`` (cheap to send)."""
-    started = time.perf_counter()
-    reps = dataset.reps
-    acfg = cfg.allocation
-    slots = {rep_id: RepSlot(rep) for rep_id, rep in reps.items()}
-    # what earlier runs gave each rep within the window, and each lead's last owner
+def _window_load(slots: dict[str, RepSlot], history: HistoryView | None) -> set[str]:
+    """Count what earlier runs gave each rep within the window; the lead ids counted."""
     in_window: set[str] = set()
-    last_owner = history.owners if history is not None else {}
     for p in history.window if history is not None else ():
         if p.rep_id in slots:
             slots[p.rep_id].received += 1
             slots[p.rep_id].received_value += p.value
             in_window.add(p.lead_id)
+    return in_window
 
-    kept: list[Kept] = []
-    kept_at: list[int] = []
-    pool: list[Lead] = []
+
+def _owner_of(lead: Lead, history: HistoryView | None, assigned_field: str):
+    """The lead's current owner id and where that comes from (``export`` or ``history``)."""
+    owner_id, source = lead.owner, "export"
+    prior = history.owners.get(lead.id) if history is not None else None
+    if prior is not None and prior.rep_id != owner_id:
+        # an earlier run gave the lead away; unless the CRM shows a newer owner,
+        # the export is just not updated yet
+        crm_since = _date_field(lead, assigned_field) if owner_id else None
+        if crm_since is None or crm_since <= prior.as_of:
+            owner_id, source = prior.rep_id, "history"
+    return owner_id, source, prior
+
+
+def _stale(lead: Lead, owner_id: str, source: str, prior, recycle, as_of: dt.date) -> str | None:
+    """The recycling note when the owner has not followed the lead up within the SLA, else None."""
+    since = (prior.as_of if source == "history" else
+             _date_field(lead, recycle.assigned_field) or (
+                 prior.as_of if prior is not None and prior.rep_id == owner_id else None))
+    touched = _date_field(lead, recycle.follow_up_field)
+    if (since is not None and (as_of - since).days > recycle.after_days
+            and (touched is None or touched < since)):
+        return (f"recycled from {owner_id} (assigned {since}, no "
+                f"follow-up within {recycle.after_days} days)")
+    return None
+
+
+def prepare(cfg: RulesConfig, dataset: Dataset, as_of: dt.date,
+            history: HistoryView | None = None) -> Prepared:
+    """Settle owners, recycling, load, duplicates and lead order (see :class:`Prepared`)."""
+    reps = dataset.reps
+    acfg = cfg.allocation
+    slots = {rep_id: RepSlot(rep) for rep_id, rep in reps.items()}
+    in_window = _window_load(slots, history)
+    out = Prepared(slots, [], [], {}, {}, {}, {})
     pool_at: list[int] = []
-    notes: dict[str, str] = {}
-    excluded: dict[str, str] = {}
-    recycled: dict[str, str] = {}
     recycle = acfg.recycle
     assigned_field = recycle.assigned_field if recycle is not None else "assigned_at"
     for at, lead in enumerate(dataset.leads):
-        owner_id, source = lead.owner, "export"
-        prior = last_owner.get(lead.id)
-        if prior is not None and prior.rep_id != owner_id:
-            # an earlier run gave the lead away; unless the CRM shows a newer owner,
-            # the export is just not updated yet
-            crm_since = _date_field(lead, assigned_field) if owner_id else None
-            if crm_since is None or crm_since <= prior.as_of:
-                owner_id, source = prior.rep_id, "history"
+        owner_id, source, prior = _owner_of(lead, history, assigned_field)
         owner = reps.get(owner_id) if owner_id else None
         if owner is not None and owner.active:
-            if recycle is not None:
-                since = (prior.as_of if source == "history" else
-                         _date_field(lead, recycle.assigned_field) or (
-                             prior.as_of if prior is not None and prior.rep_id == owner.id
-                             else None))
-                touched = _date_field(lead, recycle.follow_up_field)
-                if (since is not None and (as_of - since).days > recycle.after_days
-                        and (touched is None or touched < since)):
-                    notes[lead.id] = (f"recycled from {owner.id} (assigned {since}, no "
-                                      f"follow-up within {recycle.after_days} days)")
-                    excluded[lead.id] = owner.id
-                    recycled[lead.id] = owner.id
-                    pool.append(lead)
-                    pool_at.append(at)
-                    continue
-            kept.append(Kept(lead, owner.id, source))
-            kept_at.append(at)
-            if lead.id not in in_window:
-                slots[owner.id].held += 1
-                slots[owner.id].held_value += lead.value
-        else:
-            if owner_id:
-                notes[lead.id] = (f"previous owner {owner_id} is inactive" if owner
+            note = _stale(lead, owner.id, source, prior, recycle, as_of) if recycle else None
+            if note is None:
+                out.kept.append(Kept(lead, owner.id, source))
+                if lead.id not in in_window:
+                    slots[owner.id].held += 1
+                    slots[owner.id].held_value += lead.value
+                continue
+            out.notes[lead.id] = note
+            out.excluded[lead.id] = out.recycled[lead.id] = owner.id
+        elif owner_id:
+            out.notes[lead.id] = (f"previous owner {owner_id} is inactive" if owner
                                   else f"previous owner {owner_id} is not in the reps file")
-            pool.append(lead)
-            pool_at.append(at)
-    # found in file order, which walks memory in order; listed in lead order below
-    duplicates = (find_duplicates(acfg.dedupe_on, kept, pool) if acfg.dedupe_on and acfg.enabled
-                  else {})
-    order = sorted_positions(dataset.leads, pool_at)
-    if duplicates:  # set aside by position: looking at each lead in lead order is slow
-        dup_at = {at for at, lead in zip(pool_at, pool) if lead.id in duplicates}
-        leads = dataset.leads
-        duplicates = {leads[i].id: duplicates[leads[i].id] for i in order if i in dup_at}
-        order = [i for i in order if i not in dup_at]
-    return (array("l", order), [(at, k.rep_id, k.source) for at, k in zip(kept_at, kept)],
-            {r: (s.held, s.held_value, s.received, s.received_value) for r, s in slots.items()},
-            duplicates, notes, excluded, recycled, time.perf_counter() - started)
-
-
-def _unpacked(settled: tuple, dataset: Dataset) -> Prepared:
-    """:func:`_settle`'s positions and counters back as the dataset's own leads and reps."""
-    order, kept, counts, duplicates, notes, excluded, recycled, seconds = settled
-    leads = dataset.leads
-    slots = {rep_id: RepSlot(dataset.reps[rep_id], *c) for rep_id, c in counts.items()}
-    return Prepared(slots, [Kept(leads[i], rep_id, source) for i, rep_id, source in kept],
-                    list(map(leads.__getitem__, order)), duplicates, notes, excluded, recycled,
-                    seconds)
-
-
-def start_prepare(cfg: RulesConfig, dataset: Dataset, as_of: dt.date,
-                  history: HistoryView | None = None) -> Callable[[], Prepared]:
-    """Start :func:`prepare` on a second core where a run is big enough; call the result to get it.
-
-    Leads travel back as their positions in ``dataset.leads``, and slots as
-    their counters, so that little is copied between the processes.
-    """
-    job = Job(lambda: _settle(cfg, dataset, as_of, history), len(dataset.leads),
-              enabled=cfg.output.parallel)
-    return lambda: _unpacked(job.wait(), dataset)
+        out.pool.append(lead)
+        pool_at.append(at)
+    duplicates = (find_duplicates(acfg.dedupe_on, out.kept, out.pool)
+                  if acfg.dedupe_on and acfg.enabled else {})
+    ordered = [dataset.leads[i] for i in sorted_positions(dataset.leads, pool_at)]
+    out.pool = [lead for lead in ordered if lead.id not in duplicates]
+    out.duplicates = {lead.id: duplicates[lead.id] for lead in ordered if lead.id in duplicates}
+    return out
 
 
 def allocate(cfg: RulesConfig, routes: list[Route], dataset: Dataset, as_of: dt.date,
              seed: int, history: HistoryView | None = None,
-             context: AllocationContext | None = None,
-             prepared: Prepared | None = None) -> AllocationResult:
+             context: AllocationContext | None = None) -> AllocationResult:
     """Route every lead that needs a rep; each ends up assigned or unassigned, exactly once.
 
     ``history`` holds what earlier runs assigned: within the load window, and
-    the last owner of each lead in this export. ``prepared`` is what
-    :func:`prepare` worked out from them, when it was started earlier.
+    the last owner of each lead in this export.
     """
-    if prepared is None:
-        prepared = prepare(cfg, dataset, as_of, history)
-    reps = dataset.reps
-    acfg = cfg.allocation
-    self_sourced = set(acfg.self_sourced_teams)
+    prepared = prepare(cfg, dataset, as_of, history)
     slots, kept, pool = prepared.slots, prepared.kept, prepared.pool
-    notes, excluded, recycled = prepared.notes, prepared.excluded, prepared.recycled
-    duplicates = prepared.duplicates
-    if not acfg.enabled:
+    if not cfg.allocation.enabled:
         return AllocationResult([], [Unassigned(lead.id, "allocation is disabled in rules.toml")
-                                     for lead in pool], kept, slots, recycled)
+                                     for lead in pool], kept, slots, prepared.recycled)
     check_fields(routes, dataset)
+    matched, unassigned = _match(routes, pool, prepared.notes)
+    self_sourced = set(cfg.allocation.self_sourced_teams)
+    assignments: list[Assignment] = []
+    for route, leads in zip(routes, matched):
+        if not leads:
+            continue
+        eligible = [
+            slots[rep.id] for rep in dataset.reps.values()
+            if rep.active and rep.team not in self_sourced
+            and (not route.teams or rep.team in route.teams)
+            and (not route.reps or rep.id in route.reps)
+            and not dataset.on_leave(rep.id, as_of)
+        ]
+        batch = AllocationBatch(route.name, route.policy.name, leads, eligible, as_of, seed,
+                                prepared.notes, prepared.excluded, context)
+        route.policy.call(route.policy.component.allocate, batch)
+        batch.finish()
+        assignments.extend(batch.assignments)
+        unassigned.extend(batch.unassigned)
+    unassigned.extend(_duplicates_unassigned(prepared.duplicates, assignments, kept))
+    if len(assignments) + len(unassigned) != len(pool) + len(prepared.duplicates):
+        raise PluginError("salesrules", "allocation", AssertionError(
+            "a lead was lost or decided twice; this is a bug"))
+    return AllocationResult(assignments, unassigned, kept, slots, prepared.recycled,
+                            {k: v[0] for k, v in prepared.duplicates.items()})
 
+
+def _match(routes: list[Route], pool: list[Lead],
+           notes: dict[str, str]) -> tuple[list[list[Lead]], list[Unassigned]]:
+    """Each route's leads (the first rule that matches wins), and the leads no rule matched."""
     matched: list[list[Lead]] = [[] for _ in routes]
     unassigned: list[Unassigned] = []
     rule_names = ", ".join(repr(r.name) for r in routes)
@@ -354,35 +342,19 @@ def allocate(cfg: RulesConfig, routes: list[Route], dataset: Dataset, as_of: dt.
             note = notes.get(lead.id)
             unassigned.append(Unassigned(
                 lead.id, (note + "; " if note else "") + f"no routing rule matched ({rule_names})"))
+    return matched, unassigned
 
-    assignments: list[Assignment] = []
-    for route, leads in zip(routes, matched):
-        if not leads:
-            continue
-        eligible = [
-            slots[rep.id] for rep in reps.values()
-            if rep.active and rep.team not in self_sourced
-            and (not route.teams or rep.team in route.teams)
-            and (not route.reps or rep.id in route.reps)
-            and not dataset.on_leave(rep.id, as_of)
-        ]
-        batch = AllocationBatch(route.name, route.policy.name, leads, eligible, as_of, seed,
-                                notes, excluded, context)
-        route.policy.call(route.policy.component.allocate, batch)
-        batch.finish()
-        assignments.extend(batch.assignments)
-        unassigned.extend(batch.unassigned)
 
-    if duplicates:
-        went = {a.lead_id: a.rep_id for a in assignments}
-        went.update({k.lead.id: k.rep_id for k in kept})
-        for lead_id, (first, field) in duplicates.items():
-            where = f", which went to {went[first]}" if first in went else ", which is unassigned"
-            unassigned.append(Unassigned(lead_id, f"duplicate of {first} (same {field})"
-                                         f"{where}; handled once"))
-    total = len(pool) + len(duplicates)
-    if len(assignments) + len(unassigned) != total:
-        raise PluginError("salesrules", "allocation", AssertionError(
-            "a lead was lost or decided twice; this is a bug"))
-    return AllocationResult(assignments, unassigned, kept, slots, recycled,
-                            {k: v[0] for k, v in duplicates.items()})
+def _duplicates_unassigned(duplicates: dict[str, tuple[str, str]],
+                           assignments: list[Assignment], kept: list[Kept]) -> list[Unassigned]:
+    """A reason for each duplicate lead, naming where the lead it duplicates went."""
+    if not duplicates:
+        return []
+    went = {a.lead_id: a.rep_id for a in assignments}
+    went.update({k.lead.id: k.rep_id for k in kept})
+    out = []
+    for lead_id, (first, field) in duplicates.items():
+        where = f", which went to {went[first]}" if first in went else ", which is unassigned"
+        out.append(Unassigned(lead_id, f"duplicate of {first} (same {field})"
+                                       f"{where}; handled once"))
+    return out

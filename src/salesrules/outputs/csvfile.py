@@ -1,68 +1,47 @@
-"""CSV files that open cleanly in Excel: UTF-8 with BOM, and no cell read as a formula."""
+"""The one CSV writer: files that open cleanly in Excel (UTF-8 with BOM, CRLF), no cell read as a formula."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-_RISKY = ("=", "+", "-", "@", "\t", "\r")
+import polars as pl
+
+#: A cell starting with one of these is run as a formula by Excel (CSV injection).
+RISKY = ("=", "+", "-", "@", "\t", "\r")
+_RISKY_PATTERN = "^[" + "".join("\\" + c if c == "-" else c for c in RISKY) + "]"
 
 
 def neutralise(text: str) -> str:
     """Prefix a quote to text that Excel would run as a formula (CSV injection)."""
-    if text and text[0] in _RISKY:
+    if text and text[0] in RISKY:
         return "'" + text
     return text
 
 
-def _line(cells: Sequence[object]) -> str:
-    """One row as the csv module writes it in these files (CRLF line end)."""
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\r\n").writerow(cells)
-    return buf.getvalue()
+def write_csv(path: Path, header: Sequence[str], columns: Sequence[Sequence[str]],
+              safe: Sequence[int] = ()) -> None:
+    """Write text columns as one CSV: a BOM, the header, then the rows, CRLF line ends.
 
-
-def csv_cell(text: str) -> str:
-    """One cell as the csv module writes it within a row: quoted only where it must be."""
-    # the files' own line end: it decides whether a lone \r is quoted
-    return _line([text, ""])[:-3] if text else ""
-
-
-def write_lines(path: Path, header: Sequence[str], lines: Iterable[str]) -> None:
-    """Write rows already joined into lines (cells through :func:`csv_cell`), as :func:`write_csv` does."""
-    with path.open("w", encoding="utf-8", newline="") as f:
-        f.write("\ufeff" + _line(header))
-        f.write("".join(lines))
-
-
-def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]],
-              text_columns: Sequence[int] | None = None) -> None:
-    """Write rows with a BOM and CRLF line ends, for Excel.
-
-    Cells in ``text_columns`` (all ``str`` cells when not given) are
-    neutralised against formula injection; the caller vouches for the rest
-    (numbers and dates it formatted itself).
+    Every cell is neutralised against formula injection except in the columns
+    listed in ``safe`` (numbers and dates the caller formatted itself). Cells are
+    quoted only where they must be, as Python's csv module quotes them.
     """
-    with path.open("w", encoding="utf-8", newline="") as f:
-        f.write("\ufeff")
-        w = csv.writer(f, lineterminator="\r\n")
-        w.writerow(header)
-        if text_columns is None:
-            w.writerows([neutralise(c) if isinstance(c, str) else c for c in row] for row in rows)
-        else:
-            cols = list(text_columns)
-
-            def clean(row: Sequence[object]) -> Sequence[object]:
-                for i in cols:
-                    c = row[i]
-                    if c and c[0] in _RISKY:  # type: ignore[index]
-                        row = list(row)  # copy only the rare row that needs it
-                        row[i] = "'" + c  # type: ignore[operator]
-                return row
-
-            w.writerows(map(clean, rows))
+    names = [f"c{i}" for i in range(len(header))]
+    frame = pl.DataFrame(dict(zip(names, columns)), schema={n: pl.String for n in names})
+    safe_names = {names[i] for i in safe}
+    # an empty cell is written bare (polars would quote an empty string to tell it from null)
+    frame = frame.select(
+        pl.when(pl.col(n) == "").then(None)
+        .when(pl.lit(n not in safe_names) & pl.col(n).str.contains(_RISKY_PATTERN))
+        .then("'" + pl.col(n)).otherwise(pl.col(n)).alias(n)
+        for n in names)
+    head = pl.DataFrame({n: [h] for n, h in zip(names, header)})
+    with path.open("wb") as f:
+        f.write("\ufeff".encode())
+        head.write_csv(f, include_header=False, line_terminator="\r\n", quote_style="necessary")
+        frame.write_csv(f, include_header=False, line_terminator="\r\n",
+                        quote_style="necessary")
 
 
 def number(x: float, unit: str) -> str:
@@ -70,27 +49,3 @@ def number(x: float, unit: str) -> str:
     if unit == "amount":
         return f"{x:.2f}"
     return str(int(x)) if x == int(x) else f"{x:.2f}"
-
-
-def write_text_columns(path: Path, header: Sequence[str], columns: Sequence[list[str]]) -> None:
-    """:func:`write_csv` for a file of text columns, written by polars: the same bytes, faster.
-
-    Every cell is neutralised. An empty cell is written bare, as the csv
-    module writes it (polars would quote an empty string to tell it from a
-    null). Do not call this in a forked writer process: polars' thread pool
-    does not survive a fork.
-    """
-    import polars as pl
-
-    risky = "^[" + "".join("\\" + c if c == "-" else c for c in _RISKY) + "]"
-    frame = pl.DataFrame({f"c{i}": col for i, col in enumerate(columns)},
-                         schema={f"c{i}": pl.String for i in range(len(columns))})
-    frame = frame.select(
-        pl.when(pl.col(name) == "").then(None)
-        .when(pl.col(name).str.contains(risky)).then("'" + pl.col(name))
-        .otherwise(pl.col(name)).alias(name)
-        for name in frame.columns)
-    with path.open("wb") as f:
-        f.write(("\ufeff" + _line(header)).encode("utf-8"))
-        frame.write_csv(f, include_header=False, line_terminator="\r\n",
-                        quote_style="necessary")

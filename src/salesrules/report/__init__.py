@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 
 from ..hookspecs import hookimpl
-from ..parallel import Job, settle
 from ..run import RunResult
 from . import data as report_data
 from .labels import LABELS, headline
@@ -62,22 +61,14 @@ def render_html(result: RunResult, d: dict | None = None) -> str:
 
 
 @hookimpl(trylast=True)
-def write_outputs(result: RunResult, out_dir: Path) -> Job | None:
+def write_outputs(result: RunResult, out_dir: Path) -> None:
     out = result.config.output
     if not (out.report or out.workbook):
         return
     d = report_data.build(result)  # once, for both
-    workbook = None
     if out.workbook:
-        from .workbook import cell_count, write_workbook
+        from .workbook import write_workbook
 
-        # on a big run a second process writes the workbook while this one goes on
-        workbook = Job(lambda: write_workbook(result, out_dir / "workbook.xlsx", d),
-                       cell_count(result, d), enabled=out.parallel)
+        write_workbook(result, out_dir / "workbook.xlsx", d)
     if out.report:
-        try:
-            (out_dir / "report.html").write_text(render_html(result, d), encoding="utf-8")
-        except BaseException:
-            settle([workbook.wait] if workbook is not None else [])
-            raise
-    return workbook  # the kernel writes its CSVs meanwhile, then waits for it
+        (out_dir / "report.html").write_text(render_html(result, d), encoding="utf-8")

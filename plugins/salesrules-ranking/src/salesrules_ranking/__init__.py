@@ -25,7 +25,7 @@ from salesrules.api import (
 )
 
 __version__ = "0.1.0"
-SALESRULES_CONTRACT = "1.0"
+SALESRULES_CONTRACT = "2.0"
 
 #: Metrics besides the funnel's own stage names.
 DERIVED_METRICS = ("conversion", "attainment", "process")

@@ -15,7 +15,7 @@ import attrs
 from salesrules.api import Funnel, SplitBatch, TimeSplit, hookimpl
 
 __version__ = "0.1.0"
-SALESRULES_CONTRACT = "1.0"
+SALESRULES_CONTRACT = "2.0"
 
 
 @attrs.define

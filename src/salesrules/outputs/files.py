@@ -1,0 +1,107 @@
+"""The kernel's CSV outputs: assignments, unassigned leads, targets, progress and findings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..goals.calendar import month_of
+from ..model import Finding, Funnel, Period, ProgressRow
+from .csvfile import number, write_csv
+
+if TYPE_CHECKING:
+    from ..allocation import AllocationResult
+    from ..goals import GoalPlan
+
+
+def write_assignments(allocation: AllocationResult, folder: Path) -> dict[str, int]:
+    """``assignments.csv`` and ``unassigned.csv``; returns each file's row count."""
+    a = allocation
+    fields = ["lead_id", "rep_id", "team", "policy", "rule", "reason"]
+    write_csv(folder / "assignments.csv", fields,
+              [[getattr(x, f) for x in a.assignments] for f in fields])
+    write_csv(folder / "unassigned.csv", ["lead_id", "reason"],
+              [[u.lead_id for u in a.unassigned], [u.reason for u in a.unassigned]])
+    return {"assignments.csv": len(a.assignments), "unassigned.csv": len(a.unassigned)}
+
+
+def _ratio(x: float | None) -> str:
+    return "" if x is None else f"{x:.4f}"
+
+
+def write_progress(rows: Sequence[ProgressRow], funnel: Funnel, path: Path) -> int:
+    """``progress.csv``: each rep's and team's actual against target, to date; returns the row count."""
+    units = [funnel.stage(p.stage).unit for p in rows]
+    header = ["rep_id", "team", "stage", "actual", "expected_to_date", "target", "attainment",
+              "pace", "projected", "required_per_day", "remaining_days", "subject_kind"]
+    write_csv(path, header, [
+        [p.rep_id for p in rows], [p.team for p in rows], [p.stage for p in rows],
+        [number(p.actual, u) for p, u in zip(rows, units)],
+        [number(p.expected_to_date, u) for p, u in zip(rows, units)],
+        [number(p.target, u) for p, u in zip(rows, units)],
+        [_ratio(p.attainment) for p in rows], [_ratio(p.pace) for p in rows],
+        [f"{p.projected:.2f}" for p in rows], [f"{p.required_per_day:.2f}" for p in rows],
+        [str(p.remaining_days) for p in rows], [p.subject_kind for p in rows],
+    ], safe=[10])  # numbers are neutralised too: a negative one must not run as a formula
+    return len(rows)
+
+
+def write_findings(findings: Sequence[Finding], path: Path) -> int:
+    """``findings.csv``: who needs attention and why; returns the row count."""
+    write_csv(
+        path, ["subject", "subject_kind", "check", "severity", "message", "action", "evidence"],
+        [[f.subject for f in findings], [f.subject_kind for f in findings],
+         [f.check for f in findings], [f.severity for f in findings],
+         [f.message for f in findings], [f.action for f in findings],
+         [json.dumps(f.evidence, ensure_ascii=False, sort_keys=True, default=str)
+          for f in findings]])
+    return len(findings)
+
+
+def write_targets(goals: GoalPlan, funnel: Funnel, day_window: tuple[dt.date, dt.date],
+                  path: Path) -> int:
+    """``targets.csv``: every plan's period row and its month, week and day rows; returns the row count."""
+    cols: list[list[str]] = [[] for _ in range(8)]
+    rep, team, stage, grain_c, start_c, end_c, target, trace = cols
+    shown: dict = {}  # target values repeat across reps: format each once
+    lo, hi = day_window
+    for plan in goals.plans.values():
+        st = funnel.stage(plan.stage)
+        period = plan.period
+        rows = [(period.grain, period.start, period.end, plan.total, plan.trace)]
+        for grain in ("month", "week", "day"):
+            if grain == period.grain:
+                continue
+            for start, end, value in plan.grains.get(grain, ()):
+                if grain != "day" or lo <= start <= hi:
+                    rows.append((grain, start, end, value, ""))
+        for grain, start, end, value, why in rows:
+            key = (value, st.scale, st.unit)
+            text = shown.get(key)
+            if text is None:
+                text = shown[key] = number(value / st.scale, st.unit)
+            rep.append(plan.rep_id)
+            team.append(plan.team)
+            stage.append(plan.stage)
+            grain_c.append(grain)
+            start_c.append(start.isoformat())
+            end_c.append(end.isoformat())
+            target.append(text)
+            trace.append(why)
+    write_csv(path, ["rep_id", "team", "stage", "grain", "period_start", "period_end",
+                     "target", "trace"], cols, safe=range(2, 7))
+    return len(rep)
+
+
+def day_target_window(period: Period, scope: str, as_of: dt.date) -> tuple[dt.date, dt.date]:
+    """Which days get a day-grain row in targets.csv (``output.day_targets``)."""
+    if scope == "period":
+        return period.start, period.end
+    if scope == "week":
+        start = as_of - dt.timedelta(days=as_of.weekday())
+        return start, start + dt.timedelta(days=6)
+    m = month_of(as_of)
+    return m.start, m.end
