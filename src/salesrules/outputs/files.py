@@ -66,31 +66,32 @@ def write_targets(goals: GoalPlan, funnel: Funnel, day_window: tuple[dt.date, dt
     """``targets.csv``: every plan's period row and its month, week and day rows; returns the row count."""
     cols: list[list[str]] = [[] for _ in range(8)]
     rep, team, stage, grain_c, start_c, end_c, target, trace = cols
-    shown: dict = {}  # target values repeat across reps: format each once
+    iso: dict[dt.date, str] = {}  # dates and target values repeat across reps: format each once
+    shown: dict = {}
     lo, hi = day_window
     for plan in goals.plans.values():
         st = funnel.stage(plan.stage)
         period = plan.period
-        rows = [(period.grain, period.start, period.end, plan.total, plan.trace)]
+        rows = [(period.grain, period.start, period.end, plan.total)]
         for grain in ("month", "week", "day"):
-            if grain == period.grain:
-                continue
-            for start, end, value in plan.grains.get(grain, ()):
-                if grain != "day" or lo <= start <= hi:
-                    rows.append((grain, start, end, value, ""))
-        for grain, start, end, value, why in rows:
+            if grain != period.grain:
+                rows.extend((grain, s, e, v) for s, e, v in plan.grains.get(grain, ())
+                            if grain != "day" or lo <= s <= hi)
+        for grain, start, end, value in rows:
             key = (value, st.scale, st.unit)
             text = shown.get(key)
             if text is None:
                 text = shown[key] = number(value / st.scale, st.unit)
-            rep.append(plan.rep_id)
-            team.append(plan.team)
-            stage.append(plan.stage)
-            grain_c.append(grain)
-            start_c.append(start.isoformat())
-            end_c.append(end.isoformat())
             target.append(text)
-            trace.append(why)
+            grain_c.append(grain)
+            start_c.append(iso.get(start) or iso.setdefault(start, start.isoformat()))
+            end_c.append(iso.get(end) or iso.setdefault(end, end.isoformat()))
+        n = len(rows)
+        rep.extend([plan.rep_id] * n)
+        team.extend([plan.team] * n)
+        stage.extend([plan.stage] * n)
+        trace.append(plan.trace)
+        trace.extend([""] * (n - 1))
     write_csv(path, ["rep_id", "team", "stage", "grain", "period_start", "period_end",
                      "target", "trace"], cols, safe=range(2, 7))
     return len(rep)
