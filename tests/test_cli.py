@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 
+import pytest
 from conftest import cli, edit_rules, invoke, read_csv, set_cell
 
 
@@ -32,10 +34,24 @@ def test_missing_rules_file_exits_2(tmp_path):
     assert "no such file" in p.stderr and "Traceback" not in p.stderr
 
 
-def test_a_bad_as_of_is_a_usage_error(export):
-    p = cli("run", "--rules", str(export / "rules.toml"), "--as-of", "26/11/2026")
+def test_a_bad_as_of_is_a_usage_error_naming_the_option(export):
+    p = cli("run", "--rules", str(export / "rules.toml"), "--as-of", "26/13/2026")
     assert p.returncode == 2
-    assert "expected YYYY-MM-DD" in p.stderr
+    assert "Traceback" not in p.stderr
+    assert ("Invalid value for '--as-of': expected a date such as 2026-11-25, 2026/11/25, "
+            "11/25/2026 or 2026年11月25日, got '26/13/2026'") in p.stderr
+    assert not (export / "out").exists()
+    res = invoke("compare", str(export / "rules.toml"), str(export / "rules.toml"),
+                 "--as-of", "yesterday")
+    assert res.exit_code == 2 and "Invalid value for '--as-of'" in res.output
+
+
+@pytest.mark.parametrize("text", ["11/24/2026", "2026年11月24日", "24.11.2026"])
+def test_as_of_accepts_the_date_formats_the_data_accepts(export, text):
+    res = invoke("run", "--rules", str(export / "rules.toml"), "--as-of", text, "--dry-run")
+    assert res.exit_code == 0, res.output
+    assert "salesrules run as of 2026-11-24 " in res.output
+    assert json.loads((export / "out" / "run.json").read_text())["as_of"] == "2026-11-24"
 
 
 def test_a_plugin_that_raises_mid_run_is_named_and_exits_1(export):
@@ -144,3 +160,92 @@ def test_validate_reports_config_and_data_problems_together(export):
     assert res.exit_code == 2
     assert "checks.behind-pace.warn_gap: expected a number, got 'x'" in res.output
     assert "leads.csv:3: column 'value': expected a number, got 'lots'" in res.output
+
+
+def test_validate_counts_in_singular_and_plural(export):
+    (export / "leave.csv").write_text("rep_id,start,end\nR0005,2026-11-16,2026-11-25\n",
+                                      encoding="utf-8")
+    res = invoke("validate", "--rules", str(export / "rules.toml"))
+    assert res.exit_code == 0, res.output
+    assert "leave 1 row," in res.output and "leads 80 rows" in res.output
+    assert " components;" in res.output
+    assert not re.search(r"\b1 (rows|components)\b", res.output)
+    assert not re.search(r"\b([02-9]|\d\d+) (row|component)\b", res.output)
+
+
+def _columns(line: str) -> list[tuple[int, int]]:
+    """Each cell of a printed table line as (start, end) in terminal cells."""
+    from rich.cells import cell_len
+
+    return [(cell_len(line[:m.start()]), cell_len(line[:m.end()]))
+            for m in re.finditer(r"\S+(?: \S+)*", line)]
+
+
+def test_compare_table_keeps_columns_apart_with_long_names(export):
+    long_team = "Enterprise Accounts North-East Region"
+    reps = (export / "reps.csv").read_text(encoding="utf-8-sig").splitlines()
+    header = reps[0].split(",")
+    team = header.index("team")
+    for i in range(1, len(reps)):
+        cells = reps[i].split(",")
+        cells[team] = long_team if i % 2 else "华东大区重点客户销售一部"
+        reps[i] = ",".join(cells)
+    (export / "reps.csv").write_text("\n".join(reps) + "\n", encoding="utf-8")
+    other = export / "a-much-longer-name-for-the-other-rules-file.toml"
+    other.write_text((export / "rules.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    res = invoke("compare", str(export / "rules.toml"), str(other))
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("rep "))
+    head, rows = lines[at], lines[at + 1:]
+    assert re.split(r"\s{2,}", head) == ["rep", "team", "A leads", "A value", "B leads",
+                                         "B value", "conv."]
+    assert len(rows) == 13 and any(long_team in r for r in rows)
+    head_cols = _columns(head)
+    for row in rows:
+        cols = _columns(row)
+        assert len(cols) == 7, row
+        assert [c[0] for c in cols[:2]] == [c[0] for c in head_cols[:2]]  # text: left-aligned
+        assert [c[1] for c in cols[2:]] == [c[1] for c in head_cols[2:]]  # numbers: right
+    figures = lines[lines.index("") + 1: at - 1]
+    assert [re.split(r"\s{2,}", f.strip())[0] for f in figures][1:] == [
+        "assigned", "unassigned", "lead value", "Gini of counts", "Gini of value",
+        "expected conversions"]
+
+
+def test_summary_numbers_have_thousands_separators(tmp_path):
+    from conftest import make_export
+
+    rules = make_export(tmp_path, leads=1500)
+    res = invoke("run", "--rules", str(rules))
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())  # the summary wraps at the console's width
+    summary = text[text.index(" reps "):text.index(" outputs ")]
+    shown = re.search(r" leads (\d{1,3}(?:,\d{3})+) to allocate: .* "
+                      r"(\d{1,3}(?:,\d{3})+) unassigned;", summary)
+    assert shown is not None, summary
+    assert not re.search(r"\d{4}", summary.split(" report ")[0])
+    counts = json.loads((tmp_path / "out" / "run.json").read_text())["counts"]
+    assert shown.groups() == (f"{counts['leads_to_allocate']:,}", f"{counts['unassigned']:,}")
+    assert counts["unassigned"] >= 1000  # the files keep plain numbers
+
+
+def test_quiet_still_reports_a_plugin_that_failed_to_import(export, tmp_path):
+    import os
+
+    site = tmp_path / "site"
+    info = site / "acme_broken-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-broken\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[salesrules]\nacme_broken = acme_broken\n")
+    (site / "acme_broken.py").write_text("import no_such_module_here\n")
+    env = dict(os.environ, PYTHONPATH=str(site))
+    env.pop("SALESRULES_STRICT", None)
+    p = cli("run", "--rules", str(export / "rules.toml"), "-q", env=env)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == ""
+    assert ("warning: plugin acme_broken (from distribution acme-broken): failed to import "
+            "'acme_broken': ModuleNotFoundError: No module named 'no_such_module_here'"
+            ) in p.stderr
+    assert cli("run", "--rules", str(export / "rules.toml"), "-q", "--strict",
+               env=env).returncode == 2

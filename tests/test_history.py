@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import textwrap
 from collections import Counter
@@ -115,6 +116,45 @@ def test_history_command_shows_runs_and_load(export):
     assert [r["as_of"] for r in data["runs"]] == ["2026-11-25", "2026-11-24"]
     total = sum(v["leads"] for v in data["load"].values())
     assert total == sum(r["assigned"] for r in data["runs"])
+
+
+def test_history_shows_each_rep_s_name_beside_the_id(export):
+    run(export, "--as-of", "2026-11-24")
+    run(export, "--as-of", "2026-11-25")
+    names = {r["rep_id"]: r["name"] for r in read_csv(export / "reps.csv")}
+    res = invoke("history", "--rules", str(export / "rules.toml"))
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("load per rep"))
+    assert re.split(r"\s{2,}", lines[at + 1]) == ["rep", "name", "leads", "value"]
+    shown = [re.split(r"\s{2,}", line) for line in lines[at + 2:]]
+    assert shown and all(name == names[rep] for rep, name, _, _ in shown)
+    data = json.loads(invoke("history", "--rules", str(export / "rules.toml"), "--json").output)
+    assert {rep: v["name"] for rep, v in data["load"].items()} == {
+        rep: names[rep] for rep in data["load"]}
+
+
+def test_history_without_a_readable_reps_file_shows_ids_alone(export):
+    run(export)
+    (export / "reps.csv").unlink()
+    res = invoke("history", "--rules", str(export / "rules.toml"))
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("load per rep"))
+    assert re.split(r"\s{2,}", lines[at + 1]) == ["rep", "leads", "value"]
+    rows = [re.split(r"\s{2,}", line) for line in lines[at + 2:]]
+    assert rows and all(len(r) == 3 and r[0].startswith("R") for r in rows)  # id, leads, value
+    data = json.loads(invoke("history", "--rules", str(export / "rules.toml"), "--json").output)
+    assert data["load"] and all(v["name"] is None for v in data["load"].values())
+
+
+def test_history_lists_most_loaded_reps_first():
+    from salesrules.history import load_listing
+
+    listing = load_listing({"R2": (3, 1234.5), "R1": (3, 10.0), "R3": (1200, 2.0)},
+                           {"R1": "Ann", "R3": "Bo"})
+    assert [(x.rep_id, x.name, x.leads) for x in listing] == [
+        ("R3", "Bo", 1200), ("R1", "Ann", 3), ("R2", None, 3)]
 
 
 def test_history_can_be_switched_off(export):

@@ -131,3 +131,15 @@ def compare(rules_a: Path, rules_b: Path, data: Path | None = None, as_of: dt.da
             for r in eligible
         ],
     }
+
+
+_SUMMARY = (("assigned", "assigned", "{:,}"), ("unassigned", "unassigned", "{:,}"),
+            ("value", "lead value", "{:,.2f}"), ("gini_count", "Gini of counts", "{:.2f}"),
+            ("gini_value", "Gini of value", "{:.2f}"),
+            ("expected_conversions", "expected conversions", "{:,.2f}"))
+
+
+def summary_rows(out: dict) -> list[list[str]]:
+    """The side-by-side figures of a :func:`compare` result, as text: label, A, B."""
+    return [[label, fmt.format(out["a"][key]), fmt.format(out["b"][key])]
+            for key, label, fmt in _SUMMARY]

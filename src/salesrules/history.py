@@ -195,3 +195,23 @@ def open_history(path: Path, readonly: bool = False) -> History:
         from .errors import ConfigError
 
         raise ConfigError(f"history.path: {path} is not a salesrules history database ({exc})")
+
+
+# ---------------------------------------------------------------- display
+
+
+@attrs.frozen
+class RepLoad:
+    """One rep's line in ``salesrules history``: who, and what they received in the window."""
+
+    rep_id: str
+    #: From the reps file; ``None`` when it could not be read or names nobody.
+    name: str | None
+    leads: int
+    value: float
+
+
+def load_listing(loads: dict[str, tuple[int, float]], names: dict[str, str]) -> list[RepLoad]:
+    """:meth:`History.load_by_rep` with each rep's name, most leads first (then by rep id)."""
+    rows = [RepLoad(rep, names.get(rep), n, v) for rep, (n, v) in loads.items()]
+    return sorted(rows, key=lambda r: (-r.leads, r.rep_id))
