@@ -115,7 +115,7 @@ def measure(cmd: list[str]) -> Sample:
 
 
 def commands(one: Export, two: Export) -> dict[str, list[str]]:
-    """What each round runs, in order: the floor, the kernel and default runs, the peer, 2x leads."""
+    """What each round runs, in order: floor, kernel run, default run, peer, 2x leads."""
     exe = str(Path(sys.executable).with_name("salesrules"))
 
     def run(export: Export, config: str) -> list[str]:

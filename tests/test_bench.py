@@ -30,7 +30,8 @@ def test_bench_run_prints_every_figure_and_goal(tmp_path):
                   "pandas peer", "kernel run, 2x leads"):
         assert re.search(rf"^{label}.*:\s+{figure}$", out, re.M), label
     for goal in ("kernel run CPU / floor", "default run CPU / floor",
-                 "kernel run CPU / pandas peer CPU", "peak memory", "kernel run CPU, 2x leads / 1x leads"):
+                 "kernel run CPU / pandas peer CPU", "peak memory",
+                 "kernel run CPU, 2x leads / 1x leads"):
         assert re.search(rf"^goal: {re.escape(goal)}.*\d+\.\d\d  \(<= [\d.]+\)  (PASS|MISS)$",
                          out, re.M), goal
     assert (tmp_path / "export-20-20-500" / "out-peer" / "assignments.csv").exists()
