@@ -25,6 +25,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/bench_run.py
 	$(BIN)/python bench/bench_allocation.py
 	$(BIN)/python bench/bench_calls.py

@@ -1,38 +1,76 @@
-"""Benchmark: `salesrules run` on a large generated export against merely parsing it with csv.
+"""Benchmark: `salesrules run` on a large generated export, against a floor and a pandas peer.
 
-Prints the scale, the time to parse the input files with ``csv.reader`` (no
-type conversion), and for two configs the time of the whole run (a
-subprocess, as a user runs it), its ratio to the parse time, and peak memory
-(the largest process: on a big run a forked child writes the biggest files,
-sharing the parent's pages). The two configs are the kernel's own outputs
-(the CSVs, ``run.json`` and run history: what the kernel issue's target is
-about) and the defaults, which add the report plugin's ``report.html`` and
-``workbook.xlsx``. Runs are interleaved with the parses in one process run,
-so a noisy shared machine affects every figure alike.
+Every figure is the CPU time (user + system) of a child process, as a user
+runs it, with its wall time and peak memory (the largest process, forked
+children included). Each round runs, in turn:
 
-    python bench/bench_run.py [--reps 2000] [--days 180] [--leads 200000]
+- the floor: ``csv.reader`` over every input file the run reads (bench/csv_floor.py);
+- the kernel run: the kernel's own outputs (CSVs, ``run.json``, run history),
+  with ``output.report`` and ``output.workbook`` off;
+- the default run: plus ``report.html`` and ``workbook.xlsx``;
+- the pandas peer: the core job in plain pandas (bench/peer_pandas.py);
+- the kernel run on the same export with twice the leads (the scaling line).
+
+Rounds are interleaved, so a noisy shared machine affects every figure alike,
+and each figure is the best of ``--repeat`` rounds (peak memory: the largest).
+It prints the scale, the config, every figure, and each goal of issue #13
+with PASS or MISS.
+
+    python bench/bench_run.py [--reps 2000] [--days 180] [--leads 200000] [--repeat 5]
+    python bench/bench_run.py --quick          # a small scale, one round
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
+import importlib.util
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+import attrs
 import tomli_w
 
 from salesrules.sample import SampleSpec, generate, rules_for
 
 HERE = Path(__file__).resolve().parent
+FULL = {"reps": 2000, "days": 180, "leads": 200_000, "repeat": 5}
+QUICK = {"reps": 50, "days": 30, "leads": 2000, "repeat": 1}
+#: Each goal: (label, figure, limit).
+GOALS = (("kernel run CPU / floor", "kernel_floor", 2.5),
+         ("default run CPU / floor", "default_floor", 3.5),
+         ("kernel run CPU / pandas peer CPU", "kernel_peer", 1.2),
+         ("peak memory, MiB (kernel and default runs)", "peak", 400.0),
+         ("kernel run CPU, 2x leads / 1x leads", "scaling", 2.1))
 
 
-def prepare(folder: Path, spec: SampleSpec) -> dict[str, Path]:
+@attrs.frozen
+class Export:
+    """A generated export, its two rules files and the input files the runs read."""
+
+    folder: Path
+    rules: dict[str, Path]
+    inputs: tuple[Path, ...]
+    settings: dict
+
+
+@attrs.frozen
+class Sample:
+    """One child process: CPU seconds (user + system), wall seconds, peak RSS in MiB."""
+
+    cpu: float
+    wall: float
+    peak: float
+    stdout: str
+
+
+def prepare(folder: Path, spec: SampleSpec) -> Export:
     """The export (generated once, then reused) and two configs: the kernel's outputs, and all."""
+    folder.mkdir(parents=True, exist_ok=True)
     stamp = folder / "spec.json"
     key = json.dumps({"reps": spec.reps, "days": spec.days, "leads": spec.leads,
                       "seed": spec.seed})
@@ -40,80 +78,175 @@ def prepare(folder: Path, spec: SampleSpec) -> dict[str, Path]:
         t = time.perf_counter()
         generate(folder, spec)
         stamp.write_text(key)
-        print(f"generated the export in {time.perf_counter() - t:.1f}s")
+        print(f"generated {folder.name} in {time.perf_counter() - t:.1f}s", flush=True)
     files = {n: folder / f"{n}.csv" for n in ("reps", "leads", "activity", "leave", "calls")
              if (folder / f"{n}.csv").exists()}
     rules = rules_for(files, False)
-    out = {"default": folder / "rules.toml", "kernel": folder / "rules-kernel.toml"}
-    out["default"].write_text(tomli_w.dumps(rules), encoding="utf-8")
+    paths = {"default": folder / "rules.toml", "kernel": folder / "rules-kernel.toml"}
+    paths["default"].write_text(tomli_w.dumps(rules), encoding="utf-8")
     rules["output"].update(report=False, workbook=False)
-    out["kernel"].write_text(tomli_w.dumps(rules), encoding="utf-8")
-    return out
+    paths["kernel"].write_text(tomli_w.dumps(rules), encoding="utf-8")
+    return Export(folder, paths, input_files(rules, folder), rules)
 
 
-def parse_only(folder: Path) -> tuple[float, int]:
-    t = time.perf_counter()
-    rows = 0
-    for name in ("reps.csv", "leads.csv", "activity.csv"):
-        with (folder / name).open(encoding="utf-8", newline="") as f:
-            for _ in csv.reader(f):
-                rows += 1
-    return time.perf_counter() - t, rows
+def input_files(rules: dict, folder: Path) -> tuple[Path, ...]:
+    """Every file the rules' ``[data]`` tables name: what the run reads."""
+    data = rules["data"]
+    base = folder / data.get("dir", ".")
+    return tuple(base / table["file"] for table in data.values()
+                 if isinstance(table, dict) and "file" in table)
 
 
-def peak_of(cmd: list[str]) -> tuple[float, float]:
-    """Wall time and peak memory (MiB) of one run, in a child of its own."""
-    code = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
-            "subprocess.run(sys.argv[1:], check=True); "
-            "print(time.perf_counter() - t, "
-            "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)")
-    out = subprocess.run([sys.executable, "-c", code, *cmd], check=True, capture_output=True,
-                         text=True).stdout.split()
-    return float(out[0]), float(out[1])
+def measure(cmd: list[str]) -> Sample:
+    """Run ``cmd`` as a child; its CPU, wall time and peak memory from ``wait4``."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode:
+            err.seek(0)
+            sys.exit(f"{' '.join(cmd)} failed with status {proc.returncode}:\n"
+                     + err.read().decode(errors="replace"))
+        out.seek(0)
+        return Sample(usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024,
+                      out.read().decode(errors="replace"))
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--reps", type=int, default=2000)
-    ap.add_argument("--days", type=int, default=180)
-    ap.add_argument("--leads", type=int, default=200_000)
-    ap.add_argument("--repeat", type=int, default=5)
-    args = ap.parse_args()
-    spec = SampleSpec(reps=args.reps, days=args.days, leads=args.leads, seed=1)
-    folder = HERE / "out" / f"export-{args.reps}-{args.days}-{args.leads}"
-    configs = prepare(folder, spec)
-    exe = Path(sys.executable).with_name("salesrules")
-    sizes = {p.name: p.stat().st_size for p in folder.glob("*.csv")}
-    print(f"scale: {args.reps} reps, {args.days} days of activity, {args.leads} leads; "
-          f"input {sum(sizes.values()) / 2**20:.1f} MiB; {os.cpu_count()} cores")
+def commands(one: Export, two: Export) -> dict[str, list[str]]:
+    """What each round runs, in order: floor, kernel run, default run, peer, 2x leads."""
+    exe = str(Path(sys.executable).with_name("salesrules"))
 
-    times: dict[str, list[float]] = {k: [] for k in configs}
-    peaks: dict[str, float] = {k: 0.0 for k in configs}
-    parse_times = []
-    rows = 0
-    for _ in range(args.repeat):  # interleaved, so that noise hits every figure alike
-        for name, rules in configs.items():
-            wall, peak = peak_of([str(exe), "run", "--rules", str(rules),
-                                  "--out", str(folder / f"out-{name}"), "-q"])
-            times[name].append(wall)
-            peaks[name] = max(peaks[name], peak)
-        p, rows = parse_only(folder)
-        parse_times.append(p)
-    parse_t = min(parse_times)
-    print(f"csv.reader parse: {parse_t:.2f}s for {rows} rows")
-    for name, label in (("kernel", "the kernel's outputs (CSVs, run.json, history)"),
-                        ("default", "plus report.html and workbook.xlsx (rules.toml defaults)")):
-        manifest = json.loads((folder / f"out-{name}" / "run.json").read_text())
-        run_t = min(times[name])
-        print(f"salesrules run, {label}:")
-        print(f"  time:   {run_t:.2f}s (stages: " + ", ".join(
-            f"{k} {v:.2f}s" for k, v in manifest["timings_s"].items()) + ")")
-        print(f"  ratio run/parse: {run_t / parse_t:.1f} (target <= 10; long-term <= 3)")
-        print(f"  peak memory: {peaks[name]:.0f} MiB, largest process (target <= 1024)")
-    print(f"outputs: {manifest['counts']['assigned']} assigned, "
-          f"{manifest['counts']['unassigned']} unassigned, "
-          f"{manifest['counts']['targets']} target rows")
+    def run(export: Export, config: str) -> list[str]:
+        return [exe, "run", "--rules", str(export.rules[config]),
+                "--out", str(export.folder / f"out-{config}"), "-q"]
+
+    return {"floor": [sys.executable, str(HERE / "csv_floor.py"), *map(str, one.inputs)],
+            "kernel": run(one, "kernel"),
+            "default": run(one, "default"),
+            "peer": [sys.executable, str(HERE / "peer_pandas.py"), str(one.folder),
+                     str(one.folder / "out-peer")],
+            "kernel_2x": run(two, "kernel")}
+
+
+def rounds(cmds: dict[str, list[str]], repeat: int) -> dict[str, Sample]:
+    """Every command once per round, ``repeat`` rounds; the best CPU and wall, the largest peak."""
+    samples: dict[str, list[Sample]] = {name: [] for name in cmds}
+    for r in range(repeat):
+        for name, cmd in cmds.items():
+            samples[name].append(measure(cmd))
+        print(f"round {r + 1}/{repeat}: " + ", ".join(
+            f"{n} {s[-1].cpu:.2f}s" for n, s in samples.items()), flush=True)
+    return {name: Sample(min(s.cpu for s in got), min(s.wall for s in got),
+                         max(s.peak for s in got), got[-1].stdout)
+            for name, got in samples.items()}
+
+
+def print_config(one: Export, two: Export) -> None:
+    s = one.settings
+    goals, alloc = s["goals"], s["allocation"]
+    print(f"config: {one.rules['kernel']} (kernel: output.report = false, "
+          f"output.workbook = false)")
+    print(f"        {one.rules['default']} (default: report.html and workbook.xlsx on)")
+    print(f"        2x leads: {two.rules['kernel']}")
+    print(f"  goals: period {goals['period']}, split {goals['split']}, "
+          f"funnel {goals['funnel']}; allocation: "
+          + ", ".join(r["policy"] for r in alloc["rules"])
+          + f", recycle after {alloc['recycle']['after_days']} days; "
+          f"checks: {', '.join(s['checks'])}")
+    print(f"  history: {one.folder / 'salesrules-history.sqlite'} (every round reruns one "
+          f"as-of date)")
+    print("  floor reads: " + ", ".join(
+        f"{p.name} ({p.stat().st_size / 2**20:.1f} MiB)" for p in one.inputs))
+    print("  peer: bench/peer_pandas.py (reads reps, activity and leads)")
+
+
+def print_figures(best: dict[str, Sample], one: Export, two: Export) -> dict[str, float]:
+    """Each run's CPU, wall and peak, the kernel's stage timings; returns the goals' figures."""
+    labels = {"floor": f"floor: csv.reader, {best['floor'].stdout.strip()} rows",
+              "kernel": "kernel run (CSVs, run.json, history)",
+              "default": "default run (plus report.html, workbook.xlsx)",
+              "peer": "pandas peer",
+              "kernel_2x": "kernel run, 2x leads"}
+    for name, label in labels.items():
+        b = best[name]
+        print(f"{label + ':':48} CPU {b.cpu:7.2f}s  wall {b.wall:7.2f}s  "
+              f"peak {b.peak:6.0f} MiB")
+    for name, export in (("kernel", one), ("default", one), ("kernel_2x", two)):
+        config = "default" if name == "default" else "kernel"
+        manifest = json.loads((export.folder / f"out-{config}" / "run.json").read_text())
+        print(f"  {name} stages (last round's run.json, wall s): " + ", ".join(
+            f"{k} {v:.2f}s" for k, v in manifest["timings_s"].items()))
+    counts = manifest_counts(one)
+    print(f"outputs: {counts['assigned']} assigned, {counts['unassigned']} unassigned, "
+          f"{counts['targets']} target rows; peer: {best['peer'].stdout.strip()}")
+    floor = best["floor"].cpu
+    return {"kernel_floor": best["kernel"].cpu / floor,
+            "default_floor": best["default"].cpu / floor,
+            "kernel_peer": best["kernel"].cpu / best["peer"].cpu,
+            "peak": max(best["kernel"].peak, best["default"].peak),
+            "scaling": best["kernel_2x"].cpu / best["kernel"].cpu}
+
+
+def manifest_counts(export: Export) -> dict:
+    return json.loads((export.folder / "out-kernel" / "run.json").read_text())["counts"]
+
+
+def print_goals(figures: dict[str, float]) -> int:
+    """Each goal with its figure and PASS or MISS; returns how many are missed."""
+    missed = 0
+    for label, key, limit in GOALS:
+        ok = figures[key] <= limit
+        missed += not ok
+        print(f"goal: {label:44} {figures[key]:7.2f}  (<= {limit:g})  "
+              f"{'PASS' if ok else 'MISS'}")
+    return missed
+
+
+def load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reps", type=int)
+    ap.add_argument("--days", type=int)
+    ap.add_argument("--leads", type=int, help="leads in the export; the scaling line uses 2x")
+    ap.add_argument("--repeat", type=int, help="rounds; each figure is the best of them")
+    ap.add_argument("--quick", action="store_true",
+                    help=f"a small scale: {QUICK} unless given")
+    ap.add_argument("--work", type=Path, default=HERE / "out",
+                    help="where the exports and outputs go (default bench/out)")
+    args = ap.parse_args(argv)
+    for key, value in (QUICK if args.quick else FULL).items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if importlib.util.find_spec("pandas") is None:
+        sys.exit("the pandas peer needs pandas: pip install -e '.[bench]' (make bench does)")
+    exports = [prepare(args.work / f"export-{args.reps}-{args.days}-{n}",
+                       SampleSpec(reps=args.reps, days=args.days, leads=n, seed=1))
+               for n in (args.leads, 2 * args.leads)]
+    one, two = exports
+    size = sum(p.stat().st_size for p in one.inputs) / 2**20
+    print(f"scale: {args.reps} reps, {args.days} days of activity, {args.leads} leads "
+          f"(and {2 * args.leads} for the scaling line); input {size:.1f} MiB; "
+          f"best of {args.repeat}; {os.cpu_count()} cores; load average {load_average()}")
+    print_config(one, two)
+    best = rounds(commands(one, two), args.repeat)
+    figures = print_figures(best, one, two)
+    missed = print_goals(figures)
+    print(f"load average at the end: {load_average()}; {missed} goal(s) missed")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

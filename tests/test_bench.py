@@ -1,0 +1,37 @@
+"""The run benchmark (bench/bench_run.py) runs end to end and prints every figure and goal."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+@pytest.mark.slow
+def test_bench_run_prints_every_figure_and_goal(tmp_path):
+    pytest.importorskip("pandas", reason="the pandas peer needs the bench extra")
+    done = subprocess.run([sys.executable, str(BENCH / "bench_run.py"), "--quick",
+                           "--reps", "20", "--days", "20", "--leads", "500", "--repeat", "1",
+                           "--work", str(tmp_path)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "scale: 20 reps, 20 days of activity, 500 leads (and 1000 for the scaling line)" in out
+    assert "output.report = false, output.workbook = false" in out
+    for name in ("reps.csv", "leads.csv", "activity.csv", "leave.csv", "calls.csv"):
+        assert f"{name} (" in out.split("floor reads:")[1].splitlines()[0]
+    figure = r"CPU +\d+\.\d\ds  wall +\d+\.\d\ds  peak +\d+ MiB"
+    for label in ("floor: csv.reader, \\d+ rows", "kernel run \\(", "default run \\(",
+                  "pandas peer", "kernel run, 2x leads"):
+        assert re.search(rf"^{label}.*:\s+{figure}$", out, re.M), label
+    for goal in ("kernel run CPU / floor", "default run CPU / floor",
+                 "kernel run CPU / pandas peer CPU", "peak memory",
+                 "kernel run CPU, 2x leads / 1x leads"):
+        assert re.search(rf"^goal: {re.escape(goal)}.*\d+\.\d\d  \(<= [\d.]+\)  (PASS|MISS)$",
+                         out, re.M), goal
+    assert (tmp_path / "export-20-20-500" / "out-peer" / "assignments.csv").exists()
