@@ -139,8 +139,9 @@ def make_hostile(export: Path) -> None:
         row[header.index("team")] = f"{row[header.index('team')]} {HOSTILE[2]}{HOSTILE[0]}"
 
     def leads(header, row, i):
-        for col in ("source", "region", "grade", "email"):
+        for col in ("source", "region", "grade"):
             row[header.index(col)] = HOSTILE[(i + len(col)) % 4]
+        row[header.index("email")] = f"{HOSTILE[i % 4]}{i}@example.com"  # still one per lead
 
     rewrite("reps.csv", reps)
     rewrite("leads.csv", leads)
