@@ -37,7 +37,6 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "salesrules.checks.execution",
     "salesrules.allocation.balanced",
     "salesrules.allocation.weighted",
-    "salesrules.report",
 )
 
 #: Registration hook for each component kind.

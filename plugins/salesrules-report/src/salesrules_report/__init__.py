@@ -1,18 +1,25 @@
-"""The built-in report plugin: ``report.html`` (self-contained, offline) and ``workbook.xlsx``.
+"""The report plugin: ``report.html`` (one offline page, charts drawn as SVG) and ``workbook.xlsx``.
 
 It is produced through the ``write_outputs`` lifecycle hook like any plugin's
-output, so a company can switch it off (``[plugins] disable``) and ship its own.
+output, so a company can switch it off (``[plugins] disable =
+["salesrules.report"]``) and ship its own. It imports only the public API.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-from ..hookspecs import hookimpl
-from ..run import RunResult
+from salesrules.api import RunResult, hookimpl
+
 from . import data as report_data
 from .labels import LABELS, headline
+
+#: Characters a string embedded in the page's JSON never carries raw: no ``<``
+#: can open a tag or a comment, whatever a rep name, team name or lead holds.
+_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
+                 "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
 def _pct(x: float | None) -> str:
@@ -29,39 +36,40 @@ def _rate(x: float | None, unit: str, upper_unit: str) -> str:
     return f"{x:,.0f}" if unit == "amount" and upper_unit == "count" else f"{x:.1%}"
 
 
-def _safe_json(obj: object) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+def safe_json(obj: object) -> str:
+    """JSON to embed in a ``<script>``: ``<``, ``>`` and ``&`` appear only as ``\\u`` escapes."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    return "".join(_JSON_ESCAPES.get(ch, ch) for ch in text)
 
 
-def render_html(result: RunResult, d: dict | None = None) -> str:
-    """The report page, with the plotly.js bundle and the data inline: no network needed."""
+def render_html(result: RunResult, d: dict[str, Any] | None = None) -> str:
+    """The report page, with its chart script and data inline: no network needed."""
     import jinja2
     from markupsafe import Markup
-    from plotly.offline import get_plotlyjs
 
     lang = result.config.output.language
     words = LABELS[lang]
     d = d if d is not None else report_data.build(result)
-    env = jinja2.Environment(loader=jinja2.PackageLoader("salesrules", "report/templates"),
+    env = jinja2.Environment(loader=jinja2.PackageLoader("salesrules_report", "templates"),
                              autoescape=True, trim_blocks=True, lstrip_blocks=True)
     env.filters["repname"] = lambda r: d["reps"].get(r, {}).get("name", r)
     stage = d["result_stage"]
     stage_label = d["labels"].get(stage) if lang == "zh" and d["labels"].get(stage) else stage
-    headlines = []
-    for t in d["overview"]["teams"]:
-        meet = round((t["execution"] or 0) * t["reps"])
-        headlines.append(headline(lang, t, d["period"]["grain"], stage_label, meet))
-    plotly_js = get_plotlyjs().replace("</script", "<\\/script")
+    headlines = [headline(lang, t, d["period"]["grain"], stage_label,
+                          round((t["execution"] or 0) * t["reps"]))
+                 for t in d["overview"]["teams"]]
+    charts_js, _, _ = env.loader.get_source(env, "charts.js")
     return env.get_template("report.html.j2").render(
         lang=lang, L=words, data=d, headlines=headlines,
         checks=sorted({f["check"] for f in d["findings"]}),
         pct=_pct, num=_num, rate=_rate, version=result.version,
-        plotly_js=Markup(plotly_js), data_json=Markup(_safe_json(d)),
-        labels_json=Markup(_safe_json(words)))
+        charts_js=Markup(charts_js), data_json=Markup(safe_json(d)),
+        labels_json=Markup(safe_json(words)))
 
 
 @hookimpl(trylast=True)
 def write_outputs(result: RunResult, out_dir: Path) -> None:
+    """Write ``report.html`` and ``workbook.xlsx`` as ``[output]`` asks, from one data build."""
     out = result.config.output
     if not (out.report or out.workbook):
         return
