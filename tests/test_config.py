@@ -139,3 +139,45 @@ def test_starter_config_parses_and_plans(tmp_path):
     path.write_text(text, encoding="utf-8")
     plan = plan_run(load_config(path))
     assert [r.name for r in plan.routes] == ["A-grade", "everything else"]
+
+
+def test_strategy_table_errors_name_the_key_inside_it():
+    out = problems_of('[goals]\nsplit = { params = {} }\nfunnel = { strategy = 3, params = 4, x = 1 }')
+    assert out == [
+        "goals.split.strategy: required key is missing",
+        "goals.funnel.strategy: expected a string, got 3",
+        "goals.funnel.params: expected a table, got 4",
+        "goals.funnel.x: unknown key (known keys: params, strategy)",
+    ]
+
+
+def test_a_table_where_a_list_of_tables_is_expected_says_so():
+    out = problems_of('goals = 3\n[allocation]\nrules = [3, { name = 4 }]')
+    assert out == ["goals: expected a table, got 3",
+                   "allocation.rules[0]: expected a table, got 3",
+                   "allocation.rules[1].name: expected a string, got 4"]
+
+
+def test_keys_set_by_loading_are_not_keys_of_rules_toml():
+    out = problems_of('base_dir = "/etc"\ndigest = "x"')
+    assert out[0] == ("base_dir: unknown key (known keys: allocation, checks, data, funnel, "
+                      "goals, history, output, plugins, run)")
+    assert len(out) == 2
+
+
+def test_output_parallel_still_loads_with_a_deprecation_warning():
+    cfg = parse_config("[output]\nparallel = false\n")
+    assert cfg is not None
+    assert cfg.warnings == ["output.parallel is deprecated and ignored (outputs are written in "
+                            "one process): remove it from rules.toml"]
+    assert parse_config("[output]\nreport = false\n").warnings == []
+
+
+def test_cattrs_paths_become_rules_toml_key_paths():
+    from salesrules.config import format_path, path_parts
+
+    parts = path_parts("$.allocation.rules[1].params['share']")
+    assert parts == ["allocation", "rules", 1, "params", "share"]
+    assert format_path(parts) == "allocation.rules[1].params.share"
+    assert format_path(path_parts("""$.goals.levels['高级']["it's"]""")) == \
+        'goals.levels."高级"."it\'s"'
