@@ -168,8 +168,8 @@ def test_keys_set_by_loading_are_not_keys_of_rules_toml():
 def test_output_parallel_still_loads_with_a_deprecation_warning():
     cfg = parse_config("[output]\nparallel = false\n")
     assert cfg is not None
-    assert cfg.warnings == ["output.parallel is deprecated and ignored (outputs are written in "
-                            "one process): remove it from rules.toml"]
+    assert cfg.warnings == [("output.parallel is deprecated and ignored (outputs are written in "
+                             "one process): remove it from rules.toml")]
     assert parse_config("[output]\nreport = false\n").warnings == []
 
 
@@ -181,3 +181,77 @@ def test_cattrs_paths_become_rules_toml_key_paths():
     assert format_path(parts) == "allocation.rules[1].params.share"
     assert format_path(path_parts("""$.goals.levels['高级']["it's"]""")) == \
         'goals.levels."高级"."it\'s"'
+
+
+def _schema_classes():
+    import attrs
+
+    from salesrules.config import schema
+
+    return [c for c in vars(schema).values()
+            if isinstance(c, type) and attrs.has(c) and c.__module__ == schema.__name__]
+
+
+def test_every_rules_toml_key_is_documented_by_its_comment():
+    import attrs
+
+    from salesrules.config import RUNTIME_FIELDS, RulesConfig
+    from salesrules.config.comments import field_comments
+
+    missing = [f"{c.__name__}.{f.name}" for c in _schema_classes() for f in attrs.fields(c)
+               if not field_comments(c).get(f.name)]
+    assert missing == []
+    assert set(RUNTIME_FIELDS) <= {f.name for f in attrs.fields(RulesConfig)}
+
+
+def test_config_reference_lists_each_key_with_its_meaning_and_a_valid_default():
+    from pathlib import Path
+
+    from salesrules.docs import config_markdown
+
+    text = config_markdown()
+    committed = Path(__file__).parent.parent / "docs" / "config.md"
+    assert committed.read_text(encoding="utf-8") == text, "run python -m salesrules.docs"
+    assert "| `parallel` | true or false | `true` | Deprecated and ignored" in text
+    assert "## `[[allocation.rules]]`" in text and "## `[data.NAME]`" in text
+    assert "| `file` | string | *required* | The file, relative to `data.dir`" in text
+    assert "base_dir" not in text and "digest" not in text
+    rows = [r.split(" | ") for r in text.splitlines() if r.startswith("| `")]
+    defaults = {r[0].strip("| `"): r[2] for r in rows if r[2].startswith("`")}
+    assert len(rows) > 50 and len(defaults) > 40
+    for key, default in defaults.items():  # each default can be pasted into rules.toml
+        tomllib.loads(f"{key} = {default.strip('`')}")
+    assert parse_config(f"[output]\nday_targets = {defaults['day_targets'].strip('`')}") \
+        .output.day_targets == "week"
+
+
+def test_param_comments_are_read_from_the_source():
+    from salesrules.checks.behind_pace import BehindPaceParams
+    from salesrules.config.comments import field_comments
+
+    comments = field_comments(BehindPaceParams)
+    assert comments["min_expected"] == "Skip a stage while less than this much was expected to date."
+    assert comments["judge"].startswith("`mean`: judge the average gap over the stages")
+    assert field_comments(int) == {}
+
+
+def test_a_params_comment_counts_as_its_documentation_in_plugins_check():
+    import attrs
+
+    from salesrules.api import Policy
+    from salesrules.plugins import Registered, Registry, health, new_plugin_manager
+
+    @attrs.define
+    class SplitParams:
+        #: Share of each batch for the first team.
+        share: float
+        floor: float
+
+    class Split(Policy):
+        name = "split"
+        Params = SplitParams
+
+    registry = Registry(new_plugin_manager())
+    registry.components["policy"]["split"] = Registered(Split, "acme")
+    assert health(registry) == [("plugin acme: policy 'split' param 'floor' has no default and "
+                                 "is not documented in the Params docstring")]

@@ -17,7 +17,7 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn, make_mapping_structure_fn, override
 
-from .schema import RUNTIME_FIELDS, DataConfig, DataFile, GoalsConfig, RulesConfig, Use
+from .schema import DataConfig, DataFile, GoalsConfig, RulesConfig, Use
 
 
 class Expected(TypeError):
@@ -212,10 +212,11 @@ converter.register_structure_hook(GoalsConfig, _checked(
         cl, conv, _cattrs_forbid_extra_keys=True,
         split=override(struct_hook=_strategy_hook), funnel=override(struct_hook=_strategy_hook)),
     dict, "a table")(GoalsConfig, converter))
+_omit = override(omit=True)  # RUNTIME_FIELDS: set by loading, not keys of rules.toml
 converter.register_structure_hook(RulesConfig, _checked(
     lambda cl, conv: make_dict_structure_fn(
         cl, conv, _cattrs_forbid_extra_keys=True,
-        **{name: override(omit=True) for name in RUNTIME_FIELDS}),
+        base_dir=_omit, source=_omit, digest=_omit, warnings=_omit),
     dict, "a table")(RulesConfig, converter))
 
 

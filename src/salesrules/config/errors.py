@@ -111,6 +111,6 @@ def structure(data: Any, cls: Any, path: list[str | int], problems: Problems) ->
     """Structure ``data`` into ``cls``; on failure add key-path-named problems and return None."""
     try:
         return converter.structure(data, cls)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - a plugin's Params may raise anything
         add_problems(exc, data, path, problems, cls)
         return None

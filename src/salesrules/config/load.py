@@ -82,8 +82,8 @@ def _check_data(cfg: RulesConfig, problems: Problems) -> None:
 def _deprecations(data: dict[str, Any]) -> list[str]:
     output = data.get("output")
     if isinstance(output, dict) and "parallel" in output:
-        return ["output.parallel is deprecated and ignored (outputs are written in one "
-                "process): remove it from rules.toml"]
+        return [("output.parallel is deprecated and ignored (outputs are written in one "
+                 "process): remove it from rules.toml")]
     return []
 
 

@@ -244,23 +244,32 @@ class PluginsConfig:
 class RulesConfig:
     """The whole of ``rules.toml``."""
 
+    #: ``[data]``: where the export is and how to read each file.
     data: DataConfig = attrs.Factory(DataConfig)
+    #: ``[funnel]``: the funnel's stages.
     funnel: FunnelConfig = attrs.Factory(FunnelConfig)
+    #: ``[goals]``: level targets and how they are decomposed.
     goals: GoalsConfig = attrs.Factory(GoalsConfig)
+    #: ``[allocation]``: how new leads are routed to reps.
     allocation: AllocationConfig = attrs.Factory(AllocationConfig)
     #: ``[checks.NAME]``: the checks to run, each with its params as keys of its
     #: table; ``enabled = false`` switches one off. Default: ``behind-pace``.
     checks: dict[str, Use] = attrs.Factory(lambda: {"behind-pace": Use("behind-pace")})
+    #: ``[output]``: where and how results are written.
     output: OutputConfig = attrs.Factory(OutputConfig)
+    #: ``[history]``: the run-history database.
     history: HistoryConfig = attrs.Factory(HistoryConfig)
+    #: ``[run]``: defaults for ``salesrules run`` options.
     run: RunConfig = attrs.Factory(RunConfig)
+    #: ``[plugins]``: local plugin modules, and strictness.
     plugins: PluginsConfig = attrs.Factory(PluginsConfig)
 
     # Set by loading, not keys of rules.toml (see RUNTIME_FIELDS).
     #: Folder relative paths are resolved against (that of rules.toml).
     base_dir: Path = attrs.field(default=Path("."), eq=False)
-    #: Where the config came from, and a digest of its bytes.
+    #: Where the config came from.
     source: str = attrs.field(default="", eq=False)
+    #: A digest of the config's bytes.
     digest: str = attrs.field(default="", eq=False)
     #: Warnings found while loading (deprecated keys), for the run to show.
     warnings: list[str] = attrs.field(factory=list, eq=False)
