@@ -5,6 +5,9 @@ from __future__ import annotations
 import tomllib
 
 import pytest
+import tomli_w
+from hypothesis import given
+from hypothesis import strategies as st
 
 from salesrules.config import load_config, parse_config
 from salesrules.errors import ConfigError, Problems
@@ -255,3 +258,24 @@ def test_a_params_comment_counts_as_its_documentation_in_plugins_check():
     registry.components["policy"]["split"] = Registered(Split, "acme")
     assert health(registry) == [("plugin acme: policy 'split' param 'floor' has no default and "
                                  "is not documented in the Params docstring")]
+
+
+_keys = st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=8)
+
+
+@given(st.lists(_keys | st.integers(0, 99), max_size=5))
+def test_any_cattrs_path_is_read_back_into_its_keys(parts):
+    from salesrules.config import path_parts
+
+    cattrs_path = "$" + "".join(f"[{p!r}]" for p in parts)
+    assert path_parts(cattrs_path) == parts
+
+
+@given(_keys)
+def test_a_bad_target_under_any_level_name_is_named_by_its_key_path(level):
+    from salesrules.config import format_path
+
+    text = tomli_w.dumps({"goals": {"levels": {level: {"revenue": "lots"}}}})
+    where = format_path(["goals", "levels", level, "revenue"])
+    assert problems_of(text) == [f"{where}: expected a number, got 'lots'"]
+    assert tomllib.loads(f"{where} = 1") == {"goals": {"levels": {level: {"revenue": 1}}}}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import re
 import typing
 from typing import Any, Literal
@@ -20,13 +21,13 @@ _STEP = re.compile(r"""\.([^.\[]+)|\[(\d+|'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\]
 
 
 def format_path(parts: list[str | int]) -> str:
-    """``["goals", "levels", "高级"]`` -> ``goals.levels."高级"``, as rules.toml spells keys."""
+    """``["goals", "levels", "高级"]`` -> ``goals.levels."高级"``: a dotted key as TOML spells it."""
     out = ""
     for p in parts:
         if isinstance(p, int):
             out += f"[{p}]"
         else:
-            key = p if _KEY.fullmatch(p) else '"' + p.replace('"', '\\"') + '"'
+            key = p if _KEY.fullmatch(p) else json.dumps(p, ensure_ascii=False)
             out += ("." if out else "") + key
     return out
 
