@@ -108,10 +108,12 @@ def test_plugins_lists_components_with_params_and_json(export):
     res = invoke("plugins")
     assert res.exit_code == 0
     assert "policy  balanced" in res.output and "by: " in res.output
+    assert "Balance the number of leads (`count`) or their total value (`value`)." in res.output
     data = json.loads(invoke("plugins", "--json").output)
     comps = {(c["kind"], c["name"]): c for p in data["plugins"] for c in p["components"]}
     assert comps[("check", "behind-pace")]["params"][0] == {
-        "name": "warn_gap", "type": "float", "default": 0.165}
+        "name": "warn_gap", "type": "float", "default": 0.165,
+        "doc": "Points behind expected-to-date (0.165 = 16.5%) from which a rep is flagged as warn."}
     assert data["hook_contract"] == "2.0"
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import tomllib
 
 import pytest
+import tomli_w
+from hypothesis import given
+from hypothesis import strategies as st
 
 from salesrules.config import load_config, parse_config
 from salesrules.errors import ConfigError, Problems
@@ -139,3 +142,140 @@ def test_starter_config_parses_and_plans(tmp_path):
     path.write_text(text, encoding="utf-8")
     plan = plan_run(load_config(path))
     assert [r.name for r in plan.routes] == ["A-grade", "everything else"]
+
+
+def test_strategy_table_errors_name_the_key_inside_it():
+    out = problems_of('[goals]\nsplit = { params = {} }\nfunnel = { strategy = 3, params = 4, x = 1 }')
+    assert out == [
+        "goals.split.strategy: required key is missing",
+        "goals.funnel.strategy: expected a string, got 3",
+        "goals.funnel.params: expected a table, got 4",
+        "goals.funnel.x: unknown key (known keys: params, strategy)",
+    ]
+
+
+def test_a_table_where_a_list_of_tables_is_expected_says_so():
+    out = problems_of('goals = 3\n[allocation]\nrules = [3, { name = 4 }]')
+    assert out == ["goals: expected a table, got 3",
+                   "allocation.rules[0]: expected a table, got 3",
+                   "allocation.rules[1].name: expected a string, got 4"]
+
+
+def test_keys_set_by_loading_are_not_keys_of_rules_toml():
+    out = problems_of('base_dir = "/etc"\ndigest = "x"')
+    assert out[0] == ("base_dir: unknown key (known keys: allocation, checks, data, funnel, "
+                      "goals, history, output, plugins, run)")
+    assert len(out) == 2
+
+
+def test_output_parallel_still_loads_with_a_deprecation_warning():
+    cfg = parse_config("[output]\nparallel = false\n")
+    assert cfg is not None
+    assert cfg.warnings == [("output.parallel is deprecated and ignored (outputs are written in "
+                             "one process): remove it from rules.toml")]
+    assert parse_config("[output]\nreport = false\n").warnings == []
+
+
+def test_cattrs_paths_become_rules_toml_key_paths():
+    from salesrules.config import format_path, path_parts
+
+    parts = path_parts("$.allocation.rules[1].params['share']")
+    assert parts == ["allocation", "rules", 1, "params", "share"]
+    assert format_path(parts) == "allocation.rules[1].params.share"
+    assert format_path(path_parts("""$.goals.levels['高级']["it's"]""")) == \
+        'goals.levels."高级"."it\'s"'
+
+
+def _schema_classes():
+    import attrs
+
+    from salesrules.config import schema
+
+    return [c for c in vars(schema).values()
+            if isinstance(c, type) and attrs.has(c) and c.__module__ == schema.__name__]
+
+
+def test_every_rules_toml_key_is_documented_by_its_comment():
+    import attrs
+
+    from salesrules.config import RUNTIME_FIELDS, RulesConfig
+    from salesrules.config.comments import field_comments
+
+    missing = [f"{c.__name__}.{f.name}" for c in _schema_classes() for f in attrs.fields(c)
+               if not field_comments(c).get(f.name)]
+    assert missing == []
+    assert set(RUNTIME_FIELDS) <= {f.name for f in attrs.fields(RulesConfig)}
+
+
+def test_config_reference_lists_each_key_with_its_meaning_and_a_valid_default():
+    from pathlib import Path
+
+    from salesrules.docs import config_markdown
+
+    text = config_markdown()
+    committed = Path(__file__).parent.parent / "docs" / "config.md"
+    assert committed.read_text(encoding="utf-8") == text, "run python -m salesrules.docs"
+    assert "| `parallel` | true or false | `true` | Deprecated and ignored" in text
+    assert "## `[[allocation.rules]]`" in text and "## `[data.NAME]`" in text
+    assert "| `file` | string | *required* | The file, relative to `data.dir`" in text
+    assert "base_dir" not in text and "digest" not in text
+    rows = [r.split(" | ") for r in text.splitlines() if r.startswith("| `")]
+    defaults = {r[0].strip("| `"): r[2] for r in rows if r[2].startswith("`")}
+    assert len(rows) > 50 and len(defaults) > 40
+    for key, default in defaults.items():  # each default can be pasted into rules.toml
+        tomllib.loads(f"{key} = {default.strip('`')}")
+    assert parse_config(f"[output]\nday_targets = {defaults['day_targets'].strip('`')}") \
+        .output.day_targets == "week"
+
+
+def test_param_comments_are_read_from_the_source():
+    from salesrules.checks.behind_pace import BehindPaceParams
+    from salesrules.config.comments import field_comments
+
+    comments = field_comments(BehindPaceParams)
+    assert comments["min_expected"] == "Skip a stage while less than this much was expected to date."
+    assert comments["judge"].startswith("`mean`: judge the average gap over the stages")
+    assert field_comments(int) == {}
+
+
+def test_a_params_comment_counts_as_its_documentation_in_plugins_check():
+    import attrs
+
+    from salesrules.api import Policy
+    from salesrules.plugins import Registered, Registry, health, new_plugin_manager
+
+    @attrs.define
+    class SplitParams:
+        #: Share of each batch for the first team.
+        share: float
+        floor: float
+
+    class Split(Policy):
+        name = "split"
+        Params = SplitParams
+
+    registry = Registry(new_plugin_manager())
+    registry.components["policy"]["split"] = Registered(Split, "acme")
+    assert health(registry) == [("plugin acme: policy 'split' param 'floor' has no default and "
+                                 "is not documented in the Params docstring")]
+
+
+_keys = st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=8)
+
+
+@given(st.lists(_keys | st.integers(0, 99), max_size=5))
+def test_any_cattrs_path_is_read_back_into_its_keys(parts):
+    from salesrules.config import path_parts
+
+    cattrs_path = "$" + "".join(f"[{p!r}]" for p in parts)
+    assert path_parts(cattrs_path) == parts
+
+
+@given(_keys)
+def test_a_bad_target_under_any_level_name_is_named_by_its_key_path(level):
+    from salesrules.config import format_path
+
+    text = tomli_w.dumps({"goals": {"levels": {level: {"revenue": "lots"}}}})
+    where = format_path(["goals", "levels", level, "revenue"])
+    assert problems_of(text) == [f"{where}: expected a number, got 'lots'"]
+    assert tomllib.loads(f"{where} = 1") == {"goals": {"levels": {level: {"revenue": 1}}}}

@@ -262,6 +262,7 @@ import attrs
 
 @attrs.define
 class RoundRobinParams:
+    #: Index of the rep the first lead goes to.
     start: int = 0
 
 class RoundRobin(Policy):
@@ -347,7 +348,9 @@ def test_installed_plugin_is_found_listed_and_used(site, export):
     rr = next(x for x in data["plugins"] if x["distribution"] == "salesrules-roundrobin")
     assert rr["version"] == "0.3.1"
     assert rr["components"][0]["name"] == "round-robin"
-    assert rr["components"][0]["params"] == [{"name": "start", "type": "int", "default": 0}]
+    assert rr["components"][0]["params"] == [{
+        "name": "start", "type": "int", "default": 0,
+        "doc": "Index of the rep the first lead goes to."}]
 
     edit_rules(export / "rules.toml", lambda d: d["allocation"].update(
         rules=[{"name": "all", "policy": "round-robin", "params": {"start": 1}}]))

@@ -180,3 +180,12 @@ def test_as_of_changes_the_period(export, tmp_path):
     run_ok(export, "--as-of", "2026-09-30", "--out", str(tmp_path / "o"))
     m = json.loads((tmp_path / "o" / "run.json").read_text())
     assert m["period"]["start"] == "2026-07-01"
+
+
+def test_the_deprecated_parallel_switch_is_ignored_with_a_warning(export):
+    """``output.parallel`` (contract 1.x's second process) still loads, and the run says it is ignored."""
+    edit_rules(export / "rules.toml", lambda d: d["output"].update(parallel=False))
+    res = invoke("run", "--rules", str(export / "rules.toml"))
+    assert res.exit_code == 0, res.output
+    manifest = json.loads((export / "out" / "run.json").read_text())
+    assert any("output.parallel is deprecated and ignored" in w for w in manifest["warnings"])

@@ -358,5 +358,7 @@ def _hook_problems(pm: pluggy.PluginManager, module: object) -> list[str]:
 
 
 def _documented(cls: type, param: str) -> bool:
+    from .config.comments import field_comments
+
     doc = (cls.Params.__doc__ or "") + (cls.__doc__ or "")  # type: ignore[attr-defined]
-    return param in doc
+    return param in doc or param in field_comments(cls.Params)  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 import attrs
 
 from .components import Component
-from .config import Use, collect_errors, converter, format_path, wrap_at
+from .config import Use, converter, format_path, structure
 from .errors import PluginError, Problems, UserError
 from .plugins import Registry
 
@@ -64,11 +64,7 @@ class Bound:
 
 def structure_params(cls: type, raw: dict[str, Any], path: list[str | int],
                      problems: Problems) -> Any:
-    try:
-        return converter.structure(raw, cls)
-    except Exception as exc:
-        collect_errors(exc, wrap_at(path, raw), path, problems, cls)
-        return None
+    return structure(raw, cls, path, problems)
 
 
 def resolve(registry: Registry, kind: str, use: Use, path: list[str | int],

@@ -259,7 +259,7 @@ def _as_of(opts: RunOptions, cfg: RulesConfig, dataset: Dataset) -> dt.date:
 
 def _warnings(plan: Plan, dataset: Dataset, goals: GoalPlan, history: History | None,
               dry_run: bool) -> list[str]:
-    out = [*(str(p) for p in plan.registry.problems),
+    out = [*plan.config.warnings, *(str(p) for p in plan.registry.problems),
            *(str(p) for p in plan.registry.deprecations), *dataset.warnings, *goals.warnings]
     if history is not None and dry_run:
         out.append("dry run: run history was read but not changed")

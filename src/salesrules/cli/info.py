@@ -49,6 +49,8 @@ def plugins(as_json: bool, check: bool, strict: bool) -> None:
                 default = ("" if prm["default"] is None else
                            f" = {json.dumps(prm['default'], ensure_ascii=False)}")
                 click.echo(f"            {prm['name']}: {prm['type']}{default}")
+                if prm["doc"]:
+                    click.echo(f"              {prm['doc']}")
 
 
 def plugin_listing(registry: Any) -> dict[str, Any]:
@@ -56,11 +58,12 @@ def plugin_listing(registry: Any) -> dict[str, Any]:
     import attrs
 
     from ..config import converter
+    from ..config.comments import field_comments
 
     comps: dict[str, list[dict[str, Any]]] = {}
     for kind, entries in registry.components.items():
         for name, reg in sorted(entries.items()):
-            params = []
+            params, docs = [], field_comments(reg.cls.Params)
             for a in attrs.fields(reg.cls.Params):
                 default = a.default
                 if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
@@ -69,7 +72,8 @@ def plugin_listing(registry: Any) -> dict[str, Any]:
                     default = None
                 default = converter.unstructure(default)
                 tp = a.type if isinstance(a.type, str) else getattr(a.type, "__name__", str(a.type))
-                params.append({"name": a.name, "type": str(tp), "default": default})
+                params.append({"name": a.name, "type": str(tp), "default": default,
+                               "doc": docs.get(a.name, "")})
             comps.setdefault(reg.plugin, []).append(
                 {"kind": kind, "name": name, "summary": reg.cls.summary(), "params": params})
     return {
