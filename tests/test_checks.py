@@ -9,7 +9,8 @@ from collections import Counter
 import pytest
 
 from conftest import edit_rules, invoke, read_csv
-from salesrules.checks.stats import beta_binom_cdf, binom_cdf, robust_z
+from salesrules.checks.effort import beta_binom_cdf, binom_cdf
+from salesrules.checks.vanity import robust_z
 from salesrules.testing import make_export
 
 PLANTS = {"behind": "behind-pace", "effort_no_results": "effort-without-results",

@@ -44,13 +44,51 @@ def test_generated_docs_are_in_sync():
     assert hooks_markdown()  # the hook reference is one of them
 
 
-def test_every_public_name_is_documented():
+def test_every_public_name_is_documented_with_signature_and_example():
+    """docs/api.md: each name's summary, its signature in a code block, and an example that compiles."""
+    import ast
+    import textwrap
+
     from salesrules import api
 
+    assert len(api.__all__) <= 30, "the public API is kept to 30 names"
     text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
     for name in api.__all__:
-        row = next((line for line in text.splitlines() if line.startswith(f"| `{name}` |")), "")
+        row = next((ln for ln in text.splitlines() if ln.startswith(f"| [`{name}`]")), "")
         assert row and not row.endswith("|  |"), f"{name} has no summary in docs/api.md"
+        section = text.split(f"\n## {name}\n", 1)[1].split("\n## ", 1)[0]
+        signature = section.split("```python\n", 1)[1].split("\n```", 1)[0]
+        assert name in signature, f"{name}: no signature in docs/api.md"
+        example = textwrap.dedent(api.EXAMPLES[name])
+        assert example.strip() and example.strip() in section, f"{name}: no example"
+        ast.parse(example)  # every example is valid Python
+
+
+BUILTIN_STRATEGIES = ("salesrules.checks.behind_pace",
+                      "salesrules.checks.goal_raise", "salesrules.checks.effort",
+                      "salesrules.checks.vanity", "salesrules.checks.streak",
+                      "salesrules.checks.execution", "salesrules.allocation.balanced",
+                      "salesrules.allocation.weighted")
+
+
+@pytest.mark.parametrize("module", BUILTIN_STRATEGIES)
+def test_builtin_strategies_import_only_what_a_plugin_can(module):
+    """A built-in strategy is written like a third-party one: salesrules.api and hookspecs only."""
+    import ast
+    import importlib
+
+    from salesrules.plugins import DEFAULT_PLUGINS
+
+    assert module in DEFAULT_PLUGINS
+    source = inspect.getsource(importlib.import_module(module))
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom):
+            where = "." * node.level + (node.module or "")
+            assert node.level == 0 and not (where.startswith("salesrules") and where not in (
+                "salesrules.api", "salesrules.hookspecs")), f"{module} imports from {where}"
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                assert not alias.name.startswith("salesrules"), f"{module} imports {alias.name}"
 
 
 # ---------------------------------------------------------------- one test per hook

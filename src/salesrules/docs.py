@@ -15,6 +15,7 @@ from typing import Any, Literal
 import attrs
 
 from . import HOOK_CONTRACT, hookspecs
+from .apidocs import api_markdown
 
 
 def hook_names() -> list[str]:
@@ -46,39 +47,6 @@ def hooks_markdown() -> str:
         out += [f"## `{name}`", "", "```python", f"def {name}{sig}", "```", "",
                 inspect.cleandoc(fn.__doc__ or ""), ""]
     return "\n".join(out).rstrip() + "\n"
-
-
-def api_markdown() -> str:
-    """The public API (``salesrules.api``): every name plugins may import, with its summary."""
-    from . import api
-
-    out = [
-        "# Public API: `salesrules.api`",
-        "",
-        "<!-- Generated from src/salesrules/api.py by `python -m salesrules.docs`;"
-        " a test keeps it in sync. -->",
-        "",
-        inspect.cleandoc(api.__doc__ or ""),
-        "",
-        f"Hook contract **{HOOK_CONTRACT}**. A plugin module may declare "
-        "`SALESRULES_CONTRACT = \"1.0\"`; salesrules refuses a plugin written for a newer "
-        "contract, with a message, instead of failing mid-run.",
-        "",
-        "| Name | What it is |",
-        "|---|---|",
-    ]
-    for name in sorted(api.__all__, key=str.lower):
-        obj = getattr(api, name)
-        doc = inspect.getdoc(obj) if (inspect.isclass(obj) or inspect.isfunction(obj)) else ""
-        if name == "hookimpl":
-            doc = "The marker for hook implementations: `@hookimpl def register_policies(register): ...`"
-        elif name == "HOOK_CONTRACT":
-            doc = "The hook contract version of this salesrules."
-        elif name == "__version__":
-            doc = "The version of salesrules."
-        first = (doc or "").strip().splitlines()[0] if doc else ""
-        out.append(f"| `{name}` | {first} |")
-    return "\n".join(out) + "\n"
 
 
 def _toml(value: Any) -> str:

@@ -116,6 +116,18 @@ class Funnel:
         """Each adjacent pair ``(upper, lower)``, from the top of the funnel down."""
         return zip(self.stages, self.stages[1:])
 
+    def upstream(self, name: str) -> str | None:
+        """The nearest count stage above ``name``: what it converts from (``None`` at the top)."""
+        for above in reversed(self.names[: self.index(name)]):
+            if self.stage(above).unit == "count":
+                return above
+        return None
+
+    @staticmethod
+    def link_kind(upper: Stage, lower: Stage) -> str:
+        """What the ratio ``lower / upper`` means: a conversion ``rate``, or ``arpu`` (count to amount)."""
+        return link_kind(upper, lower)
+
 
 def link_kind(upper: Stage, lower: Stage) -> str:
     """What the ratio ``lower / upper`` means: a conversion ``rate`` or ``arpu``."""

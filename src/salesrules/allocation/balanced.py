@@ -8,9 +8,7 @@ from typing import Literal
 
 import attrs
 
-from ..components import Policy
-from ..hookspecs import hookimpl
-from .batch import AllocationBatch, RepSlot
+from salesrules.api import AllocationBatch, Policy, RepSlot, hookimpl
 
 
 @attrs.define

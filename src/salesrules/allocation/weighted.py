@@ -9,10 +9,7 @@ from typing import Literal
 
 import attrs
 
-from ..components import Policy
-from ..hookspecs import hookimpl
-from ..goals.split import largest_remainder
-from .batch import AllocationBatch, RepSlot
+from salesrules.api import AllocationBatch, Policy, RepSlot, hookimpl, largest_remainder
 
 
 def _non_negative(instance: object, attribute: attrs.Attribute, value: dict) -> None:

@@ -8,10 +8,7 @@ from typing import Literal
 
 import attrs
 
-from ..components import Check
-from ..hookspecs import hookimpl
-from ..model import Finding, Funnel
-from .context import CheckContext
+from salesrules.api import Check, CheckContext, Finding, Funnel, hookimpl
 
 
 @attrs.define

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterator
 
 import attrs
 import numpy as np
 
-from ..goals import GoalPlan
+from ..goals import GoalPlan, push_back
+from ..goals.shrinkage import beta_binomial_prior
 from ..load import Dataset
 from ..model import ProgressRow, Rep
 
@@ -85,3 +87,49 @@ class CheckContext:
             groups.setdefault(row.rep_id, []).append(row)
         for rep_id, rows in groups.items():
             yield self.dataset.reps[rep_id], rows
+
+    def prior_rates(self, lookback_days: int) -> dict[str, dict[str, tuple[float, float]]]:
+        """Each active rep's count-to-count rates from history before the period, shrunk toward the team.
+
+        Each is a Beta posterior ``(alpha, beta)``: the rate is ``alpha / (alpha +
+        beta)``, and ``alpha + beta`` (history plus prior strength) says how sure
+        it is. Rates judge this period's results, so they come only from before
+        it: a rep's bad weeks now cannot lower the bar they are judged against.
+        Cached in the context, so all checks of a run share one computation.
+        """
+        key = ("prior_rates", lookback_days)
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit
+        end = self.goals.period.start - dt.timedelta(days=1)
+        start = end - dt.timedelta(days=lookback_days)
+        funnel = self.funnel
+        idx = {n: i for i, n in enumerate(funnel.names)}
+        pairs = [(funnel.upstream(s.name), s.name) for s in funnel.stages if s.unit == "count"]
+        pairs = [(u, s) for u, s in pairs if u is not None]
+        out: dict[str, dict[str, tuple[float, float]]] = {}
+        everyone = self.dataset.activity.window_totals(start, end)  # every rep in one pass
+        zero = [0.0] * len(funnel.names)
+        for team, reps in self.dataset.teams().items():
+            active = [r for r in reps if r.active]
+            totals = [everyone.get(r.id, zero) for r in active]
+            for r in active:
+                out[r.id] = {}
+            for up, low in pairs:
+                n = [t[idx[up]] for t in totals]
+                x = [min(t[idx[low]], t[idx[up]]) for t in totals]
+                mean, strength = beta_binomial_prior(x, n)
+                if not n or not any(n) or mean <= 0:
+                    continue
+                for r, a, b in zip(active, n, x):
+                    if math.isinf(strength):
+                        out[r.id][low] = (mean * 1e9, (1 - mean) * 1e9)  # as good as certain
+                    else:
+                        out[r.id][low] = (b + mean * strength, (a - b) + (1 - mean) * strength)
+        self.cache[key] = out
+        return out
+
+    def pushed_back(self, rep_id: str, given: dict[str, float]) -> dict[str, float]:
+        """Targets set on some stages (e.g. a raised result) pushed back up the funnel with the rep's rates."""
+        values, _ = push_back(self.funnel, given, self.goals.rates.get(rep_id, {}))
+        return values

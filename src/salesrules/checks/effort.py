@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import attrs
 
-from ..components import Check
-from ..hookspecs import hookimpl
-from ..model import Finding, Funnel
-from .context import CheckContext
-from .stats import beta_binom_cdf, prior_rates, upstream
+from salesrules.api import Check, CheckContext, Finding, Funnel, hookimpl
 
 
 def _default_skills() -> dict[str, str]:
@@ -53,10 +50,10 @@ class EffortWithoutResults(Check):
         funnel = ctx.funnel
         counts = [s.name for s in funnel.stages if s.unit == "count"]
         result = p.result_stage or counts[-1]
-        source = upstream(ctx, result)
+        source = ctx.funnel.upstream(result)
         if source is None:
             return
-        rates = prior_rates(ctx, p.lookback_days)
+        rates = ctx.prior_rates(p.lookback_days)
         process = set(funnel.process)
         team_rows: dict[tuple[str, str], float] = {(r.team, r.stage): r.actual for r in ctx.teams}
         for rep, rows in ctx.by_rep():
@@ -102,7 +99,7 @@ class EffortWithoutResults(Check):
         """The skill stage whose conversion is lowest against the team's this period."""
         worst = None
         for stage in self.params.skills:
-            up = upstream(ctx, stage)
+            up = ctx.funnel.upstream(stage)
             if up is None or stage not in by_stage or up not in by_stage:
                 continue
             rep_up, rep_low = by_stage[up].actual, by_stage[stage].actual
@@ -118,3 +115,40 @@ class EffortWithoutResults(Check):
 @hookimpl(trylast=True)
 def register_checks(register):
     register(EffortWithoutResults)
+
+
+def binom_cdf(x: int, n: int, p: float) -> float:
+    """P(X ≤ x) for X ~ Binomial(n, p), summed in log space."""
+    if x < 0:
+        return 0.0
+    if x >= n or p <= 0:
+        return 1.0
+    if p >= 1:
+        return 0.0
+    log_p, log_q = math.log(p), math.log1p(-p)
+    total = 0.0
+    log_pmf = n * log_q  # k = 0
+    for k in range(0, x + 1):
+        if k > 0:
+            log_pmf += math.log(n - k + 1) - math.log(k) + log_p - log_q
+        total += math.exp(log_pmf)
+    return min(total, 1.0)
+
+
+def beta_binom_cdf(x: int, n: int, alpha: float, beta: float) -> float:
+    """P(X ≤ x) when X ~ Binomial(n, p) and p ~ Beta(alpha, beta): the rate's own uncertainty counts.
+
+    With an infinite ``alpha + beta`` this is the plain binomial.
+    """
+    if math.isinf(alpha) or math.isinf(beta):
+        return binom_cdf(x, n, alpha / (alpha + beta) if not math.isinf(alpha + beta) else 0.0)
+    if x < 0:
+        return 0.0
+    if x >= n:
+        return 1.0
+    lg = math.lgamma
+    base = lg(n + 1) + lg(alpha + beta) - lg(alpha) - lg(beta) - lg(n + alpha + beta)
+    total = 0.0
+    for k in range(0, x + 1):
+        total += math.exp(base - lg(k + 1) - lg(n - k + 1) + lg(k + alpha) + lg(n - k + beta))
+    return min(total, 1.0)

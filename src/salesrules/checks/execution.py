@@ -6,10 +6,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from ..components import Check
-from ..hookspecs import hookimpl
-from ..model import Finding
-from .context import CheckContext
+from salesrules.api import Check, CheckContext, Finding, hookimpl
 
 
 @attrs.define

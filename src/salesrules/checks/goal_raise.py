@@ -9,11 +9,7 @@ from statistics import NormalDist
 import attrs
 import numpy as np
 
-from ..components import Check
-from ..goals import push_back
-from ..hookspecs import hookimpl
-from ..model import Finding, Funnel
-from .context import CheckContext
+from salesrules.api import Check, CheckContext, Finding, Funnel, hookimpl
 
 
 @attrs.define
@@ -88,7 +84,7 @@ class GoalRaise(Check):
             nxt = tiers[up]
             next_target = base * nxt.multiplier
             need = max(next_target - actual, 0.0)
-            values, _ = push_back(funnel, {stage.name: need}, ctx.goals.rates.get(rep_id, {}))
+            values = ctx.pushed_back(rep_id, {stage.name: need})
             per_day = {st.name: (math.ceil(values[st.name] / remaining) if st.unit == "count"
                                  else round(values[st.name] / remaining, 2)) if remaining else 0
                        for st in funnel.stages if st.name in values}

@@ -7,11 +7,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from ..components import Check
-from ..hookspecs import hookimpl
-from ..model import Finding, Funnel
-from .context import CheckContext
-from .stats import prior_rates, upstream
+from salesrules.api import Check, CheckContext, Finding, Funnel, hookimpl
 
 
 @attrs.define
@@ -42,12 +38,12 @@ class ZeroStreak(Check):
         funnel = ctx.funnel
         counts = [s.name for s in funnel.stages if s.unit == "count"]
         stages = p.stages or counts[-1:]
-        rates = prior_rates(ctx, p.lookback_days)
+        rates = ctx.prior_rates(p.lookback_days)
         for rep, _ in ctx.by_rep():
             working = ctx.working_days(rep.id)
             values = ctx.daily(rep.id)
             for stage in stages:
-                up = upstream(ctx, stage)
+                up = ctx.funnel.upstream(stage)
                 post = rates.get(rep.id, {}).get(stage)
                 if up is None or not post or post[0] <= 0 or post[1] <= 0:
                     continue
