@@ -37,7 +37,6 @@ class GoalRaise(Check):
     def run(self, ctx: CheckContext) -> Iterable[Finding]:
         funnel = ctx.funnel
         stage = funnel.stage(self.params.stage or funnel.result.name)
-        idx = funnel.index(stage.name)
         tiers = ctx.goals.tiers
         if len(tiers) < 2:
             return
@@ -45,72 +44,103 @@ class GoalRaise(Check):
         for (rep_id, s), plan in ctx.goals.plans.items():
             if s != stage.name:
                 continue
-            rep = ctx.rep(rep_id)
-            days = plan.grains["day"]
-            elapsed = plan.days_through(ctx.as_of)
-            if not days or elapsed / len(days) < self.params.min_elapsed:
-                continue
-            remaining = len(days) - elapsed
-            done = [d for d, _, _ in days[:elapsed]]
-            names = [t.name for t in tiers]
-            current = rep.fields.get("tier", "")
-            at = names.index(current) if current in names else next(
-                (i for i, t in enumerate(tiers) if t.multiplier == 1.0), 0)
-            if at + 1 >= len(tiers):
-                continue
-            target = plan.total / stage.scale
-            base = target / tiers[at].multiplier
             actual = rows[(rep_id, s)].actual if (rep_id, s) in rows else 0.0
-            # the rep's days so far, a day without a row counting as nothing done
-            values = (ctx.daily(rep_id) if done == ctx.working_days(rep_id)
-                      else ctx.dataset.activity.values_on(rep_id, done))
-            daily = np.nan_to_num(values[:, idx], nan=0.0).tolist()
-            mean = sum(daily) / len(daily)
-            var = (sum((x - mean) ** 2 for x in daily) / (len(daily) - 1)) if len(daily) > 1 else 0.0
-            projected = actual + remaining * mean
-            sd = math.sqrt(remaining * var)
-
-            def chance(goal: float) -> float:
-                if sd > 0:
-                    return 1 - NormalDist(projected, sd).cdf(goal)
-                return 1.0 if projected >= goal else 0.0
-
-            # the highest rung above the current one that is likely enough
-            likely = [(i, chance(base * tiers[i].multiplier)) for i in range(at + 1, len(tiers))]
-            likely = [(i, p) for i, p in likely if p >= self.params.min_probability]
-            if not likely:
+            outlook = self._outlook(ctx, rep_id, plan, stage, actual)
+            if outlook is None:
                 continue
-            up, prob = likely[-1]
-            nxt = tiers[up]
-            next_target = base * nxt.multiplier
-            need = max(next_target - actual, 0.0)
-            values = ctx.pushed_back(rep_id, {stage.name: need})
-            per_day = {st.name: (math.ceil(values[st.name] / remaining) if st.unit == "count"
-                                 else round(values[st.name] / remaining, 2)) if remaining else 0
-                       for st in funnel.stages if st.name in values}
-            plan_text = ", ".join(f"{v:,} {k}" for k, v in per_day.items()
-                                  if funnel.stage(k).unit == "count")
-            if not remaining:
-                action = f"Raise next period's goal to {nxt.name}."
-            elif need == 0:
-                action = (f"Already past the {nxt.name} target: raise the goal to {nxt.name} "
-                          f"({next_target:,.0f} {stage.name}) and agree a stretch for the "
-                          f"{remaining} remaining working days.")
-            else:
-                action = (f"Raise the goal to {nxt.name} ({next_target:,.0f} {stage.name}); "
-                          f"for the {remaining} remaining working days that is {plan_text} a day.")
-            yield Finding(
-                rep_id, "rep", self.name, "info",
-                f"{rep.name} ({rep.team}) is on course for {nxt.name}: projected "
-                f"{projected:,.0f} {stage.name} against the {nxt.name} target of "
-                f"{next_target:,.0f} (probability {prob:.0%}), "
-                f"{len(done)} of {len(days)} working days in.",
-                {"tier": tiers[at].name, "next_tier": nxt.name, "target": round(target, 2),
-                 "next_target": round(next_target, 2), "actual": round(actual, 2),
-                 "projected": round(projected, 2), "probability": round(prob, 4),
-                 "remaining_days": remaining, "daily_targets": per_day},
-                action,
-            )
+            # the highest rung above the current one that is likely enough
+            likely = [(i, outlook.chance(outlook.base * tiers[i].multiplier))
+                      for i in range(outlook.at + 1, len(tiers))]
+            likely = [(i, p) for i, p in likely if p >= self.params.min_probability]
+            if likely:
+                yield self._proposal(ctx, outlook, stage, *likely[-1])
+
+    def _outlook(self, ctx: CheckContext, rep_id: str, plan, stage, actual: float):
+        """Where the rep is heading on the stage, or ``None`` if too early or already at the top."""
+        tiers = ctx.goals.tiers
+        days = plan.grains["day"]
+        elapsed = plan.days_through(ctx.as_of)
+        if not days or elapsed / len(days) < self.params.min_elapsed:
+            return None
+        names = [t.name for t in tiers]
+        current = ctx.rep(rep_id).fields.get("tier", "")
+        at = names.index(current) if current in names else next(
+            (i for i, t in enumerate(tiers) if t.multiplier == 1.0), 0)
+        if at + 1 >= len(tiers):
+            return None
+        done = [d for d, _, _ in days[:elapsed]]
+        # the rep's days so far, a day without a row counting as nothing done
+        values = (ctx.daily(rep_id) if done == ctx.working_days(rep_id)
+                  else ctx.dataset.activity.values_on(rep_id, done))
+        daily = np.nan_to_num(values[:, ctx.funnel.index(stage.name)], nan=0.0).tolist()
+        mean = sum(daily) / len(daily)
+        var = (sum((x - mean) ** 2 for x in daily) / (len(daily) - 1)) if len(daily) > 1 else 0.0
+        remaining = len(days) - elapsed
+        target = plan.total / stage.scale
+        return _Outlook(rep_id, at, target, target / tiers[at].multiplier, actual,
+                        actual + remaining * mean, math.sqrt(remaining * var), remaining,
+                        len(done), len(days))
+
+    def _proposal(self, ctx: CheckContext, o: _Outlook, stage, up: int, prob: float) -> Finding:
+        """The finding that proposes rung ``up``, with the daily plan that reaches it."""
+        funnel = ctx.funnel
+        rep = ctx.rep(o.rep_id)
+        tiers = ctx.goals.tiers
+        nxt = tiers[up]
+        next_target = o.base * nxt.multiplier
+        need = max(next_target - o.actual, 0.0)
+        values = ctx.pushed_back(o.rep_id, {stage.name: need})
+        remaining = o.remaining
+        per_day = {st.name: (math.ceil(values[st.name] / remaining) if st.unit == "count"
+                             else round(values[st.name] / remaining, 2)) if remaining else 0
+                   for st in funnel.stages if st.name in values}
+        plan_text = ", ".join(f"{v:,} {k}" for k, v in per_day.items()
+                              if funnel.stage(k).unit == "count")
+        if not remaining:
+            action = f"Raise next period's goal to {nxt.name}."
+        elif need == 0:
+            action = (f"Already past the {nxt.name} target: raise the goal to {nxt.name} "
+                      f"({next_target:,.0f} {stage.name}) and agree a stretch for the "
+                      f"{remaining} remaining working days.")
+        else:
+            action = (f"Raise the goal to {nxt.name} ({next_target:,.0f} {stage.name}); "
+                      f"for the {remaining} remaining working days that is {plan_text} a day.")
+        return Finding(
+            o.rep_id, "rep", self.name, "info",
+            f"{rep.name} ({rep.team}) is on course for {nxt.name}: projected "
+            f"{o.projected:,.0f} {stage.name} against the {nxt.name} target of "
+            f"{next_target:,.0f} (probability {prob:.0%}), "
+            f"{o.days_done} of {o.days} working days in.",
+            {"tier": tiers[o.at].name, "next_tier": nxt.name, "target": round(o.target, 2),
+             "next_target": round(next_target, 2), "actual": round(o.actual, 2),
+             "projected": round(o.projected, 2), "probability": round(prob, 4),
+             "remaining_days": remaining, "daily_targets": per_day},
+            action,
+        )
+
+
+@attrs.frozen
+class _Outlook:
+    """A rep's projected end of period on one stage, with its uncertainty."""
+
+    rep_id: str
+    #: Index of the rep's current tier.
+    at: int
+    target: float
+    #: The target at multiplier 1 (the level's own target).
+    base: float
+    actual: float
+    projected: float
+    sd: float
+    remaining: int
+    days_done: int
+    days: int
+
+    def chance(self, goal: float) -> float:
+        """The probability of ending at or above ``goal`` (a normal approximation)."""
+        if self.sd > 0:
+            return 1 - NormalDist(self.projected, self.sd).cdf(goal)
+        return 1.0 if self.projected >= goal else 0.0
 
 
 @hookimpl(trylast=True)
