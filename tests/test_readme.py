@@ -48,6 +48,23 @@ def test_the_readme_is_at_most_10_kb():
     assert size <= 10 * 1024, f"README.md is {size:,} bytes; move reference text into docs/"
 
 
+def test_every_runtime_dependency_is_listed_with_its_reason():
+    """The README's dependency table names exactly what the kernel and plugins/* depend on."""
+    wanted = set()
+    for pyproject in [ROOT / "pyproject.toml", *(ROOT / "plugins").glob("*/pyproject.toml")]:
+        for dep in tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"]:
+            name = re.match(r"[A-Za-z0-9_.-]+", dep).group(0).lower().replace("_", "-")
+            if not name.startswith("salesrules"):
+                wanted.add(name)
+    readme = text("README.md")
+    table = readme[readme.index("| Package | Why |"):]
+    table = table[:table.index("\n\n")]
+    listed = {name.strip() for row in table.splitlines()[2:]
+              for name in row.split("|")[1].split(",")}
+    assert listed == wanted, f"README lists {sorted(listed - wanted)}, misses {sorted(wanted - listed)}"
+    assert all(row.split("|")[2].strip() for row in table.splitlines()[2:]), "a row without a why"
+
+
 def _slug(heading: str) -> str:
     """The anchor GitHub gives a heading."""
     return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
