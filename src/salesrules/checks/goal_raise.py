@@ -88,7 +88,7 @@ class GoalRaise(Check):
             nxt = tiers[up]
             next_target = base * nxt.multiplier
             need = max(next_target - actual, 0.0)
-            values, _ = push_back(funnel, {stage.name: need}, ctx.goals.rates.get(rep_id, {}))
+            values = push_back(funnel, {stage.name: need}, ctx.goals.rates.get(rep_id, {})).values
             per_day = {st.name: (math.ceil(values[st.name] / remaining) if st.unit == "count"
                                  else round(values[st.name] / remaining, 2)) if remaining else 0
                        for st in funnel.stages if st.name in values}

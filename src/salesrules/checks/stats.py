@@ -108,7 +108,8 @@ def prior_rates(ctx: CheckContext, lookback_days: int) -> dict[str, dict[str, tu
         for up, low in pairs:
             n = [t[idx[up]] for t in totals]
             x = [min(t[idx[low]], t[idx[up]]) for t in totals]
-            mean, strength = beta_binomial_prior(x, n)
+            prior = beta_binomial_prior(x, n)
+            mean, strength = prior.mean, prior.strength
             if not n or not any(n) or mean <= 0:
                 continue
             for r, a, b in zip(active, n, x):
