@@ -229,22 +229,38 @@ def _day_values(layout: Layout, on: np.ndarray, week_days: np.ndarray,
 
 def _as_rows(layout: Layout, with_months: bool, working: WorkingDays, month_values: np.ndarray,
              week_values: np.ndarray, day_values: np.ndarray) -> list[Grains]:
-    """The arrays as each plan's ``(start, end, value)`` rows, days only where the rep works."""
-    day_rows: list[list[tuple[dt.date, dt.date, int]]] = [[] for _ in working.which]
+    """The arrays as each plan's ``(start, end, value)`` rows, days only where the rep works.
+
+    Plans with the same working days and the same value for a month share that
+    month's week and day rows (the same tuples): many reps' plans do.
+    """
+    n = len(working.which)
+    weeks: list[list[tuple[dt.date, dt.date, int]]] = [[] for _ in range(n)]
+    days: list[list[tuple[dt.date, dt.date, int]]] = [[] for _ in range(n)]
+    day_ends = [*layout.month_starts[1:], len(layout.days)]
     for s, on in enumerate(working.sets):
-        cols = np.flatnonzero(on)
-        days = [layout.days[j] for j in cols]
         plans = np.flatnonzero(working.which == s)
-        for i, values in zip(plans.tolist(), day_values[np.ix_(plans, cols)].tolist()):
-            day_rows[i] = list(zip(days, days, values))
+        for m, (wa, wb) in enumerate(zip(layout.month_weeks, layout.month_weeks[1:])):
+            _, first, which = np.unique(month_values[plans, m], return_index=True,
+                                        return_inverse=True)
+            cols = layout.month_starts[m] + np.flatnonzero(on[layout.month_starts[m]:day_ends[m]])
+            on_days = [layout.days[j] for j in cols]
+            starts = [w.start for w in layout.weeks[wa:wb]]
+            ends = [w.end for w in layout.weeks[wa:wb]]
+            rows = plans[first]
+            week_rows = [list(zip(starts, ends, v)) for v in week_values[rows, wa:wb].tolist()]
+            day_rows = [list(zip(on_days, on_days, v))
+                        for v in day_values[np.ix_(rows, cols)].tolist()]
+            for i, k in zip(plans.tolist(), which.ravel().tolist()):
+                weeks[i] += week_rows[k]
+                days[i] += day_rows[k]
     m_start, m_end = [m.start for m in layout.months], [m.end for m in layout.months]
-    w_start, w_end = [w.start for w in layout.weeks], [w.end for w in layout.weeks]
     out: list[Grains] = []
-    for by_day, months, weeks in zip(day_rows, month_values.tolist(), week_values.tolist()):
-        grains: Grains = {"day": by_day}
+    for i, months in enumerate(month_values.tolist()):
+        grains: Grains = {"day": days[i]}
         if with_months:
             grains["month"] = list(zip(m_start, m_end, months))
-        grains["week"] = list(zip(w_start, w_end, weeks))
+        grains["week"] = weeks[i]
         out.append(grains)
     return out
 
