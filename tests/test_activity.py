@@ -161,15 +161,16 @@ def test_personal_measures_every_rep_as_ratio_stats_does_one_by_one(rows):
     table = fill(rows, ["columns"])
     everyone = [Rep(r, r, "T", "L") for r in ["R1", "R2", "R10", "张三"]]
     start, end = D0 + dt.timedelta(days=3), D0 + dt.timedelta(days=15)
-    tot, ratio = _measure(table, everyone, start, end)
+    stats = _measure(table, everyone, start, end)
+    tot, ratio = stats.totals, stats.ratios
     want = model(rows)
     for rep in everyone:
         mine = [v for d, v in sorted(want.get(rep.id, {}).items()) if start <= d <= end]
         assert tot[rep.id] == ([sum(c) for c in zip(*mine)] if mine else [0.0] * 3)
         for i in range(2):
             r, noise = ratio[rep.id, i]
-            r0, noise0 = ratio_stats([(v[i], v[i + 1]) for v in mine
-                                      if v[i] > 0 or v[i + 1] > 0])
+            expect = ratio_stats([(v[i], v[i + 1]) for v in mine if v[i] > 0 or v[i + 1] > 0])
+            r0, noise0 = expect.ratio, expect.noise
             for got, exp in ((r, r0), (noise, noise0)):
                 assert (math.isnan(got) and math.isnan(exp)) or got == pytest.approx(exp, rel=1e-9)
 

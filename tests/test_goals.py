@@ -5,14 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
-
 from conftest import read_csv
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from salesrules.goals import push_back, to_units
 from salesrules.goals.batches import Rate
 from salesrules.goals.calendar import WorkCalendar, months_in, period_of, weeks_in
-from salesrules.goals.split import Plan, cascade, largest_remainder
+from salesrules.goals.split import (
+    Plan,
+    SplitRequest,
+    largest_remainder,
+    split_plans,
+    split_rows,
+)
 from salesrules.model import Funnel, Stage
 
 
@@ -35,6 +43,76 @@ def test_largest_remainder_with_float_weights(total, weights):
     parts = largest_remainder(total, weights)
     if sum(weights) > 0:
         assert sum(parts) == total
+
+
+def cascade(total, period, weights, working):
+    """One plan's split, through the batched split."""
+    return split_plans(period, [SplitRequest(total, tuple(weights), frozenset(working))])[0]
+
+
+def reference_cascade(total, period, month_weights, working):
+    """The split one plan at a time, as it was before the batched split: the reference."""
+    months = months_in(period) if period.grain == "quarter" else [period]
+    grains = {"day": [], "week": []}
+    if period.grain == "quarter":
+        weights = [w if any(d in working for d in m.days()) else 0
+                   for w, m in zip(month_weights, months)]
+        values = largest_remainder(total, weights)
+        grains["month"] = [(m.start, m.end, v) for m, v in zip(months, values)]
+    else:
+        values = [total]
+    for m, m_value in zip(months, values):
+        weeks = [(w, [d for d in w.days() if d in working]) for w in weeks_in(m)]
+        for (w, days), w_value in zip(weeks, largest_remainder(m_value, [len(d) for _, d in weeks])):
+            grains["week"].append((w.start, w.end, w_value))
+            if days:
+                grains["day"].extend((d, d, v) for d, v in
+                                     zip(days, largest_remainder(w_value, [1] * len(days))))
+    return grains
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 10**12), min_size=1, max_size=8),
+       st.lists(st.one_of(st.integers(0, 10**6), st.floats(0, 1e6, allow_nan=False),
+                          st.sampled_from([0, 0.0, 1e-300, 5e-324, 1e300])), min_size=1, max_size=12))
+def test_split_rows_equals_largest_remainder(totals, weights):
+    """The batched split gives the very integers of the scalar one, big numbers and floats too."""
+    from salesrules.goals.split import integer_weights
+
+    got = split_rows(np.array(totals, dtype=object), np.array(integer_weights(weights), dtype=object))
+    for total, row in zip(totals, got.tolist()):
+        assert row == largest_remainder(total, weights)
+        assert all(type(v) is int for v in row)
+
+
+weights3 = st.lists(st.one_of(st.integers(0, 50), st.floats(0, 3, allow_nan=False)),
+                    min_size=3, max_size=3)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 10**10), weights3,
+                          st.sets(st.dates(dt.date(2026, 1, 1), dt.date(2026, 3, 31)), max_size=40)),
+                min_size=1, max_size=6),
+       st.sets(st.integers(0, 6), max_size=7), st.sampled_from(["quarter", "month"]))
+def test_batched_split_sums_to_parents_and_equals_the_plan_by_plan_split(plans, weekdays, grain):
+    """Random totals, weights (ints and floats, zeros too) and working days: the batch keeps
+    every parent's value exactly and gives each plan what splitting it alone gave."""
+    period = period_of(dt.date(2026, 2, 15), grain)
+    base = frozenset(WorkCalendar(frozenset(weekdays)).working_days(period.start, period.end))
+    requests = [SplitRequest(total, tuple(w), base - off) for total, w, off in plans]
+    for req, grains in zip(requests, split_plans(period, requests)):
+        assert grains == reference_cascade(req.total, period, req.month_weights, req.working)
+        months = grains.get("month", [(period.start, period.end, req.total)])
+        kept = [w > 0 and any(s <= d <= e for d in req.working)
+                for w, (s, e, _) in zip(req.month_weights, months)]
+        if grain == "month" and req.working or any(kept):
+            assert sum(v for *_, v in months) == req.total
+        for m_start, m_end, m_val in months:
+            assert sum(v for s, e, v in grains["week"] if m_start <= s and e <= m_end) == (
+                m_val if any(m_start <= d <= m_end for d in req.working) else 0)
+        for w_start, w_end, w_val in grains["week"]:
+            assert sum(v for s, _, v in grains["day"] if w_start <= s <= w_end) == w_val
+        assert [d for d, _, _ in grains["day"]] == sorted(req.working)
 
 
 def test_even_quarter_split_from_the_brief():
@@ -98,7 +176,8 @@ FUNNEL = Funnel((Stage("dials"), Stage("connects"), Stage("conversations"), Stag
 def test_reverse_funnel_from_revenue_to_dials():
     rates = {"connects": Rate(0.4), "conversations": Rate(0.5), "intents": Rate(0.25),
              "pipeline": Rate(3000.0), "revenue": Rate(1 / 3)}
-    values, traces = push_back(FUNNEL, {"revenue": 30000.0}, rates)
+    pushed = push_back(FUNNEL, {"revenue": 30000.0}, rates)
+    values, traces = pushed.values, pushed.traces
     assert values["pipeline"] == pytest.approx(90000)
     assert values["intents"] == pytest.approx(30)
     assert values["conversations"] == pytest.approx(120)
@@ -192,9 +271,10 @@ def test_shrunk_rates_predict_the_truth_better_than_raw_rates(tmp_path):
     """On generated data with known per-rep rates, shrinkage lowers the total squared error."""
     import json
 
+    from test_load import load
+
     from salesrules.goals.personal import Personal, PersonalParams
     from salesrules.testing import make_export
-    from test_load import load
 
     errors = {"raw": 0.0, "shrunk": 0.0}
     for seed in (1, 2, 3):
@@ -246,10 +326,10 @@ def test_beta_binomial_prior_strength_follows_the_spread():
     from salesrules.goals.shrinkage import beta_binomial_prior, shrink
 
     same = beta_binomial_prior([30, 31, 29, 30], [100, 100, 100, 100])
-    assert same[1] == float("inf")  # no spread beyond noise: full pooling
+    assert same.strength == float("inf")  # no spread beyond noise: full pooling
     spread = beta_binomial_prior([10, 50, 20, 60], [100, 100, 100, 100])
-    assert 0 < spread[1] < 100
-    mean, m = spread
+    assert 0 < spread.strength < 100
+    mean, m = spread.mean, spread.strength
     # more history, less shrinkage
     little = shrink(6, 10, mean, m)
     lots = shrink(600, 1000, mean, m)

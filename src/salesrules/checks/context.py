@@ -118,7 +118,8 @@ class CheckContext:
             for up, low in pairs:
                 n = [t[idx[up]] for t in totals]
                 x = [min(t[idx[low]], t[idx[up]]) for t in totals]
-                mean, strength = beta_binomial_prior(x, n)
+                prior = beta_binomial_prior(x, n)
+                mean, strength = prior.mean, prior.strength
                 if not n or not any(n) or mean <= 0:
                     continue
                 for r, a, b in zip(active, n, x):
@@ -131,5 +132,4 @@ class CheckContext:
 
     def pushed_back(self, rep_id: str, given: dict[str, float]) -> dict[str, float]:
         """Targets set on some stages (e.g. a raised result) pushed back up the funnel with the rep's rates."""
-        values, _ = push_back(self.funnel, given, self.goals.rates.get(rep_id, {}))
-        return values
+        return push_back(self.funnel, given, self.goals.rates.get(rep_id, {})).values

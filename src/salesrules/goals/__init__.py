@@ -15,9 +15,18 @@ from ..model import Funnel, Goal, Period, Rep, link_kind
 from ..resolve import Bound
 from .batches import FunnelBatch, Rate, SplitBatch
 from .calendar import WorkCalendar, build_calendar, months_in, period_of
-from .split import Plan, cascade, largest_remainder
+from .split import Grains, Plan, SplitRequest, largest_remainder, split_plans
 
-__all__ = ["GoalPlan", "Plan", "Rate", "largest_remainder", "set_goals", "push_back"]
+__all__ = [
+    "GoalPlan",
+    "Grains",
+    "Plan",
+    "Rate",
+    "StageTargets",
+    "largest_remainder",
+    "push_back",
+    "set_goals",
+]
 
 
 @attrs.define
@@ -36,8 +45,17 @@ class GoalPlan:
     tiers: list = attrs.Factory(list)
 
 
-def push_back(funnel: Funnel, given: dict[str, float], rates: dict[str, Rate],
-              ) -> tuple[dict[str, float], dict[str, str]]:
+@attrs.frozen
+class StageTargets:
+    """What :func:`push_back` gives: every stage's unrounded target, and how each was computed."""
+
+    #: Stage name -> target (the given ones and those pushed back from them).
+    values: dict[str, float]
+    #: Stage name -> the computation in words, for the stages pushed back.
+    traces: dict[str, str]
+
+
+def push_back(funnel: Funnel, given: dict[str, float], rates: dict[str, Rate]) -> StageTargets:
     """Push result targets back up the funnel: ``upper = lower / rate(lower)``.
 
     ``given`` holds the targets set directly (usually only revenue). Returns
@@ -59,14 +77,14 @@ def push_back(funnel: Funnel, given: dict[str, float], rates: dict[str, Rate],
             f"{lower.name} {_fmt(values[lower.name], lower.unit)} ÷ {what} "
             f"{rate.value:.4g} ({rate.trace}) = {_fmt(values[upper.name], upper.unit)} "
             f"{upper.name}")
-    return values, traces
+    return StageTargets(values, traces)
 
 
 def to_units(value: float, unit: str) -> int:
     """Counts round up (you cannot make 0.3 of a call); amounts keep cents."""
     if unit == "amount":
-        return int(round(value * 100))
-    return int(math.ceil(value - 1e-9))
+        return round(value * 100)
+    return math.ceil(value - 1e-9)
 
 
 def _fmt(value: float, unit: str) -> str:
@@ -125,10 +143,10 @@ def _given_targets(cfg: RulesConfig, dataset: Dataset, reps: tuple[Rep, ...],
         else:
             weights = [1.0] * len(members)
         scale = units[o.stage]
-        shares = largest_remainder(int(round(o.amount * scale)), weights)
+        shares = largest_remainder(round(o.amount * scale), weights)
         for rep, share in zip(members, shares):
-            out[rep.id][o.stage] = (share / scale, f"team {o.team} target {o.amount:,.2f} "
-                                                  f"shared by {cfg.goals.cascade}")
+            out[rep.id][o.stage] = (share / scale, (f"team {o.team} target {o.amount:,.2f} "
+                                                   f"shared by {cfg.goals.cascade}"))
     active = {r.id for r in reps}
     for o in (o for o in overrides if o.rep_id):
         if o.rep_id not in active:
@@ -161,6 +179,30 @@ def confidence_trace(funnel: Funnel, values: dict[str, float], rates: dict[str, 
             f"{math.ceil(x * x):,} {counts[0].name}")
 
 
+@attrs.frozen
+class StageTarget:
+    """One rep's whole-period target for one stage, before it is split over time."""
+
+    stage: str
+    split: SplitRequest
+    trace: str
+
+
+@attrs.frozen
+class OwnDays:
+    """A rep's working days in the period (leave days taken out), and the leave in words."""
+
+    days: frozenset[dt.date]
+    #: How many working days the period has for everyone.
+    of: int
+    note: str = ""
+
+    @property
+    def share(self) -> float:
+        """The share of the period's working days the rep works (1.0 without working days)."""
+        return len(self.days) / self.of if self.of else 1.0
+
+
 def set_goals(cfg: RulesConfig, dataset: Dataset, split: Bound, funnel_model: Bound,
               as_of: dt.date) -> GoalPlan:
     """Decompose every active rep's targets for the period containing ``as_of``."""
@@ -169,71 +211,98 @@ def set_goals(cfg: RulesConfig, dataset: Dataset, split: Bound, funnel_model: Bo
     calendar = build_calendar(c.weekdays, c.country, c.subdiv, c.holidays, c.workdays,
                               {period.start.year, period.end.year})
     working = frozenset(calendar.working_days(period.start, period.end))
-    months = months_in(period) if period.grain == "quarter" else [period]
-    funnel = dataset.funnel
-    plans: dict[tuple[str, str], Plan] = {}
     goals: list[Goal] = []
     all_rates: dict[str, dict[str, Rate]] = {}
     all_weights: dict[str, list[float]] = {}
     warnings: list[str] = []
-    cache: dict[tuple, dict] = {}
     active_all = tuple(r for r in dataset.reps.values() if r.active)
     given_all = _given_targets(cfg, dataset, active_all, warnings)
-
+    owners: list[tuple[str, str]] = []  # (rep_id, team) of each target, in order
+    targets: list[StageTarget] = []
     for team, reps in dataset.teams().items():
         active: tuple[Rep, ...] = tuple(r for r in reps if r.active)
         if not active:
             continue
-        weights = split.call(split.component.month_weights, SplitBatch(
-            team, active, period, tuple(months), funnel, dataset.activity, as_of,
-            tuple(sum(1 for d in working if m.start <= d <= m.end) for m in months)))
-        weights = _check_weights(split, weights, months)
-        all_weights[team] = weights
-        rates = funnel_model.call(funnel_model.component.rates, FunnelBatch(
-            team, active, funnel, dataset.activity, as_of, period, active_all))
-        if not isinstance(rates, dict):
-            raise PluginError(funnel_model.plugin, f"funnel {funnel_model.name!r}",
-                              TypeError(f"rates() must return a dict, got {type(rates).__name__}"))
-        wkey = tuple(weights)
+        weights = all_weights[team] = _month_weights(split, SplitBatch(
+            team, active, period, tuple(_months(period)), dataset.funnel, dataset.activity,
+            as_of, tuple(sum(1 for d in working if m.start <= d <= m.end)
+                         for m in _months(period))))
+        rates = _team_rates(funnel_model, FunnelBatch(
+            team, active, dataset.funnel, dataset.activity, as_of, period, active_all))
         for rep in active:
-            given_src = given_all.get(rep.id) or {}
-            if not given_src:
+            given = given_all.get(rep.id) or {}
+            if not given:
                 continue
-            own = working
-            leave_note = ""
-            if rep.id in dataset.leave:
-                off = {d for d in working if dataset.on_leave(rep.id, d)}
-                if off:
-                    own = working - off
-                    leave_note = f"{len(off)} leave day(s): {len(own)} of {len(working)} working days"
-            factor = (len(own) / len(working) if working and cfg.goals.leave == "prorate"
-                      else 1.0)
-            rep_rates = rates.get(rep.id, {})
-            all_rates[rep.id] = rep_rates
-            given = {s: v * factor for s, (v, _) in given_src.items()}
-            values, traces = push_back(funnel, given, rep_rates)
-            for stage in funnel.stages:
-                if stage.name not in values:
-                    continue
-                if stage.name in given:
-                    amount, how = given_src[stage.name]
-                    goals.append(Goal(rep.id, stage.name, given[stage.name], how))
-                    trace = f"{how} {stage.name} target {_fmt(amount, stage.unit)} for the {period.grain}"
-                    if leave_note:
-                        trace += (f", prorated for {leave_note}" if factor != 1.0
-                                  else f", over {leave_note}")
-                else:
-                    trace = traces[stage.name]
-                if stage is funnel.stages[0] and cfg.goals.confidence:
-                    trace += confidence_trace(funnel, values, rep_rates, cfg.goals.confidence)
-                total = to_units(values[stage.name], stage.unit)
-                key = (total, wkey, own)
-                grains = cache.get(key)
-                if grains is None:
-                    grains = cache[key] = cascade(total, period, weights, own)
-                plans[(rep.id, stage.name)] = Plan(rep.id, team, stage.name, period, total,
-                                                   grains, trace)
+            all_rates[rep.id] = rates.get(rep.id, {})
+            mine = _rep_targets(cfg, dataset, rep, given, all_rates[rep.id], period,
+                                _own_days(dataset, rep, working), tuple(weights), goals)
+            owners.extend((rep.id, team) for _ in mine)
+            targets.extend(mine)
+    grains = split_plans(period, [t.split for t in targets])
+    plans = {(rep_id, t.stage): Plan(rep_id, team, t.stage, period, t.split.total, g, t.trace)
+             for (rep_id, team), t, g in zip(owners, targets, grains)}
     if not working:
         warnings.append(f"the {period.grain} {period.start}..{period.end} has no working day")
     return GoalPlan(period, calendar, plans, goals, all_rates, all_weights, warnings,
                     list(cfg.goals.tiers))
+
+
+def _months(period: Period) -> list[Period]:
+    return months_in(period) if period.grain == "quarter" else [period]
+
+
+def _month_weights(split: Bound, batch: SplitBatch) -> list[float]:
+    """The team's month weights from the time split, checked."""
+    weights = split.call(split.component.month_weights, batch)
+    return _check_weights(split, weights, list(batch.months))
+
+
+def _team_rates(funnel_model: Bound, batch: FunnelBatch) -> dict[str, dict[str, Rate]]:
+    """The team's reps' rates from the funnel model, checked."""
+    rates = funnel_model.call(funnel_model.component.rates, batch)
+    if not isinstance(rates, dict):
+        raise PluginError(funnel_model.plugin, f"funnel {funnel_model.name!r}",
+                          TypeError(f"rates() must return a dict, got {type(rates).__name__}"))
+    return rates
+
+
+def _own_days(dataset: Dataset, rep: Rep, working: frozenset[dt.date]) -> OwnDays:
+    """The period's working days the rep is not on leave."""
+    if rep.id not in dataset.leave:
+        return OwnDays(working, len(working))
+    off = {d for d in working if dataset.on_leave(rep.id, d)}
+    if not off:
+        return OwnDays(working, len(working))
+    own = working - off
+    return OwnDays(own, len(working), f"{len(off)} leave day(s): {len(own)} of {len(working)} working days")
+
+
+def _rep_targets(cfg: RulesConfig, dataset: Dataset, rep: Rep,
+                 given_src: dict[str, tuple[float, str]], rates: dict[str, Rate],
+                 period: Period, own: OwnDays, weights: tuple[float, ...],
+                 goals: list[Goal]) -> list[StageTarget]:
+    """One rep's period target for every stage reachable from the given ones, in funnel order.
+
+    The directly given targets (prorated for leave if configured) are added to ``goals``.
+    """
+    funnel = dataset.funnel
+    factor = own.share if cfg.goals.leave == "prorate" else 1.0
+    given = {s: v * factor for s, (v, _) in given_src.items()}
+    pushed = push_back(funnel, given, rates)
+    out = []
+    for stage in funnel.stages:
+        if stage.name not in pushed.values:
+            continue
+        if stage.name in given:
+            amount, how = given_src[stage.name]
+            goals.append(Goal(rep.id, stage.name, given[stage.name], how))
+            trace = f"{how} {stage.name} target {_fmt(amount, stage.unit)} for the {period.grain}"
+            if own.note:
+                trace += (f", prorated for {own.note}" if factor != 1.0 else f", over {own.note}")
+        else:
+            trace = pushed.traces[stage.name]
+        if stage is funnel.stages[0] and cfg.goals.confidence:
+            trace += confidence_trace(funnel, pushed.values, rates, cfg.goals.confidence)
+        total = to_units(pushed.values[stage.name], stage.unit)
+        out.append(StageTarget(stage.name, SplitRequest(total, weights, own.days), trace))
+    return out

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..components import FunnelModel
 from ..hookspecs import hookimpl
-from ..model import ActivityTable, Funnel, Rep, link_kind
+from ..model import ActivityTable, Rep, link_kind
 from .batches import FunnelBatch, Rate
 from .shrinkage import (
     beta_binomial_prior,
@@ -28,8 +28,32 @@ class PersonalParams:
     lookback_days: int = attrs.field(default=180, validator=attrs.validators.ge(1))
 
 
+@attrs.frozen
+class RepStats:
+    """Each rep's stage totals over a window, and per link their ratio statistics."""
+
+    #: ``rep_id -> [total of each stage]``.
+    totals: dict[str, list[float]]
+    #: ``(rep_id, link) -> (ratio, noise)``, link ``i`` going from stage ``i`` to ``i + 1``,
+    #: as :func:`~salesrules.goals.shrinkage.ratio_stats` gives them.
+    ratios: dict[tuple[str, int], tuple[float, float]]
+
+
+@attrs.frozen
+class Pooled:
+    """What pooling over the company found: each team's rates and how far reps spread."""
+
+    #: Per team, per link (by lower stage): the team's rate pulled toward the company's.
+    team_means: dict[str, dict[str, float]]
+    #: Per binomial link: the reps' prior strength, from their spread around their teams.
+    strength: dict[str, float]
+    #: Per other link: the reps' real spread (variance) around their teams.
+    tau2: dict[str, float]
+    reps: RepStats
+
+
 def _measure(history: ActivityTable, reps: Sequence[Rep], start: dt.date, end: dt.date
-             ) -> tuple[dict[str, list[float]], dict[tuple[str, int], tuple[float, float]]]:
+             ) -> RepStats:
     """Each rep's stage totals over ``[start, end]``, and per link their ratio statistics.
 
     The ratio statistics are :func:`ratio_stats` over the rep's days, computed
@@ -54,7 +78,57 @@ def _measure(history: ActivityTable, reps: Sequence[Rep], start: dt.date, end: d
             noise = np.where(k > 1, resid / (up_sum * up_sum) * k / np.maximum(k - 1, 1), np.nan)
             r[none], noise[none] = np.nan, np.inf
             ratio.update(zip(((rep_id, i) for rep_id in ids), zip(r.tolist(), noise.tolist())))
-    return dict(zip(ids, tot.tolist())), ratio
+    return RepStats(dict(zip(ids, tot.tolist())), ratio)
+
+
+def _team_days(batch: FunnelBatch, everyone: Sequence[Rep], names: list[str],
+               start: dt.date, end: dt.date) -> list[np.ndarray]:
+    """Per team (in ``names`` order), its activity summed per day, over the days one of its
+    reps has a row, in date order: ``(days, stages)``."""
+    team_of = np.array([names.index(rep.team) for rep in everyone], dtype=np.int64)
+    rows = batch.history.rows(start, end, reps=[rep.id for rep in everyone])
+    first = int(rows.day.min()) if len(rows) else 0
+    n_days = int(rows.day.max()) - first + 1 if len(rows) else 0
+    slot = team_of[rows.rep] * n_days + (rows.day - first)
+    size = len(names) * n_days
+    present = np.bincount(slot, minlength=size).reshape(len(names), n_days) > 0
+    by_day = np.stack([np.bincount(slot, weights=rows.values[:, j], minlength=size)
+                       for j in range(rows.values.shape[1])], axis=1
+                      ).reshape(len(names), n_days, len(batch.funnel.stages))
+    return [by_day[t][present[t]] for t in range(len(names))]
+
+
+def _pool_binomial(i: int, teams: dict[str, list[Rep]], up: list[float], low: list[float],
+                   stats: RepStats, out: dict[str, dict[str, float]], lower: str) -> float:
+    """A count→count link: each team's rate pulled toward the company's (into ``out``);
+    returns the reps' prior strength, from their spread around their teams."""
+    prior = beta_binomial_prior(low, up)
+    for t, a, b in zip(teams, up, low):
+        out[t][lower] = shrink(b, a, prior.mean, prior.strength) if a > 0 else prior.mean
+    # the reps' real spread around their team's rate, pooled over the company,
+    # gives each rep's prior strength (a handful of reps per team is too few)
+    groups, centers = [], []
+    for t, members in teams.items():
+        m = out[t][lower]
+        groups.append([(min(tot[i + 1], tot[i]) / tot[i], m * (1 - m) / tot[i])
+                       for tot in (stats.totals[rep.id] for rep in members) if tot[i] > 0])
+        centers.append(m)
+    tau2 = pooled_between(groups, centers)
+    company = sum(low) / sum(up)
+    return max(company * (1 - company) / tau2 - 1, 0.0) if tau2 > 0 else math.inf
+
+
+def _pool_normal(i: int, teams: dict[str, list[Rep]], team_days: list[np.ndarray],
+                 stats: RepStats, out: dict[str, dict[str, float]], lower: str) -> float:
+    """Another link: each team's ratio shrunk (into ``out``); returns the reps' real spread
+    around their teams, pooled over the company."""
+    daily = [list(zip(d[moved, i].tolist(), d[moved, i + 1].tolist()))
+             for d in team_days
+             for moved in [(d[:, i] > 0) | (d[:, i + 1] > 0)]]
+    for t, v in zip(teams, normal_shrink(daily).shrunk):
+        out[t][lower] = v
+    groups = [[stats.ratios[rep.id, i] for rep in members] for members in teams.values()]
+    return pooled_between(groups, [out[t][lower] for t in teams])
 
 
 class Personal(FunnelModel):
@@ -73,10 +147,10 @@ class Personal(FunnelModel):
 
     def team_means(self, batch: FunnelBatch) -> dict[str, dict[str, float]]:
         """Per team, per link (by lower stage): the team's rate pulled toward the company's."""
-        return self._pooled(batch)[0]
+        return self._pooled(batch).team_means
 
-    def _pooled(self, batch: FunnelBatch) -> tuple[dict[str, dict[str, float]], dict, dict]:
-        """:meth:`team_means`, with each rep's totals and ratio statistics.
+    def _pooled(self, batch: FunnelBatch) -> Pooled:
+        """The company-wide pooling, with each rep's totals and ratio statistics.
 
         Computed once per run (the batches of one run share the as-of date and
         reps), so that each team's batch reuses what the company-wide pooling
@@ -84,129 +158,97 @@ class Personal(FunnelModel):
         """
         everyone = batch.everyone or batch.reps
         start, end = batch.history_window(self.params.lookback_days)
-        key = (start, end)
-        cached = self._teams.get(key)
+        cached = self._teams.get((start, end))
         # the same run passes the same reps and history objects to every team's batch
         if cached is not None and cached[0] is everyone and cached[1] is batch.history:
             return cached[2]
         teams: dict[str, list[Rep]] = {}
-        for rep in everyone:
+        for rep in sorted(everyone, key=lambda r: r.team):  # stable: reps in input order
             teams.setdefault(rep.team, []).append(rep)
-        names = sorted(teams)
-        rep_tot, rep_ratio = _measure(batch.history, everyone, start, end)
-        # each team's activity per day (days where one of its reps has a row), in date order
-        team_of = np.array([names.index(rep.team) for rep in everyone], dtype=np.int64)
-        rows = batch.history.rows(start, end, reps=[rep.id for rep in everyone])
-        first = int(rows.day.min()) if len(rows) else 0
-        n_days = int(rows.day.max()) - first + 1 if len(rows) else 0
-        slot = team_of[rows.rep] * n_days + (rows.day - first)
-        size = len(names) * n_days
-        present = np.bincount(slot, minlength=size).reshape(len(names), n_days) > 0
-        by_day = np.stack([np.bincount(slot, weights=rows.values[:, j], minlength=size)
-                           for j in range(rows.values.shape[1])], axis=1
-                          ).reshape(len(names), n_days, len(batch.funnel.stages))
-        team_days = [by_day[t][present[t]] for t in range(len(names))]
+        stats = _measure(batch.history, everyone, start, end)
+        team_days = _team_days(batch, everyone, list(teams), start, end)
         totals = [d.sum(axis=0).tolist() for d in team_days]
-        out: dict[str, dict[str, float]] = {t: {} for t in names}
+        out: dict[str, dict[str, float]] = {t: {} for t in teams}
+        strength: dict[str, float] = {}
+        tau2: dict[str, float] = {}
         for i, (upper, lower) in enumerate(batch.funnel.links()):
-            up = [t[i] for t in totals]
-            low = [t[i + 1] for t in totals]
+            up, low = [t[i] for t in totals], [t[i + 1] for t in totals]
             if sum(up) <= 0 or sum(low) <= 0:
                 continue
             if upper.unit == lower.unit == "count" and all(b <= a for a, b in zip(up, low)):
-                mean, strength = beta_binomial_prior(low, up)
-                for t, a, b in zip(names, up, low):
-                    out[t][lower.name] = shrink(b, a, mean, strength) if a > 0 else mean
-                # the reps' real spread around their team's rate, pooled over the company,
-                # gives each rep's prior strength (a handful of reps per team is too few)
-                groups, centers = [], []
-                for t in names:
-                    stats = []
-                    for rep in teams[t]:
-                        tot = rep_tot[rep.id]
-                        if tot[i] > 0:
-                            r = min(tot[i + 1], tot[i]) / tot[i]
-                            m = out[t][lower.name]
-                            stats.append((r, m * (1 - m) / tot[i]))
-                    groups.append(stats)
-                    centers.append(out[t][lower.name])
-                tau2 = pooled_between(groups, centers)
-                company = sum(low) / sum(up)
-                out.setdefault("_strength", {})[lower.name] = (
-                    max(company * (1 - company) / tau2 - 1, 0.0) if tau2 > 0 else math.inf)
+                strength[lower.name] = _pool_binomial(i, teams, up, low, stats, out, lower.name)
             else:
-                daily = [list(zip(d[moved, i].tolist(), d[moved, i + 1].tolist()))
-                         for d in team_days
-                         for moved in [(d[:, i] > 0) | (d[:, i + 1] > 0)]]
-                _, _, shrunk = normal_shrink(daily)
-                for t, v in zip(names, shrunk):
-                    out[t][lower.name] = v
-                # the reps' real spread around their teams, pooled over the company
-                groups = [[rep_ratio[rep.id, i] for rep in teams[t]] for t in names]
-                centers = [out[t][lower.name] for t in names]
-                out.setdefault("_tau2", {})[lower.name] = pooled_between(groups, centers)
-        result = (out, rep_tot, rep_ratio)
-        self._teams[key] = (everyone, batch.history, result)
-        return result
+                tau2[lower.name] = _pool_normal(i, teams, team_days, stats, out, lower.name)
+        pooled = Pooled(out, strength, tau2, stats)
+        self._teams[(start, end)] = (everyone, batch.history, pooled)
+        return pooled
 
     def rates(self, batch: FunnelBatch) -> dict[str, dict[str, Rate]]:
         start, end = batch.history_window(self.params.lookback_days)
-        funnel: Funnel = batch.funnel
-        reps = batch.reps
-        pooled, rep_tot, rep_ratio = self._pooled(batch)
-        missing = [rep for rep in reps if rep.id not in rep_tot]
+        pooled = self._pooled(batch)
+        stats = pooled.reps
+        missing = [rep for rep in batch.reps if rep.id not in stats.totals]
         if missing:  # reps the pooling did not see: measured the same way
-            more_tot, more_ratio = _measure(batch.history, missing, start, end)
-            rep_tot, rep_ratio = {**rep_tot, **more_tot}, {**rep_ratio, **more_ratio}
-        totals = [rep_tot[rep.id] for rep in reps]
-        team_means = pooled.get(batch.team, {})
-        count_idx = [i for i, s in enumerate(funnel.stages) if s.unit == "count"]
-        deals = count_idx[-1] if count_idx else None
-        out: dict[str, dict[str, Rate]] = {rep.id: {} for rep in reps}
-        for i, (upper, lower) in enumerate(funnel.links()):
-            up = [t[i] for t in totals]
-            low = [t[i + 1] for t in totals]
+            more = _measure(batch.history, missing, start, end)
+            stats = RepStats({**stats.totals, **more.totals}, {**stats.ratios, **more.ratios})
+        totals = [stats.totals[rep.id] for rep in batch.reps]
+        out: dict[str, dict[str, Rate]] = {rep.id: {} for rep in batch.reps}
+        for i, (upper, lower) in enumerate(batch.funnel.links()):
+            up, low = [t[i] for t in totals], [t[i + 1] for t in totals]
             kind = "ARPU" if link_kind(upper, lower) == "arpu" else "rate"
             if sum(up) <= 0 or sum(low) <= 0:
-                if lower.default_rate is None:
-                    continue
-                for rep in reps:
-                    out[rep.id][lower.name] = Rate(
-                        lower.default_rate, f"default {kind} (team {batch.team} has no history)")
-                continue
-            team = team_means.get(lower.name)
-            binomial = (upper.unit == lower.unit == "count"
-                        and all(b <= a for a, b in zip(up, low)))
-            if binomial:
-                raw_team, strength = beta_binomial_prior(low, up)
-                strength = pooled.get("_strength", {}).get(lower.name, strength)
-                mean = team if team is not None else raw_team
-                for rep, a, b in zip(reps, up, low):
-                    if a <= 0:
+                if lower.default_rate is not None:
+                    for rep in batch.reps:
                         out[rep.id][lower.name] = Rate(
-                            mean, f"team {batch.team} {mean:.3g} (no {upper.name} of their own)")
-                        continue
-                    est = shrink(b, a, mean, strength)
-                    out[rep.id][lower.name] = Rate(est, (
-                        f"rep {b / a:.3g} from {a:,.0f} {upper.name}, shrunk toward team "
-                        f"{mean:.3g}" + ("" if math.isinf(strength)
-                                         else f" with prior strength {strength:,.0f}")))
+                            lower.default_rate,
+                            f"default {kind} (team {batch.team} has no history)")
                 continue
-            mean = team if team is not None else sum(low) / sum(up)
-            tau2 = pooled.get("_tau2", {}).get(lower.name, 0.0)
-            unit = funnel.stages[deals].name if deals is not None else "days"
-            for j, rep in enumerate(reps):
-                raw, noise = rep_ratio[rep.id, i]
-                if math.isnan(raw):
-                    out[rep.id][lower.name] = Rate(
-                        mean, f"team {batch.team} {kind} {mean:.3g} (no history of their own)")
-                    continue
-                # the share of the rep's variance that is noise pulls them to the team
-                b = 1.0 if tau2 == 0 or math.isnan(noise) else noise / (noise + tau2)
-                n = totals[j][deals] if deals is not None else 0
-                out[rep.id][lower.name] = Rate(b * mean + (1 - b) * raw, (
-                    f"rep {raw:.3g} from {n:,.0f} {unit}, shrunk toward team {mean:.3g}"))
+            team = pooled.team_means.get(batch.team, {}).get(lower.name)
+            if upper.unit == lower.unit == "count" and all(b <= a for a, b in zip(up, low)):
+                _binomial_rates(batch, pooled, i, up, low, team, out)
+            else:
+                _normal_rates(batch, stats, i, totals, team if team is not None
+                              else sum(low) / sum(up), pooled.tau2.get(lower.name, 0.0),
+                              kind, out)
         return out
+
+
+def _binomial_rates(batch: FunnelBatch, pooled: Pooled, i: int, up: list[float],
+                    low: list[float], team: float | None, out: dict[str, dict[str, Rate]]) -> None:
+    """A count→count link: each rep's rate by beta-binomial shrinkage toward the team's."""
+    upper, lower = batch.funnel.stages[i], batch.funnel.stages[i + 1]
+    prior = beta_binomial_prior(low, up)
+    strength = pooled.strength.get(lower.name, prior.strength)
+    mean = team if team is not None else prior.mean
+    for rep, a, b in zip(batch.reps, up, low):
+        if a <= 0:
+            out[rep.id][lower.name] = Rate(
+                mean, f"team {batch.team} {mean:.3g} (no {upper.name} of their own)")
+            continue
+        out[rep.id][lower.name] = Rate(shrink(b, a, mean, strength), (
+            f"rep {b / a:.3g} from {a:,.0f} {upper.name}, shrunk toward team "
+            f"{mean:.3g}" + ("" if math.isinf(strength)
+                             else f" with prior strength {strength:,.0f}")))
+
+
+def _normal_rates(batch: FunnelBatch, stats: RepStats, i: int, totals: list[list[float]],
+                  mean: float, tau2: float, kind: str, out: dict[str, dict[str, Rate]]) -> None:
+    """Another link: each rep's ratio pulled toward the team's by the share of its variance
+    that is noise."""
+    lower = batch.funnel.stages[i + 1]
+    count_idx = [j for j, s in enumerate(batch.funnel.stages) if s.unit == "count"]
+    deals = count_idx[-1] if count_idx else None
+    unit = batch.funnel.stages[deals].name if deals is not None else "days"
+    for j, rep in enumerate(batch.reps):
+        raw, noise = stats.ratios[rep.id, i]
+        if math.isnan(raw):
+            out[rep.id][lower.name] = Rate(
+                mean, f"team {batch.team} {kind} {mean:.3g} (no history of their own)")
+            continue
+        b = 1.0 if tau2 == 0 or math.isnan(noise) else noise / (noise + tau2)
+        n = totals[j][deals] if deals is not None else 0
+        out[rep.id][lower.name] = Rate(b * mean + (1 - b) * raw, (
+            f"rep {raw:.3g} from {n:,.0f} {unit}, shrunk toward team {mean:.3g}"))
 
 
 @hookimpl(trylast=True)

@@ -5,8 +5,35 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import attrs
 
-def beta_binomial_prior(successes: Sequence[float], trials: Sequence[float]) -> tuple[float, float]:
+
+@attrs.frozen
+class BetaPrior:
+    """A team's mean rate and how strongly it pulls its reps (in trials: ``inf`` pools fully)."""
+
+    mean: float
+    strength: float
+
+
+@attrs.frozen
+class RatioStats:
+    """A ratio of sums and its noise variance (``nan`` from a single day, ``inf`` without data)."""
+
+    ratio: float
+    noise: float
+
+
+@attrs.frozen
+class NormalShrink:
+    """What :func:`normal_shrink` gives: the team ratio, and each rep's raw and shrunk ratio."""
+
+    team: float
+    raw: list[float]
+    shrunk: list[float]
+
+
+def beta_binomial_prior(successes: Sequence[float], trials: Sequence[float]) -> BetaPrior:
     """The team's mean rate and the prior's strength (in trials), by the method of moments.
 
     The strength ``M`` is fitted from how far the reps' rates spread beyond
@@ -18,16 +45,16 @@ def beta_binomial_prior(successes: Sequence[float], trials: Sequence[float]) -> 
     pairs = [(x, n) for x, n in zip(successes, trials) if n > 0]
     total_n = sum(n for _, n in pairs)
     if not pairs or total_n == 0:
-        return 0.0, 0.0
+        return BetaPrior(0.0, 0.0)
     mean = sum(x for x, _ in pairs) / total_n
     if len(pairs) < 2 or not 0 < mean < 1:
-        return mean, math.inf
+        return BetaPrior(mean, math.inf)
     spread = sum(n * (x / n - mean) ** 2 for x, n in pairs)
     denom = total_n - sum(n * n for _, n in pairs) / total_n
     tau2 = (spread - (len(pairs) - 1) * mean * (1 - mean)) / denom if denom > 0 else 0.0
     if tau2 <= 0:
-        return mean, math.inf
-    return mean, max(mean * (1 - mean) / tau2 - 1, 0.0)
+        return BetaPrior(mean, math.inf)
+    return BetaPrior(mean, max(mean * (1 - mean) / tau2 - 1, 0.0))
 
 
 def shrink(successes: float, trials: float, mean: float, strength: float) -> float:
@@ -40,7 +67,7 @@ def shrink(successes: float, trials: float, mean: float, strength: float) -> flo
 
 
 def normal_shrink(rep_daily: Sequence[Sequence[tuple[float, float]]],
-                  toward: float | None = None) -> tuple[float, list[float], list[float]]:
+                  toward: float | None = None) -> NormalShrink:
     """Shrink ratios that are not binomial (amount per customer, revenue per pipeline).
 
     ``rep_daily`` holds, per rep, their days as ``(upper, lower)`` (days with
@@ -61,8 +88,8 @@ def normal_shrink(rep_daily: Sequence[Sequence[tuple[float, float]]],
     if toward is not None:
         team = toward
     stats = [ratio_stats(days) for days in rep_daily]
-    raw = [r for r, _ in stats]
-    noise = [v for _, v in stats]
+    raw = [st.ratio for st in stats]
+    noise = [st.noise for st in stats]
     known = [v for v in noise if not math.isnan(v) and not math.isinf(v)]
     fallback = max(known) if known else 0.0
     noise = [fallback if math.isnan(v) else v for v in noise]
@@ -75,17 +102,15 @@ def normal_shrink(rep_daily: Sequence[Sequence[tuple[float, float]]],
         tau2 = 0.0
     shrunk = []
     for r, s in zip(raw, noise):
-        if math.isnan(r):
-            shrunk.append(team)
-        elif tau2 == 0:
+        if math.isnan(r) or tau2 == 0:
             shrunk.append(team)
         else:
             b = s / (s + tau2)  # the share of the rep's variance that is noise
             shrunk.append(b * team + (1 - b) * r)
-    return team, raw, shrunk
+    return NormalShrink(team, raw, shrunk)
 
 
-def ratio_stats(days: Sequence[tuple[float, float]]) -> tuple[float, float]:
+def ratio_stats(days: Sequence[tuple[float, float]]) -> RatioStats:
     """A rep's ratio of sums over their days ``(upper, lower)``, and its variance (delta method).
 
     Days where only ``lower`` moved count too (revenue closing on a day without new pipeline).
@@ -94,11 +119,11 @@ def ratio_stats(days: Sequence[tuple[float, float]]) -> tuple[float, float]:
     """
     u = sum(a for a, _ in days)
     if not days or u == 0:
-        return math.nan, math.inf
+        return RatioStats(math.nan, math.inf)
     r = sum(b for _, b in days) / u
     k = len(days)
     resid = sum((b - r * a) ** 2 for a, b in days)
-    return r, (resid / (u * u) * k / (k - 1) if k > 1 else math.nan)
+    return RatioStats(r, resid / (u * u) * k / (k - 1) if k > 1 else math.nan)
 
 
 def pooled_between(groups: Sequence[Sequence[tuple[float, float]]],
