@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from salesrules.activity import ActivityTable
 from salesrules.goals.personal import _measure
-from salesrules.goals.shrinkage import ratio_stats
+from salesrules.goals.personal.shrinkage import ratio_stats
 from salesrules.model import Rep
 
 STAGES = ("dials", "connects", "revenue")

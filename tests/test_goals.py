@@ -323,7 +323,7 @@ def test_a_rep_without_history_gets_the_team_rate_and_a_team_without_gets_defaul
 
 
 def test_beta_binomial_prior_strength_follows_the_spread():
-    from salesrules.goals.shrinkage import beta_binomial_prior, shrink
+    from salesrules.goals.personal.shrinkage import beta_binomial_prior, shrink
 
     same = beta_binomial_prior([30, 31, 29, 30], [100, 100, 100, 100])
     assert same.strength == float("inf")  # no spread beyond noise: full pooling

@@ -10,7 +10,6 @@ import attrs
 import numpy as np
 
 from ..goals import GoalPlan, push_back
-from ..goals.shrinkage import beta_binomial_prior
 from ..load import Dataset
 from ..model import ProgressRow, Rep
 
@@ -97,6 +96,9 @@ class CheckContext:
         it: a rep's bad weeks now cannot lower the bar they are judged against.
         Cached in the context, so all checks of a run share one computation.
         """
+        # the personal funnel model's estimator (imported here: that strategy imports the API)
+        from ..goals.personal.shrinkage import beta_binomial_prior
+
         key = ("prior_rates", lookback_days)
         hit = self.cache.get(key)
         if hit is not None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from ..components import TimeSplit
-from ..hookspecs import hookimpl
-from .batches import SplitBatch
+from salesrules.api import SplitBatch, TimeSplit, hookimpl
 
 
 class Even(TimeSplit):

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from ..components import FunnelModel
-from ..hookspecs import hookimpl
-from ..model import link_kind
-from .batches import FunnelBatch, Rate
+from salesrules.api import FunnelBatch, FunnelModel, Rate, hookimpl
 
 
 @attrs.define
@@ -31,7 +28,7 @@ class TeamRates(FunnelModel):
         team_rates: dict[str, Rate] = {}
         for i, (upper, lower) in enumerate(batch.funnel.links()):
             up, low = totals[i], totals[i + 1]
-            what = "ARPU" if link_kind(upper, lower) == "arpu" else "rate"
+            what = "ARPU" if batch.funnel.link_kind(upper, lower) == "arpu" else "rate"
             if up > 0 and low > 0:
                 team_rates[lower.name] = Rate(
                     low / up, f"team {batch.team} {what} {_num(low)}/{_num(up)} "

@@ -9,10 +9,8 @@ from collections.abc import Sequence
 import attrs
 import numpy as np
 
-from ..components import FunnelModel
-from ..hookspecs import hookimpl
-from ..model import ActivityTable, Rep, link_kind
-from .batches import FunnelBatch, Rate
+from salesrules.api import ActivityTable, FunnelBatch, FunnelModel, Rate, Rep, hookimpl
+
 from .shrinkage import (
     beta_binomial_prior,
     normal_shrink,
@@ -195,7 +193,7 @@ class Personal(FunnelModel):
         out: dict[str, dict[str, Rate]] = {rep.id: {} for rep in batch.reps}
         for i, (upper, lower) in enumerate(batch.funnel.links()):
             up, low = [t[i] for t in totals], [t[i + 1] for t in totals]
-            kind = "ARPU" if link_kind(upper, lower) == "arpu" else "rate"
+            kind = "ARPU" if batch.funnel.link_kind(upper, lower) == "arpu" else "rate"
             if sum(up) <= 0 or sum(low) <= 0:
                 if lower.default_rate is not None:
                     for rep in batch.reps:
