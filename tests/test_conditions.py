@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -236,3 +237,14 @@ def test_every_accepted_condition_agrees_on_frame_and_lead(sample, text):
     got = [x == 0 for x in got]
     assert got == [c.matches(lead) for lead in leads], text
     assert time.perf_counter() - start < 1
+
+
+def test_the_documented_examples_parse():
+    doc = (Path(__file__).parents[1] / "docs" / "conditions.md").read_text(encoding="utf-8")
+    block = doc.split("## Examples")[1].split("```text")[1].split("```")[0]
+    examples = [line for line in block.splitlines() if line.strip()]
+    assert len(examples) >= 9
+    for text in examples:
+        tree, error = parse(text)
+        assert error is None and tree is not None, text
+    assert parse(r"name == 'O\'Brien'")[0].right.value == "O'Brien"

@@ -174,6 +174,11 @@ class ConditionError:
         return f"column {self.column}: {self.message}" + (f"; {self.hint}" if self.hint else "")
 
 
+def shown(text: str, most: int = 60) -> str:
+    """``text``, cut short for a message."""
+    return text if len(text) <= most else text[:most - 3] + "..."
+
+
 class _Refused(Exception):
     def __init__(self, error: ConditionError) -> None:
         super().__init__(str(error))
@@ -195,22 +200,23 @@ _HINTS = [
 ]
 
 
-def _syntax_error(text: str, exc: lark.exceptions.UnexpectedInput) -> ConditionError:
+def _syntax_error(full: str, exc: lark.exceptions.UnexpectedInput) -> ConditionError:
+    text = shown(full)
     token = getattr(exc, "token", None)
     pos = getattr(exc, "pos_in_stream", None)
     if pos is None:
         pos = getattr(token, "start_pos", None)
-    if (pos is None or isinstance(exc, lark.exceptions.UnexpectedEOF) or pos >= len(text)
+    if (pos is None or isinstance(exc, lark.exceptions.UnexpectedEOF) or pos >= len(full)
             or getattr(token, "type", "") == "$END"):
-        return ConditionError(len(text) + 1, f"invalid condition {text!r}: it ends too early",
+        return ConditionError(len(full) + 1, f"invalid condition {text!r}: it ends too early",
                               "a comparison needs a value on each side, and each '(' "
                               "its ')'")
     for pattern, message, hint in _HINTS:
-        hit = pattern.match(text, pos) or (pos and pattern.match(text, pos - 1, pos + 1))
+        hit = pattern.match(full, pos) or (pos and pattern.match(full, pos - 1, pos + 1))
         if hit and hit.end() > pos:
             return ConditionError(hit.start() + 1, f"invalid condition {text!r}: {message}",
                                   hint)
-    got = str(token) if token is not None and str(token) else text[pos]
+    got = shown(str(token) if token is not None and str(token) else full[pos])
     return ConditionError(pos + 1, f"invalid condition {text!r}: unexpected {got!r}")
 
 
@@ -223,7 +229,7 @@ def parse(text: str) -> tuple[Node | None, ConditionError | None]:
     if not text:
         return None, None
     if len(text) > MAX_LENGTH:
-        return None, ConditionError(MAX_LENGTH + 1, f"the condition is {len(text)} characters "
+        return None, ConditionError(1, f"the condition is {len(text)} characters "
                                                     f"long; at most {MAX_LENGTH} are allowed")
     try:
         raw = _parser().parse(text)
@@ -309,7 +315,7 @@ def _options(lst: lark.Tree, text: str) -> tuple[Literal, ...]:
     for k in lst.children:
         node = _build(k, text)
         if not isinstance(node, Literal):
-            raise _Refused(ConditionError(node.start + 1, f"{text[node.start:node.end]!r} in a "
+            raise _Refused(ConditionError(node.start + 1, f"{shown(text[node.start:node.end])!r} in a "
                                                           "list is not a literal value",
                                           "a list holds only quoted text, numbers, dates "
                                           "or true/false"))

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from ...load.tables import CellError, parse_date, parse_number
 from ...model import Lead
 from .grammar import (Arith, BoolOp, Call, Compare, ConditionError, Field, FUNCTIONS, InList,
-                      Literal, Minus, Node, Not, TextTest, walk)
+                      Literal, Minus, Node, Not, TextTest, shown, walk)
 
 #: The lead's own fields and their types; every other column is typed from its values.
 LEAD_TYPES = {"id": "text", "created_at": "date", "owner": "text", "priority": "number",
@@ -85,7 +85,7 @@ def validate_condition(tree: Node | None, types: Mapping[str, str],
     errors: list[ConditionError] = []
     kind = _Checker(types, text, errors).type_of(tree)
     if kind is not None and kind != "bool":
-        snip = text[tree.start:tree.end]
+        snip = shown(text[tree.start:tree.end])
         errors.append(ConditionError(
             tree.start + 1, f"`{snip}` is {_SAY[kind]}, not a yes/no condition",
             f"compare it, e.g. `{snip} {_EXAMPLE[kind]}`"))
@@ -104,7 +104,7 @@ class _Checker:
         self.errors.append(ConditionError(node.start + 1, message, hint))
 
     def snip(self, node: Node) -> str:
-        return self.text[node.start:node.end]
+        return shown(self.text[node.start:node.end])
 
     def type_of(self, node: Node) -> str | None:
         """The node's type, or ``None`` once an error has been recorded for it."""
