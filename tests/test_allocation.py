@@ -193,7 +193,8 @@ def test_rule_naming_a_field_the_leads_lack_is_a_config_error(export):
         rules=[{"name": "x", "when": "regoin == 'East'"}]))
     res = invoke("run", "--rules", str(export / "rules.toml"))
     assert res.exit_code == 2
-    assert "allocation.rules[0].when: unknown lead field 'regoin'" in res.output
+    assert ("allocation.rules[0].when: column 1: unknown lead field 'regoin'; did you mean "
+            "'region'?") in res.output
 
 
 def test_assignments_and_unassigned_cover_every_pool_lead(export):

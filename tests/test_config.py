@@ -121,7 +121,8 @@ def test_unknown_component_lists_what_is_available(tmp_path):
 
 def test_bad_condition_is_a_config_error(tmp_path):
     out = plan_problems('[[allocation.rules]]\nwhen = "grade =="\n', tmp_path)
-    assert out[0].startswith("allocation.rules[0].when: invalid expression 'grade =='")
+    assert out[0].startswith("allocation.rules[0].when: column 9: invalid condition 'grade ==': "
+                             "it ends too early")
 
 
 def test_chinese_keys_are_quoted_in_paths():

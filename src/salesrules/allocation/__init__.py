@@ -17,7 +17,7 @@ from ..load.tables import CellError, parse_date
 from ..model import Assignment, Lead, Unassigned
 from ..resolve import Bound
 from .batch import AllocationBatch, AllocationContext, RepSlot
-from .conditions import LEAD_NAMES, Condition
+from .conditions import Condition, field_types
 
 __all__ = ["AllocationBatch", "AllocationContext", "AllocationResult", "Prepared", "RepSlot",
            "Route", "allocate", "assigned_values", "lead_order", "normalise_key", "prepare",
@@ -118,17 +118,16 @@ def normalise_key(field: str, value: str) -> str:
 
 
 def check_fields(routes: list[Route], dataset: Dataset) -> None:
-    """Refuse conditions that name a field the leads file does not have."""
+    """Refuse conditions that do not fit the leads' columns; bind the rest to their types."""
     if not dataset.leads:
         return
-    known = set(LEAD_NAMES) | set(dataset.leads[0].fields)
+    types = field_types(dataset.leads, {n for r in routes for n in r.condition.names})
     problems = Problems()
     for r in routes:
-        for name in r.condition.names:
-            if name not in known:
-                problems.add(format_path(["allocation", "rules", r.index, "when"]),
-                             f"unknown lead field {name!r} (fields: {', '.join(sorted(known))})")
-    problems.raise_if_any(ConfigError, "routing rules name fields the leads do not have:")
+        for error in r.condition.errors(types):
+            problems.add(format_path(["allocation", "rules", r.index, "when"]), str(error))
+        r.condition = r.condition.typed(types)
+    problems.raise_if_any(ConfigError, "routing conditions do not fit the leads' columns:")
 
 
 def find_duplicates(fields: list[str], kept: list[Kept],
