@@ -60,13 +60,18 @@ def _start_message(cell) -> str:
     return datetime_message(cell).replace("a date and time", "a start time")
 
 
-def _days(start: pl.Series) -> pl.Series:
-    """The day of each start time; the date part alone is parsed where it stands apart."""
-    head = pl.select(pl.when((start.str.len_chars() == 10)
-                             | start.str.slice(10, 1).is_in([" ", "T"]))
-                     .then(start.str.slice(0, 10)).otherwise(start)).to_series()
-    keys = head.unique()
-    return head.replace_strict(keys, datetime_column(keys).dt.date(), return_dtype=pl.Date)
+def _day_key(start: pl.Expr) -> pl.Expr:
+    """The date part of a start time where it stands apart (``2026-03-05 09:13``), else all of it."""
+    return (pl.when((start.str.len_chars() == 10) | start.str.slice(10, 1).is_in([" ", "T"]))
+            .then(start.str.slice(0, 10)).otherwise(start))
+
+
+def _secs(frame: pl.DataFrame) -> pl.Series:
+    """Each call's duration in whole seconds (null where unreadable)."""
+    secs = frame["duration"].str.strip_chars().cast(pl.Int64, strict=False)
+    if secs.null_count():
+        secs = duration_column(frame["duration"])
+    return secs
 
 
 class CallsSource(Source):
@@ -90,19 +95,36 @@ class CallsSource(Source):
         frame = file.frame(["rep_id", "start", "duration"] + (["outcome"] if by_outcome else []))
         if frame is None:
             return
-        frame = frame.with_columns(_day=_days(frame["start"]),
-                                   _secs=duration_column(frame["duration"]))
-        file.report(frame, pl.col("_day").is_null(), "start", _start_message)
-        file.report(frame, pl.col("_secs").is_null(), "duration", _duration_message)
-        frame = frame.filter(pl.col("_day").is_not_null() & pl.col("_secs").is_not_null())
-        outcomes = sorted({o.strip().lower() for o in p.connected_outcomes})
+        frame = frame.with_columns(_key=_day_key(pl.col("start")), _secs=_secs(frame))
+        # calls are grouped as they are first, so that each distinct day and outcome is read once
+        keys = ["rep_id", "_key"] + (["outcome"] if by_outcome else [])
         secs = pl.col("_secs")
-        hit = (pl.col("outcome").str.strip_chars().str.to_lowercase().is_in(outcomes)
-               if by_outcome else secs >= p.min_seconds)
-        daily = (frame.group_by(pl.col("rep_id").str.strip_chars(), "_day")
-                 .agg(pl.len(), hit.sum().alias("c"),
-                      (hit & (secs < p.short_seconds)).sum().alias("s"),
-                      secs.filter(hit).sum().alias("t"))
+        long = secs >= p.min_seconds
+        grouped = frame.group_by(keys).agg(
+            n=pl.len(), bad=secs.is_null().sum(), long=long.sum(),
+            short=(secs < p.short_seconds).sum(),
+            long_short=(long & (secs < p.short_seconds)).sum(),
+            talk=secs.sum(), talk_long=secs.filter(long).sum())
+        days = grouped["_key"].unique()
+        grouped = grouped.with_columns(_day=grouped["_key"].replace_strict(
+            days, datetime_column(days).dt.date(), return_dtype=pl.Date))
+        if grouped["bad"].sum() or grouped["_day"].null_count():  # find the rows to blame
+            frame = frame.join(grouped.select(*keys, "_day"), on=keys, how="left",
+                               nulls_equal=True, maintain_order="left")
+            file.report(frame, pl.col("_day").is_null(), "start", _start_message)
+            file.report(frame, pl.col("_secs").is_null(), "duration", _duration_message)
+            grouped = grouped.filter(pl.col("bad") == 0)
+        outcomes = sorted({o.strip().lower() for o in p.connected_outcomes})
+        if by_outcome:  # few distinct outcomes per rep-day: decide them on the grouped rows
+            hit = pl.col("outcome").str.strip_chars().str.to_lowercase().is_in(outcomes)
+            connects, short_n, talk_s = (pl.when(hit).then(pl.col(c)).otherwise(0)
+                                         for c in ("n", "short", "talk"))
+        else:
+            connects, short_n, talk_s = pl.col("long"), pl.col("long_short"), pl.col("talk_long")
+        daily = (grouped.filter(pl.col("_day").is_not_null())
+                 .group_by(pl.col("rep_id").str.strip_chars(), "_day")
+                 .agg(pl.col("n").sum(), connects.sum().alias("c"), short_n.sum().alias("s"),
+                      talk_s.sum().alias("t"))
                  .sort("rep_id", "_day"))
         by_rep = stats.by_rep
         for rep_id, day, n, c, short, talk in daily.iter_rows():

@@ -11,7 +11,7 @@ import attrs
 import polars as pl
 
 from ..errors import Problems
-from ..model import ActivityTable, Funnel, Lead, Rep
+from ..model import ActivityTable, Funnel, GoalOverride, Lead, Rep
 from .frame import FileProblem, RawTable, blank_rows, read_raw
 from .tables import file_digest
 
@@ -65,6 +65,8 @@ class Dataset:
     extra: dict[str, Any] = attrs.Factory(dict)
     #: The call log's daily figures per rep, when a ``calls`` source read one.
     calls: CallStats | None = None
+    #: Targets set per rep or team by a goals file, over the level targets.
+    goal_overrides: list[GoalOverride] = attrs.Factory(list)
 
     def on_leave(self, rep_id: str, day: dt.date) -> bool:
         return any(a <= day <= b for a, b in self.leave.get(rep_id, ()))
@@ -244,6 +246,8 @@ class DatasetBuilder:
         self.extra: dict[str, Any] = {}
         #: The call log's daily figures, when a ``calls`` source read one.
         self.calls: CallStats | None = None
+        #: Targets a goals file sets per rep or team.
+        self.goal_overrides: list[GoalOverride] = []
         self.leave: dict[str, list[tuple[dt.date, dt.date]]] = {}
         self._replace: dict[tuple[str, dt.date, int], float] = {}
         self._after: list = []
@@ -358,7 +362,7 @@ class DatasetBuilder:
             self.warn(f"leave for rep id(s) not in the reps file is ignored: "
                       f"{', '.join(unknown_leave[:5])}")
         return Dataset(self.funnel, self.reps, self.leads, self.activity, inputs,
-                       self.warnings, self.leave, self.extra, self.calls)
+                       self.warnings, self.leave, self.extra, self.calls, self.goal_overrides)
 
 
 def file_record(name: str, file: InputFile, source: str, base: Path,

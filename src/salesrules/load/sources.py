@@ -170,7 +170,7 @@ class GoalsSource(Source):
     name = "goals"
 
     def read(self, file: InputFile, into: DatasetBuilder) -> None:
-        out = into.extra.setdefault("goals", [])
+        out = into.goal_overrides
         frame = file.frame(["stage", "target"], ["rep_id", "team"])
         if frame is None:
             return

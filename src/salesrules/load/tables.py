@@ -149,9 +149,11 @@ def number_column(cells: pl.Series) -> pl.Series:
         neg = t.str.starts_with("(") & t.str.ends_with(")")
         t = pl.select(pl.when(neg).then(t.str.slice(1, t.str.len_chars() - 2))
                       .otherwise(t)).to_series().str.replace_all(_NUMBER_JUNK, "")
+        # 12% is read as 12e-2, so that it is the number nearest to 0.12 (not 12 / 100)
         percent = t.str.ends_with("%")
-        got = t.str.strip_suffix("%").cast(pl.Float64, strict=False)
-        got = pl.select(pl.when(percent).then(got / 100).otherwise(got)).to_series()
+        t = pl.select(pl.when(percent).then(t.str.strip_suffix("%") + "e-2")
+                      .otherwise(t)).to_series()
+        got = t.cast(pl.Float64, strict=False)
         got = pl.select(pl.when(neg).then(-got).otherwise(got)).to_series()
         out.scatter(todo, got)
     return pl.select(pl.when(out.is_finite()).then(out)).to_series().alias(cells.name)
@@ -223,12 +225,11 @@ def _py_number(text: str) -> float | None:
     except ValueError:
         neg = t.startswith("(") and t.endswith(")")
         t = _PY_JUNK.sub("", t[1:-1] if neg else t)
-        percent = t.endswith("%")
         try:
-            out = float(t.removesuffix("%"))
+            out = float(t[:-1] + "e-2" if t.endswith("%") else t)
         except ValueError:
             return None
-        out = (-1 if neg else 1) * (out / 100 if percent else out)
+        out = -out if neg else out
     return out if out - out == 0 else None
 
 
