@@ -86,6 +86,18 @@ class CallsSource(Source):
                 (("dials_stage", p.dials_stage), ("connects_stage", p.connects_stage))
                 if stage not in funnel.names]
 
+    def _group(self, calls: pl.LazyFrame, keys: list[str]) -> pl.DataFrame:
+        """Calls counted per rep, day text (and outcome): numbers of calls, of bad durations,
+        of long and short ones, and their seconds."""
+        p = self.params
+        secs = pl.col("_secs")
+        long = secs >= p.min_seconds
+        return calls.group_by(keys).agg(
+            n=pl.len(), bad=secs.is_null().sum(), long=long.sum(),
+            short=(secs < p.short_seconds).sum(),
+            long_short=(long & (secs < p.short_seconds)).sum(),
+            talk=secs.sum(), talk_long=secs.filter(long).sum()).collect()
+
     def read(self, file: InputFile, into: DatasetBuilder) -> None:
         p = self.params
         if into.calls is None:
@@ -95,20 +107,19 @@ class CallsSource(Source):
         frame = file.frame(["rep_id", "start", "duration"] + (["outcome"] if by_outcome else []))
         if frame is None:
             return
-        frame = frame.with_columns(_key=_day_key(pl.col("start")), _secs=_secs(frame))
         # calls are grouped as they are first, so that each distinct day and outcome is read once
         keys = ["rep_id", "_key"] + (["outcome"] if by_outcome else [])
-        secs = pl.col("_secs")
-        long = secs >= p.min_seconds
-        grouped = frame.group_by(keys).agg(
-            n=pl.len(), bad=secs.is_null().sum(), long=long.sum(),
-            short=(secs < p.short_seconds).sum(),
-            long_short=(long & (secs < p.short_seconds)).sum(),
-            talk=secs.sum(), talk_long=secs.filter(long).sum())
+        plain = pl.col("duration").str.strip_chars().cast(pl.Int64, strict=False)
+        grouped = self._group(frame.lazy().with_columns(_key=_day_key(pl.col("start")),
+                                                        _secs=plain), keys)
+        if grouped["bad"].sum():  # durations such as 1:05 or 73s
+            frame = frame.with_columns(_key=_day_key(pl.col("start")), _secs=_secs(frame))
+            grouped = self._group(frame.lazy(), keys)
         days = grouped["_key"].unique()
         grouped = grouped.with_columns(_day=grouped["_key"].replace_strict(
             days, datetime_column(days).dt.date(), return_dtype=pl.Date))
         if grouped["bad"].sum() or grouped["_day"].null_count():  # find the rows to blame
+            frame = frame.with_columns(_key=_day_key(pl.col("start")), _secs=_secs(frame))
             frame = frame.join(grouped.select(*keys, "_day"), on=keys, how="left",
                                nulls_equal=True, maintain_order="left")
             file.report(frame, pl.col("_day").is_null(), "start", _start_message)

@@ -8,6 +8,7 @@ one: :meth:`RawTable.lines`.
 from __future__ import annotations
 
 import codecs
+import re
 import zipfile
 from pathlib import Path
 
@@ -157,28 +158,31 @@ def sniff_delimiter(first_line: str) -> str:
 
 def _csv(path: Path, encoding: str) -> RawTable:
     raw = path.read_bytes()
-    text, enc = _decode(raw, encoding)
-    text = text.lstrip("\ufeff")
-    if not text.strip():
+    enc = detect_encoding(raw[:1 << 20]) if encoding in ("", "auto") else encoding
+    if enc == "utf-8" and raw.startswith(codecs.BOM_UTF8):
+        enc = "utf-8-sig"
+    if enc in ("utf-8", "utf-8-sig") and b"\n" in raw:
+        data = raw.removeprefix(codecs.BOM_UTF8)  # polars reads (and checks) UTF-8 as it is
+    else:  # decoded once, and given to polars as UTF-8 with LF line ends
+        text, enc = _decode(raw, enc)
+        text = text.lstrip("\ufeff")
+        if "\n" not in text:
+            text = text.replace("\r", "\n")  # old Mac line ends
+        data = text.encode("utf-8")
+    start = re.match(rb"[\r\n \t]*", data).end()
+    if start == len(data):
         raise FileProblem("the file is empty (no header row)")
-    if "\r" in text and "\n" not in text:
-        text = text.replace("\r", "\n")  # old Mac line ends
-        enc_again = True
-    else:
-        enc_again = enc not in ("utf-8", "utf-8-sig")
     # blank lines before the header are left out (polars takes its width from the first line)
-    lead = text[:len(text) - len(text.lstrip("\r\n \t"))]
-    skip = lead.rfind("\n") + 1
-    offset = text.count("\n", 0, skip)
-    end = text.find("\n", skip)
-    delimiter = sniff_delimiter(text[skip:end if end >= 0 else None])
-    if enc_again or skip:
-        data = text[skip:].encode("utf-8")
-    else:  # polars reads the UTF-8 bytes as they are
-        data = raw.removeprefix(codecs.BOM_UTF8)
+    skip = data.rfind(b"\n", 0, start) + 1
+    end = data.find(b"\n", skip)
+    delimiter = sniff_delimiter(data[skip:end if end >= 0 else None].decode("utf-8", "replace"))
     try:
-        cells = pl.read_csv(data, has_header=False, infer_schema=False, separator=delimiter,
-                            truncate_ragged_lines=True)
+        cells = pl.read_csv(data[skip:] if skip else data, has_header=False, infer_schema=False,
+                            separator=delimiter, truncate_ragged_lines=True)
+    except pl.exceptions.ComputeError as exc:
+        if "utf-8" in str(exc):
+            _decode(raw, enc)  # says where
+        raise FileProblem(f"not a readable CSV file: {str(exc).splitlines()[0]}") from None
     except pl.exceptions.PolarsError as exc:
         raise FileProblem(f"not a readable CSV file: {str(exc).splitlines()[0]}") from None
-    return RawTable(cells, _first_row(cells), enc, offset=offset)
+    return RawTable(cells, _first_row(cells), enc, offset=data.count(b"\n", 0, skip))

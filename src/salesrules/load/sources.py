@@ -120,15 +120,16 @@ class ActivitySource(Source):
         frame = frame.with_columns(_day=date_column(frame["date"]), **{
             f"_{s}": pl.when(text(s) == "").then(0.0).otherwise(number_column(frame[s]))
             for s in stages})
-        file.report(frame, pl.col("_day").is_null(), "date", date_message)
-        for s in stages:
-            file.report(frame, pl.col(f"_{s}").is_null(), s, number_message)
-            file.report(frame, pl.col(f"_{s}") < 0, s,
-                        lambda cell: f"activity cannot be negative, got {cell!r}")
         good = pl.col("_day").is_not_null()
         for s in stages:
             good = good & (pl.col(f"_{s}") >= 0).fill_null(False)
-        frame = frame.filter(good)
+        if not frame.select(good.all()).item():  # one pass when every cell is good
+            file.report(frame, pl.col("_day").is_null(), "date", date_message)
+            for s in stages:
+                file.report(frame, pl.col(f"_{s}").is_null(), s, number_message)
+                file.report(frame, pl.col(f"_{s}") < 0, s,
+                            lambda cell: f"activity cannot be negative, got {cell!r}")
+            frame = frame.filter(good)
         values = frame.select(f"_{s}" for s in stages).to_numpy().astype("float64")
         into.activity.add_columns(frame.select(text("rep_id")).to_series(),
                                   frame["_day"].to_numpy(), values.reshape(-1, len(stages)))
