@@ -78,11 +78,11 @@ class LeadsSource(Source):
         if frame is None:
             return
         extra = frame.columns[5:-1]
-        prio, value = text("priority"), text("value")
+        prio = text("priority")
         frame = frame.with_columns(
             _created=datetime_column(frame["created_at"]),
             _priority=pl.when(prio == "").then(0).otherwise(int_column(frame["priority"])),
-            _value=pl.when(value == "").then(0.0).otherwise(number_column(frame["value"])))
+            _value=number_column(frame["value"], blank=0.0))
         frame = frame.with_columns(
             no_id=text("id") == "",
             bad_created=pl.col("_created").is_null(),
@@ -118,8 +118,7 @@ class ActivitySource(Source):
         if frame is None:
             return
         frame = frame.with_columns(_day=date_column(frame["date"]), **{
-            f"_{s}": pl.when(text(s) == "").then(0.0).otherwise(number_column(frame[s]))
-            for s in stages})
+            f"_{s}": number_column(frame[s], blank=0.0) for s in stages})
         good = pl.col("_day").is_not_null()
         for s in stages:
             good = good & (pl.col(f"_{s}") >= 0).fill_null(False)

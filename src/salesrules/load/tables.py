@@ -139,14 +139,16 @@ def date_message(cell: Any) -> str:
 _NUMBER_JUNK = r"[,\s_'¥￥$€£]|^(?:CNY|RMB|USD|EUR)|(?:CNY|RMB|USD|EUR|元)$"
 
 
-def number_column(cells: pl.Series) -> pl.Series:
+def number_column(cells: pl.Series, blank: float | None = None) -> pl.Series:
     """Numbers from text cells, allowing thousands separators, currency signs, ``12%`` and
-    ``(1,234)`` negatives; null for a blank, unreadable, NaN or infinite cell."""
-    text = cells.cast(pl.String).str.strip_chars()
-    out = text.cast(pl.Float64, strict=False)
-    todo = (out.is_null() & ~_blank(text)).arg_true()
+    ``(1,234)`` negatives; ``blank`` for an empty cell; null for an unreadable, NaN or
+    infinite one."""
+    raw = cells.cast(pl.String)
+    out = raw.cast(pl.Float64, strict=False)  # plain numbers, read without a copy of the text
+    todo = out.is_null().arg_true()
     if len(todo):
-        t = text.gather(todo).str.normalize("NFKC")
+        t = raw.gather(todo).str.strip_chars().str.normalize("NFKC")
+        empty = _blank(t)
         neg = t.str.starts_with("(") & t.str.ends_with(")")
         t = pl.select(pl.when(neg).then(t.str.slice(1, t.str.len_chars() - 2))
                       .otherwise(t)).to_series().str.replace_all(_NUMBER_JUNK, "")
@@ -155,7 +157,8 @@ def number_column(cells: pl.Series) -> pl.Series:
         t = pl.select(pl.when(percent).then(t.str.strip_suffix("%") + "e-2")
                       .otherwise(t)).to_series()
         got = t.cast(pl.Float64, strict=False)
-        got = pl.select(pl.when(neg).then(-got).otherwise(got)).to_series()
+        got = pl.select(pl.when(empty).then(blank).when(neg).then(-got)
+                        .otherwise(got)).to_series()
         out.scatter(todo, got)
     return pl.select(pl.when(out.is_finite()).then(out)).to_series().alias(cells.name)
 
