@@ -23,8 +23,8 @@ days = st.integers(0, 20).map(lambda n: D0 + dt.timedelta(days=n))
 # counts and amounts as exports hold them: zero, or at least a cent
 values = st.lists(st.one_of(st.just(0.0), st.floats(0.01, 1e6)), min_size=3, max_size=3)
 rows = st.lists(st.tuples(reps, days, values), max_size=60)
-# how the rows are fed: one by one, in bulk, or split between the two
-feeds = st.lists(st.sampled_from(["add", "many", "columns", "one"]), min_size=1, max_size=4)
+# how the rows are fed: one call per row, or chunks of several (dates or datetime64 days)
+feeds = st.lists(st.sampled_from(["single", "dates", "columns"]), min_size=1, max_size=4)
 
 
 def model(rows):
@@ -41,24 +41,20 @@ def model(rows):
 
 def fill(rows, feed) -> ActivityTable:
     table = ActivityTable(STAGES)
-    # consecutive slices, so that the rows keep their order across ways of adding
+    # consecutive slices, so that the rows keep their order across calls
     size = -(-len(rows) // len(feed)) if rows else 1
     chunks = [rows[i:i + size] for i in range(0, len(rows), size)] or [[]]
     for how, chunk in zip(feed * len(chunks), chunks):
-        if how == "add":
+        if how == "single":
             for rep, day, vals in chunk:
-                table.add(rep, day, vals)
-        elif how == "many":
-            table.add_many([r for r, _, _ in chunk], [d for _, d, _ in chunk],
-                           [v for _, _, v in chunk])
-        elif how == "columns":
+                table.add_columns([rep], [day], [vals])
+        elif how == "dates":
+            table.add_columns([r for r, _, _ in chunk], [d for _, d, _ in chunk],
+                              [v for _, _, v in chunk])
+        else:
             table.add_columns([r for r, _, _ in chunk],
                               np.array([d for _, d, _ in chunk], dtype="datetime64[D]"),
                               np.array([v for _, _, v in chunk]).reshape(-1, len(STAGES)))
-        else:
-            for rep, day, vals in chunk:
-                for i, v in enumerate(vals):
-                    table.add_one(rep, day, i, v)
     return table
 
 
@@ -107,7 +103,7 @@ def test_values_on_and_grid_give_nan_where_there_is_no_row(rows, asked):
 @given(rows, st.lists(st.tuples(reps, days, st.floats(0, 1e3)), max_size=10), st.sets(reps))
 def test_set_stage_and_drop_reps(rows, replace, drop):
     want = model(rows)
-    table = fill(rows, ["many"])
+    table = fill(rows, ["dates"])
     table.set_stage(1, replace)
     for rep, day, v in replace:
         want.setdefault(rep, {}).setdefault(day, [0.0, 0.0, 0.0])[1] = v
@@ -122,11 +118,11 @@ def test_set_stage_and_drop_reps(rows, replace, drop):
 @pytest.mark.parametrize("how", ["add", "columns", "set_stage", "drop_reps"])
 def test_what_the_table_remembers_follows_later_changes(how):
     table = ActivityTable(STAGES)
-    table.add("R1", D0, [1.0, 2.0, 3.0])
+    table.add_columns(["R1"], [D0], [[1.0, 2.0, 3.0]])
     assert table.totals("R1") == [1.0, 2.0, 3.0] and dict(table.days("R1"))
     assert table.window_totals() == {"R1": [1.0, 2.0, 3.0]}
     if how == "add":
-        table.add("R1", D0, [1.0, 0.0, 0.0])
+        table.add_columns(["R1"], [D0], [[1.0, 0.0, 0.0]])
         want = [2.0, 2.0, 3.0]
     elif how == "columns":
         table.add_columns(["R1"], np.array([D0], dtype="datetime64[D]"), np.array([[0, 5, 0]]))
@@ -144,14 +140,14 @@ def test_what_the_table_remembers_follows_later_changes(how):
 
 def test_bad_shapes_are_refused():
     table = ActivityTable(STAGES)
-    with pytest.raises(ValueError, match="3 stage values"):
-        table.add("R1", D0, [1.0])
+    with pytest.raises(ValueError, match="one column per stage"):
+        table.add_columns(["R1"], [D0], [[1.0]])
     with pytest.raises(ValueError, match="one column per stage"):
         table.add_columns(["R1"], np.array([0]), np.zeros((1, 2)))
     with pytest.raises(ValueError, match="differ in length"):
         table.add_columns(["R1", "R2"], np.array([0]), np.zeros((1, 3)))
-    with pytest.raises(ValueError, match="outside the names"):
-        table.add_coded(["R1"], np.array([1]), np.array([0]), np.zeros((1, 3)))
+    with pytest.raises(ValueError, match="differ in length"):
+        table.add_columns(["R1"], [D0, D0], [[1.0, 2.0, 3.0]])
 
 
 @settings(max_examples=100, deadline=None)
@@ -173,16 +169,3 @@ def test_personal_measures_every_rep_as_ratio_stats_does_one_by_one(rows):
             r0, noise0 = expect.ratio, expect.noise
             for got, exp in ((r, r0), (noise, noise0)):
                 assert (math.isnan(got) and math.isnan(exp)) or got == pytest.approx(exp, rel=1e-9)
-
-
-def test_the_old_dict_view_still_reads_with_a_deprecation_warning():
-    """Contract 1.0 had ``by_rep`` and ``changed()``: they still work for reading, and warn."""
-    table = ActivityTable(STAGES)
-    table.add("R1", D0, [1.0, 2.0, 3.0])
-    with pytest.warns(DeprecationWarning, match="by_rep is deprecated"):
-        view = table.by_rep
-    assert dict(view["R1"]) == {D0: [1.0, 2.0, 3.0]}
-    with pytest.raises(TypeError):
-        view["R1"][D0] = [0.0, 0.0, 0.0]  # read-only: a silent lost edit would be worse
-    with pytest.warns(DeprecationWarning, match="no longer needed"):
-        table.changed()

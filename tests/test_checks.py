@@ -121,7 +121,7 @@ def test_call_logs_become_daily_dials_and_connects(export):
     row = ds.activity.days(rep)[dt.date.fromisoformat(day)]
     assert row[0] == len(mine)
     assert row[1] == sum(c["outcome"] == "connected" for c in mine)
-    stats = ds.extra["calls"].by_rep[rep][dt.date.fromisoformat(day)]
+    stats = ds.calls.by_rep[rep][dt.date.fromisoformat(day)]
     assert stats[2] == sum(c["outcome"] == "connected" and int(c["duration"]) < 30 for c in mine)
 
 
@@ -153,7 +153,7 @@ def test_chinese_call_logs_with_mm_ss_durations(tmp_path):
 
     make_export(tmp_path, chinese=True, reps=8, leads=10, days=40)
     ds = load_export(tmp_path)
-    assert ds.extra["calls"].by_rep  # 接通 outcomes and "1:05" durations were read
+    assert ds.calls.by_rep  # 接通 outcomes and "1:05" durations were read
 
 
 def test_robust_z_and_binomial_tails():

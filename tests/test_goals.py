@@ -309,8 +309,8 @@ def test_a_rep_without_history_gets_the_team_rate_and_a_team_without_gets_defaul
 
     funnel = Funnel((Stage("dials"), Stage("connects", default_rate=0.35)))
     hist = ActivityTable(funnel.names)
-    hist.add("R1", dt.date(2026, 11, 20), [100.0, 40.0])
-    hist.add("R2", dt.date(2026, 11, 20), [100.0, 30.0])
+    hist.add_columns(["R1"], [dt.date(2026, 11, 20)], [[100.0, 40.0]])
+    hist.add_columns(["R2"], [dt.date(2026, 11, 20)], [[100.0, 30.0]])
     reps = (Rep("R1", "a", "T", "P1"), Rep("R2", "b", "T", "P1"), Rep("R3", "new", "T", "P1"))
     as_of = dt.date(2026, 11, 25)
     out = Personal().rates(FunnelBatch("T", reps, funnel, hist, as_of, period_of(as_of, "quarter")))

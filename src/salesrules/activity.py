@@ -12,12 +12,12 @@ so a figure is the same every run and equal to summing the rows in Python.
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 
 import attrs
 import numpy as np
+import polars as pl
 
 #: ``date.toordinal()`` of 1970-01-01: day numbers here count from it, as numpy's ``datetime64[D]`` does.
 EPOCH = dt.date(1970, 1, 1).toordinal()
@@ -77,9 +77,8 @@ def _read_only(a: np.ndarray) -> np.ndarray:
 class ActivityTable:
     """Daily activity per rep and funnel stage, summed per rep-day as it is read.
 
-    Add rows with :meth:`add`, :meth:`add_one` or, for a whole sheet at once,
-    :meth:`add_columns`; rows for the same rep and day are summed in the order
-    they were added. Read with :meth:`totals` (one rep, a window),
+    Add rows with :meth:`add_columns`; rows for the same rep and day are
+    summed in the order they were added. Read with :meth:`totals` (one rep, a window),
     :meth:`window_totals` (every rep at once), :meth:`values_on` (given days),
     :meth:`rows` (arrays, for vectorised work) or :meth:`days` (a mapping per
     rep, for simple code).
@@ -88,9 +87,8 @@ class ActivityTable:
     def __init__(self, stages: Sequence[str]) -> None:
         self.stages = tuple(stages)
         width = len(self.stages)
-        # added but not yet merged: bulk chunks, and single rows
+        # added but not yet merged
         self._chunks: list[tuple[list[str], np.ndarray, np.ndarray, np.ndarray]] = []
-        self._loose: tuple[list[str], list[int], list[list[float]]] = ([], [], [])
         # merged: rows sorted by rep then day, one per rep-day
         self._reps: tuple[str, ...] = ()
         self._index: dict[str, int] = {}
@@ -102,59 +100,34 @@ class ActivityTable:
 
     # ------------------------------------------------------------ adding
 
-    def add(self, rep_id: str, day: dt.date, values: Sequence[float]) -> None:
-        """One rep-day's stage values, summed with any already there."""
-        if len(values) != len(self.stages):
-            raise ValueError(f"expected {len(self.stages)} stage values, got {len(values)}")
-        reps, days, rows = self._loose
-        reps.append(rep_id)
-        days.append(day_number(day))
-        rows.append([float(v) for v in values])
-        if self._memo:
-            self._memo = {}  # sums remembered so far no longer hold
+    def add_columns(self, rep_ids: Sequence[str], days: Sequence[dt.date] | np.ndarray,
+                    values: Sequence[Sequence[float]] | np.ndarray) -> None:
+        """Add rep-days: a rep id, a day and a row of stage values each (the one way to add).
 
-    def add_one(self, rep_id: str, day: dt.date, stage_index: int, value: float) -> None:
-        """Add ``value`` to one stage of one rep-day."""
-        row = [0.0] * len(self.stages)
-        row[stage_index] = float(value)
-        self.add(rep_id, day, row)
+        ``days`` holds dates, ``datetime64[D]`` values or days since
+        1970-01-01; ``values`` has one column per stage. Rows of the same rep
+        and day are summed, in the order they were added::
 
-    def add_many(self, rep_ids: Iterable[str], days: Iterable[dt.date],
-                 rows: Iterable[Sequence[float]]) -> None:
-        """:meth:`add` for many rep-days at once: one list of stage values per rep-day."""
-        reps = list(rep_ids)
-        values = np.array([list(r) for r in rows], dtype=np.float64).reshape(-1, len(self.stages))
-        self.add_columns(reps, day_numbers(days), values)
-
-    def add_columns(self, rep_ids: Sequence[str], days: np.ndarray, values: np.ndarray) -> None:
-        """A whole sheet at once: a rep id, a day and a row of stage values per rep-day.
-
-        ``days`` is an array of ``datetime64[D]`` or of days since 1970-01-01;
-        ``values`` has one column per stage.
+            table.add_columns(["R1", "R1"], [dt.date(2026, 3, 5)] * 2, [[10, 2], [5, 1]])
         """
-        index: dict[str, int] = {}
-        codes = np.fromiter((index.setdefault(r, len(index)) for r in rep_ids),
-                            dtype=np.int64, count=len(rep_ids))
-        self.add_coded(list(index), codes, days, values)
-
-    def add_coded(self, names: Sequence[str], codes: np.ndarray, days: np.ndarray,
-                  values: np.ndarray) -> None:
-        """:meth:`add_columns` with the rep ids given as ``names[codes[k]]`` (as a reader's categories)."""
         days = np.asarray(days)
-        if days.dtype.kind == "M":
+        if days.dtype == object:
+            days = day_numbers(days.tolist())
+        elif days.dtype.kind == "M":
             days = days.astype("datetime64[D]").view(np.int64)
         values = np.asarray(values, dtype=np.float64)
-        codes = np.asarray(codes, dtype=np.int64)
+        if values.size == 0:
+            values = values.reshape(len(days), len(self.stages))
         if values.ndim != 2 or values.shape[1] != len(self.stages):
             raise ValueError(f"expected one column per stage ({len(self.stages)}), "
                              f"got shape {values.shape}")
-        if not (len(codes) == len(days) == len(values)):
+        if not (len(rep_ids) == len(days) == len(values)):
             raise ValueError("rep ids, days and values differ in length")
-        if len(codes) and (codes.min() < 0 or codes.max() >= len(names)):
-            raise ValueError("a rep code is outside the names given")
         if len(days):
-            self._flush_loose()  # rows of the same rep-day are summed in the order they came
-            self._chunks.append((list(names), codes, days.astype(np.int64), values))
+            ids = pl.Series("rep", rep_ids, dtype=pl.String)
+            codes = (ids.rank("dense") - 1).cast(pl.Int64).to_numpy()
+            self._chunks.append((ids.unique().sort().to_list(), codes,
+                                 days.astype(np.int64), values))
             self._memo = {}
 
     def set_stage(self, stage_index: int,
@@ -189,22 +162,10 @@ class ActivityTable:
         keep = rep >= 0
         self._assign(tuple(names), rep[keep], self._day[keep], self._values[keep])
 
-    def _flush_loose(self) -> None:
-        """Turn the rows added one by one into a chunk, after the chunks added before them."""
-        reps_l, days_l, rows_l = self._loose
-        if reps_l:
-            index: dict[str, int] = {}
-            codes = [index.setdefault(r, len(index)) for r in reps_l]
-            self._chunks.append((list(index), np.array(codes, dtype=np.int64),
-                                 np.array(days_l, dtype=np.int64),
-                                 np.array(rows_l, dtype=np.float64).reshape(-1, len(self.stages))))
-            self._loose = ([], [], [])
-
     def _merge(self) -> None:
         """Merge what was added into the sorted rows, summing rows of the same rep-day in order."""
-        if not self._chunks and not self._loose[0]:
+        if not self._chunks:
             return
-        self._flush_loose()
         chunks = [(list(self._reps), self._rep, self._day, self._values), *self._chunks]
         self._chunks = []
         names = sorted({n for chunk in chunks for n in chunk[0]})
@@ -359,24 +320,6 @@ class ActivityTable:
                 map(from_day_number, self._day[lo:hi].tolist()),
                 self._values[lo:hi].tolist())))
         return out
-
-    @property
-    def by_rep(self) -> Mapping[str, Mapping[dt.date, list[float]]]:
-        """Deprecated (contract 1.0 kept it): every rep's :meth:`days`, read-only.
-
-        The table is no longer a dict of dicts; read with :meth:`days`,
-        :meth:`totals` or :meth:`rows`, change it with :meth:`add` or
-        :meth:`set_stage`.
-        """
-        warnings.warn("ActivityTable.by_rep is deprecated and read-only: use days(rep_id), "
-                      "totals() or rows() to read, add() or set_stage() to change",
-                      DeprecationWarning, stacklevel=2)
-        return MappingProxyType({rep_id: self.days(rep_id) for rep_id in self.rep_ids})
-
-    def changed(self) -> None:
-        """Deprecated and no longer needed: the table notices its own changes."""
-        warnings.warn("ActivityTable.changed() is no longer needed: the table notices its "
-                      "own changes", DeprecationWarning, stacklevel=2)
 
     @property
     def rep_ids(self) -> tuple[str, ...]:

@@ -19,7 +19,8 @@ STAGES = ("dials", "connects", "conversations", "intents", "pipeline", "revenue"
 def history(revenue_by_rep: dict[str, float]) -> ActivityTable:
     table = ActivityTable(STAGES)
     for rep_id, revenue in revenue_by_rep.items():
-        table.add(rep_id, AS_OF - dt.timedelta(days=3), [100, 30, 10, 3, 9000, revenue])
+        table.add_columns([rep_id], [AS_OF - dt.timedelta(days=3)],
+                          [[100, 30, 10, 3, 9000, revenue]])
     return table
 
 

@@ -42,9 +42,9 @@ def test_estimate_follows_past_revenue_and_shrinks_thin_months():
     hist = ActivityTable(FUNNEL.names)
     for year in (2024, 2025):
         for day in range(1, 28):
-            hist.add("R1", dt.date(year, 10, day), [10, 100.0])   # October: slow
-            hist.add("R1", dt.date(year, 11, day), [10, 300.0])   # November: peak
-    hist.add("R1", dt.date(2025, 12, 1), [10, 3000.0])           # one huge December day
+            hist.add_columns(["R1"], [dt.date(year, 10, day)], [[10, 100.0]])   # October: slow
+            hist.add_columns(["R1"], [dt.date(year, 11, day)], [[10, 300.0]])   # November: peak
+    hist.add_columns(["R1"], [dt.date(2025, 12, 1)], [[10, 3000.0]])           # one huge December day
     w = Seasonal(SeasonalParams(estimate=True)).month_weights(batch(hist))
     per_day = [x / d for x, d in zip(w, (22, 21, 23))]
     assert per_day[1] > 2 * per_day[0]                 # the peak shows

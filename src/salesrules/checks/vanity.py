@@ -43,7 +43,7 @@ class VanityActivity(Check):
         start, end = ctx.goals.period.start, ctx.as_of
         own_end = start - dt.timedelta(days=1)
         own_start = own_end - dt.timedelta(days=p.own_days - 1)
-        calls = ctx.dataset.extra.get("calls")
+        calls = ctx.dataset.calls
         act = ctx.dataset.activity
         # every rep's sums over both windows in one pass each: totals() then recalls them
         act.window_totals(start, end)

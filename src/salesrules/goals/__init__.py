@@ -127,7 +127,7 @@ def _given_targets(cfg: RulesConfig, dataset: Dataset, reps: tuple[Rep, ...],
     for level, n in sorted(missing.items()):
         warnings.append(f"{n} active rep(s) at level {level!r} have no level targets: add "
                         f"[goals.levels.{level}] to rules.toml or give them goals-file targets")
-    overrides = dataset.extra.get("goals", [])
+    overrides = dataset.goal_overrides
     by_team: dict[str, list[Rep]] = {}
     for rep in reps:
         by_team.setdefault(rep.team, []).append(rep)

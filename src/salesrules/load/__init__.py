@@ -9,10 +9,10 @@ from ..config import RulesConfig, Use
 from ..errors import DataError, Problems
 from ..plugins import Registry
 from ..resolve import Bound, resolve
-from .dataset import Dataset, DatasetBuilder, InputFile, InputRecord, file_record
+from .dataset import CallStats, Dataset, DatasetBuilder, InputFile, InputRecord, file_record
 from .tables import file_digest
 
-__all__ = ["Dataset", "DatasetBuilder", "InputFile", "InputRecord", "load_dataset",
+__all__ = ["CallStats", "Dataset", "DatasetBuilder", "InputFile", "InputRecord", "load_dataset",
            "resolve_sources"]
 
 
@@ -58,6 +58,7 @@ def load_dataset(cfg: RulesConfig, sources: list[tuple[str, Bound]], folder: Pat
             if on_file is not None:
                 on_file(name, file.path)
             bound.call(bound.component.read, file, builder)
+            file.finish()
             inputs.append(file_record(name, file, bound.name, folder, digests[name].result()))
     if not problems:
         builder.run_after()

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
+import polars as pl
 
 from ..errors import Problems
-from ..model import ActivityTable, Funnel, Lead, Rep
-from .tables import TableReader, file_digest
+from ..model import ActivityTable, Funnel, GoalOverride, Lead, Rep
+from .frame import FileProblem, RawTable, blank_rows, read_raw
+from .tables import file_digest
 
 
 @attrs.frozen
@@ -24,6 +26,27 @@ class InputRecord:
     rows: int
     encoding: str
     source: str
+
+
+class CallStats:
+    """A call log's figures per rep and day: calls, connected calls, short connected calls,
+    connected seconds (in that order, as ``by_rep[rep_id][day]``)."""
+
+    FIELDS = ("dials", "connects", "short", "talk_seconds")
+
+    def __init__(self, short_seconds: int) -> None:
+        #: Connected calls shorter than this many seconds count as short.
+        self.short_seconds = short_seconds
+        self.by_rep: dict[str, dict[dt.date, list[int]]] = {}
+
+    def totals(self, rep_id: str, start: dt.date, end: dt.date) -> list[int]:
+        """The four figures summed over ``[start, end]`` (both inclusive)."""
+        out = [0, 0, 0, 0]
+        for day, row in self.by_rep.get(rep_id, {}).items():
+            if start <= day <= end:
+                for i in range(4):
+                    out[i] += row[i]
+        return out
 
 
 @attrs.define
@@ -40,6 +63,10 @@ class Dataset:
     leave: dict[str, list[tuple[dt.date, dt.date]]] = attrs.Factory(dict)
     #: Data that plugin sources add for their own components, by key.
     extra: dict[str, Any] = attrs.Factory(dict)
+    #: The call log's daily figures per rep, when a ``calls`` source read one.
+    calls: CallStats | None = None
+    #: Targets set per rep or team by a goals file, over the level targets.
+    goal_overrides: list[GoalOverride] = attrs.Factory(list)
 
     def on_leave(self, rep_id: str, day: dt.date) -> bool:
         return any(a <= day <= b for a, b in self.leave.get(rep_id, ()))
@@ -53,7 +80,11 @@ class Dataset:
 
 
 class InputFile:
-    """The file a source reads, with its settings; passed to :meth:`Source.read`."""
+    """The file a source reads, with its settings; passed to :meth:`Source.read`.
+
+    A source asks for :meth:`frame` (its columns as text, read once), finds
+    bad cells with frame filters and reports them with :meth:`report`.
+    """
 
     def __init__(self, name: str, path: Path, display: str, columns: dict[str, str],
                  encoding: str, sheet: str, params: Any, problems: Problems) -> None:
@@ -61,21 +92,137 @@ class InputFile:
         self.path = path
         self.display = display
         self.params = params
-        self.reader = TableReader(path, display, columns, encoding, sheet, problems)
+        #: Our field name -> the file's header, from ``[data.NAME].columns``.
+        self.columns = dict(columns)
+        self.encoding_setting = encoding or "auto"
+        self.sheet = sheet
+        self.problems = problems
+        #: What the file was read as: an encoding, or ``xlsx``.
+        self.encoding = ""
+        #: Data rows read (blank rows are not counted).
+        self.rows_read = 0
+        #: After :meth:`frame`: whether each asked-for field has a column.
+        self.found: dict[str, bool] = {}
+        self._raw: RawTable | None = None
+        self._pending: list[tuple[int, int, str | None, str]] = []
+
+    def _table(self) -> RawTable | None:
+        if self._raw is None:
+            try:
+                self._raw = read_raw(self.path, self.encoding_setting, self.sheet)
+            except FileProblem as exc:
+                where = self.display if exc.line is None else f"{self.display}:{exc.line}"
+                self.problems.add(where, str(exc))
+                return None
+            self.encoding = self._raw.encoding
+        return self._raw
+
+    def frame(self, required: Sequence[str], optional: Sequence[str] = (),
+              keep_extra: bool = False) -> pl.DataFrame | None:
+        """The file's data rows: one text column per field, then the extra columns, then ``row``.
+
+        A cell is as the file has it (not stripped; an empty cell is ``""``);
+        an optional field the file lacks is a column of nulls. Extra columns
+        (with ``keep_extra``) are the unmapped ones, stripped, under their
+        header or the field rules.toml maps to them. ``row`` identifies the
+        row for :meth:`report`. ``None`` when the file cannot be read or lacks
+        a required column (the problem is reported).
+        """
+        raw = self._table()
+        if raw is None:
+            return None
+        return _mapped(self, raw, list(required), list(optional), keep_extra)
 
     def rows(self, required: Sequence[str], optional: Sequence[str] = (),
              keep_extra: bool = False) -> Iterator[tuple[int, list[Any], dict[str, str]]]:
-        """Rows as ``(line, values, extra)``; see :meth:`TableReader.rows`."""
-        return self.reader.rows(required, optional, keep_extra)
+        """The rows of :meth:`frame` as ``(line, values, extra)``, for simple sources."""
+        frame = self.frame(required, optional, keep_extra)
+        if frame is None or not frame.height:
+            return
+        fields = [*required, *optional]
+        lines = self._raw.lines(frame["row"])
+        extra = [c for c in frame.columns[len(fields):-1]]
+        for line, row in zip(lines, frame.iter_rows()):
+            yield line, list(row[:len(fields)]), dict(zip(extra, row[len(fields):-1]))
 
     def error(self, line: int, column: str | None, message: str) -> None:
         """Report a bad cell as ``file:line: column 'x': message``."""
-        self.reader.error(line, self.reader.columns.get(column, column) if column else None,
+        shown = self.columns.get(column, column) if column else None
+        self.problems.add(f"{self.display}:{line}" + (f": column {shown!r}" if shown else ""),
                           message)
 
-    @property
-    def encoding(self) -> str:
-        return self.reader.encoding
+    def report(self, frame: pl.DataFrame, bad: pl.Expr, column: str | None,
+               message: Callable[[Any], str], cell: str | None = None) -> None:
+        """Report each row of ``frame`` where ``bad`` holds as a problem in ``column``.
+
+        The message is ``message(value)`` of the row's ``cell`` column (by
+        default ``column`` itself). Problems are added in line order once the
+        source is done, so that the line numbers are worked out only here.
+        """
+        of = cell or column
+        hits = frame.lazy().filter(bad).select("row", *([of] if of else [])).collect()
+        if not hits.height:
+            return
+        cells = hits[of].to_list() if of else [None] * hits.height
+        order = len(self._pending)
+        self._pending.extend((row, order, column, message(value))
+                             for row, value in zip(hits["row"].to_list(), cells))
+
+    def lines(self, rows: pl.Series) -> list[int]:
+        """The line numbers of the given ``row`` values (for errors)."""
+        return self._raw.lines(rows) if self._raw is not None else [0] * len(rows)
+
+    def finish(self) -> None:
+        """Add the reported problems, in line order (called once the source is done)."""
+        if not self._pending:
+            return
+        self._pending.sort(key=lambda p: (p[0], p[1]))
+        rows = pl.Series([p[0] for p in self._pending], dtype=pl.UInt32)
+        for line, (_, _, column, message) in zip(self.lines(rows), self._pending):
+            self.error(line, column, message)
+        self._pending = []
+
+
+def _mapped(file: InputFile, raw: RawTable, required: list[str], optional: list[str],
+            keep_extra: bool) -> pl.DataFrame | None:
+    header = raw.header
+    index = {h.strip().lstrip("\ufeff").lower(): i for i, h in enumerate(header)}
+    positions: dict[str, int | None] = {}
+    missing = []
+    for f in [*required, *optional]:
+        wanted = file.columns.get(f, f)
+        positions[f] = index.get(wanted.strip().lower())
+        file.found[f] = positions[f] is not None
+        if positions[f] is None and f in required:
+            missing.append((f, wanted))
+    if missing:
+        have = ", ".join(header)
+        line = raw.lines(pl.Series([raw.header_at], dtype=pl.UInt32))[0]
+        for f, wanted in missing:
+            how = f"mapped from {f!r} in rules.toml" if wanted != f else (
+                f"set data.{file.name}.columns.{f} to map it")
+            file.problems.add(f"{file.display}:{line}",
+                              f"missing column {wanted!r} ({how}); the header has: {have}")
+        return None
+    names = raw.cells.columns
+    cols = [pl.col(names[p]).fill_null("").alias(f) if p is not None
+            else pl.lit(None, dtype=pl.String).alias(f) for f, p in positions.items()]
+    if keep_extra:
+        used = {p for p in positions.values() if p is not None}
+        field_of = {h.strip().lower(): f for f, h in file.columns.items()}
+        taken = {*positions, "row"}
+        for i, h in enumerate(header):
+            name = field_of.get(h.strip().lower(), h.strip())
+            if i not in used and h.strip() and name not in taken:
+                taken.add(name)
+                cols.append(pl.col(names[i]).str.strip_chars().fill_null("").alias(name))
+    cells = raw.cells.with_row_index("row").slice(raw.header_at + 1)
+    blank = blank_rows(cells.drop("row"))
+    out = cells.select(*cols, "row")
+    if blank.any():
+        out = out.filter(~blank)
+    file.rows_read += out.height
+    return out
 
 
 def _at(where: str, line: int | None) -> str:
@@ -92,10 +239,15 @@ class DatasetBuilder:
         self.rep_lines: dict[str, str] = {}
         self.leads: list[Lead] = []
         self._lead_lines: dict[str, tuple[str, int | None]] = {}
-        self._bulk_lines: list[tuple[list[str], str, int]] = []
-        self.activity = ActivityTable(funnel.names)
+        self._bulk_lines: list[tuple[list[str], str, Callable[[], Sequence[int]]]] = []
+        self._activity = ActivityTable(funnel.names)
+        self._loose: tuple[list[str], list[dt.date], list[list[float]]] = ([], [], [])
         self.warnings: list[str] = []
         self.extra: dict[str, Any] = {}
+        #: The call log's daily figures, when a ``calls`` source read one.
+        self.calls: CallStats | None = None
+        #: Targets a goals file sets per rep or team.
+        self.goal_overrides: list[GoalOverride] = []
         self.leave: dict[str, list[tuple[dt.date, dt.date]]] = {}
         self._replace: dict[tuple[str, dt.date, int], float] = {}
         self._after: list = []
@@ -112,9 +264,8 @@ class DatasetBuilder:
     def lead_lines(self) -> dict[str, tuple[str, int | None]]:
         """Where each lead was read (file, line), for errors; made when first needed."""
         lines = self._lead_lines
-        for ids, where, first_line in self._bulk_lines:
-            lines.update(zip(ids, zip([where] * len(ids), range(first_line,
-                                                                first_line + len(ids)))))
+        for ids, where, line_of in self._bulk_lines:
+            lines.update(zip(ids, zip([where] * len(ids), line_of())))
         self._bulk_lines = []
         return lines
 
@@ -128,22 +279,40 @@ class DatasetBuilder:
         self.leads.append(lead)
         self.lead_lines[lead.id] = (where, line)
 
-    def add_leads(self, leads: list[Lead], where: str, first_line: int) -> None:
-        """Add the leads of consecutive lines from ``first_line`` on, as :meth:`add_lead` does."""
-        if not self.leads:  # the first (or only) leads file: nothing to clash with
+    def add_leads(self, leads: list[Lead], where: str,
+                  line_of: Callable[[], Sequence[int]]) -> None:
+        """Add many leads, as :meth:`add_lead` does; ``line_of()`` gives their lines when needed."""
+        ids = [lead.id for lead in leads]
+        if not self.leads and len(set(ids)) == len(ids):  # nothing to clash with
             self.leads.extend(leads)
-            self._bulk_lines.append(([lead.id for lead in leads], where, first_line))
+            self._bulk_lines.append((ids, where, line_of))
             return
-        for line, lead in enumerate(leads, start=first_line):
+        for line, lead in zip(line_of(), leads):
             self.add_lead(lead, where, line)
+
+    @property
+    def activity(self) -> ActivityTable:
+        """The activity read so far; a source adds a sheet with ``activity.add_columns``."""
+        if self._loose[0]:
+            reps, days, rows = self._loose
+            self._activity.add_columns(reps, days, rows)
+            self._loose = ([], [], [])
+        return self._activity
 
     def add_activity(self, rep_id: str, day: dt.date, values: list[float]) -> None:
         """Add one rep-day of activity, one value per funnel stage (summed with any earlier)."""
-        self.activity.add(rep_id, day, values)
+        if len(values) != len(self.funnel.names):
+            raise ValueError(f"expected {len(self.funnel.names)} stage values, "
+                             f"got {len(values)}")
+        self._loose[0].append(rep_id)
+        self._loose[1].append(day)
+        self._loose[2].append([float(v) for v in values])
 
     def add_stage(self, rep_id: str, day: dt.date, stage: str, value: float) -> None:
         """Add to a single stage of one rep-day, e.g. a won deal's amount to revenue."""
-        self.activity.add_one(rep_id, day, self.funnel.index(stage), value)
+        row = [0.0] * len(self.funnel.names)
+        row[self.funnel.index(stage)] = float(value)
+        self.add_activity(rep_id, day, row)
 
     def after_all(self, fn) -> None:
         """Run ``fn(builder)`` once every file is read, e.g. to match names across files."""
@@ -193,7 +362,7 @@ class DatasetBuilder:
             self.warn(f"leave for rep id(s) not in the reps file is ignored: "
                       f"{', '.join(unknown_leave[:5])}")
         return Dataset(self.funnel, self.reps, self.leads, self.activity, inputs,
-                       self.warnings, self.leave, self.extra)
+                       self.warnings, self.leave, self.extra, self.calls, self.goal_overrides)
 
 
 def file_record(name: str, file: InputFile, source: str, base: Path,
@@ -202,5 +371,5 @@ def file_record(name: str, file: InputFile, source: str, base: Path,
         shown = str(file.path.relative_to(base))
     except ValueError:
         shown = str(file.path)
-    return InputRecord(name, shown, digest or file_digest(file.path), file.reader.rows_read,
+    return InputRecord(name, shown, digest or file_digest(file.path), file.rows_read,
                        file.encoding, source)

@@ -15,13 +15,15 @@ import re
 from collections import Counter
 
 import attrs
+import polars as pl
 
 from ..allocation.conditions import compile_condition
 from ..components import Source
 from ..hookspecs import hookimpl
 from ..model import Funnel, Lead, Rep
 from .dataset import DatasetBuilder, InputFile
-from .tables import CellError, parse_datetime, parse_number
+from .sources import text
+from .tables import datetime_column, datetime_message, number_column, number_message
 
 FIELDS = ("id", "owner", "stage", "amount", "created_at", "close_date")
 
@@ -110,6 +112,65 @@ class DealsParams:
             raise ValueError(f"leads_when: {err}")
 
 
+def _parsed(file: InputFile) -> pl.DataFrame | None:
+    """The deals with their cells parsed, bad cells reported and left out."""
+    frame = file.frame(["id", "stage", "created_at", "amount"], ["owner", "close_date"],
+                       keep_extra=True)
+    if frame is None:
+        return None
+    amount, close = text("amount"), text("close_date")
+    frame = frame.with_columns(
+        _id=text("id"), _stage=text("stage"), _owner=text("owner"),
+        _created=datetime_column(frame["created_at"]),
+        _amount=pl.when(amount == "").then(0.0).otherwise(number_column(frame["amount"])),
+        _close=pl.when(close == "").then(None)
+        .otherwise(datetime_column(frame["close_date"]).dt.date()))
+    bad_close = (close != "") & pl.col("_close").is_null()
+    file.report(frame, pl.col("_created").is_null(), "created_at", datetime_message)
+    file.report(frame, pl.col("_amount").is_null(), "amount", number_message)
+    file.report(frame, bad_close, "close_date", datetime_message)
+    return frame.filter(pl.col("_created").is_not_null() & pl.col("_amount").is_not_null()
+                        & ~bad_close)
+
+
+class _Seen:
+    """What a deals file's rows add up to: history, owners, unknown stages and values."""
+
+    def __init__(self, p: DealsParams, into: DatasetBuilder, where: str) -> None:
+        self.p, self.into, self.where = p, into, where
+        condition, _ = compile_condition(p.leads_when)
+        self.leads_cond = condition if p.leads_when else None
+        self.entry = into.funnel.index(p.entry)
+        self.unknown_stages: Counter[str] = Counter()
+        self.owners: Counter[str] = Counter()
+        self.values: dict[str, Counter[str]] = {f: Counter() for f in p.known}
+        self.history: list[tuple[str, object, int, float, object]] = []
+
+    def values_of(self, fields: dict[str, str]) -> None:
+        for f in self.p.known:
+            if fields.get(f):
+                self.values[f][fields[f]] += 1
+
+    def deal(self, owner: str, created, st: DealStage, value: float, when) -> None:
+        self.owners[owner] += 1
+        reached = self.into.funnel.index(st.reaches) if st.reaches else self.entry
+        self.history.append((owner, created, reached, value, when))
+
+    def warn_unknown(self, stage_map: dict[str, DealStage]) -> None:
+        into, where, p = self.into, self.where, self.p
+        for stage, n in self.unknown_stages.most_common():
+            near = closest(stage, list(stage_map))
+            hint = f"; closest known stage: {near!r}" if near else ""
+            into.warn(f"{where}: {n} deal(s) at stage {stage!r}, which no stage "
+                      f"mapping names, are not counted{hint} (map it under params.stages)")
+        for f, counts in self.values.items():
+            for value, n in counts.most_common():
+                if value not in p.known[f]:
+                    near = closest(value, p.known[f])
+                    into.warn(f"{where}: {f} {value!r} ({n} deal(s)) is not a known "
+                              f"{f}" + (f"; closest known: {near!r}" if near else ""))
+
+
 def _squash(text: str) -> str:
     return re.sub(r"[\s\-_.·/]+", "", text).lower()
 
@@ -149,85 +210,45 @@ class DealsSource(Source):
     def read(self, file: InputFile, into: DatasetBuilder) -> None:
         p = self.params
         # the preset names the columns; the [data.NAME] columns override single ones
-        file.reader.columns = {**PRESETS[p.preset], **file.reader.columns}
-        funnel = into.funnel
+        file.columns = {**PRESETS[p.preset], **file.columns}
+        frame = _parsed(file)
+        if frame is None:
+            return
         stage_map = {_squash(k): v for k, v in self.stage_map().items()}
-        entry = funnel.index(p.entry)
-        condition, _ = compile_condition(p.leads_when)
-        leads_cond = condition if p.leads_when else None
-        extra_dates = {st.date for st in stage_map.values()} - {"created_at", "close_date"}
-        unknown_stages: Counter[str] = Counter()
-        owners: Counter[str] = Counter()
-        values: dict[str, Counter[str]] = {f: Counter() for f in p.known}
-        history: list[tuple[str, object, int, float, object]] = []
-        for line, (deal_id, stage, created, amount, owner, closed_at), extra in file.rows(
-                ["id", "stage", "created_at", "amount"], ["owner", "close_date"],
-                keep_extra=True):
-            deal_id, stage = str(deal_id).strip(), str(stage).strip()
-            owner = str(owner or "").strip()
-            try:
-                created_at = parse_datetime(created)
-            except CellError as exc:
-                file.error(line, "created_at", str(exc))
-                continue
-            try:
-                value = parse_number(amount) if amount not in (None, "") else 0.0
-            except CellError as exc:
-                file.error(line, "amount", str(exc))
-                continue
+        extra = frame.columns[6:frame.columns.index("row")]
+        extra_dates = ({st.date for st in stage_map.values()} - {"created_at", "close_date"}) \
+            & set(extra)
+        when = {d: datetime_column(frame[d]).dt.date().to_list() for d in extra_dates}
+        lines = file.lines(frame["row"])
+        seen = _Seen(p, into, file.display)
+        rows = frame.select("_id", "_stage", "_owner", "_created", "_amount", "_close",
+                            *extra).iter_rows()
+        for k, (deal_id, stage, owner, created_at, value, close, *more) in enumerate(rows):
             st = stage_map.get(_squash(stage))
             if st is None:
-                unknown_stages[stage] += 1
+                seen.unknown_stages[stage] += 1
                 continue
-            close = None
-            if closed_at not in (None, ""):
-                try:
-                    close = parse_datetime(closed_at).date()
-                except CellError as exc:
-                    file.error(line, "close_date", str(exc))
-                    continue
             if st.closed and close is None:
-                file.error(line, "close_date", f"the deal is closed ({stage!r}) but has no "
-                                               "close date")
+                file.error(lines[k], "close_date", f"the deal is closed ({stage!r}) but has no "
+                                                   "close date")
                 continue
             if not st.closed and close is not None:
-                into.warn(f"{file.display}:{line}: deal {deal_id!r} is open ({stage!r}) but "
+                into.warn(f"{file.display}:{lines[k]}: deal {deal_id!r} is open ({stage!r}) but "
                           f"has a close date ({close}); it counts as open")
-            for f in p.known:
-                if extra.get(f):
-                    values[f][extra[f]] += 1
-            fields = {**extra, "stage": stage, "owner": owner}
-            lead = Lead(deal_id, created_at, owner or None, 0, value, fields)
-            if not st.closed and leads_cond is not None and leads_cond.matches(lead):
-                into.add_lead(lead, f"{file.display}:", line)
+            fields = dict(zip(extra, more))
+            seen.values_of(fields)
+            lead = Lead(deal_id, created_at, owner or None, 0, value,
+                        {**fields, "stage": stage, "owner": owner})
+            if not st.closed and seen.leads_cond is not None and seen.leads_cond.matches(lead):
+                into.add_lead(lead, f"{file.display}:", lines[k])
                 continue
-            if not owner:
-                continue
-            owners[owner] += 1
-            reached = funnel.index(st.reaches) if st.reaches else entry
-            dates = {"created_at": created_at.date(), "close_date": close}
-            when = dates.get(st.date)
-            if when is None and st.date in extra_dates:
-                try:
-                    when = parse_datetime(extra.get(st.date, "")).date()
-                except CellError:
-                    when = None
-            if when is None:
-                when = created_at.date()
-            history.append((owner, created_at.date(), reached, value, when))
-        for stage, n in unknown_stages.most_common():
-            near = closest(stage, list(self.stage_map()))
-            hint = f"; closest known stage: {near!r}" if near else ""
-            into.warn(f"{file.display}: {n} deal(s) at stage {stage!r}, which no stage "
-                      f"mapping names, are not counted{hint} (map it under params.stages)")
-        for f, counts in values.items():
-            for value, n in counts.most_common():
-                if value not in p.known[f]:
-                    near = closest(value, p.known[f])
-                    into.warn(f"{file.display}: {f} {value!r} ({n} deal(s)) is not a known "
-                              f"{f}" + (f"; closest known: {near!r}" if near else ""))
+            if owner:
+                dates = {"created_at": created_at.date(), "close_date": close}
+                day = dates.get(st.date) or (when[st.date][k] if st.date in when else None)
+                seen.deal(owner, created_at.date(), st, value, day or created_at.date())
+        seen.warn_unknown(self.stage_map())
         # owners are matched to reps once every file is read (the reps file may come later)
-        into.after_all(lambda b: self._finish(b, history, owners, file.display))
+        into.after_all(lambda b: self._finish(b, seen.history, seen.owners, file.display))
 
     def _finish(self, into: DatasetBuilder, history, owners: Counter, where: str) -> None:
         p = self.params

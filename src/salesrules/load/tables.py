@@ -1,23 +1,28 @@
-"""Reading CSV and XLSX exports: encodings, header mapping, and cell parsing with located errors."""
+"""Reading export cells: dates, numbers and yes/no, a whole column at a time with polars.
+
+Each ``*_column`` function takes a column of text cells and gives a typed
+column with a null wherever a cell is blank or cannot be read; the caller
+finds those with a frame filter and reports them. The ``parse_*`` functions
+read one value by the same formats and rules, for plugins (a test holds the
+two to the same answers).
+"""
 
 from __future__ import annotations
 
 import codecs
-import contextlib
-import csv
 import datetime as dt
+import functools
 import hashlib
 import re
-from operator import itemgetter
-from collections.abc import Callable, Iterator, Sequence
+import unicodedata
 from pathlib import Path
 from typing import Any
 
-from ..errors import Problems
+import polars as pl
 
 SNIFF_BYTES = 1 << 20
 
-# ---------------------------------------------------------------- encodings
+# ---------------------------------------------------------------- files
 
 
 def detect_encoding(head: bytes) -> str:
@@ -47,20 +52,208 @@ def file_digest(path: Path) -> str:
     return "sha256:" + h.hexdigest()
 
 
-# ---------------------------------------------------------------- cell parsing
-
-
 class CellError(ValueError):
     """A cell that cannot be read as the type its column needs."""
 
 
-_DATE_FORMATS = (
+# ---------------------------------------------------------------- dates
+
+#: The date layouts an export may use, tried in this order; each may carry a time.
+DATE_FORMATS = (
     "%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日",
     "%m/%d/%Y", "%d.%m.%Y", "%d-%b-%Y", "%d %b %Y", "%b %d, %Y",
 )
-_TIME_SUFFIXES = ("", " %H:%M", " %H:%M:%S", "T%H:%M", "T%H:%M:%S", " %H:%M:%S.%f",
-                  "T%H:%M:%S.%f")
-_date_cache: dict[str, dt.date] = {}
+TIME_SUFFIXES = ("", " %H:%M", " %H:%M:%S", "T%H:%M", "T%H:%M:%S", " %H:%M:%S%.f",
+                 "T%H:%M:%S%.f")
+_FORMATS = tuple(d + t for d in DATE_FORMATS for t in TIME_SUFFIXES)
+# an ISO 8601 offset after a time ("Z", "+08:00"): the wall time is kept, the offset dropped
+_OFFSET = r"^(.*\d:\d{2}(?::\d{2}(?:\.\d+)?)?)(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+
+
+def _blank(text: pl.Series) -> pl.Series:
+    return (text.str.strip_chars() == "").fill_null(True)
+
+
+def datetime_column(cells: pl.Series) -> pl.Series:
+    """Timestamps from text cells in any of :data:`DATE_FORMATS` (a bare date means midnight).
+
+    Each format is tried, as one vectorised pass, only on the cells no
+    earlier format read; blank or unreadable cells give null.
+    """
+    text = cells.cast(pl.String).str.strip_chars()
+    if len(text) > 1000:  # an export repeats its dates: read each distinct one once
+        keys = text.unique()
+        if len(keys) * 4 < len(text):
+            return text.replace_strict(keys, datetime_column(keys), return_dtype=pl.Datetime("us")) \
+                .alias(cells.name)
+    if text.str.contains(_OFFSET).any():
+        text = text.str.replace(_OFFSET, "${1}")
+    out = pl.Series(cells.name, [None] * len(text), dtype=pl.Datetime("us"))
+    todo = (~_blank(text)).arg_true()
+    if len(todo):  # commonly every cell has the first one's format: try that on all first
+        first = _guess(text[int(todo[0])])
+        got = text.str.strptime(pl.Datetime("us"), first, strict=False, exact=True) \
+            if first else None
+        if got is not None and got.null_count() == 0:
+            return got.alias(cells.name)
+        if got is not None:
+            hit = got.gather(todo).is_not_null()
+            out.scatter(todo.filter(hit), got.gather(todo).filter(hit))
+            todo = todo.filter(~hit)
+    for fmt in _FORMATS:
+        if not len(todo):
+            break
+        got = text.gather(todo).str.strptime(pl.Datetime("us"), fmt, strict=False, exact=True)
+        hit = got.is_not_null()
+        out.scatter(todo.filter(hit), got.filter(hit))
+        todo = todo.filter(~hit)
+    return out
+
+
+def _guess(text: str) -> str | None:
+    """The first format that reads this one cell."""
+    one = pl.Series([text])
+    return next((f for f in _FORMATS if one.str.strptime(
+        pl.Datetime("us"), f, strict=False, exact=True)[0] is not None), None)
+
+
+def date_column(cells: pl.Series) -> pl.Series:
+    """Dates from text cells, as :func:`datetime_column` reads them (a time is dropped)."""
+    return datetime_column(cells).dt.date()
+
+
+def datetime_message(cell: Any, what: str = "a date and time (e.g. 2026-03-05 14:30)") -> str:
+    """The problem with a cell :func:`datetime_column` could not read."""
+    text = "" if cell is None else str(cell).strip()
+    return f"expected {what}, got {text!r}" if text else (
+        f"expected {what.split(' (')[0]}, got an empty cell")
+
+
+def date_message(cell: Any) -> str:
+    """The problem with a cell :func:`date_column` could not read."""
+    return datetime_message(cell, "a date (e.g. 2026-03-05)")
+
+
+# ---------------------------------------------------------------- numbers
+
+_NUMBER_JUNK = r"[,\s_'¥￥$€£]|^(?:CNY|RMB|USD|EUR)|(?:CNY|RMB|USD|EUR|元)$"
+
+
+def number_column(cells: pl.Series, blank: float | None = None) -> pl.Series:
+    """Numbers from text cells, allowing thousands separators, currency signs, ``12%`` and
+    ``(1,234)`` negatives; ``blank`` for an empty cell; null for an unreadable, NaN or
+    infinite one."""
+    raw = cells.cast(pl.String)
+    out = raw.cast(pl.Float64, strict=False)  # plain numbers, read without a copy of the text
+    todo = out.is_null().arg_true()
+    if len(todo):
+        t = raw.gather(todo).str.strip_chars().str.normalize("NFKC")
+        empty = _blank(t)
+        neg = t.str.starts_with("(") & t.str.ends_with(")")
+        t = pl.select(pl.when(neg).then(t.str.slice(1, t.str.len_chars() - 2))
+                      .otherwise(t)).to_series().str.replace_all(_NUMBER_JUNK, "")
+        # 12% is read as 12e-2, so that it is the number nearest to 0.12 (not 12 / 100)
+        percent = t.str.ends_with("%")
+        t = pl.select(pl.when(percent).then(t.str.strip_suffix("%") + "e-2")
+                      .otherwise(t)).to_series()
+        got = t.cast(pl.Float64, strict=False)
+        got = pl.select(pl.when(empty).then(blank).when(neg).then(-got)
+                        .otherwise(got)).to_series()
+        out.scatter(todo, got)
+    return pl.select(pl.when(out.is_finite()).then(out)).to_series().alias(cells.name)
+
+
+def number_message(cell: Any) -> str:
+    text = "" if cell is None else str(cell)
+    return f"expected a number, got {text!r}" if text.strip() else (
+        "expected a number, got an empty cell")
+
+
+def int_column(cells: pl.Series) -> pl.Series:
+    """Whole numbers, read as :func:`number_column` reads numbers; null if not whole."""
+    text = cells.cast(pl.String).str.strip_chars()
+    out = text.cast(pl.Int64, strict=False)
+    if out.null_count() == 0:
+        return out.alias(cells.name)
+    num = number_column(cells)
+    whole = pl.select(pl.when(num == num.floor()).then(num)).to_series()
+    return pl.select(pl.coalesce(out, whole.cast(pl.Int64, strict=False))).to_series() \
+        .alias(cells.name)
+
+
+def int_message(cell: Any) -> str:
+    if _py_number(str(cell)) is None:
+        return number_message(cell)
+    return f"expected a whole number, got {cell!r}"
+
+
+_TRUE = ("1", "true", "yes", "y", "t", "active", "是", "在职", "有效", "x")
+_FALSE = ("0", "false", "no", "n", "f", "inactive", "否", "离职", "无效", "")
+
+
+def bool_column(cells: pl.Series) -> pl.Series:
+    """Yes or no: true/false, yes/no, 1/0, 是/否, 在职/离职, active/inactive; null otherwise."""
+    text = cells.cast(pl.String).str.strip_chars().str.to_lowercase().fill_null("")
+    return text.replace_strict(list(_TRUE) + list(_FALSE),
+                               [True] * len(_TRUE) + [False] * len(_FALSE),
+                               default=None, return_dtype=pl.Boolean).alias(cells.name)
+
+
+def bool_message(cell: Any) -> str:
+    return f"expected yes or no (true/false, 1/0, 是/否), got {cell!r}"
+
+
+# ---------------------------------------------------------------- one cell
+# The same formats and rules for a single value, in plain Python: plugins call
+# these per value, and polars must not be used in a forked process.
+
+_PY_FORMATS = tuple(f.replace("%.f", ".%f") for f in _FORMATS)
+_PY_OFFSET = re.compile(_OFFSET)
+_PY_JUNK = re.compile(_NUMBER_JUNK)
+
+
+@functools.lru_cache(maxsize=1 << 16)  # an export repeats its dates
+def _py_datetime(text: str) -> dt.datetime | None:
+    text = text.strip()
+    if len(text) == 10 and text[4] == "-" == text[7] and text[:4].isdigit():
+        try:  # the common case, fast; the same answer as the first format's
+            return dt.datetime.fromisoformat(text)
+        except ValueError:
+            pass
+    text = _PY_OFFSET.sub(r"\1", text)
+    for fmt in _PY_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def _py_number(text: str) -> float | None:
+    t = unicodedata.normalize("NFKC", text.strip())
+    try:
+        out = float(t)
+    except ValueError:
+        neg = t.startswith("(") and t.endswith(")")
+        t = _PY_JUNK.sub("", t[1:-1] if neg else t)
+        try:
+            out = float(t[:-1] + "e-2" if t.endswith("%") else t)
+        except ValueError:
+            return None
+        out = -out if neg else out
+    return out if out - out == 0 else None
+
+
+def parse_datetime(value: Any) -> dt.datetime:
+    """A timestamp from an export cell; a bare date means midnight."""
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day)
+    got = _py_datetime(str(value))
+    if got is None:
+        raise CellError(datetime_message(value))
+    return got
 
 
 def parse_date(value: Any) -> dt.date:
@@ -69,94 +262,32 @@ def parse_date(value: Any) -> dt.date:
         return value.date()
     if isinstance(value, dt.date):
         return value
-    text = str(value).strip()
-    hit = _date_cache.get(text)
-    if hit is not None:
-        return hit
-    if not text:
-        raise CellError("expected a date, got an empty cell")
-    try:
-        day = parse_datetime(text).date()
-    except CellError:
-        raise CellError(f"expected a date (e.g. 2026-03-05), got {text!r}") from None
-    if len(_date_cache) < 100_000:
-        _date_cache[text] = day
-    return day
-
-
-def parse_datetime(value: Any) -> dt.datetime:
-    """A timestamp from an export cell; a bare date means midnight."""
-    if isinstance(value, str):
-        try:
-            out = dt.datetime.fromisoformat(value)
-            return out if out.tzinfo is None else out.replace(tzinfo=None)
-        except ValueError:
-            pass
-    if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None)
-    if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day)
-    text = str(value).strip()
-    if not text:
-        raise CellError("expected a date and time, got an empty cell")
-    try:
-        return dt.datetime.fromisoformat(text).replace(tzinfo=None)
-    except ValueError:
-        pass
-    for date_fmt in _DATE_FORMATS:
-        for suffix in _TIME_SUFFIXES:
-            try:
-                return dt.datetime.strptime(text, date_fmt + suffix)
-            except ValueError:
-                continue
-    raise CellError(f"expected a date and time (e.g. 2026-03-05 14:30), got {text!r}")
-
-
-_NUMBER_JUNK = re.compile(r"[,\s_'¥￥$€£]|^(CNY|RMB|USD|EUR)|(CNY|RMB|USD|EUR|元)$")
+    got = _py_datetime(str(value))
+    if got is None:
+        raise CellError(date_message(value))
+    return got.date()
 
 
 def parse_number(value: Any) -> float:
     """A number, allowing thousands separators, currency signs and ``(1,234)`` negatives."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value - value != 0:
+            raise CellError(number_message(value))
         return float(value)
-    text = str(value)
-    try:
-        out = float(text)
-        if out - out == 0:  # refuses nan and inf
-            return out
-        raise CellError(f"expected a number, got {text!r}")
-    except ValueError:
-        pass
-    t = text.strip()
-    if not t:
-        raise CellError("expected a number, got an empty cell")
-    neg = t.startswith("(") and t.endswith(")")
-    if neg:
-        t = t[1:-1]
-    cleaned = _NUMBER_JUNK.sub("", t)
-    percent = cleaned.endswith("%")
-    if percent:
-        cleaned = cleaned[:-1]
-    try:
-        out = float(cleaned)
-    except ValueError:
-        raise CellError(f"expected a number, got {text!r}") from None
-    if out != out or out in (float("inf"), float("-inf")):
-        raise CellError(f"expected a number, got {text!r}")
-    out = out / 100 if percent else out
-    return -out if neg else out
+    got = _py_number(str(value))
+    if got is None:
+        raise CellError(number_message(value))
+    return got
 
 
 def parse_int(value: Any) -> int:
     """A whole number, with the same separators and signs as :func:`parse_number`."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
     n = parse_number(value)
     if n != int(n):
         raise CellError(f"expected a whole number, got {value!r}")
     return int(n)
-
-
-_TRUE = {"1", "true", "yes", "y", "t", "active", "是", "在职", "有效", "x"}
-_FALSE = {"0", "false", "no", "n", "f", "inactive", "否", "离职", "无效", ""}
 
 
 def parse_bool(value: Any) -> bool:
@@ -164,181 +295,6 @@ def parse_bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise CellError(f"expected yes or no (true/false, 1/0, 是/否), got {value!r}")
-
-
-# ---------------------------------------------------------------- tables
-
-
-def _clean(cell: Any) -> str:
-    """A cell as text without surrounding spaces (XLSX numbers and dates become text)."""
-    return cell.strip() if cell.__class__ is str else str(cell).strip()
-
-
-class TableReader:
-    """Rows of one CSV or XLSX file, with columns found through a header mapping.
-
-    ``columns`` maps our field names to the file's headers; a field not in it
-    is looked for under its own name. Headers match ignoring case and
-    surrounding spaces. Problems are added to ``problems`` as
-    ``file:line: column 'x': ...``.
-    """
-
-    def __init__(self, path: Path, display: str, columns: dict[str, str],
-                 encoding: str, sheet: str, problems: Problems) -> None:
-        self.path = path
-        self.display = display
-        self.columns = columns
-        self.encoding_setting = encoding or "auto"
-        self.encoding = ""
-        self.sheet = sheet
-        self.problems = problems
-        self.rows_read = 0
-        #: After the header is read: whether each asked-for field was found.
-        self.found: dict[str, bool] = {}
-
-    # -- errors
-
-    def error(self, line: int, column: str | None, message: str) -> None:
-        where = f"{self.display}:{line}" + (f": column {column!r}" if column else "")
-        self.problems.add(where, message)
-
-    # -- raw rows
-
-    @contextlib.contextmanager
-    def _open(self) -> Iterator[tuple[Iterator[Sequence[Any]], Callable[[], int]]]:
-        """The file's rows, and a function giving the line the last row came from."""
-        if self.path.suffix.lower() in (".xlsx", ".xlsm"):
-            with self._xlsx() as rows:
-                yield rows
-            return
-        with self.path.open("rb") as fb:
-            head = fb.read(SNIFF_BYTES)
-        enc = self.encoding_setting
-        if enc == "auto":
-            enc = detect_encoding(head)
-        elif enc == "utf-8" and head.startswith(codecs.BOM_UTF8):
-            enc = "utf-8-sig"
-        self.encoding = enc
-        try:
-            with self.path.open("r", encoding=enc, newline="") as f:
-                reader = csv.reader(f)
-                yield reader, lambda: reader.line_num
-        except UnicodeDecodeError as exc:
-            other = "gb18030" if enc.startswith("utf") else "utf-8"
-            self.problems.add(
-                self.display,
-                f"cannot be read as {enc} ({exc.reason} at byte {exc.start} of a block); "
-                f"set encoding = \"{other}\" for this file in rules.toml")
-        except csv.Error as exc:
-            self.problems.add(self.display, f"not a readable CSV file: {exc}")
-
-    @contextlib.contextmanager
-    def _xlsx(self) -> Iterator[tuple[Iterator[Sequence[Any]], Callable[[], int]]]:
-        import openpyxl
-        from openpyxl.utils.exceptions import InvalidFileException
-
-        self.encoding = "xlsx"
-        try:
-            wb = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
-        except (InvalidFileException, OSError, KeyError, ValueError) as exc:
-            self.problems.add(self.display, f"not a readable XLSX workbook: {exc}")
-            yield iter(()), lambda: 0
-            return
-        try:
-            if self.sheet and self.sheet not in wb.sheetnames:
-                self.problems.add(self.display, f"no sheet named {self.sheet!r} "
-                                  f"(sheets: {', '.join(wb.sheetnames)})")
-                yield iter(()), lambda: 0
-                return
-            ws = wb[self.sheet] if self.sheet else wb.worksheets[0]
-            line = [0]
-
-            def rows() -> Iterator[list[Any]]:
-                for row in ws.iter_rows(values_only=True):
-                    line[0] += 1
-                    yield ["" if v is None else v for v in row]
-
-            yield rows(), lambda: line[0]
-        finally:
-            wb.close()
-
-    # -- mapped rows
-
-    def rows(self, required: Sequence[str], optional: Sequence[str] = (),
-             keep_extra: bool = False) -> Iterator[tuple[int, list[Any], dict[str, str]]]:
-        """Yield ``(line, values, extra)`` per data row.
-
-        ``values`` holds the cells of ``required`` then ``optional`` fields, in
-        that order, as text (or native values from XLSX); a missing optional
-        column gives ``None``. ``extra`` holds unmapped columns by header when
-        ``keep_extra`` is set. Blank rows are skipped.
-        """
-        with self._open() as (raw, line_of):
-            yield from self._mapped(raw, line_of, required, optional, keep_extra)
-
-    def _mapped(self, raw: Iterator[Sequence[Any]], line_of: Callable[[], int],
-                required: Sequence[str], optional: Sequence[str],
-                keep_extra: bool) -> Iterator[tuple[int, Any, dict[str, str]]]:
-        header = None
-        for row in raw:
-            if any(str(c).strip() for c in row):
-                header = row
-                break
-        if header is None:
-            self.problems.add(self.display, "the file is empty (no header row)")
-            return
-        hline = line_of()
-        index = {str(h).strip().lstrip("\ufeff").lower(): i for i, h in enumerate(header)}
-        fields = list(required) + list(optional)
-        positions: list[int | None] = []
-        missing = []
-        for f in fields:
-            wanted = self.columns.get(f, f)
-            pos = index.get(wanted.strip().lower())
-            if pos is None and f in required:
-                missing.append((f, wanted))
-            positions.append(pos)
-            self.found[f] = pos is not None
-        if missing:
-            have = ", ".join(str(h) for h in header)
-            for f, wanted in missing:
-                how = f"mapped from {f!r} in rules.toml" if wanted != f else (
-                    f"set data.<table>.columns.{f} to map it")
-                self.problems.add(f"{self.display}:{hline}",
-                                  f"missing column {wanted!r} ({how}); the header has: {have}")
-            return
-        used = {p for p in positions if p is not None}
-        # unmapped columns keep our field name when rules.toml maps one to them
-        field_of = {h.strip().lower(): f for f, h in self.columns.items()}
-        extra_cols = [(i, field_of.get(str(h).strip().lower(), str(h).strip()))
-                      for i, h in enumerate(header)
-                      if i not in used and str(h).strip()] if keep_extra else []
-        width = len(header)
-        if all(p is not None for p in positions) and len(positions) > 1:
-            pick = itemgetter(*positions)  # C-speed selection when every column is there
-        else:
-            def pick(row: Sequence[Any]) -> list[Any]:
-                return [row[p] if p is not None else None for p in positions]
-        extra_idx = [i for i, _ in extra_cols]
-        extra_names = [n for _, n in extra_cols]
-        if len(extra_idx) > 1:
-            pick_extra = itemgetter(*extra_idx)
-        else:
-            def pick_extra(row: Sequence[Any]) -> list[Any]:
-                return [row[i] for i in extra_idx]
-        for row in raw:
-            if len(row) < width:
-                if not any(str(c).strip() for c in row):
-                    continue
-                row = list(row) + [""] * (width - len(row))
-            self.rows_read += 1
-            if extra_idx:
-                extra = dict(zip(extra_names, map(_clean, pick_extra(row))))
-            else:
-                extra = {}
-            yield line_of(), pick(row), extra
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise CellError(bool_message(value))

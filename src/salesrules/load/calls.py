@@ -1,0 +1,150 @@
+"""The ``calls`` source: a call log, one row per call, summed into daily dials and connects."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import attrs
+import polars as pl
+
+from ..components import Source
+from .dataset import CallStats, DatasetBuilder, InputFile
+from .tables import datetime_column, datetime_message
+
+
+@attrs.define
+class CallsParams:
+    """How a call log is read. A call is connected by its ``outcome`` (one of
+    ``connected_outcomes``) or, with ``connect_by = "duration"``, by lasting at
+    least ``min_seconds``."""
+
+    connect_by: Literal["outcome", "duration"] = "outcome"
+    #: Outcome values that mean the call was answered (compared ignoring case).
+    connected_outcomes: list[str] = attrs.Factory(
+        lambda: ["connected", "answered", "接通", "已接通"])
+    #: Shortest call that counts as connected when ``connect_by = "duration"``.
+    min_seconds: int = attrs.field(default=10, validator=attrs.validators.ge(0))
+    #: Connected calls shorter than this are "short" (the vanity-activity check).
+    short_seconds: int = attrs.field(default=30, validator=attrs.validators.ge(1))
+    #: The funnel stages the call counts replace.
+    dials_stage: str = "dials"
+    connects_stage: str = "connects"
+
+
+def duration_column(cells: pl.Series) -> pl.Series:
+    """Whole seconds from ``73``, ``73.4``, ``73s``, ``1:13``, ``0:01:13``; null if unreadable."""
+    text = cells.cast(pl.String).str.strip_chars()
+    out = text.cast(pl.Int64, strict=False)
+    todo = (out.is_null() & text.is_not_null()).arg_true()
+    if len(todo):
+        t = text.gather(todo)
+        parts = t.str.split(":")
+        n = parts.list.len()
+        nums = [parts.list.get(i, null_on_oob=True).cast(pl.Float64, strict=False)
+                for i in range(3)]
+        plain = t.str.strip_suffix("秒").str.strip_chars_end("sS").cast(pl.Float64, strict=False)
+        secs = pl.select(
+            pl.when(n == 1).then(plain)
+            .when(n == 2).then(nums[0] * 60 + nums[1])
+            .when(n == 3).then((nums[0] * 60 + nums[1]) * 60 + nums[2])).to_series()
+        secs = pl.select(pl.when(secs >= 0).then(secs)).to_series()  # refuses NaN too
+        out.scatter(todo, secs.cast(pl.Int64, strict=False))
+    return out.alias(cells.name)
+
+
+def _duration_message(cell) -> str:
+    return f"expected a duration in seconds or mm:ss, got {cell!r}"
+
+
+def _start_message(cell) -> str:
+    return datetime_message(cell).replace("a date and time", "a start time")
+
+
+def _day_key(start: pl.Expr) -> pl.Expr:
+    """The date part of a start time where it stands apart (``2026-03-05 09:13``), else all of it."""
+    return (pl.when((start.str.len_chars() == 10) | start.str.slice(10, 1).is_in([" ", "T"]))
+            .then(start.str.slice(0, 10)).otherwise(start))
+
+
+def _secs(frame: pl.DataFrame) -> pl.Series:
+    """Each call's duration in whole seconds (null where unreadable)."""
+    secs = frame["duration"].str.strip_chars().cast(pl.Int64, strict=False)
+    if secs.null_count():
+        secs = duration_column(frame["duration"])
+    return secs
+
+
+class CallsSource(Source):
+    """A call log, one row per call (rep_id, start, duration, optional outcome), summed into daily dials and connects."""
+
+    name = "calls"
+    Params = CallsParams
+
+    def validate(self, funnel) -> list[tuple[str, str]]:
+        p = self.params
+        return [(key, f"unknown stage {stage!r}") for key, stage in
+                (("dials_stage", p.dials_stage), ("connects_stage", p.connects_stage))
+                if stage not in funnel.names]
+
+    def _group(self, calls: pl.LazyFrame, keys: list[str]) -> pl.DataFrame:
+        """Calls counted per rep, day text (and outcome): numbers of calls, of bad durations,
+        of long and short ones, and their seconds."""
+        p = self.params
+        secs = pl.col("_secs")
+        long = secs >= p.min_seconds
+        return calls.group_by(keys).agg(
+            n=pl.len(), bad=secs.is_null().sum(), long=long.sum(),
+            short=(secs < p.short_seconds).sum(),
+            long_short=(long & (secs < p.short_seconds)).sum(),
+            talk=secs.sum(), talk_long=secs.filter(long).sum()).collect()
+
+    def read(self, file: InputFile, into: DatasetBuilder) -> None:
+        p = self.params
+        if into.calls is None:
+            into.calls = CallStats(p.short_seconds)
+        stats = into.calls
+        by_outcome = p.connect_by == "outcome"
+        frame = file.frame(["rep_id", "start", "duration"] + (["outcome"] if by_outcome else []))
+        if frame is None:
+            return
+        # calls are grouped as they are first, so that each distinct day and outcome is read once
+        keys = ["rep_id", "_key"] + (["outcome"] if by_outcome else [])
+        plain = pl.col("duration").str.strip_chars().cast(pl.Int64, strict=False)
+        grouped = self._group(frame.lazy().with_columns(_key=_day_key(pl.col("start")),
+                                                        _secs=plain), keys)
+        if grouped["bad"].sum():  # durations such as 1:05 or 73s
+            frame = frame.with_columns(_key=_day_key(pl.col("start")), _secs=_secs(frame))
+            grouped = self._group(frame.lazy(), keys)
+        days = grouped["_key"].unique()
+        grouped = grouped.with_columns(_day=grouped["_key"].replace_strict(
+            days, datetime_column(days).dt.date(), return_dtype=pl.Date))
+        if grouped["bad"].sum() or grouped["_day"].null_count():  # find the rows to blame
+            frame = frame.with_columns(_key=_day_key(pl.col("start")), _secs=_secs(frame))
+            frame = frame.join(grouped.select(*keys, "_day"), on=keys, how="left",
+                               nulls_equal=True, maintain_order="left")
+            file.report(frame, pl.col("_day").is_null(), "start", _start_message)
+            file.report(frame, pl.col("_secs").is_null(), "duration", _duration_message)
+            grouped = grouped.filter(pl.col("bad") == 0)
+        outcomes = sorted({o.strip().lower() for o in p.connected_outcomes})
+        if by_outcome:  # few distinct outcomes per rep-day: decide them on the grouped rows
+            hit = pl.col("outcome").str.strip_chars().str.to_lowercase().is_in(outcomes)
+            connects, short_n, talk_s = (pl.when(hit).then(pl.col(c)).otherwise(0)
+                                         for c in ("n", "short", "talk"))
+        else:
+            connects, short_n, talk_s = pl.col("long"), pl.col("long_short"), pl.col("talk_long")
+        daily = (grouped.filter(pl.col("_day").is_not_null())
+                 .group_by(pl.col("rep_id").str.strip_chars(), "_day")
+                 .agg(pl.col("n").sum(), connects.sum().alias("c"), short_n.sum().alias("s"),
+                      talk_s.sum().alias("t"))
+                 .sort("rep_id", "_day"))
+        by_rep = stats.by_rep
+        for rep_id, day, n, c, short, talk in daily.iter_rows():
+            acc = by_rep.setdefault(rep_id, {}).setdefault(day, [0, 0, 0, 0])
+            acc[0] += n
+            acc[1] += c
+            acc[2] += short
+            acc[3] += talk or 0
+        for field, stage in ((0, p.dials_stage), (1, p.connects_stage)):
+            into.replace_stage_values(stage, ((rep_id, day, row[field])
+                                              for rep_id, rep_days in by_rep.items()
+                                              for day, row in rep_days.items()))

@@ -1,0 +1,188 @@
+"""One reader per file format: a CSV (UTF-8, BOM or GB18030) or an XLSX sheet into a polars frame of text.
+
+The frame holds every row of the file as read, blank ones included, so that
+a row's position gives its line number when, and only when, a problem needs
+one: :meth:`RawTable.lines`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import zipfile
+from pathlib import Path
+
+import attrs
+import polars as pl
+
+from .tables import detect_encoding
+
+_ZIP, _OLE = b"PK\x03\x04", b"\xd0\xcf\x11\xe0"
+_BREAK = r"\r\n|\r|\n"
+
+
+class FileProblem(Exception):
+    """The file as a whole cannot be read; ``line`` is set when one line is to blame."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+@attrs.define
+class RawTable:
+    """A file's cells as text: column ``i`` of ``cells`` is the file's column ``i``."""
+
+    #: Every row, the header and blank rows included, in file order.
+    cells: pl.DataFrame
+    #: The header row's position in ``cells``.
+    header_at: int
+    encoding: str
+    #: Whether a cell spanning lines moves later rows down (CSV) or not (a sheet).
+    spans_lines: bool = True
+    #: Lines before the first row of ``cells`` (blank lines above a CSV's header).
+    offset: int = 0
+
+    @property
+    def header(self) -> list[str]:
+        return ["" if h is None else str(h) for h in self.cells.row(self.header_at)]
+
+    def lines(self, rows: pl.Series) -> list[int]:
+        """The line each given row ends on (rows are positions in ``cells``)."""
+        if not self.spans_lines:
+            return (rows + 1 + self.offset).to_list()
+        breaks = self.cells.select(pl.sum_horizontal(
+            pl.col(c).str.count_matches(_BREAK).fill_null(0) for c in self.cells.columns)
+            .cum_sum())
+        return (rows + 1 + self.offset + breaks.to_series().gather(rows)).to_list()
+
+
+def read_raw(path: Path, encoding: str, sheet: str) -> RawTable:
+    """Read a CSV or XLSX file; raises :class:`FileProblem` saying what is wrong with it."""
+    with path.open("rb") as f:
+        head = f.read(8)
+    workbook = path.suffix.lower() in (".xlsx", ".xlsm", ".xls")
+    if head.startswith(_OLE):
+        raise FileProblem("is a legacy Excel (.xls) workbook, which is not read: "
+                          "save it as .xlsx or CSV")
+    if head.startswith(_ZIP):
+        return _sheet(path, sheet)
+    if workbook:
+        raise FileProblem("is named as a workbook but is not one (it looks like "
+                          f"{'text, such as CSV' if _is_text(path) else 'binary data'}): "
+                          "rename it to .csv or save it as .xlsx")
+    return _csv(path, encoding)
+
+
+def _is_text(path: Path) -> bool:
+    return b"\x00" not in path.read_bytes()[:4096]
+
+
+def blank_rows(cells: pl.DataFrame) -> pl.Series:
+    """Whether each row is blank (every cell empty or spaces); checked fully only where
+    the first cell is blank, since a row with a first cell is not."""
+    first = cells.to_series(0)
+    maybe = first.is_null() | first.str.contains(r"^\s*$")
+    if not maybe.any():
+        return maybe
+    blank = cells.filter(maybe).select(pl.all_horizontal(
+        pl.col(c).str.strip_chars().fill_null("") == "" for c in cells.columns)).to_series()
+    out = pl.Series([False] * len(first))
+    out.scatter(maybe.arg_true(), blank)
+    return out
+
+
+def _first_row(cells: pl.DataFrame) -> int:
+    nonblank = (~blank_rows(cells.head(1000))).arg_true()
+    if not len(nonblank):
+        if cells.height > 1000:
+            return 1000 + _first_row(cells.slice(1000))
+        raise FileProblem("the file is empty (no header row)")
+    return int(nonblank[0])
+
+
+def _sheet(path: Path, sheet: str) -> RawTable:
+    import fastexcel
+
+    try:
+        book = fastexcel.read_excel(path)
+    except fastexcel.FastExcelError as exc:
+        kind = ("a zip archive that is not an XLSX workbook" if _is_zip(path)
+                else "a damaged or truncated XLSX workbook")
+        raise FileProblem(f"is {kind} ({str(exc).splitlines()[0]})") from None
+    if sheet and sheet not in book.sheet_names:
+        raise FileProblem(f"no sheet named {sheet!r} (sheets: {', '.join(book.sheet_names)})")
+    try:
+        cells = book.load_sheet(sheet or 0, header_row=None, skip_rows=0,
+                                dtypes="string").to_polars()
+    except fastexcel.FastExcelError as exc:
+        raise FileProblem(f"is a damaged XLSX workbook ({str(exc).splitlines()[0]})") from None
+    if not cells.width:
+        raise FileProblem("the file is empty (no header row)")
+    cells = cells.rename({c: f"column_{i}" for i, c in enumerate(cells.columns)})
+    return RawTable(cells, _first_row(cells), "xlsx", spans_lines=False)
+
+
+def _is_zip(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as z:
+            return "xl/workbook.xml" not in z.namelist()
+    except zipfile.BadZipFile:
+        return False
+
+
+def _decode(raw: bytes, setting: str) -> tuple[str, str]:
+    """The file's text, decoded once, and the encoding it was read with."""
+    enc = detect_encoding(raw[:1 << 20]) if setting in ("", "auto") else setting
+    if enc == "utf-8" and raw.startswith(codecs.BOM_UTF8):
+        enc = "utf-8-sig"
+    try:
+        return raw.decode(enc), enc
+    except UnicodeDecodeError as exc:
+        other = "gb18030" if enc.startswith("utf") else "utf-8"
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise FileProblem(f"cannot be read as {enc} ({exc.reason} at byte {exc.start}); "
+                          f"set encoding = \"{other}\" for this file in rules.toml",
+                          line) from None
+    except LookupError:
+        raise FileProblem(f"unknown encoding {enc!r}") from None
+
+
+def sniff_delimiter(first_line: str) -> str:
+    """Comma, semicolon or tab: whichever the header line has most of outside quotes."""
+    outside = "".join(first_line.split('"')[::2])
+    counts = {d: outside.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _csv(path: Path, encoding: str) -> RawTable:
+    raw = path.read_bytes()
+    enc = detect_encoding(raw[:1 << 20]) if encoding in ("", "auto") else encoding
+    if enc == "utf-8" and raw.startswith(codecs.BOM_UTF8):
+        enc = "utf-8-sig"
+    if enc in ("utf-8", "utf-8-sig") and b"\n" in raw:
+        data = raw.removeprefix(codecs.BOM_UTF8)  # polars reads (and checks) UTF-8 as it is
+    else:  # decoded once, and given to polars as UTF-8 with LF line ends
+        text, enc = _decode(raw, enc)
+        text = text.lstrip("\ufeff")
+        if "\n" not in text:
+            text = text.replace("\r", "\n")  # old Mac line ends
+        data = text.encode("utf-8")
+    start = re.match(rb"[\r\n \t]*", data).end()
+    if start == len(data):
+        raise FileProblem("the file is empty (no header row)")
+    # blank lines before the header are left out (polars takes its width from the first line)
+    skip = data.rfind(b"\n", 0, start) + 1
+    end = data.find(b"\n", skip)
+    delimiter = sniff_delimiter(data[skip:end if end >= 0 else None].decode("utf-8", "replace"))
+    try:
+        cells = pl.read_csv(data[skip:] if skip else data, has_header=False, infer_schema=False,
+                            separator=delimiter, truncate_ragged_lines=True)
+    except pl.exceptions.ComputeError as exc:
+        if "utf-8" in str(exc):
+            _decode(raw, enc)  # says where
+        raise FileProblem(f"not a readable CSV file: {str(exc).splitlines()[0]}") from None
+    except pl.exceptions.PolarsError as exc:
+        raise FileProblem(f"not a readable CSV file: {str(exc).splitlines()[0]}") from None
+    return RawTable(cells, _first_row(cells), enc, offset=data.count(b"\n", 0, skip))
