@@ -174,6 +174,18 @@ def parse_bool(value: Any) -> bool:
 # ---------------------------------------------------------------- tables
 
 
+def quoted_header(cells: Sequence[Any]) -> str:
+    """A header row as an error message may quote it: cut at 120 characters, and only if it is text.
+
+    The rules may name any file as data (``/proc/self/environ``, say); an error
+    about it must not print what the file holds beyond a short header.
+    """
+    text = ", ".join(str(c) for c in cells)
+    if not all(c.isprintable() for c in text):
+        return "(not a text header; not shown)"
+    return text if len(text) <= 120 else text[:120] + " …"
+
+
 def _clean(cell: Any) -> str:
     """A cell as text without surrounding spaces (XLSX numbers and dates become text)."""
     return cell.strip() if cell.__class__ is str else str(cell).strip()
@@ -305,7 +317,7 @@ class TableReader:
             positions.append(pos)
             self.found[f] = pos is not None
         if missing:
-            have = ", ".join(str(h) for h in header)
+            have = quoted_header(header)
             for f, wanted in missing:
                 how = f"mapped from {f!r} in rules.toml" if wanted != f else (
                     f"set data.<table>.columns.{f} to map it")
