@@ -92,16 +92,12 @@ def default_rules() -> list[RuleConfig]:
     return [RuleConfig(name="all leads", policy="balanced")]
 
 
-def plan_run(cfg: RulesConfig, strict: bool = False, entry_points: bool = True,
-             problems: Problems | None = None) -> Plan:
-    """Load plugins and resolve every component config names.
+def _local_modules(cfg: RulesConfig, problems: Problems) -> list[tuple[str, object]]:
+    """Import ``[plugins] modules``; one outside the rules file's folder needs ``allow_outside``.
 
-    Raises :class:`ConfigError` listing every problem; given a ``problems``
-    collector instead, adds them to it and returns what could be resolved
-    (for ``salesrules validate``, which goes on to check the data too).
+    A local module runs as code, so a copied rules.toml may not reach elsewhere
+    on the machine without saying so (docs/security.md).
     """
-    collect = problems is not None
-    problems = problems if problems is not None else Problems()
     local = []
     for i, mod in enumerate(cfg.plugins.modules):
         path = (cfg.base_dir / mod).resolve()
@@ -117,6 +113,20 @@ def plan_run(cfg: RulesConfig, strict: bool = False, entry_points: bool = True,
         except Exception as exc:
             problems.add(f"plugins.modules[{i}]",
                          f"cannot import {path}: {type(exc).__name__}: {exc}")
+    return local
+
+
+def plan_run(cfg: RulesConfig, strict: bool = False, entry_points: bool = True,
+             problems: Problems | None = None) -> Plan:
+    """Load plugins and resolve every component config names.
+
+    Raises :class:`ConfigError` listing every problem; given a ``problems``
+    collector instead, adds them to it and returns what could be resolved
+    (for ``salesrules validate``, which goes on to check the data too).
+    """
+    collect = problems is not None
+    problems = problems if problems is not None else Problems()
+    local = _local_modules(cfg, problems)
     if not collect:
         problems.raise_if_any(ConfigError, "cannot load local plugin modules:")
     registry = load_registry(local, entry_points=entry_points, strict=strict or cfg.plugins.strict,
