@@ -45,6 +45,21 @@ CREATE INDEX IF NOT EXISTS assignments_run ON assignments (run_id);
 PRAGMA user_version = 1;
 """
 
+#: For each output folder (its resolved path), the run folder under ``runs/`` that the last
+#: recorded run made current there; the next run reconciles the folder with it. Added to
+#: files of any age when opened for writing.
+OUTPUTS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outputs (
+    out_dir TEXT PRIMARY KEY,
+    folder  TEXT NOT NULL,
+    run_id  TEXT NOT NULL
+);
+"""
+
+
+#: Seconds to wait for another run's history transaction before giving up.
+BUSY_WAIT_S = 120.0
+
 
 @attrs.frozen
 class PastAssignment:
@@ -82,10 +97,11 @@ class History:
         self.path = path
         if readonly:
             self.db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
-                                      isolation_level=None)
+                                      isolation_level=None, timeout=BUSY_WAIT_S)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(path, isolation_level=None)  # explicit transactions
+            # explicit transactions; a run writing to another output folder may hold the lock
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_WAIT_S)
         self.db.execute("PRAGMA foreign_keys = ON")
         if self.db.execute("PRAGMA user_version").fetchone()[0] == 0 and not readonly:
             self.db.executescript(SCHEMA)
@@ -93,6 +109,8 @@ class History:
                 "SELECT 1 FROM sqlite_master WHERE name = 'assignments_run'").fetchone():
             # files made before it: without it, replacing a run scans every assignment
             self.db.execute("CREATE INDEX assignments_run ON assignments (run_id)")
+        if not readonly:
+            self.db.execute(OUTPUTS_SCHEMA)
 
     def close(self) -> None:
         self.db.close()
@@ -179,6 +197,20 @@ class History:
     def set_manifest(self, run_id: str, manifest: dict) -> None:
         self.db.execute("UPDATE runs SET manifest = ? WHERE run_id = ?",
                         (json.dumps(manifest, ensure_ascii=False, sort_keys=True), run_id))
+
+    def set_output(self, out_dir: Path, folder: str, run_id: str) -> None:
+        """Note (in the run's transaction) that run folder ``folder`` becomes current in ``out_dir``."""
+        self.db.execute("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?)",
+                        (str(out_dir.resolve()), folder, run_id))
+
+    def output_folder(self, out_dir: Path) -> str | None:
+        """The run folder the last recorded run made current in ``out_dir``, if any."""
+        try:
+            row = self.db.execute("SELECT folder FROM outputs WHERE out_dir = ?",
+                                  (str(out_dir.resolve()),)).fetchone()
+        except sqlite3.OperationalError:  # a file from before the table, opened read-only
+            return None
+        return row[0] if row else None
 
     def commit(self) -> None:
         self.db.execute("COMMIT")

@@ -22,7 +22,8 @@ from .goals import GoalPlan, set_goals
 from .history import History, HistoryView, open_history
 from .load import Dataset, data_dir, load_dataset, resolve_sources
 from .model import Finding, ProgressRow
-from .outputs import Staging
+from .outputs import OutputFolder, write_set
+from .outputs.folder import crash_point, protected_reason
 from .plugins import Registry, call_each, load_local_module, load_registry
 from .progress import team_totals, track
 from .resolve import Bound, resolve
@@ -39,6 +40,8 @@ class RunOptions:
     seed: int | None = None
     dry_run: bool = False
     strict: bool = False
+    #: Write into ``out`` even if it holds files salesrules did not write.
+    force: bool = False
 
 
 @attrs.define
@@ -89,6 +92,30 @@ def default_rules() -> list[RuleConfig]:
     return [RuleConfig(name="all leads", policy="balanced")]
 
 
+def _local_modules(cfg: RulesConfig, problems: Problems) -> list[tuple[str, object]]:
+    """Import ``[plugins] modules``; one outside the rules file's folder needs ``allow_outside``.
+
+    A local module runs as code, so a copied rules.toml may not reach elsewhere
+    on the machine without saying so (docs/security.md).
+    """
+    local = []
+    for i, mod in enumerate(cfg.plugins.modules):
+        path = (cfg.base_dir / mod).resolve()
+        if not cfg.plugins.allow_outside and not path.is_relative_to(cfg.base_dir.resolve()):
+            problems.add(f"plugins.modules[{i}]",
+                         f"{path} is outside the rules file's folder; a local plugin module "
+                         "runs as code, so set plugins.allow_outside = true if you trust it")
+            continue
+        try:
+            local.append((f"local:{Path(mod).name}", load_local_module(path)))
+        except FileNotFoundError:
+            problems.add(f"plugins.modules[{i}]", f"no such file: {path}")
+        except Exception as exc:
+            problems.add(f"plugins.modules[{i}]",
+                         f"cannot import {path}: {type(exc).__name__}: {exc}")
+    return local
+
+
 def plan_run(cfg: RulesConfig, strict: bool = False, entry_points: bool = True,
              problems: Problems | None = None) -> Plan:
     """Load plugins and resolve every component config names.
@@ -99,16 +126,7 @@ def plan_run(cfg: RulesConfig, strict: bool = False, entry_points: bool = True,
     """
     collect = problems is not None
     problems = problems if problems is not None else Problems()
-    local = []
-    for i, mod in enumerate(cfg.plugins.modules):
-        path = (cfg.base_dir / mod).resolve()
-        try:
-            local.append((f"local:{Path(mod).name}", load_local_module(path)))
-        except FileNotFoundError:
-            problems.add(f"plugins.modules[{i}]", f"no such file: {path}")
-        except Exception as exc:
-            problems.add(f"plugins.modules[{i}]",
-                         f"cannot import {path}: {type(exc).__name__}: {exc}")
+    local = _local_modules(cfg, problems)
     if not collect:
         problems.raise_if_any(ConfigError, "cannot load local plugin modules:")
     registry = load_registry(local, entry_points=entry_points, strict=strict or cfg.plugins.strict,
@@ -154,7 +172,10 @@ def run(opts: RunOptions, on_stage: Callable[[str], None] | None = None,
     cfg = plan.config if plan else load_config(opts.rules)
     plan = plan or plan_run(cfg, strict=opts.strict)
     clock.lap("plan")
-    with _paused_gc(), _run_history(cfg, opts.dry_run) as history:
+    out_dir = opts.out or (cfg.base_dir / cfg.output.dir)
+    with _paused_gc(), _output_folder(opts, cfg, out_dir) as folder, \
+            _run_history(cfg, opts.dry_run) as history:
+        folder.reconcile(history.output_folder(out_dir) if history is not None else None)
         with clock("load"):
             dataset = load_dataset(cfg, plan.sources, data_dir(cfg, opts.data))
         as_of = _as_of(opts, cfg, dataset)
@@ -176,10 +197,10 @@ def run(opts: RunOptions, on_stage: Callable[[str], None] | None = None,
             cfg, _shown_path(opts.rules), plan.registry, plan.components, dataset, as_of, seed,
             opts.dry_run, goals, progress, findings, allocation,
             _warnings(plan, dataset, goals, history, opts.dry_run), clock.timings,
-            out_dir=opts.out or (cfg.base_dir / cfg.output.dir), team_progress=teams)
+            out_dir=out_dir, team_progress=teams)
         with clock("outputs"):
             result.files = write_outputs(result, plan.registry,
-                                         None if opts.dry_run else history)
+                                         None if opts.dry_run else history, folder)
     call_each(plan.registry, "run_finished", result=result, out_dir=result.out_dir)
     return result
 
@@ -221,6 +242,19 @@ def _paused_gc() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+@contextmanager
+def _output_folder(opts: RunOptions, cfg: RulesConfig, out_dir: Path) -> Iterator[OutputFolder]:
+    """``--out``, checked, locked for this run, and released at the end."""
+    data = data_dir(cfg, opts.data)
+    never = protected_reason(out_dir, cfg.base_dir,
+                             [data / t.file for t in cfg.data.tables.values()])
+    folder = OutputFolder.open(out_dir, cfg.output.keep_runs, never, opts.force)
+    try:
+        yield folder
+    finally:
+        folder.close()
 
 
 @contextmanager
@@ -266,21 +300,25 @@ def _warnings(plan: Plan, dataset: Dataset, goals: GoalPlan, history: History | 
     return out
 
 
-def write_outputs(result: RunResult, registry: Registry, history: History | None) -> list[str]:
-    """Write every output into a staging folder, record the run, then move the files into place.
+def write_outputs(result: RunResult, registry: Registry, history: History | None,
+                  folder: OutputFolder) -> list[str]:
+    """Write every output into a new run folder, record the run, then make the folder current.
 
-    Any failure before the end leaves both the output folder and the history
-    exactly as they were. Returns the names of the files written.
+    Until the one link switch at the end, readers of the output folder see the
+    previous run's complete set; any failure before the history commit leaves
+    both the folder and the history as they were (a kill after it is finished
+    by the next run). Returns the names of the files written.
     """
     assert result.out_dir is not None
     inputs = _inputs_digest(result.dataset.inputs)
     # a run is named by what determines it: as-of date, config, inputs and seed
     run_id = hashlib.sha256(f"{result.as_of.isoformat()}|{result.config.digest}|{inputs}|"
                             f"{result.seed}".encode()).hexdigest()[:16]
-    staging = Staging(result.out_dir)
+    name = folder.next_name(run_id)
     try:
-        staged = staging.write(result, lambda folder: call_each(
-            registry, "write_outputs", result=result, out_dir=folder))
+        files, data = write_set(folder.partial(name), result, run_id, lambda f: call_each(
+            registry, "write_outputs", result=result, out_dir=f))
+        folder.place(name)
         if history is not None:
             history.begin()
             history.record(
@@ -289,17 +327,18 @@ def write_outputs(result: RunResult, registry: Registry, history: History | None
                 result.config.digest, inputs, result.allocation.assignments,
                 assigned_values(result.allocation.assignments, result.dataset.leads),
                 len(result.allocation.unassigned))
-            history.set_manifest(run_id, staged.manifest)
-        files = staged.commit()
-        if history is not None:
+            history.set_manifest(run_id, data)
+            history.set_output(result.out_dir, name, run_id)
+            crash_point("recorded")
             history.commit()
-        return files
+            crash_point("history-committed")
     except BaseException:
         if history is not None:
             history.rollback()
+        folder.discard(name)
         raise
-    finally:
-        staging.discard()
+    folder.switch(name, files)
+    return files
 
 
 def _inputs_digest(inputs) -> str:

@@ -212,6 +212,10 @@ class OutputConfig:
     workbook: bool = True
     #: Language of the report and workbook labels: ``en`` or ``zh``.
     language: Literal["en", "zh"] = "en"
+    #: Run folders kept under ``out/runs/``, the current one included (at least 1).
+    #: Each run writes a new folder and makes it current in one step; older ones
+    #: beyond this many are removed. ``out/<file>`` always shows the current run.
+    keep_runs: int = attrs.field(default=2, validator=attrs.validators.ge(1))
     #: Deprecated and ignored: outputs are written in one process. Still accepted
     #: so that older rules.toml files load; loading warns when it is set.
     parallel: bool = True
@@ -232,7 +236,12 @@ class PluginsConfig:
     """``[plugins]``: local plugin modules, and strictness."""
 
     #: Paths of plugin modules, relative to rules.toml, for quick experiments.
+    #: They run as code: rules.toml is trusted like a program (docs/security.md).
     modules: list[str] = attrs.Factory(list)
+    #: Allow ``modules`` outside the rules file's folder (and its subfolders).
+    #: Off, such a module is refused: a copied rules.toml cannot reach out to
+    #: run code elsewhere on the machine without saying so here.
+    allow_outside: bool = False
     #: Fail on any plugin that cannot be loaded (also ``--strict``).
     strict: bool = False
     #: Plugins to switch off by name (as ``salesrules plugins`` lists them), e.g.

@@ -13,7 +13,7 @@ import polars as pl
 from ..errors import Problems
 from ..model import ActivityTable, Funnel, GoalOverride, Lead, Rep
 from .frame import FileProblem, RawTable, blank_rows, read_raw
-from .tables import file_digest
+from .tables import file_digest, quoted_header
 
 
 @attrs.frozen
@@ -196,7 +196,7 @@ def _mapped(file: InputFile, raw: RawTable, required: list[str], optional: list[
         if positions[f] is None and f in required:
             missing.append((f, wanted))
     if missing:
-        have = ", ".join(header)
+        have = quoted_header(header)
         line = raw.lines(pl.Series([raw.header_at], dtype=pl.UInt32))[0]
         for f, wanted in missing:
             how = f"mapped from {f!r} in rules.toml" if wanted != f else (

@@ -15,6 +15,7 @@ import functools
 import hashlib
 import re
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -298,3 +299,15 @@ def parse_bool(value: Any) -> bool:
     if text in _TRUE or text in _FALSE:
         return text in _TRUE
     raise CellError(bool_message(value))
+
+
+def quoted_header(cells: Sequence[Any]) -> str:
+    """A header row as an error message may quote it: cut at 120 characters, and only if it is text.
+
+    The rules may name any file as data (``/proc/self/environ``, say); an error
+    about it must not print what the file holds beyond a short header.
+    """
+    text = ", ".join(str(c) for c in cells)
+    if not all(c.isprintable() for c in text):
+        return "(not a text header; not shown)"
+    return text if len(text) <= 120 else text[:120] + " …"
