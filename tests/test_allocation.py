@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
+import polars as pl
+
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -82,11 +84,13 @@ policies = pytest.mark.parametrize("policy", sorted(RULES_FOR))
 def test_every_lead_is_accounted_for_exactly_once(policy, reps, leads):
     res = run_alloc(reps, leads, RULES_FOR[policy])
     decided = [a.lead_id for a in res.assignments] + [u.lead_id for u in res.unassigned]
-    kept = [k.lead.id for k in res.kept]
+    kept = res.kept["lead_id"].to_list()
     assert len(decided) == len(set(decided))
     assert sorted(decided + kept) == sorted(lead.id for lead in leads)
     active = {r.id for r in reps if r.active}
-    assert all(k.rep_id in active and k.lead.owner == k.rep_id for k in res.kept)
+    owner = {lead.id: lead.owner for lead in leads}
+    assert all(rep in active and owner[lead] == rep
+               for lead, rep in zip(res.kept["lead_id"], res.kept["rep_id"]))
 
 
 @policies
@@ -151,7 +155,7 @@ def test_inactive_owner_sends_the_lead_back_to_the_pool():
     reps = [Rep("R1", "a", "East", "P1", active=False), Rep("R2", "b", "East", "P1")]
     leads = [Lead("L1", dt.datetime(2026, 11, 24), "R1"), Lead("L2", dt.datetime(2026, 11, 24), "R2")]
     res = run_alloc(reps, leads)
-    assert [k.lead.id for k in res.kept] == ["L2"]
+    assert res.kept["lead_id"].to_list() == ["L2"]
     (a,) = res.assignments
     assert a.lead_id == "L1" and a.rep_id == "R2"
     assert a.reason.startswith("previous owner R1 is inactive; rule 'all leads'")
@@ -310,19 +314,33 @@ def test_duplicates_are_handled_once_and_listed():
     assert res.duplicates == {"L2": "L1", "L4": "L3"}
 
 
+def _key(field, value):
+    """The rule for comparing contact fields, written plainly: a phone's digits (a leading 86 of a
+    13-digit number dropped), anything else trimmed and in lower case."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    if "phone" in field:
+        digits = "".join(c for c in value if c.isdigit())
+        return digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
+    return value.lower()
+
+
+def _order(lead):
+    return (-lead.priority, -lead.value, lead.created_at, lead.id)
+
+
 def reference_duplicates(fields, kept, pool):
     """The rule as stated, lead by lead: kept leads claim their keys first, then leads in lead order."""
-    from salesrules.allocation import lead_order, normalise_key
-
     seen, out = {}, {}
     for lead in kept:
         for f in fields:
-            key = normalise_key(f, lead.fields.get(f, ""))
+            key = _key(f, lead.fields.get(f, ""))
             if key:
                 seen.setdefault((f, key), lead.id)
-    for lead in sorted(pool, key=lead_order):
+    for lead in sorted(pool, key=_order):
         for f in fields:
-            key = normalise_key(f, lead.fields.get(f, ""))
+            key = _key(f, lead.fields.get(f, ""))
             if key:
                 first = seen.setdefault((f, key), lead.id)
                 if first != lead.id:
@@ -334,17 +352,22 @@ def reference_duplicates(fields, kept, pool):
                           st.sampled_from(["", "a@x.com", "A@X.COM ", "b@x.com"]),
                           st.integers(0, 2), st.sampled_from([0.0, 5.0]), st.integers(0, 3),
                           st.booleans()), max_size=25))
-def test_duplicates_found_in_file_order_follow_the_rule(rows):
-    from salesrules.allocation import Kept, find_duplicates
+def test_duplicates_found_on_the_frame_follow_the_rule(rows):
+    """The frame operations find the duplicates the rule, applied lead by lead, finds."""
+    from salesrules.allocation.pool import _duplicates, lead_order
+    from salesrules.leads import frame_of
 
     leads = [Lead(f"L{i}", dt.datetime(2026, 11, 24, 8 + hour), None, prio, value,
                   {"phone": phone, "email": email})
              for i, (phone, email, prio, value, hour, _) in enumerate(rows)]
-    kept = [Kept(lead, "R1", "export") for lead, row in zip(leads, rows) if row[5]]
+    kept = [lead for lead, row in zip(leads, rows) if row[5]]
     pool = [lead for lead, row in zip(leads, rows) if not row[5]]
     fields = ["phone", "email"]
-    assert find_duplicates(fields, kept, pool) == reference_duplicates(
-        fields, [k.lead for k in kept], pool)
+    pool_frame = frame_of(pool) if pool else frame_of([]).with_columns(
+        phone=pl.lit("", pl.String), email=pl.lit("", pl.String)).clear()
+    kept_frame = frame_of(kept) if kept else pool_frame.clear()
+    got = _duplicates(fields, kept_frame, pool_frame, lead_order(pool_frame))
+    assert got == reference_duplicates(fields, kept, pool)
 
 
 def test_dedupe_can_be_switched_off():
@@ -367,7 +390,7 @@ def test_recycled_lead_goes_to_someone_else():
     (a,) = res.assignments
     assert (a.lead_id, a.rep_id) == ("L1", "R2")
     assert a.reason.startswith("recycled from R1 (assigned 2026-11-02, no follow-up within 7 days)")
-    assert sorted(k.lead.id for k in res.kept) == ["L2", "L3"]
+    assert sorted(res.kept["lead_id"]) == ["L2", "L3"]
     assert res.recycled == {"L1": "R1"}
 
 
@@ -475,14 +498,13 @@ def test_batch_bookkeeping_matches_a_set_of_decided_ids(n, moves):
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 2), st.sampled_from([0.0, 10.0, 99.5]),
-                          st.integers(0, 3), st.text("ab", max_size=2)), max_size=30),
-       st.randoms())
-def test_positions_are_sorted_in_lead_order(rows, rnd):
-    from salesrules.allocation import lead_order, sorted_positions
+                          st.integers(0, 3), st.text("ab", max_size=2)), max_size=30))
+def test_the_frame_is_sorted_in_lead_order(rows):
+    """Highest priority, then value, then oldest, then id: as the rule says, lead by lead."""
+    from salesrules.allocation.pool import lead_order
+    from salesrules.leads import LeadList
 
-    leads = [Lead(f"{name}{i % 3}", dt.datetime(2026, 11, 1, hour), None, prio, value)
+    leads = [Lead(f"{name}{i}", dt.datetime(2026, 11, 1, hour), None, prio, value)
              for i, (prio, value, hour, name) in enumerate(rows)]
-    positions = [i for i in range(len(leads)) if rnd.random() < 0.7]
-    got = sorted_positions(leads, positions)
-    assert [lead_order(leads[i]) for i in got] == sorted(lead_order(leads[i]) for i in positions)
-    assert sorted(got) == positions
+    got = LeadList.of(lead_order(LeadList.of(leads).frame)).ids
+    assert got == [lead.id for lead in sorted(leads, key=_order)]

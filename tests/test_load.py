@@ -276,7 +276,7 @@ def test_bad_cells_are_reported_in_line_order_with_the_lines_a_reader_counts(tmp
         "leads.csv:6: column 'id': a lead needs an id"]
     assert [(x.id, x.value, x.fields) for x in into.leads] == [
         ("L1", 12.0, {"note": "two\r\nlines"}), ("L3", -1250.5, {"note": ""})]
-    assert into.lead_lines["L3"] == ("leads.csv:", 7)
+    assert into.where_read()["L3"] == "leads.csv:7"
     assert file.rows_read == 4
 
 

@@ -88,7 +88,7 @@ def _simulate(cfg: RulesConfig, dataset: Dataset, as_of: dt.date, seed: int) -> 
         h = open_history(path, readonly=True)
         try:
             view = HistoryView(h.before(as_of, cfg.allocation.window_days),
-                               h.owners((lead.id for lead in dataset.leads), as_of))
+                               h.owners(dataset.leads.ids, as_of))
         finally:
             h.close()
     context = AllocationContext(dataset, goals, tuple(progress), as_of, seed)
@@ -103,7 +103,7 @@ def compare(rules_a: Path, rules_b: Path, data: Path | None = None, as_of: dt.da
     dataset = load_dataset(cfg_a, plan_a.sources, data_dir(cfg_a, data))
     day = as_of or cfg_a.run.as_of or dataset.activity.last_day() or dt.date.today()
     rates = conversion_rates(dataset, day)
-    value_of = {lead.id: lead.value for lead in dataset.leads}
+    value_of = dict(zip(dataset.leads.ids, dataset.leads.frame["value"].to_list()))
     sides = []
     for path, cfg in ((rules_a, cfg_a), (rules_b, cfg_b)):
         res = _simulate(cfg, dataset, day, seed)

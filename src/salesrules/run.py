@@ -280,7 +280,7 @@ def _history_view(history: History | None, dataset: Dataset, as_of: dt.date,
     if history is None:
         return None
     return HistoryView(history.before(as_of, cfg.allocation.window_days),
-                       history.owners((lead.id for lead in dataset.leads), as_of))
+                       history.owners(dataset.leads.ids, as_of))
 
 
 def _as_of(opts: RunOptions, cfg: RulesConfig, dataset: Dataset) -> dt.date:

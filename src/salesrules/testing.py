@@ -160,7 +160,7 @@ def run_check(check: type, export: Path, params: dict[str, Any] | None = None,
 def assert_every_lead_once(result: AllocationResult, leads: Iterable[Lead]) -> None:
     """Every lead is assigned, unassigned or kept by its owner: exactly once."""
     seen = ([a.lead_id for a in result.assignments] + [u.lead_id for u in result.unassigned]
-            + [k.lead.id for k in result.kept])
+            + result.kept["lead_id"].to_list())
     dupes = [k for k, n in Counter(seen).items() if n > 1]
     assert not dupes, f"leads decided more than once: {dupes[:5]}"
     missing = {lead.id for lead in leads} - set(seen)

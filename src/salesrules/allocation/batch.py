@@ -8,7 +8,9 @@ from itertools import compress
 from typing import TYPE_CHECKING, Any
 
 import attrs
+import polars as pl
 
+from ..leads import LeadList
 from ..model import Assignment, Lead, Rep, Unassigned
 
 if TYPE_CHECKING:
@@ -93,7 +95,8 @@ class AllocationBatch:
                  context: AllocationContext | None = None) -> None:
         self.rule = rule
         self.policy = policy
-        self.leads = list(leads)
+        #: The rule's leads, best first (a LeadList: each Lead is built as it is read).
+        self.leads = leads if isinstance(leads, LeadList) else list(leads)
         self.reps = list(reps)
         self.as_of = as_of
         self.seed = seed
@@ -126,8 +129,9 @@ class AllocationBatch:
             self._next = at + 1  # the next lead in order: not decided yet, by construction
             return
         if self._done is None:
-            self._lead_ids = {x.id for x in self.leads}
-            self._done = {x.id for x in self.leads[:at]}
+            ids = self._ids()
+            self._lead_ids = set(ids)
+            self._done = set(ids[:at])
         assert self._lead_ids is not None
         if lead.id not in self._lead_ids:
             raise ValueError(f"lead {lead.id!r} is not in this batch")
@@ -167,11 +171,11 @@ class AllocationBatch:
         notes = self.notes
         plain = self._base + why
         if self._done is None:
-            rest = [lead.id for lead in self.leads[self._next:]]
+            rest = self._ids()[self._next:]
             self._next = len(self.leads)
         else:
             done = self._done
-            rest = [lead.id for lead in self.leads if lead.id not in done]
+            rest = [i for i in self._ids() if i not in done]
             done.update(rest)
         reasons = [plain] * len(rest)
         if notes:  # the few leads with a note, found at C speed
@@ -179,6 +183,16 @@ class AllocationBatch:
                 reasons[k] = notes[rest[k]] + "; " + plain
         self.unassigned.extend(map(Unassigned, rest, reasons))
 
+    @property
+    def frame(self) -> pl.DataFrame:
+        """The batch's leads as columns, for a vectorised policy (see ``salesrules.leads``)."""
+        return LeadList.of(self.leads).frame
+
+    def _ids(self) -> list[str]:
+        leads = self.leads
+        return leads.ids if isinstance(leads, LeadList) else [x.id for x in leads]
+
     def finish(self) -> None:
+        """Called by the kernel after the policy: leads it left undecided become unassigned."""
         if self.decided < len(self.leads):
             self.skip_rest("the policy gave it to no one")

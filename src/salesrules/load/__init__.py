@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..config import RulesConfig, Use
@@ -10,7 +9,6 @@ from ..errors import DataError, Problems
 from ..plugins import Registry
 from ..resolve import Bound, resolve
 from .dataset import CallStats, Dataset, DatasetBuilder, InputFile, InputRecord, file_record
-from .tables import file_digest
 
 __all__ = ["CallStats", "Dataset", "DatasetBuilder", "InputFile", "InputRecord", "load_dataset",
            "resolve_sources"]
@@ -50,18 +48,16 @@ def load_dataset(cfg: RulesConfig, sources: list[tuple[str, Bound]], folder: Pat
         files.append((name, bound, InputFile(
             name, path, display, table.columns, table.encoding or cfg.data.encoding,
             table.sheet, bound.component.params, problems)))
-    # digests are computed in threads while the files are parsed (hashlib lets go of the GIL)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        digests = {name: pool.submit(file_digest, file.path) for name, _, file in files}
-        inputs: list[InputRecord] = []
-        for name, bound, file in files:
-            if on_file is not None:
-                on_file(name, file.path)
-            bound.call(bound.component.read, file, builder)
-            file.finish()
-            inputs.append(file_record(name, file, bound.name, folder, digests[name].result()))
+    inputs: list[InputRecord] = []
+    for name, bound, file in files:
+        if on_file is not None:
+            on_file(name, file.path)
+        bound.call(bound.component.read, file, builder)
+        file.finish()
+        inputs.append(file_record(name, file, bound.name, folder))
     if not problems:
         builder.run_after()
+    builder.check_leads()  # a lead id read twice, across files too
     if not builder.reps and not problems:
         problems.add("data", "no reps were loaded: add a [data.reps] file")
     problems.raise_if_any(DataError, "the export has problems:")

@@ -11,6 +11,7 @@ import attrs
 import polars as pl
 
 from ..errors import Problems
+from ..leads import SCHEMA, LeadList, conform, frame_of
 from ..model import ActivityTable, Funnel, GoalOverride, Lead, Rep
 from .frame import FileProblem, RawTable, blank_rows, read_raw
 from .tables import file_digest, quoted_header
@@ -55,7 +56,9 @@ class Dataset:
 
     funnel: Funnel
     reps: dict[str, Rep]
-    leads: list[Lead]
+    #: The leads, in the order read: a sequence of :class:`Lead` built as they are read,
+    #: with the columns in ``leads.frame`` (a list of Lead objects is turned into one).
+    leads: LeadList = attrs.field(converter=LeadList.of)
     activity: ActivityTable
     inputs: list[InputRecord] = attrs.Factory(list)
     warnings: list[str] = attrs.Factory(list)
@@ -237,9 +240,9 @@ class DatasetBuilder:
         self.problems = problems
         self.reps: dict[str, Rep] = {}
         self.rep_lines: dict[str, str] = {}
-        self.leads: list[Lead] = []
-        self._lead_lines: dict[str, tuple[str, int | None]] = {}
-        self._bulk_lines: list[tuple[list[str], str, Callable[[], Sequence[int]]]] = []
+        self._lead_parts: list[tuple[pl.DataFrame, Callable[[], list[str]]]] = []
+        self._loose_leads: list[tuple[Lead, str]] = []
+        self._checked: LeadList | None = None
         self._activity = ActivityTable(funnel.names)
         self._loose: tuple[list[str], list[dt.date], list[list[float]]] = ([], [], [])
         self.warnings: list[str] = []
@@ -260,35 +263,66 @@ class DatasetBuilder:
         self.reps[rep.id] = rep
         self.rep_lines[rep.id] = where
 
-    @property
-    def lead_lines(self) -> dict[str, tuple[str, int | None]]:
-        """Where each lead was read (file, line), for errors; made when first needed."""
-        lines = self._lead_lines
-        for ids, where, line_of in self._bulk_lines:
-            lines.update(zip(ids, zip([where] * len(ids), line_of())))
-        self._bulk_lines = []
-        return lines
-
     def add_lead(self, lead: Lead, where: str = "", line: int | None = None) -> None:
-        """Add a lead; ``where`` (and ``line``) say where it was read, for errors."""
-        first = self.lead_lines.get(lead.id)
-        if first is not None:
-            self.problems.add(_at(where, line), f"lead id {lead.id!r} appears twice "
-                              f"(first at {_at(*first)})")
-            return
-        self.leads.append(lead)
-        self.lead_lines[lead.id] = (where, line)
+        """Add one lead; ``where`` (and ``line``) say where it was read, for errors."""
+        self._loose_leads.append((lead, _at(where, line)))
 
-    def add_leads(self, leads: list[Lead], where: str,
+    def add_leads(self, leads: pl.DataFrame, where: str,
                   line_of: Callable[[], Sequence[int]]) -> None:
-        """Add many leads, as :meth:`add_lead` does; ``line_of()`` gives their lines when needed."""
-        ids = [lead.id for lead in leads]
-        if not self.leads and len(set(ids)) == len(ids):  # nothing to clash with
-            self.leads.extend(leads)
-            self._bulk_lines.append((ids, where, line_of))
-            return
-        for line, lead in zip(line_of(), leads):
-            self.add_lead(lead, where, line)
+        """Add a frame of leads (the columns of :data:`salesrules.leads.SCHEMA`, then any
+        text fields); ``line_of()`` gives their lines in ``where`` when an error needs them."""
+        self._flush_loose()
+        self._checked = None
+        self._lead_parts.append((conform(leads), lambda: [f"{where}{n}" for n in line_of()]))
+
+    def _flush_loose(self) -> None:
+        if self._loose_leads:
+            loose, self._loose_leads = self._loose_leads, []
+            places = [at for _, at in loose]
+            self._lead_parts.append((frame_of(lead for lead, _ in loose), lambda: places))
+
+    @property
+    def leads(self) -> LeadList:
+        """The leads read so far, in order."""
+        return self._leads()
+
+    def where_read(self) -> dict[str, str]:
+        """Where each lead was read (``file:line``), for messages; worked out when asked."""
+        self._flush_loose()
+        out: dict[str, str] = {}
+        for frame, where in self._lead_parts:
+            for lead_id, at in zip(frame["id"].to_list(), where()):
+                out.setdefault(lead_id, at)
+        return out
+
+    def check_leads(self) -> None:
+        """Report every lead id read twice (naming both places); keep the first."""
+        self._checked = self._leads()
+
+    def _leads(self) -> LeadList:
+        """Every lead in the order read; a repeated id is an error naming both places."""
+        if self._checked is not None and not self._loose_leads:
+            return self._checked
+        self._flush_loose()
+        frames = [f for f, _ in self._lead_parts]
+        if not frames:
+            return LeadList(conform(pl.DataFrame(schema=SCHEMA)))
+        ids = pl.concat([f.select("id") for f in frames])
+        again = ids.select(pl.col("id").is_duplicated()).to_series()
+        if again.any():
+            places = [p for _, where in self._lead_parts for p in where()]
+            first: dict[str, str] = {}
+            keep = []
+            for i, (lead_id, dup) in enumerate(zip(ids["id"].to_list(), again.to_list())):
+                if dup and lead_id in first:
+                    self.problems.add(places[i], f"lead id {lead_id!r} appears twice "
+                                                 f"(first at {first[lead_id]})")
+                    continue
+                first.setdefault(lead_id, places[i])
+                keep.append(i)
+            whole = pl.concat(frames, how="diagonal_relaxed")
+            return LeadList(conform(whole[keep]))
+        return LeadList(conform(pl.concat(frames, how="diagonal_relaxed")))
 
     @property
     def activity(self) -> ActivityTable:
@@ -361,7 +395,7 @@ class DatasetBuilder:
         if unknown_leave and self.reps:
             self.warn(f"leave for rep id(s) not in the reps file is ignored: "
                       f"{', '.join(unknown_leave[:5])}")
-        return Dataset(self.funnel, self.reps, self.leads, self.activity, inputs,
+        return Dataset(self.funnel, self.reps, self._leads(), self.activity, inputs,
                        self.warnings, self.leave, self.extra, self.calls, self.goal_overrides)
 
 

@@ -7,13 +7,12 @@ builder in bulk.
 
 from __future__ import annotations
 
-from itertools import repeat
 
 import polars as pl
 
 from ..components import Source
 from ..hookspecs import hookimpl
-from ..model import GoalOverride, Lead, Rep
+from ..model import GoalOverride, Rep
 from .calls import CallsSource
 from .dataset import DatasetBuilder, InputFile
 from .tables import (
@@ -95,15 +94,11 @@ class LeadsSource(Source):
                                       ("bad_value", "value", number_message)):
             file.report(frame, ok_id & pl.col(flag), column, message)
         frame = frame.filter(_ok("no_id", "bad_created", "bad_priority", "bad_value"))
-        owners = frame.select(text("owner")).to_series()
-        owners = pl.select(pl.when(owners != "").then(owners)).to_series()
-        fields = (list(map(dict, map(zip, repeat(extra), zip(*(frame[c].to_list()
-                                                                for c in extra)))))
-                  if extra else [{} for _ in range(frame.height)])
-        leads = list(map(Lead, frame.select(text("id")).to_series().to_list(),
-                         frame["_created"].to_list(), owners.to_list(),
-                         frame["_priority"].to_list(), frame["_value"].to_list(), fields))
         rows = frame["row"]
+        leads = frame.select(
+            text("id").alias("id"), pl.col("_created").alias("created_at"),
+            pl.when(text("owner") != "").then(text("owner")).alias("owner"),
+            pl.col("_priority").alias("priority"), pl.col("_value").alias("value"), *extra)
         into.add_leads(leads, file.display + ":", lambda: file.lines(rows))
 
 

@@ -10,12 +10,12 @@ from typing import Any
 import polars as pl
 
 from ...model import Lead
-from .evaluate import evaluate, field_value, lead_frame, to_expr
+from .evaluate import condition_frame, evaluate, field_value, lead_frame, to_expr
 from .grammar import MAX_DEPTH, MAX_LENGTH, ConditionError, Field, Node, parse, walk
-from .types import LEAD_TYPES, field_types, implied_types, validate_condition
+from .types import LEAD_TYPES, column_type, field_types, implied_types, validate_condition
 
 __all__ = ["LEAD_NAMES", "LEAD_TYPES", "MAX_DEPTH", "MAX_LENGTH", "Condition", "ConditionError",
-           "compile_condition", "field_types", "lead_frame", "match_frame", "match_leads",
+           "column_type", "compile_condition", "condition_frame", "field_types", "lead_frame", "match_frame", "match_leads",
            "parse", "validate_condition"]
 
 #: Names every condition can use besides the lead's own columns.
@@ -91,7 +91,11 @@ def match_frame(conditions: Sequence[Condition], frame: pl.DataFrame) -> pl.Seri
     return out.new_from_index(0, frame.height) if out.len() != frame.height else out
 
 
-def match_leads(conditions: Sequence[Condition], leads: list[Lead]) -> pl.Series:
-    """:func:`match_frame` on a frame of ``leads`` with the fields the conditions use."""
+def match_leads(conditions: Sequence[Condition], leads: Sequence[Lead]) -> pl.Series:
+    """:func:`match_frame` on ``leads`` (a ``LeadList``'s frame, or Lead objects), with the
+    fields the conditions use."""
     types = {n: c.types[n] for c in conditions for n in c.names}
-    return match_frame(conditions, lead_frame(leads, types))
+    frame = getattr(leads, "frame", None)
+    if frame is not None:
+        return match_frame(conditions, condition_frame(frame, types))
+    return match_frame(conditions, lead_frame(list(leads), types))

@@ -166,3 +166,26 @@ def lead_frame(leads: list[Lead], types: Mapping[str, str]) -> pl.DataFrame:
     types = {"id": "text", **types}
     return pl.DataFrame({name: pl.Series(name, [field_value(lead, name, kind) for lead in leads],
                                          dtype=_DTYPES[kind]) for name, kind in types.items()})
+
+
+def condition_frame(leads: pl.DataFrame, types: Mapping[str, str]) -> pl.DataFrame:
+    """:func:`lead_frame` from a leads frame (``salesrules.leads``): each field as conditions
+    see it, every distinct cell converted once."""
+    out = {}
+    for name, kind in {"id": "text", **types}.items():
+        if name in ("id", "owner"):
+            out[name] = leads[name].fill_null("")
+        elif name == "created_at":
+            out[name] = leads[name].cast(pl.Date)
+        elif name in ("priority", "value"):
+            out[name] = leads[name].cast(pl.Float64)
+        elif name not in leads.columns:
+            out[name] = pl.Series(name, [convert(None, kind)] * leads.height,
+                                  dtype=_DTYPES[kind])
+        elif kind == "text":
+            out[name] = leads[name].fill_null("")
+        else:
+            cells = leads[name]
+            lookup = {v: convert(v, kind) for v in cells.unique().to_list()}
+            out[name] = cells.replace_strict(lookup, default=None, return_dtype=_DTYPES[kind])
+    return pl.DataFrame(out)

@@ -1,0 +1,197 @@
+"""Which leads need a rep: owners, recycling, load and duplicates, worked out on the leads frame.
+
+Everything here is a frame operation over every lead at once; only the leads
+left to route become :class:`~salesrules.model.Lead` objects, later, per batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+
+import attrs
+import polars as pl
+
+from ..model import Rep
+from .batch import RepSlot
+
+#: The lead columns every leads frame has; any others are the export's own fields (text).
+LEAD_COLUMNS = ("id", "created_at", "owner", "priority", "value")
+
+
+@attrs.define
+class Pool:
+    """What allocation settles before any rule runs, from the leads, reps and history alone."""
+
+    slots: dict[str, RepSlot]
+    #: Leads staying with their owner: ``lead_id``, ``rep_id``, ``source`` (export or history).
+    kept: pl.DataFrame
+    #: The leads to route, in lead order (priority, value, age, id), duplicates left out.
+    leads: pl.DataFrame
+    #: Duplicate lead id -> (the lead id it duplicates, the field), in lead order.
+    duplicates: dict[str, tuple[str, str]]
+    #: Lead id -> a note that goes into its reason (recycled, previous owner inactive, ...).
+    notes: dict[str, str]
+    #: Lead id -> the rep it must not go back to (it was recycled from them).
+    excluded: dict[str, str]
+    #: Lead id -> the rep it was recycled from.
+    recycled: dict[str, str]
+
+
+def lead_order(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame sorted as leads are routed: highest priority, then value, then oldest, then id."""
+    return frame.sort(["priority", "value", "created_at", "id"],
+                      descending=[True, True, False, False], maintain_order=True)
+
+
+def dates_of(frame: pl.DataFrame, field: str,
+             parse: Callable[[str], dt.date | None]) -> pl.Series:
+    """A text field read as dates (null where empty, missing or unreadable), each value parsed once."""
+    if field not in frame.columns:
+        return pl.Series(field, [None] * frame.height, dtype=pl.Date)
+    text = frame[field].cast(pl.String)
+    unique = text.unique().drop_nulls().to_list()
+    lookup = {v: parse(v) for v in unique if v}
+    return text.replace_strict(lookup, default=None, return_dtype=pl.Date)
+
+
+def settle(leads: pl.DataFrame, reps: Mapping[str, Rep], as_of: dt.date,
+           prior: pl.DataFrame, window: pl.DataFrame, recycle, dedupe_on: Sequence[str],
+           parse_date: Callable[[str], dt.date | None]) -> Pool:
+    """Settle owners, recycling, load, duplicates and lead order for every lead at once.
+
+    ``prior`` holds each lead's latest assignment by an earlier run (``lead_id``,
+    ``prior_rep``, ``prior_as_of``); ``window`` the earlier runs' assignments within
+    the load window (``lead_id``, ``rep_id``, ``value``). ``recycle`` is the
+    ``[allocation.recycle]`` config, or ``None``.
+    """
+    slots = {rep_id: RepSlot(rep) for rep_id, rep in reps.items()}
+    _count_window(slots, window)
+    frame = _owners(leads, reps, prior, recycle, parse_date, as_of)
+    kept = frame.filter(pl.col("_kept"))
+    in_window = window.filter(pl.col("rep_id").is_in(list(slots)))["lead_id"]
+    held = (kept.filter(~pl.col("id").is_in(in_window.implode()))
+            .group_by("_owner", maintain_order=True)
+            .agg(n=pl.len(), v=pl.col("value").sum()))
+    for rep_id, n, v in held.iter_rows():
+        slots[rep_id].held += n
+        slots[rep_id].held_value += v
+    pool = lead_order(frame.filter(~pl.col("_kept")))
+    duplicates = _duplicates(dedupe_on, kept, frame.filter(~pl.col("_kept")), pool)
+    if duplicates:
+        pool = pool.filter(~pl.col("id").is_in(list(duplicates)))
+        order = {lead_id: i for i, lead_id in enumerate(lead_order(
+            frame.filter(pl.col("id").is_in(list(duplicates))))["id"])}
+        duplicates = dict(sorted(duplicates.items(), key=lambda kv: order[kv[0]]))
+    noted = frame.filter(pl.col("_note").is_not_null())
+    recycled = noted.filter(pl.col("_recycled"))
+    return Pool(
+        slots,
+        kept.select(lead_id="id", rep_id="_owner", source="_source"),
+        pool.drop([c for c in pool.columns if c.startswith("_")]),
+        duplicates,
+        dict(zip(noted["id"], noted["_note"])),
+        dict(zip(recycled["id"], recycled["_owner"])),
+        dict(zip(recycled["id"], recycled["_owner"])))
+
+
+def _count_window(slots: dict[str, RepSlot], window: pl.DataFrame) -> None:
+    """What earlier runs gave each rep within the load window."""
+    per_rep = window.group_by("rep_id", maintain_order=True).agg(
+        n=pl.len(), v=pl.col("value").sum())
+    for rep_id, n, v in per_rep.iter_rows():
+        if rep_id in slots:
+            slots[rep_id].received += n
+            slots[rep_id].received_value += v
+
+
+def _owners(leads: pl.DataFrame, reps: Mapping[str, Rep], prior: pl.DataFrame, recycle,
+            parse_date: Callable[[str], dt.date | None], as_of: dt.date) -> pl.DataFrame:
+    """Each lead's owner and where that comes from, whether it stays, and the note if not.
+
+    An earlier run's assignment wins over the export's owner unless the CRM
+    shows a newer one (the export is just not updated yet).
+    """
+    assigned_field = recycle.assigned_field if recycle is not None else "assigned_at"
+    frame = leads.with_columns(
+        owner=pl.when(pl.col("owner") != "").then(pl.col("owner")),
+        _assigned=dates_of(leads, assigned_field, parse_date),
+        _touched=(dates_of(leads, recycle.follow_up_field, parse_date) if recycle is not None
+                  else pl.lit(None, pl.Date)),
+    ).join(prior, left_on="id", right_on="lead_id", how="left", maintain_order="left")
+    owner = pl.col("owner")
+    take_prior = (pl.col("prior_rep").is_not_null() & (pl.col("prior_rep") != owner).fill_null(True)
+                  & (owner.is_null() | pl.col("_assigned").is_null()
+                     | (pl.col("_assigned") <= pl.col("prior_as_of"))))
+    frame = frame.with_columns(
+        _owner=pl.when(take_prior).then(pl.col("prior_rep")).otherwise(owner),
+        _source=pl.when(take_prior).then(pl.lit("history")).otherwise(pl.lit("export")))
+    known = pl.DataFrame({"_owner": list(reps), "_active": [r.active for r in reps.values()]},
+                         schema={"_owner": pl.String, "_active": pl.Boolean})
+    frame = frame.join(known, on="_owner", how="left", maintain_order="left")
+    active = pl.col("_active").fill_null(False)
+    stale = _stale(recycle, as_of) if recycle is not None else pl.lit(None, pl.String)
+    return frame.with_columns(
+        _kept=active & stale.is_null(),
+        _recycled=active & stale.is_not_null(),
+        _note=pl.when(active).then(stale)
+        .when(pl.col("_owner").is_not_null() & pl.col("_active").is_not_null())
+        .then(pl.format("previous owner {} is inactive", pl.col("_owner")))
+        .when(pl.col("_owner").is_not_null())
+        .then(pl.format("previous owner {} is not in the reps file", pl.col("_owner"))))
+
+
+def _stale(recycle, as_of: dt.date) -> pl.Expr:
+    """The recycling note where the owner has not followed the lead up within the SLA, else null."""
+    from_history = pl.col("_source") == "history"
+    since = (pl.when(from_history).then(pl.col("prior_as_of"))
+             .otherwise(pl.coalesce(
+                 pl.col("_assigned"),
+                 pl.when(pl.col("prior_rep") == pl.col("_owner")).then(pl.col("prior_as_of")))))
+    touched = pl.col("_touched")
+    late = ((pl.lit(as_of) - since).dt.total_days() > recycle.after_days) & (
+        touched.is_null() | (touched < since))
+    return pl.when(late.fill_null(False)).then(pl.format(
+        "recycled from {} (assigned {}, no follow-up within " f"{recycle.after_days} days)",
+        pl.col("_owner"), since.dt.strftime("%Y-%m-%d")))
+
+
+def normalised(field: str, values: pl.Expr) -> pl.Expr:
+    """How values of a contact field compare: digits of a phone, else trimmed lower case."""
+    f = field.lower()
+    if "phone" in f or "mobile" in f or "电话" in field or "手机" in field:
+        digits = values.str.strip_chars().str.replace_all(r"\D", "")
+        return (pl.when((digits.str.len_chars() == 13) & digits.str.starts_with("86"))
+                .then(digits.str.slice(2)).otherwise(digits))
+    return values.str.strip_chars().str.to_lowercase()
+
+
+def _duplicates(fields: Sequence[str], kept: pl.DataFrame, pool_in_file_order: pl.DataFrame,
+                pool_in_lead_order: pl.DataFrame) -> dict[str, tuple[str, str]]:
+    """Lead id -> (the lead it duplicates, the field), for pool leads sharing a contact key.
+
+    Of the leads with one key, a kept one (the first in the file) wins, else the
+    first in lead order. A lead is a duplicate by the first field in ``fields``
+    on which it loses.
+    """
+    rank = pool_in_lead_order.select("id").with_row_index("_rank")
+    out: dict[str, tuple[str, str]] = {}
+    for f in fields:
+        if f not in pool_in_file_order.columns:
+            continue
+        key = normalised(f, pl.col(f).cast(pl.String)).alias("_key")
+        k = kept.select("id", key, _rank=pl.lit(-1, pl.Int64)).with_row_index("_pos")
+        p = (pool_in_file_order.select("id", key).join(rank, on="id", maintain_order="left")
+             .select("id", "_key", pl.col("_rank").cast(pl.Int64)))
+        p = p.with_row_index("_pos").with_columns(pl.col("_pos") + k.height)
+        both = pl.concat([k, p]).filter(pl.col("_key").is_not_null() & (pl.col("_key") != ""))
+        # the winner of each key: the first kept lead, else the pool lead first in lead order
+        both = both.with_columns(_score=pl.when(pl.col("_rank") < 0).then(pl.col("_pos"))
+                                 .otherwise(pl.col("_rank") + 2**40))
+        winners = both.sort("_score").group_by("_key", maintain_order=True).agg(
+            win=pl.col("id").first(), n=pl.len())
+        losers = (both.filter(pl.col("_rank") >= 0).join(winners, on="_key")
+                  .filter((pl.col("n") > 1) & (pl.col("id") != pl.col("win"))))
+        for lead_id, win in losers.select("id", "win").iter_rows():
+            out.setdefault(lead_id, (win, f))
+    return out
