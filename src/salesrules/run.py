@@ -165,8 +165,8 @@ def run(opts: RunOptions, on_stage: Callable[[str], None] | None = None,
             progress = track(goals, dataset, as_of)
             teams = team_totals(progress)
         with clock("checks"):
-            findings = run_checks(plan.checks, CheckContext(dataset, goals, tuple(progress),
-                                                            as_of, tuple(teams)))
+            check_ctx = CheckContext(dataset, goals, tuple(progress), as_of, tuple(teams))
+            findings = run_checks(plan.checks, check_ctx)
         with clock("allocation"):
             allocation = allocate(
                 cfg, plan.routes, dataset, as_of, seed, _history_view(history, dataset, as_of,
@@ -175,7 +175,8 @@ def run(opts: RunOptions, on_stage: Callable[[str], None] | None = None,
         result = RunResult(
             cfg, _shown_path(opts.rules), plan.registry, plan.components, dataset, as_of, seed,
             opts.dry_run, goals, progress, findings, allocation,
-            _warnings(plan, dataset, goals, history, opts.dry_run), clock.timings,
+            _warnings(plan, dataset, goals, history, opts.dry_run) + check_ctx.notes,
+            clock.timings,
             out_dir=opts.out or (cfg.base_dir / cfg.output.dir), team_progress=teams)
         with clock("outputs"):
             result.files = write_outputs(result, plan.registry,
