@@ -114,3 +114,36 @@ def test_rows_that_contradict_themselves_are_data_findings(scored):
         ev = json.loads(f["evidence"])
         assert f["cause"] == "data" and f["stage"] == "dials→connects"
         assert [[r["rep_id"], r["date"]] for r in ev["contradicting_rows"]] == truth["bad_rows"]
+
+
+def test_one_reps_bad_rows_never_move_a_teammates_rates(tmp_path):
+    """A typo row (connects > dials) is left out of the checks' shared estimate."""
+    from salesrules.checks import CheckContext
+    from salesrules.config import load_config
+    from salesrules.goals import set_goals
+    from salesrules.load import data_dir, load_dataset
+    from salesrules.progress import track
+    from salesrules.run import plan_run
+
+    def estimate():
+        cfg = load_config(tmp_path / "rules.toml")
+        plan = plan_run(cfg)
+        ds = load_dataset(cfg, plan.sources, data_dir(cfg, None))
+        day = ds.activity.last_day()
+        goals = set_goals(cfg, ds, plan.split, plan.funnel, day)
+        ctx = CheckContext(ds, goals, tuple(track(goals, ds, day)), day)
+        return ds, ctx.rate_estimate(), ctx.bad_rows()
+
+    make_export(tmp_path, reps=14, days=180, leads=5, seed=5)
+    ds, before, planted = estimate()
+    rep = next(r for r in ds.reps.values() if r.active)
+    with (tmp_path / "activity.csv").open("a", encoding="utf-8") as f:
+        f.write(f"2026-08-01,{rep.id},40,400,30,9,0,0\n")  # a Saturday in the history window
+    _, after, bad = estimate()
+    new = set(bad) - set(planted)
+    assert [(b.rep_id, b.day.isoformat(), b.upper, b.lower) for b in new] == [
+        (rep.id, "2026-08-01", "dials", "connects")]
+    assert after.left_out == before.left_out + 1
+    for other in ds.reps.values():
+        assert after.reps.get(other.id) == before.reps.get(other.id), other.id
+    assert after.teams == before.teams
