@@ -105,9 +105,8 @@ def test_attrs_validator_message_reaches_the_user(tmp_path):
 
 
 def test_component_validation_against_the_funnel(tmp_path):
-    out = plan_problems('[checks.behind-pace]\nstages = ["dials", "calls"]\n', tmp_path)
-    assert out == ["checks.behind-pace.stages: unknown stage 'calls' (stages: dials, connects, "
-                   "conversations, intents, pipeline, revenue)"]
+    out = plan_problems('[checks.behind-pace]\nresult_stage = "calls"\n', tmp_path)
+    assert out == ["checks.behind-pace.result_stage: 'calls' is not a count stage of the funnel"]
 
 
 def test_unknown_component_lists_what_is_available(tmp_path):
@@ -234,8 +233,9 @@ def test_param_comments_are_read_from_the_source():
     from salesrules.config.comments import field_comments
 
     comments = field_comments(BehindPaceParams)
-    assert comments["min_expected"] == "Skip a stage while less than this much was expected to date."
-    assert comments["judge"].startswith("`mean`: judge the average gap over the stages")
+    assert comments["result_stage"] == ("The result stage judged; empty means the last count "
+                                        "stage (intents).")
+    assert comments["feasible_quantile"].startswith("The feasible level: this quantile")
     assert field_comments(int) == {}
 
 

@@ -54,10 +54,10 @@ def test_findings_are_well_formed_and_name_the_behind_rep(export):
         assert f["severity"] in ("info", "warn", "critical")
         assert f["message"] and f["action"]
         json.loads(f["evidence"])
-    behind = {f["subject"] for f in findings if f["check"] == "behind-pace"}
-    assert truth["planted"]["behind"] in behind
-    # busy but fruitless: on pace with the process, so not behind, but diagnosed
-    assert truth["planted"]["effort_no_results"] not in behind
+    behind = {f["subject"]: f["cause"] for f in findings if f["check"] == "behind-pace"}
+    assert behind[truth["planted"]["behind"]] == "activity"
+    # busy but fruitless: behind on results for lack of conversion, not of activity
+    assert behind.get(truth["planted"]["effort_no_results"], "conversion") == "conversion"
     effort = {f["subject"] for f in findings if f["check"] == "effort-without-results"}
     assert truth["planted"]["effort_no_results"] in effort
 

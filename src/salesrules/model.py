@@ -13,7 +13,11 @@ Grain = Literal["quarter", "month", "week", "day"]
 Severity = Literal["info", "warn", "critical"]
 SubjectKind = Literal["rep", "team"]
 
+Cause = Literal["activity", "conversion", "data", "other"]
+
 SEVERITIES: tuple[str, ...] = ("info", "warn", "critical")
+#: What a finding can name as its cause (``Finding.cause``).
+CAUSES: tuple[str, ...] = ("activity", "conversion", "data", "other")
 
 
 # ---------------------------------------------------------------- people
@@ -270,3 +274,9 @@ class Finding:
     evidence: Mapping[str, object] = attrs.field(factory=dict)
     #: What to do about it.
     action: str = ""
+    #: Why: ``activity`` (the work was not done), ``conversion`` (the work was done
+    #: without results), ``data`` (the export is wrong) or ``other``.
+    cause: Cause = "other"
+    #: The funnel stage or step most responsible, e.g. ``dials`` or
+    #: ``conversations→intents``; empty when no single stage is.
+    stage: str = ""

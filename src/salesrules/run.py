@@ -186,8 +186,8 @@ def run(opts: RunOptions, on_stage: Callable[[str], None] | None = None,
             progress = track(goals, dataset, as_of)
             teams = team_totals(progress)
         with clock("checks"):
-            findings = run_checks(plan.checks, CheckContext(dataset, goals, tuple(progress),
-                                                            as_of, tuple(teams)))
+            check_ctx = CheckContext(dataset, goals, tuple(progress), as_of, tuple(teams))
+            findings = run_checks(plan.checks, check_ctx)
         with clock("allocation"):
             allocation = allocate(
                 cfg, plan.routes, dataset, as_of, seed, _history_view(history, dataset, as_of,
@@ -196,8 +196,8 @@ def run(opts: RunOptions, on_stage: Callable[[str], None] | None = None,
         result = RunResult(
             cfg, _shown_path(opts.rules), plan.registry, plan.components, dataset, as_of, seed,
             opts.dry_run, goals, progress, findings, allocation,
-            _warnings(plan, dataset, goals, history, opts.dry_run), clock.timings,
-            out_dir=out_dir, team_progress=teams)
+            _warnings(plan, dataset, goals, history, opts.dry_run) + check_ctx.notes,
+            clock.timings, out_dir=out_dir, team_progress=teams)
         with clock("outputs"):
             result.files = write_outputs(result, plan.registry,
                                          None if opts.dry_run else history, folder)

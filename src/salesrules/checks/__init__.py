@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import PluginError
-from ..model import SEVERITIES, Finding
+from ..model import CAUSES, SEVERITIES, Finding
 from ..resolve import Bound
 from .context import CheckContext
 
@@ -31,6 +31,8 @@ def _malformed(f: object, check: str) -> str | None:
         return f"finding on {f.subject!r} has severity {f.severity!r}; use one of {SEVERITIES}"
     if f.subject_kind not in ("rep", "team"):
         return f"finding on {f.subject!r} has subject_kind {f.subject_kind!r}; use rep or team"
+    if f.cause not in CAUSES:
+        return f"finding on {f.subject!r} has cause {f.cause!r}; use one of {CAUSES}"
     if f.check != check:
         return f"finding on {f.subject!r} names check {f.check!r}, expected {check!r}"
     if not f.message:

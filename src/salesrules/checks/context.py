@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterator
 
 import attrs
@@ -12,6 +11,11 @@ import numpy as np
 from ..goals import GoalPlan, push_back
 from ..load import Dataset
 from ..model import ProgressRow, Rep
+from .diagnosis import Axes, Diagnosis, Norms, diagnose, norms
+from .rates import BadRow, RateEstimate, bad_rows, clean_totals, count_links, estimate_rates
+
+#: The share of a team's reps (by attainment on the result stage) that are its success cases.
+BENCHMARK_SHARE = 0.2
 
 
 @attrs.frozen
@@ -26,6 +30,9 @@ class CheckContext:
     teams: tuple[ProgressRow, ...] = ()
     #: Per-run results checks share (e.g. prior rates), by the computing helper's key.
     cache: dict = attrs.field(factory=dict, eq=False)
+    #: Lines for the run's warnings (``run.json``, the terminal) that checks add, e.g. a check
+    #: that judged no one for lack of data.
+    notes: list[str] = attrs.field(factory=list, eq=False)
 
     def working_days(self, rep_id: str) -> list[dt.date]:
         """The rep's working days in the period up to the as-of date (leave excluded)."""
@@ -87,49 +94,109 @@ class CheckContext:
         for rep_id, rows in groups.items():
             yield self.dataset.reps[rep_id], rows
 
-    def prior_rates(self, lookback_days: int) -> dict[str, dict[str, tuple[float, float]]]:
-        """Each active rep's count-to-count rates from history before the period, shrunk toward the team.
+    def rate_estimate(self, lookback_days: int = 180) -> RateEstimate:
+        """Every rep's and team's rates for this run, one estimate shared by all checks.
 
-        Each is a Beta posterior ``(alpha, beta)``: the rate is ``alpha / (alpha +
-        beta)``, and ``alpha + beta`` (history plus prior strength) says how sure
-        it is. Rates judge this period's results, so they come only from before
-        it: a rep's bad weeks now cannot lower the bar they are judged against.
-        Cached in the context, so all checks of a run share one computation.
+        The window is the goals' (:meth:`FunnelBatch.history_window`): up to
+        ``lookback_days`` before the period, or, when the export has no history
+        before the period, the period so far, each rep judged against the rest
+        of their team. Rows where a count stage exceeds the one above it are
+        left out. ``source`` says which window was used.
         """
-        # the personal funnel model's estimator (imported here: that strategy imports the API)
-        from ..goals.personal.shrinkage import beta_binomial_prior
-
-        key = ("prior_rates", lookback_days)
+        key = ("rate_estimate", lookback_days)
         hit = self.cache.get(key)
-        if hit is not None:
-            return hit
-        end = self.goals.period.start - dt.timedelta(days=1)
-        start = end - dt.timedelta(days=lookback_days)
+        if hit is None:
+            hit = self.cache[key] = estimate_rates(
+                self.dataset.activity, self.funnel, self.dataset.teams(), self.goals.period,
+                self.as_of, lookback_days)
+        return hit
+
+    def prior_rates(self, lookback_days: int) -> dict[str, dict[str, tuple[float, float]]]:
+        """Each active rep's count-to-count rates, as Beta posteriors ``(alpha, beta)``.
+
+        The rate is ``alpha / (alpha + beta)``, and ``alpha + beta`` (history plus
+        prior strength) says how sure it is: see :meth:`rate_estimate`.
+        """
+        return self.rate_estimate(lookback_days).reps
+
+    def bad_rows(self) -> tuple[BadRow, ...]:
+        """Activity rows (rep-days) where a count stage exceeds the count stage above it."""
+        hit = self.cache.get("bad_rows")
+        if hit is None:
+            hit = self.cache["bad_rows"] = bad_rows(self.dataset.activity, self.funnel)
+        return hit
+
+    def period_totals(self, rep_id: str) -> list[float]:
+        """The rep's stage sums over the period to the as-of date, contradicting rows left out."""
+        hit = self.cache.get("period_totals")
+        if hit is None:
+            hit = self.cache["period_totals"] = clean_totals(
+                self.dataset.activity, self.funnel, self.goals.period.start, self.as_of)[0]
+        return hit.get(rep_id) or [0.0] * len(self.funnel.names)
+
+    def norms(self, quantile: float = 0.9) -> Norms:
+        """Each team's activity per working day: the median rep's, and the ``quantile`` as the
+        feasible level a catch-up plan never exceeds."""
+        key = ("norms", quantile)
+        hit = self.cache.get(key)
+        if hit is None:
+            per_day = {}
+            for rep in self.dataset.reps.values():
+                days = self.working_days(rep.id)
+                if rep.active and days:
+                    per_day[rep.id] = (np.nansum(self.daily(rep.id), axis=0) / len(days)).tolist()
+            team_of = {r: self.dataset.reps[r].team for r in per_day}
+            hit = self.cache[key] = norms(per_day, team_of, quantile)
+        return hit
+
+    def benchmark(self, team: str) -> dict[str, float]:
+        """The team's success cases: the rates (by lower count stage) of its top performers this
+        period, the top fifth of its reps by attainment on the result stage."""
+        hit = self.cache.setdefault("benchmark", {})
+        if team not in hit:
+            result = self.funnel.result.name
+            rows = [r for r in self.progress if r.stage == result and r.team == team]
+            rows.sort(key=lambda r: (-(r.attainment or 0.0), r.rep_id))
+            top = rows[:max(1, round(len(rows) * BENCHMARK_SHARE))]
+            tot = [sum(x) for x in zip(*(self.period_totals(r.rep_id) for r in top))]
+            names = self.funnel.names
+            hit[team] = {names[low]: tot[low] / tot[up]
+                         for up, low in count_links(self.funnel) if tot and tot[up] > 0}
+        return hit[team]
+
+    def diagnosis(self, rep_id: str, result_stage: str = "", quantile: float = 0.9,
+                  activity_tolerance: float = 0.9, conversion_tolerance: float = 0.85,
+                  alpha: float = 0.05) -> Diagnosis | None:
+        """The rep's two axes on the result stage (default: the last count stage).
+
+        Activity is the top stage against what the result expected to date needs at
+        the team's rates, capped at the ``quantile`` of the team's daily activity
+        (the feasible level); under ``activity_tolerance`` of it is an activity
+        cause. Conversion is the rep's rate from the top to the result against the
+        team's; under ``conversion_tolerance`` and with results this low less
+        likely than ``alpha`` at the team's rates, it is a conversion cause. The
+        causes come larger share of the gap first. ``None`` when nothing was
+        expected of the stage yet.
+        """
+        axes = Axes(activity_tolerance, conversion_tolerance, alpha)
         funnel = self.funnel
-        idx = {n: i for i, n in enumerate(funnel.names)}
-        pairs = [(funnel.upstream(s.name), s.name) for s in funnel.stages if s.unit == "count"]
-        pairs = [(u, s) for u, s in pairs if u is not None]
-        out: dict[str, dict[str, tuple[float, float]]] = {}
-        everyone = self.dataset.activity.window_totals(start, end)  # every rep in one pass
-        zero = [0.0] * len(funnel.names)
-        for team, reps in self.dataset.teams().items():
-            active = [r for r in reps if r.active]
-            totals = [everyone.get(r.id, zero) for r in active]
-            for r in active:
-                out[r.id] = {}
-            for up, low in pairs:
-                n = [t[idx[up]] for t in totals]
-                x = [min(t[idx[low]], t[idx[up]]) for t in totals]
-                prior = beta_binomial_prior(x, n)
-                mean, strength = prior.mean, prior.strength
-                if not n or not any(n) or mean <= 0:
-                    continue
-                for r, a, b in zip(active, n, x):
-                    if math.isinf(strength):
-                        out[r.id][low] = (mean * 1e9, (1 - mean) * 1e9)  # as good as certain
-                    else:
-                        out[r.id][low] = (b + mean * strength, (a - b) + (1 - mean) * strength)
-        self.cache[key] = out
+        counts = [s.name for s in funnel.stages if s.unit == "count"]
+        result = result_stage or counts[-1]
+        key = ("diagnosis", rep_id, result, quantile, axes)
+        if key in self.cache:
+            return self.cache[key]
+        rows = self.cache.get("progress_by")
+        if rows is None:
+            rows = self.cache["progress_by"] = {}
+            for r in self.progress:
+                rows.setdefault(r.rep_id, {})[r.stage] = r
+        team = self.rep(rep_id).team
+        names = funnel.names
+        out = self.cache[key] = diagnose(
+            rep_id, team, rows.get(rep_id, {}), result, counts[0],
+            [(names[u], names[lo]) for u, lo in count_links(funnel)], self.rate_estimate(),
+            self.period_totals(rep_id), {n: i for i, n in enumerate(names)},
+            self.norms(quantile), len(self.working_days(rep_id)), self.benchmark(team), axes)
         return out
 
     def pushed_back(self, rep_id: str, given: dict[str, float]) -> dict[str, float]:

@@ -11,8 +11,8 @@ from salesrules.api import Check, CheckContext, Finding, Funnel, hookimpl
 
 
 def _default_skills() -> dict[str, str]:
-    return {"conversations": "communication", "intents": "professional knowledge",
-            "revenue": "closing"}
+    return {"connects": "communication", "conversations": "communication",
+            "intents": "professional knowledge", "pipeline": "closing", "revenue": "closing"}
 
 
 @attrs.define
@@ -20,18 +20,22 @@ class EffortParams:
     #: Fire when results this low (or lower) have less than this probability.
     alpha: float = attrs.field(default=0.01, validator=[attrs.validators.gt(0),
                                                        attrs.validators.lt(1)])
-    #: Process stages count as on target at this pace (actual over expected to date).
-    min_process_pace: float = attrs.field(default=0.95, validator=attrs.validators.gt(0))
+    #: Activity counts as at the norm from this share of it (what the result expected to
+    #: date needs at the team's rates, capped at the feasible level).
+    activity_tolerance: float = attrs.field(default=0.9, validator=attrs.validators.gt(0))
+    #: Only reps at least this far behind on the result stage's expected to date are judged.
+    min_gap: float = attrs.field(default=0.165, validator=attrs.validators.ge(0))
     #: The result stage tested; empty means the last count stage (intents).
     result_stage: str = ""
-    #: History before the period that the rep's expected rates come from, in days.
+    #: History before the period that the rep's expected rates come from, in days (as the
+    #: goals' funnel model: without earlier history, the period so far against the team).
     lookback_days: int = attrs.field(default=180, validator=attrs.validators.ge(1))
     #: Funnel stage -> the skill a weak conversion into it points to.
     skills: dict[str, str] = attrs.Factory(_default_skills)
 
 
 class EffortWithoutResults(Check):
-    """Process on target but results improbably low given the rep's own (shrunk) rates; names the weakest stage and skill."""
+    """Activity at or above the norm but results improbably low given the rep's (shrunk) rates, or the team's when there is no earlier history; names the weakest step and skill."""
 
     name = "effort-without-results"
     Params = EffortParams
@@ -47,69 +51,57 @@ class EffortWithoutResults(Check):
 
     def run(self, ctx: CheckContext) -> Iterable[Finding]:
         p = self.params
-        funnel = ctx.funnel
-        counts = [s.name for s in funnel.stages if s.unit == "count"]
+        counts = [s.name for s in ctx.funnel.stages if s.unit == "count"]
         result = p.result_stage or counts[-1]
         source = ctx.funnel.upstream(result)
         if source is None:
             return
-        rates = ctx.prior_rates(p.lookback_days)
-        process = set(funnel.process)
-        team_rows: dict[tuple[str, str], float] = {(r.team, r.stage): r.actual for r in ctx.teams}
-        for rep, rows in ctx.by_rep():
-            by_stage = {r.stage: r for r in rows}
-            proc = [r for r in rows if r.stage in process and r.expected_to_date > 0]
-            if not proc or any((r.pace or 0) < p.min_process_pace for r in proc):
+        est = ctx.rate_estimate(p.lookback_days)
+        if not est.reps or not any(est.reps.values()):
+            ctx.notes.append(f"{self.name}: no activity from {est.start} to {est.end} "
+                             "to estimate rates from; no rep was judged")
+            return
+        for rep, _ in ctx.by_rep():
+            d = ctx.diagnosis(rep.id, result, activity_tolerance=p.activity_tolerance)
+            if d is None or d.activity is None or d.activity < p.activity_tolerance:
                 continue
-            res = by_stage.get(result)
-            if res is None or res.expected_to_date <= 0 or (res.pace or 0) >= 1:
+            mine = ctx.period_totals(rep.id)
+            n, x = int(mine[ctx.funnel.index(source)]), int(mine[ctx.funnel.index(result)])
+            post = est.reps.get(rep.id, {}).get(result)
+            if not n or not post or post[0] <= 0 or d.gap < p.min_gap:
                 continue
-            n = int(by_stage[source].actual) if source in by_stage else 0
-            post = rates.get(rep.id, {}).get(result)
-            if not n or not post or post[0] <= 0:
-                continue
-            rate = post[0] / (post[0] + post[1])
-            x = int(res.actual)
             prob = beta_binom_cdf(x, n, *post)
-            if prob >= p.alpha:
-                continue
-            weakest = self._weakest(ctx, rep.team, by_stage, team_rows)
-            skill_text = ""
-            action = "Review their calls and pipeline with them against the team's best."
-            if weakest:
-                stage, up, ratio = weakest
-                skill = p.skills.get(stage, stage)
-                skill_text = (f" The weakest step is {up}→{stage}, at {ratio:.0%} of the "
-                              f"{rep.team} rate: a {skill} problem.")
-                action = (f"Coach {skill}: review {up}→{stage} with them, e.g. listen to "
-                          f"calls with the team's best.")
-            yield Finding(
-                rep.id, "rep", self.name, "critical" if prob < p.alpha / 100 else "warn",
-                f"{rep.name} ({rep.team}) is on pace with dials, connects and conversations "
-                f"but has {x} {result} from {n} {source}; with their usual rate of "
-                f"{rate:.1%} that has a probability of {prob:.2g}.{skill_text}",
-                {"process_pace": {r.stage: round(r.pace or 0, 3) for r in proc},
-                 result: x, source: n, "expected_rate": round(rate, 4),
-                 "expected": round(n * rate, 1), "probability": float(f"{prob:.3g}"),
-                 "weakest_step": f"{weakest[1]}→{weakest[0]}" if weakest else None,
-                 "weakest_vs_team": round(weakest[2], 3) if weakest else None},
-                action)
+            if prob < p.alpha:
+                yield self._finding(ctx, rep, d, est, result, source, x, n, post, prob)
 
-    def _weakest(self, ctx: CheckContext, team: str, by_stage, team_rows):
-        """The skill stage whose conversion is lowest against the team's this period."""
-        worst = None
-        for stage in self.params.skills:
-            up = ctx.funnel.upstream(stage)
-            if up is None or stage not in by_stage or up not in by_stage:
-                continue
-            rep_up, rep_low = by_stage[up].actual, by_stage[stage].actual
-            t_up, t_low = team_rows.get((team, up), 0), team_rows.get((team, stage), 0)
-            if not rep_up or not t_up or not t_low:
-                continue
-            ratio = (rep_low / rep_up) / (t_low / t_up)
-            if worst is None or ratio < worst[2]:
-                worst = (stage, up, ratio)
-        return worst
+    def _finding(self, ctx, rep, d, est, result, source, x, n, post, prob) -> Finding:
+        rate = post[0] / (post[0] + post[1])
+        w = d.weakest
+        skill_text = ""
+        action = "Review their calls and pipeline with them against the team's best; not more activity."
+        if w is not None:
+            skill = self.params.skills.get(w.lower, w.lower)
+            bench = (f", {w.rep / w.benchmark:.0%} of the success cases'" if w.benchmark else "")
+            skill_text = (f" The weakest step is {w.name}, at {w.vs_team:.0%} of the "
+                          f"{rep.team} rate{bench}: a {skill} problem.")
+            action = (f"Coach {skill}: review {w.name} with them, e.g. listen to calls with "
+                      f"the team's best; not more {d.top}.")
+        usual = ("their usual rate" if est.from_history
+                 else f"the rest of {rep.team}'s rate this period (no earlier history)")
+        return Finding(
+            rep.id, "rep", self.name, "critical" if prob < self.params.alpha / 100 else "warn",
+            f"{rep.name} ({rep.team}) works at {d.activity:.0%} of the activity norm "
+            f"but has {x} {result} from {n} {source}; with {usual} of {rate:.1%} that has "
+            f"a probability of {prob:.2g}.{skill_text}",
+            {"activity_vs_norm": round(d.activity, 3), result: x, source: n,
+             "expected_rate": round(rate, 4), "expected": round(n * rate, 1),
+             "probability": float(f"{prob:.3g}"), "rates_from": est.source,
+             "window": [est.start.isoformat(), est.end.isoformat()],
+             "weakest_step": w.name if w else None,
+             "weakest_vs_team": round(w.vs_team, 3) if w and w.vs_team is not None else None,
+             "weakest_vs_benchmark": (round(w.rep / w.benchmark, 3)
+                                      if w and w.benchmark and w.rep is not None else None)},
+            action, "conversion", w.name if w else f"{source}→{result}")
 
 
 @hookimpl(trylast=True)

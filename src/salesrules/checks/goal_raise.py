@@ -115,7 +115,7 @@ class GoalRaise(Check):
              "next_target": round(next_target, 2), "actual": round(o.actual, 2),
              "projected": round(o.projected, 2), "probability": round(prob, 4),
              "remaining_days": remaining, "daily_targets": per_day},
-            action,
+            action, "other", stage.name,
         )
 
 

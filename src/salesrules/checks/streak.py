@@ -78,7 +78,7 @@ class ZeroStreak(Check):
                     {"stage": stage, "days": len(streak), "since": streak[-1].isoformat(),
                      up: tried, "rate": round(rate, 4), "probability": float(f"{prob:.3g}")},
                     f"Sit in on {rep.name}'s {up} this week: something changed "
-                    f"{len(streak)} working days ago.")
+                    f"{len(streak)} working days ago.", "conversion", f"{up}→{stage}")
 
 
 @hookimpl(trylast=True)

@@ -97,7 +97,7 @@ class VanityActivity(Check):
                          "team_median_short_share": round(_median(short), 4)}
                         if short is not None else {})},
                     f"Listen to a sample of {rep.name}'s connected calls; count only calls "
-                    f"that reach a real conversation.")
+                    f"that reach a real conversation.", "activity", low)
 
 
 def _median(xs: list[float]) -> float:

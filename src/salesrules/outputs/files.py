@@ -52,12 +52,13 @@ def write_progress(rows: Sequence[ProgressRow], funnel: Funnel, path: Path) -> i
 def write_findings(findings: Sequence[Finding], path: Path) -> int:
     """``findings.csv``: who needs attention and why; returns the row count."""
     write_csv(
-        path, ["subject", "subject_kind", "check", "severity", "message", "action", "evidence"],
+        path, ["subject", "subject_kind", "check", "severity", "message", "action", "evidence",
+               "cause", "stage"],
         [[f.subject for f in findings], [f.subject_kind for f in findings],
          [f.check for f in findings], [f.severity for f in findings],
          [f.message for f in findings], [f.action for f in findings],
          [json.dumps(f.evidence, ensure_ascii=False, sort_keys=True, default=str)
-          for f in findings]])
+          for f in findings], [f.cause for f in findings], [f.stage for f in findings]])
     return len(findings)
 
 

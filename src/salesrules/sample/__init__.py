@@ -15,10 +15,12 @@ from .world import (
     HEADERS_EN,
     HEADERS_ZH,
     LEVEL_TARGETS,
+    PLANT_CAUSES,
     SampleSpec,
     _calendar,
     _last_working_days,
     _make_reps,
+    _quarter,
 )
 
 
@@ -79,8 +81,9 @@ def generate(outdir: Path, spec: SampleSpec = SampleSpec()) -> dict[str, Path]:
     files["leads"] = _write(outdir / "leads.csv", heads["leads"], _leads(spec, rng, reps),
                             spec, enc["leads"])
     call_days: dict[tuple[str, dt.date], tuple[int, int]] = {}
+    bad: list[tuple[str, dt.date]] = []
     files["activity"] = _write(outdir / "activity.csv", heads["activity"],
-                               _activity(spec, rng, reps, leave, call_days), spec,
+                               _activity(spec, rng, reps, leave, call_days, bad), spec,
                                enc["activity"])
     files["leave"] = _write(outdir / "leave.csv", heads["leave"],
                             ((k, a, b) for k, (a, b) in leave.items()), spec, enc["leave"])
@@ -94,6 +97,11 @@ def generate(outdir: Path, spec: SampleSpec = SampleSpec()) -> dict[str, Path]:
         "planted": planted,
         "weak_team": weak_team,
         "clean": sorted(r.id for r in reps if not r.plant),
+        # the cause a check should name for each planted rep (the weak team's reps included)
+        "causes": {r.id: PLANT_CAUSES[r.plant] for r in reps if r.plant in PLANT_CAUSES},
+        "bad_rows": [[rep_id, day.isoformat()] for rep_id, day in bad],
+        # whether the export holds history before the period (a quarter's export does not)
+        "history_before_period": spec.end - dt.timedelta(days=spec.days - 1) < _quarter(spec.end)[0],
         "levels": {r.id: r.level for r in reps},
         "rates": {r.id: [round(x, 4) for x in r.rates] for r in reps},
     }

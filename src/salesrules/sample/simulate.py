@@ -28,14 +28,18 @@ from .world import (
 
 def _activity(spec: SampleSpec, rng: random.Random, reps: list[_Rep],
               leave: dict[str, tuple[dt.date, dt.date]],
-              calls: dict[tuple[str, dt.date], tuple[int, int]]) -> Iterable[tuple]:
-    """Daily rows per rep; the rep-days of the call window are also kept in ``calls``."""
+              calls: dict[tuple[str, dt.date], tuple[int, int]],
+              bad: list[tuple[str, dt.date]] | None = None) -> Iterable[tuple]:
+    """Daily rows per rep; the rep-days of the call window are also kept in ``calls``, and
+    the planted rows that contradict themselves in ``bad``."""
     start = spec.end - dt.timedelta(days=spec.days - 1)
     q_start, _ = _quarter(spec.end)
     cal = _calendar(spec)
     streak = set(_last_working_days(spec.end, 10, cal))
     gap = set(_last_working_days(spec.end - dt.timedelta(days=7), 3, cal))
     call_from = spec.end - dt.timedelta(days=spec.call_days - 1)
+    # before the call window: a call log's dials and connects replace the sheet's
+    typos = set(_last_working_days(spec.end - dt.timedelta(days=spec.call_days + 7), 2, cal))
     day = start
     while day <= spec.end:
         wd = _working(day, cal)
@@ -60,6 +64,8 @@ def _activity(spec: SampleSpec, rng: random.Random, reps: list[_Rep],
                 r_conn, r_conv, r_int = rep.rates
                 if rep.plant == "short_calls":
                     r_conn, r_conv = min(r_conn * 2.0, 0.9), r_conv * 0.3
+                if rep.plant == "low_conversion" and in_q:
+                    r_conv, r_int = r_conv * 0.6, r_int * 0.6  # the same work, fewer results
                 connects = _binom(rng, dials, r_conn)
                 convs = _binom(rng, connects, r_conv)
                 if (rep.plant == "effort_no_results" and in_q) or (
@@ -74,6 +80,10 @@ def _activity(spec: SampleSpec, rng: random.Random, reps: list[_Rep],
                                     for _ in range(wins)), 2)
                 if day >= call_from:
                     calls[(rep.id, day)] = (dials, connects)
+                if rep.plant == "bad_rows" and day in typos:
+                    connects = max(connects * 10, dials + 1)  # a typo: an extra digit
+                    if bad is not None:
+                        bad.append((rep.id, day))
                 yield (day, rep.id, dials, connects, convs, intents, pipeline, revenue)
         day += dt.timedelta(days=1)
 

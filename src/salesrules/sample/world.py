@@ -111,7 +111,10 @@ def _poisson(rng: random.Random, mean: float) -> int:
 WIN_RATE = 0.33
 #: Rep plants, each on its own rep: what a check should find.
 REP_PLANTS = ("star", "effort_no_results", "short_calls", "on_leave", "inactive", "behind",
-              "zero_streak", "data_gap")
+              "zero_streak", "data_gap", "low_conversion", "bad_rows")
+#: The cause each plant should be diagnosed with (``Finding.cause``), where it has one.
+PLANT_CAUSES = {"behind": "activity", "weak_team": "activity", "low_conversion": "conversion",
+                "effort_no_results": "conversion", "bad_rows": "data"}
 
 
 def _quarter(end: dt.date) -> tuple[dt.date, dt.date]:
@@ -176,6 +179,8 @@ def _make_reps(spec: SampleSpec, rng: random.Random) -> tuple[list[_Rep], str]:
             if rep is None:
                 break
         rep.plant = plant
+        if plant in PLANT_CAUSES:  # the team's own rates: the cause is the plant alone
+            _use_team_rates(rep, team_rates[rep.team])
         if plant == "star":
             rep.rates = [r * 1.15 for r in rep.rates]
             rep.arpu *= 1.6
@@ -185,7 +190,14 @@ def _make_reps(spec: SampleSpec, rng: random.Random) -> tuple[list[_Rep], str]:
     for rep in reps:
         if rep.team == weak_team:
             rep.plant = "weak_team"
+            _use_team_rates(rep, team_rates[rep.team])  # the team converts as usual: it works less
     return reps, weak_team
+
+
+def _use_team_rates(rep: _Rep, rates: list[float]) -> None:
+    """Give the rep the team's rates, with the effort that still reaches their target."""
+    rep.effort *= math.prod(rep.rates) / math.prod(rates)
+    rep.rates = list(rates)
 
 
 def _calendar(spec: SampleSpec):

@@ -1,0 +1,165 @@
+"""The checks' one estimate of rates per run: rows that contradict themselves left out, the goals' history window, the team's norms and benchmark."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import attrs
+import numpy as np
+
+from ..activity import ActivityTable
+from ..goals.batches import FunnelBatch
+from ..model import Funnel, Period, Rep
+
+#: ``RateEstimate.source``: rates from history before the period.
+HISTORY = "history before the period"
+#: ``RateEstimate.source``: no history before the period, so the period so far, against the team.
+PERIOD = "the period so far, against the team"
+
+
+@attrs.frozen
+class BadRow:
+    """An activity row (one rep-day) where a count stage exceeds the count stage above it."""
+
+    rep_id: str
+    day: dt.date
+    upper: str
+    lower: str
+    upper_value: float
+    lower_value: float
+
+
+@attrs.frozen
+class RateEstimate:
+    """Each rep's and team's count-to-count rates for one run, and where they came from."""
+
+    start: dt.date
+    end: dt.date
+    #: :data:`HISTORY` or :data:`PERIOD`.
+    source: str
+    #: ``rep_id -> lower stage -> (alpha, beta)``: a Beta posterior of the rep's rate.
+    reps: dict[str, dict[str, tuple[float, float]]]
+    #: ``team -> lower stage -> (mean, strength)``: the team's rate and how strongly it pulls.
+    teams: dict[str, dict[str, tuple[float, float]]]
+    #: Rows in the window left out because they contradict themselves.
+    left_out: int = 0
+
+    @property
+    def from_history(self) -> bool:
+        """Whether the rates come from history before the period (else the period so far)."""
+        return self.source == HISTORY
+
+
+def count_links(funnel: Funnel) -> list[tuple[int, int]]:
+    """``(upper, lower)`` stage indexes of every count stage and the count stage above it."""
+    out = []
+    for s in funnel.stages:
+        up = funnel.upstream(s.name) if s.unit == "count" else None
+        if up is not None:
+            out.append((funnel.index(up), funnel.index(s.name)))
+    return out
+
+
+def contradicts(values: np.ndarray, links: list[tuple[int, int]]) -> np.ndarray:
+    """Per row: does any count stage exceed the count stage above it?"""
+    bad = np.zeros(len(values), dtype=bool)
+    for up, low in links:
+        bad |= values[:, low] > values[:, up]
+    return bad
+
+
+def bad_rows(activity: ActivityTable, funnel: Funnel) -> tuple[BadRow, ...]:
+    """Every rep-day of the table that contradicts itself, by rep then day."""
+    links = count_links(funnel)
+    rows = activity.rows()
+    bad = contradicts(rows.values, links)
+    out = []
+    names = funnel.names
+    for k in np.flatnonzero(bad).tolist():
+        v = rows.values[k]
+        up, low = next((u, lo) for u, lo in links if v[lo] > v[u])
+        out.append(BadRow(rows.reps[int(rows.rep[k])],
+                          dt.date(1970, 1, 1) + dt.timedelta(days=int(rows.day[k])),
+                          names[up], names[low], float(v[up]), float(v[low])))
+    return tuple(out)
+
+
+def clean_totals(activity: ActivityTable, funnel: Funnel, start: dt.date,
+                 end: dt.date) -> tuple[dict[str, list[float]], int]:
+    """Each rep's stage sums over ``[start, end]`` without the rows that contradict themselves,
+    and how many rows were left out."""
+    rows = activity.rows(start, end)
+    ok = ~contradicts(rows.values, count_links(funnel))
+    width = rows.values.shape[1]
+    sums = (np.stack([rows.per_rep(rows.values[:, j] * ok) for j in range(width)], axis=1)
+            if width else np.zeros((len(rows.reps), 0)))
+    return dict(zip(rows.reps, sums.tolist())), int((~ok).sum())
+
+
+def estimate_rates(activity: ActivityTable, funnel: Funnel, teams: dict[str, list[Rep]],
+                   period: Period, as_of: dt.date, lookback_days: int) -> RateEstimate:
+    """Rates from the goals' history window (:meth:`FunnelBatch.history_window`).
+
+    With history before the period, each rep's rate is their own, shrunk toward
+    the team's (a beta-binomial prior fitted to the team's spread). Without it,
+    the window is the period so far and each rep is judged against the rest of
+    their team: their posterior is the prior of their teammates alone, so a
+    rep's own bad weeks never lower the bar they are judged against.
+    """
+    from ..goals.personal.shrinkage import beta_binomial_prior
+
+    window = FunnelBatch("", (), funnel, activity, as_of, period).history_window(lookback_days)
+    start, end = window
+    source = HISTORY if end < period.start else PERIOD
+    totals, left_out = clean_totals(activity, funnel, start, end)
+    zero = [0.0] * len(funnel.names)
+    names = funnel.names
+    reps_out: dict[str, dict[str, tuple[float, float]]] = {}
+    teams_out: dict[str, dict[str, tuple[float, float]]] = {}
+    for team, members in teams.items():
+        active = [r for r in members if r.active]
+        tot = [totals.get(r.id, zero) for r in active]
+        teams_out[team] = {}
+        for r in active:
+            reps_out[r.id] = {}
+        for up, low in count_links(funnel):
+            n = [t[up] for t in tot]
+            x = [min(t[low], t[up]) for t in tot]
+            prior = beta_binomial_prior(x, n)
+            if not any(n) or prior.mean <= 0:
+                continue
+            teams_out[team][names[low]] = (prior.mean, prior.strength)
+            for i, r in enumerate(active):
+                if source == HISTORY:
+                    mine = (x[i], n[i])
+                    mean, strength = prior.mean, prior.strength
+                else:
+                    mine = (0.0, 0.0)
+                    others = beta_binomial_prior(x[:i] + x[i + 1:], n[:i] + n[i + 1:])
+                    if others.mean <= 0:
+                        continue
+                    mean, strength = others.mean, others.strength
+                reps_out[r.id][names[low]] = _posterior(mine, mean, strength)
+    return RateEstimate(start, end, source, reps_out, teams_out, left_out)
+
+
+def _posterior(mine: tuple[float, float], mean: float, strength: float) -> tuple[float, float]:
+    x, n = mine
+    if math.isinf(strength):
+        return mean * 1e9, (1 - mean) * 1e9  # as good as certain
+    return x + mean * strength, (n - x) + (1 - mean) * strength
+
+
+def poisson_cdf(x: float, mean: float) -> float:
+    """P(X ≤ x) for X ~ Poisson(mean), summed in log space."""
+    if mean <= 0 or x >= 50 * mean + 50:
+        return 1.0
+    if x < 0:
+        return 0.0
+    total, log_pmf = 0.0, -mean
+    for k in range(0, int(x) + 1):
+        if k:
+            log_pmf += math.log(mean) - math.log(k)
+        total += math.exp(log_pmf)
+    return min(total, 1.0)
