@@ -301,25 +301,40 @@ def test_shrunk_rates_predict_the_truth_better_than_raw_rates(tmp_path):
     assert errors["shrunk"] < errors["raw"], errors
 
 
-def test_a_rep_without_history_gets_the_team_rate_and_a_team_without_gets_defaults():
+@pytest.mark.parametrize("model", ["personal", "team-rates"])
+def test_a_rep_without_history_gets_the_team_rate_and_a_team_without_the_company_rate(model):
     from salesrules.goals.batches import FunnelBatch
     from salesrules.goals.calendar import period_of
     from salesrules.goals.personal import Personal
+    from salesrules.goals.team_rates import TeamRates
     from salesrules.model import ActivityTable, Rep
 
+    make = Personal if model == "personal" else TeamRates
     funnel = Funnel((Stage("dials"), Stage("connects", default_rate=0.35)))
     hist = ActivityTable(funnel.names)
     hist.add("R1", dt.date(2026, 11, 20), [100.0, 40.0])
     hist.add("R2", dt.date(2026, 11, 20), [100.0, 30.0])
-    reps = (Rep("R1", "a", "T", "P1"), Rep("R2", "b", "T", "P1"), Rep("R3", "new", "T", "P1"))
+    hist.add("S1", dt.date(2026, 11, 20), [300.0, 30.0])
+    team = (Rep("R1", "a", "T", "P1"), Rep("R2", "b", "T", "P1"), Rep("R3", "new", "T", "P1"))
+    new_team = (Rep("U1", "c", "U", "P1"), Rep("U2", "d", "U", "P1"))
+    everyone = (*team, Rep("S1", "e", "S", "P1"), *new_team)
     as_of = dt.date(2026, 11, 25)
-    out = Personal().rates(FunnelBatch("T", reps, funnel, hist, as_of, period_of(as_of, "quarter")))
-    assert out["R3"]["connects"].value == pytest.approx(0.35)  # the team's 70/200
-    assert "no dials of their own" in out["R3"]["connects"].trace
-    empty = Personal().rates(FunnelBatch("U", reps, funnel, ActivityTable(funnel.names), as_of,
-                                         period_of(as_of, "quarter")))
-    assert empty["R1"]["connects"].value == 0.35
-    assert "default rate (team U has no history)" in empty["R1"]["connects"].trace
+    q = period_of(as_of, "quarter")
+    out = make().rates(FunnelBatch("T", team, funnel, hist, as_of, q, everyone))
+    if model == "personal":
+        # the team's 70/200, pulled a little toward the company's
+        assert 0.3 < out["R3"]["connects"].value <= 0.35
+        assert "no dials of their own" in out["R3"]["connects"].trace
+    # a team without history: the company's 100/500, not the built-in default 0.35
+    company = make().rates(FunnelBatch("U", new_team, funnel, hist, as_of, q, everyone))
+    assert company["U1"]["connects"].value == pytest.approx(0.2)
+    assert "company" in company["U1"]["connects"].trace
+    assert "team U has no history" in company["U1"]["connects"].trace
+    # no history anywhere: the stage's default rate
+    empty = make().rates(FunnelBatch("U", new_team, funnel, ActivityTable(funnel.names), as_of,
+                                     q, new_team))
+    assert empty["U1"]["connects"].value == 0.35
+    assert "default rate (no history in any team)" in empty["U1"]["connects"].trace
 
 
 def test_beta_binomial_prior_strength_follows_the_spread():
