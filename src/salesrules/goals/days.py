@@ -54,12 +54,17 @@ def hire_date(rep: Rep, where: str) -> dt.date | None:
 
 
 def ramp_factor(day: dt.date, hired: dt.date | None, ramp: Sequence[float]) -> float:
-    """The share of the full daily target asked on ``day``: ``ramp[i]`` in the i-th month
-    from the hire date (a month from the 15th runs to the 14th), 1.0 after."""
+    """The share of the full daily target asked on ``day``: ``ramp[i]`` in the i-th calendar
+    month of the rep's employment, 1.0 after.
+
+    Ramp months are whole calendar months, so that a month's days share its target
+    equally: the month of the hire date is the first, unless the rep was hired after
+    the 15th, when that month's tail and the next month are the first together.
+    """
     if hired is None or not ramp:
         return 1.0
-    months = (day.year - hired.year) * 12 + day.month - hired.month - (day.day < hired.day)
-    return ramp[months] if 0 <= months < len(ramp) else 1.0
+    months = (day.year - hired.year) * 12 + day.month - hired.month - (hired.day > 15)
+    return ramp[max(months, 0)] if months < len(ramp) else 1.0
 
 
 @attrs.frozen
