@@ -129,7 +129,8 @@ class GoalsConfig:
     #: working days they lose; ``keep`` spreads the whole target over the days left.
     leave: Literal["prorate", "keep"] = "prorate"
     #: How a team target from the goals file is shared by its reps: ``even``, or
-    #: in proportion to their ``level`` targets.
+    #: in proportion to their ``level`` targets; either way times their tier
+    #: and the share of the period they work.
     cascade: Literal["even", "level"] = "level"
     #: The tier ladder, lowest first; a rep's ``tier`` column picks their rung.
     tiers: list[TierConfig] = attrs.Factory(_default_tiers)

@@ -16,7 +16,7 @@ from ..model import Funnel, Goal, Period, Rep, link_kind
 from ..resolve import Bound
 from .batches import FunnelBatch, Rate, SplitBatch
 from .calendar import WorkCalendar, build_calendar, months_in, period_of
-from .days import OwnDays, TeamDays, hire_date, own_days
+from .days import OwnDays, TeamDays, hire_date, own_days, ramp_factor
 from .feasible import Cap, Limit, feasible_per_day
 from .given import Given, given_targets, reps_file
 from .split import Grains, Plan, SplitRequest, largest_remainder, split_plans
@@ -258,8 +258,10 @@ def _all_own_days(cfg: RulesConfig, dataset: Dataset, teams: dict[str, tuple[Rep
                                 f"{period.start}..{period.end}: no targets")
                 continue
             leave = dataset.leave.get(rep.id, ())
-            out[rep.id] = (own_days(days, leave, cfg.goals.ramp, prorate, hired)
-                           if hired is not None or leave else everyday)
+            settled = hired is None or (hired <= period.start and ramp_factor(
+                period.start, hired, cfg.goals.ramp) == 1.0)  # past the ramp: every day full
+            out[rep.id] = (everyday if settled and not leave
+                           else own_days(days, leave, cfg.goals.ramp, prorate, hired))
     if problems:
         raise DataError(problems)
     return out
