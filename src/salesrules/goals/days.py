@@ -76,6 +76,8 @@ class TeamDays:
     month_of: dict[dt.date, int]
     #: Per month: the team's month weight over its working days there (0 without any).
     per_day: tuple[float, ...]
+    #: The team's month weights as the split gave them (0 for a month without working days).
+    weights: tuple[float, ...] = ()
 
     @classmethod
     def of(cls, working: Sequence[dt.date], months: Sequence[Period],
@@ -86,8 +88,8 @@ class TeamDays:
         count = [0] * len(months)
         for m in month_of.values():
             count[m] += 1
-        return cls(days, month_of, tuple(w / n if n else 0.0
-                                         for w, n in zip(team_weights, count)))
+        return cls(days, month_of, tuple(w / n if n else 0.0 for w, n in zip(team_weights, count)),
+                   tuple(float(w) if n else 0.0 for w, n in zip(team_weights, count)))
 
     def weigh(self, days: Sequence[dt.date], hired: dt.date | None = None,
               ramp: Sequence[float] = ()) -> list[float]:
@@ -113,6 +115,10 @@ def own_days(team: TeamDays, leave: Sequence[tuple[dt.date, dt.date]], ramp: Seq
     off = {d for d in after if any(a <= d <= b for a, b in leave)}
     mine = [d for d in after if d not in off]
     full = sum(team.weigh(working))
+    if len(mine) == len(working) and all(ramp_factor(d, hired, ramp) == 1.0 for d in working):
+        # every working day at full ramp: the split's own weights, exactly
+        return OwnDays(frozenset(mine), len(working), team.weights, 1.0, hired,
+                       _note(len(working), len(after), len(off), hired, ramp, prorate_leave))
     weights = team.weigh(mine, hired, ramp)
     counted = sum(weights) if prorate_leave else sum(team.weigh(after, hired, ramp))
     factor = counted / full if full else 1.0
