@@ -301,25 +301,39 @@ def test_shrunk_rates_predict_the_truth_better_than_raw_rates(tmp_path):
     assert errors["shrunk"] < errors["raw"], errors
 
 
-def test_a_rep_without_history_gets_the_team_rate_and_a_team_without_gets_defaults():
+@pytest.mark.parametrize("model", ["personal", "team-rates"])
+def test_a_rep_without_history_gets_the_team_rate_and_a_team_without_the_company_rate(model):
     from salesrules.goals.batches import FunnelBatch
     from salesrules.goals.calendar import period_of
     from salesrules.goals.personal import Personal
+    from salesrules.goals.team_rates import TeamRates
     from salesrules.model import ActivityTable, Rep
 
+    make = Personal if model == "personal" else TeamRates
     funnel = Funnel((Stage("dials"), Stage("connects", default_rate=0.35)))
     hist = ActivityTable(funnel.names)
-    hist.add_columns(["R1"], [dt.date(2026, 11, 20)], [[100.0, 40.0]])
-    hist.add_columns(["R2"], [dt.date(2026, 11, 20)], [[100.0, 30.0]])
-    reps = (Rep("R1", "a", "T", "P1"), Rep("R2", "b", "T", "P1"), Rep("R3", "new", "T", "P1"))
+    hist.add_columns(["R1", "R2", "S1"], [dt.date(2026, 11, 20)] * 3,
+                     [[100.0, 40.0], [100.0, 30.0], [300.0, 30.0]])
+    team = (Rep("R1", "a", "T", "P1"), Rep("R2", "b", "T", "P1"), Rep("R3", "new", "T", "P1"))
+    new_team = (Rep("U1", "c", "U", "P1"), Rep("U2", "d", "U", "P1"))
+    everyone = (*team, Rep("S1", "e", "S", "P1"), *new_team)
     as_of = dt.date(2026, 11, 25)
-    out = Personal().rates(FunnelBatch("T", reps, funnel, hist, as_of, period_of(as_of, "quarter")))
-    assert out["R3"]["connects"].value == pytest.approx(0.35)  # the team's 70/200
-    assert "no dials of their own" in out["R3"]["connects"].trace
-    empty = Personal().rates(FunnelBatch("U", reps, funnel, ActivityTable(funnel.names), as_of,
-                                         period_of(as_of, "quarter")))
-    assert empty["R1"]["connects"].value == 0.35
-    assert "default rate (team U has no history)" in empty["R1"]["connects"].trace
+    q = period_of(as_of, "quarter")
+    out = make().rates(FunnelBatch("T", team, funnel, hist, as_of, q, everyone))
+    if model == "personal":
+        # the team's 70/200, pulled a little toward the company's
+        assert 0.3 < out["R3"]["connects"].value <= 0.35
+        assert "no dials of their own" in out["R3"]["connects"].trace
+    # a team without history: the company's 100/500, not the built-in default 0.35
+    company = make().rates(FunnelBatch("U", new_team, funnel, hist, as_of, q, everyone))
+    assert company["U1"]["connects"].value == pytest.approx(0.2)
+    assert "company" in company["U1"]["connects"].trace
+    assert "team U has no history" in company["U1"]["connects"].trace
+    # no history anywhere: the stage's default rate
+    empty = make().rates(FunnelBatch("U", new_team, funnel, ActivityTable(funnel.names), as_of,
+                                     q, new_team))
+    assert empty["U1"]["connects"].value == 0.35
+    assert "default rate (no history in any team)" in empty["U1"]["connects"].trace
 
 
 def test_beta_binomial_prior_strength_follows_the_spread():
@@ -446,3 +460,289 @@ def test_goal_raise_proposes_the_next_rung_to_the_star(export):
     assert ev["next_target"] > ev["target"]
     behind = truth["planted"]["behind"]
     assert behind not in {f["subject"] for f in found}
+
+
+# ---------------------------------------------------------------- working days, leave, hire dates
+
+
+def _rows_of(rows, rep, stage, grain):
+    return [r for r in rows if r["rep_id"] == rep and r["stage"] == stage and r["grain"] == grain]
+
+
+def test_even_split_gives_every_working_day_the_same_target_under_the_china_calendar(export):
+    """October 2026 has 18 working days (National Day) and December 23: the month targets
+    follow, so the daily target is the same in both; ``per = "month"`` keeps equal months."""
+    rows = _run_goals(export, lambda d: (d["goals"].update(calendar={"country": "CN"}),
+                                         d["output"].update(day_targets="period")))
+    months = {r["period_start"][:7]: float(r["target"]) for r in _rows_of(rows, "R0002", "revenue", "month")}
+    days = defaultdict(list)
+    for r in _rows_of(rows, "R0002", "revenue", "day"):
+        days[r["period_start"][:7]].append(float(r["target"]))
+    assert [len(days[m]) for m in ("2026-10", "2026-11", "2026-12")] == [18, 21, 23]
+    per_day = [months[m] / len(days[m]) for m in ("2026-10", "2026-11", "2026-12")]
+    assert max(per_day) - min(per_day) < 0.01
+    assert max(v for m in days.values() for v in m) - min(v for m in days.values() for v in m) <= 0.011
+    equal = _run_goals(export, lambda d: d["goals"].update(split={"strategy": "even",
+                                                                  "params": {"per": "month"}}))
+    assert len({r["target"] for r in _rows_of(equal, "R0002", "revenue", "month")}) == 1
+
+
+def test_leave_lowers_its_own_month_and_keeps_the_daily_target(export):
+    import json
+
+    rep = json.loads((export / "truth.json").read_text())["planted"]["on_leave"]
+    leave = read_csv(export / "leave.csv")[0]
+    rows = _run_goals(export, lambda d: d["output"].update(day_targets="period"))
+    for stage in ("dials", "revenue"):
+        days = _rows_of(rows, rep, stage, "day")
+        before = [float(r["target"]) for r in days if r["period_start"] < leave["start"]][-5:]
+        after = [float(r["target"]) for r in days if r["period_start"] > leave["end"]][:5]
+        assert len(before) == len(after) == 5
+        b, a = sum(before) / 5, sum(after) / 5
+        assert abs(a - b) <= 0.05 * b, (stage, before, after)
+    months = [float(r["target"]) for r in _rows_of(rows, rep, "revenue", "month")]
+    assert months[1] < months[0] and months[1] < months[2]  # November holds the leave
+
+
+def _set_rep_column(export, rep, column, value):
+    text = (export / "reps.csv").read_text(encoding="utf-8-sig").splitlines()
+    head = text[0].split(",")
+    if column not in head:
+        text = [text[0] + f",{column}"] + [line + "," for line in text[1:]]
+        head.append(column)
+    k = head.index(column)
+    for i, line in enumerate(text):
+        cells = line.split(",")
+        if cells[0] == rep:
+            cells[k] = value
+            text[i] = ",".join(cells)
+    (export / "reps.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+
+
+def test_a_rep_hired_mid_quarter_has_targets_from_the_hire_date_with_a_ramp(export):
+    _set_rep_column(export, "R0002", "hired", "2026-11-10")  # a P2 in West: 90,000 a quarter
+    from salesrules.goals.days import ramp_factor
+
+    assert ramp_factor(dt.date(2026, 11, 30), dt.date(2026, 11, 20), [0.5, 0.8]) == 0.5
+    assert ramp_factor(dt.date(2026, 12, 1), dt.date(2026, 11, 20), [0.5, 0.8]) == 0.5
+    assert ramp_factor(dt.date(2026, 12, 1), dt.date(2026, 11, 10), [0.5, 0.8]) == 0.8
+    assert ramp_factor(dt.date(2027, 1, 1), dt.date(2026, 11, 10), [0.5, 0.8]) == 1.0
+    rows = _run_goals(export, lambda d: d["output"].update(day_targets="period"))
+    days = _rows_of(rows, "R0002", "revenue", "day")
+    assert days and min(r["period_start"] for r in days) == "2026-11-10"
+    assert [r["target"] for r in _rows_of(rows, "R0002", "revenue", "month")][0] == "0.00"
+    full_day = 90000 / 66  # 66 working days in Q4 2026, Monday to Friday
+    assert quarter(rows, "R0002") == pytest.approx(full_day * 38, abs=0.02)  # 38 days from Nov 10
+    trace = _rows_of(rows, "R0002", "revenue", "quarter")[0]["trace"]
+    assert "hired 2026-11-10: 38 of 66 working days" in trace
+    ramped = _run_goals(export, lambda d: (d["goals"].update(ramp=[0.5]),
+                                           d["output"].update(day_targets="period")))
+    days = [float(r["target"]) for r in _rows_of(ramped, "R0002", "revenue", "day")]
+    # the first month of employment (November, from the 10th) at half: 15 days, then 23 at full
+    assert quarter(ramped, "R0002") == pytest.approx(full_day * (15 * 0.5 + 23), abs=0.02)
+    assert days[0] == pytest.approx(full_day / 2, abs=0.02)
+    assert days[-1] == pytest.approx(full_day, abs=0.02)
+
+
+def test_a_bad_or_late_hire_date(export):
+    from conftest import invoke
+
+    _set_rep_column(export, "R0002", "hired", "soon")
+    res = invoke("run", "--rules", str(export / "rules.toml"), "-q")
+    assert res.exit_code == 2
+    assert "reps.csv: rep 'R0002': column 'hired': expected a date" in res.output
+    _set_rep_column(export, "R0002", "hired", "2027-02-01")
+    rows = _run_goals(export)
+    assert not [r for r in rows if r["rep_id"] == "R0002"]
+    import json
+
+    run = json.loads((export / "out" / "run.json").read_text())
+    assert any("R0002 is hired on 2027-02-01, after the quarter" in w for w in run["warnings"])
+
+
+def test_fiscal_quarters(export):
+    from salesrules.goals.calendar import quarter_of
+
+    assert quarter_of(dt.date(2026, 1, 15), 2).start == dt.date(2025, 11, 1)
+    assert quarter_of(dt.date(2026, 12, 31), 2).end == dt.date(2027, 1, 31)
+    assert quarter_of(dt.date(2026, 5, 1), 4).start == dt.date(2026, 4, 1)
+    rows = _run_goals(export, lambda d: d["goals"].update(fiscal_year_start=2))
+    q = {(r["period_start"], r["period_end"]) for r in rows if r["grain"] == "quarter"}
+    assert q == {("2026-11-01", "2027-01-31")}
+
+
+def test_a_year_the_holidays_library_has_not_published_is_a_warning():
+    from salesrules.goals.calendar import build_calendar
+
+    warnings: list[str] = []
+    build_calendar(["Mon", "Tue", "Wed", "Thu", "Fri"], "CN", years={2026}, warnings=warnings)
+    assert warnings == []
+    build_calendar(["Mon", "Tue", "Wed", "Thu", "Fri"], "CN", years={2090}, warnings=warnings)
+    assert len(warnings) == 1 and "CN's 2090 holiday schedule" in warnings[0]
+    build_calendar(["Mon", "Tue", "Wed", "Thu", "Fri"], "US", years={2090}, warnings=warnings)
+    assert len(warnings) == 1  # fixed-rule holidays are known for every year
+
+
+# ---------------------------------------------------------------- tiers and team targets
+
+
+def test_an_unknown_tier_is_an_error_listing_the_tiers(export):
+    from conftest import invoke
+
+    _set_rep_column(export, "R0003", "tier", "标竿")
+    res = invoke("run", "--rules", str(export / "rules.toml"), "-q")
+    assert res.exit_code == 2
+    assert ("reps.csv: rep 'R0003': column 'tier': unknown tier '标竿'; "
+            "the tiers are 中间力量, 高绩效, 标杆 (goals.tiers)") in res.output
+    assert "Traceback" not in res.output
+
+
+def test_a_team_target_stays_whole_with_tiers_own_rows_and_leave(export):
+    """West's target is shared by level × tier; a member's own row comes off it first.
+    East's is shared over members' working days, so the one on leave takes less."""
+    import json
+
+    on_leave = json.loads((export / "truth.json").read_text())["planted"]["on_leave"]
+    reps = {r["rep_id"]: r for r in read_csv(export / "reps.csv") if r["active"] == "yes"}
+    west = [r for r in reps if reps[r]["team"] == "West"]
+    east = [r for r in reps if reps[r]["team"] == "East"]
+    star, own = west[0], west[1]
+    _set_rep_column(export, star, "tier", "标杆")
+    (export / "goals.csv").write_text(
+        f"rep_id,team,stage,target\n{own},,revenue,50000\n,West,revenue,600000\n"
+        ",East,revenue,700000\n", encoding="utf-8")
+    rows = _run_goals(export, lambda d: d["data"].update(goals={"file": "goals.csv"}))
+    cents = {r: round(quarter(rows, r) * 100) for r in reps}
+    assert sum(cents[r] for r in west) == 600000_00
+    assert cents[own] == 50000_00
+    level = {"P1": 60000, "P2": 90000, "P3": 120000}
+    others = [r for r in west if r not in (star, own)]
+    unit = cents[others[0]] / level[reps[others[0]]["level"]]
+    assert cents[star] / level[reps[star]["level"]] == pytest.approx(1.6 * unit, rel=1e-6)
+    assert sum(cents[r] for r in east) == 700000_00
+    if on_leave in east:
+        peers = [r for r in east if r != on_leave and reps[r]["level"] == reps[on_leave]["level"]]
+        assert peers and all(cents[on_leave] < cents[p] for p in peers)
+
+
+# ---------------------------------------------------------------- feasible targets
+
+
+def test_an_activity_target_beyond_the_feasible_is_capped_and_the_rest_is_a_conversion_target():
+    from salesrules.goals.feasible import Limit
+
+    rates = {"connects": Rate(0.4), "conversations": Rate(0.5), "intents": Rate(0.25),
+             "pipeline": Rate(3000.0), "revenue": Rate(1 / 3)}
+    limits = {"dials": Limit(8.0, 60, 0.9, "team East")}  # 480 dials feasible, 600 needed
+    pushed = push_back(FUNNEL, {"revenue": 30000.0}, rates, limits)
+    assert pushed.values["dials"] == 480
+    assert pushed.values["connects"] == pytest.approx(240)  # what is needed stays
+    cap = pushed.caps["dials"]
+    assert cap.uncapped == pytest.approx(600) and cap.value == 480
+    assert cap.next_stage == "connects" and cap.rate == 0.4
+    assert cap.needed_rate == pytest.approx(0.5)  # 240 connects from 480 dials
+    assert "capped at the feasible 480 (8.0 a day, the team East's 90% quantile" in pushed.traces["dials"]
+    assert "conversion target, dials→connects 0.5 (now 0.4)" in pushed.traces["dials"]
+    tiny = push_back(FUNNEL, {"revenue": 30000.0}, rates, {"dials": Limit(1.0, 60, 0.9, "company")})
+    assert tiny.caps["dials"].needed_rate == 4
+    assert "more than 1 (out of reach by conversion alone)" in tiny.traces["dials"]
+    assert push_back(FUNNEL, {"revenue": 30000.0}, rates, {"dials": Limit(20.0, 60, 0.9, "x")}
+                     ).caps == {}
+
+
+def test_a_run_caps_activity_targets_at_the_team_quantile(export):
+    from salesrules.config import load_config
+    from salesrules.goals import set_goals
+    from salesrules.load import data_dir, load_dataset
+    from salesrules.run import plan_run
+
+    cfg = load_config(export / "rules.toml")
+    plan = plan_run(cfg)
+    ds = load_dataset(cfg, plan.sources, data_dir(cfg, None))
+    goals = set_goals(cfg, ds, plan.split, plan.funnel, dt.date(2026, 11, 25))
+    capped = [p for p in goals.plans.values() if p.cap is not None]
+    assert capped, "the generated export has reps with low conversion"
+    for p in capped:
+        assert p.total == p.cap.value <= p.cap.limit.per_day * p.cap.limit.days
+        assert p.cap.uncapped > p.cap.value
+        below = goals.plans[p.rep_id, p.cap.next_stage]
+        assert p.cap.needed_rate == pytest.approx(below.total / p.total, rel=0.01)
+        assert "conversion target" in p.trace
+    cfg.goals.feasible_quantile = None
+    uncapped = set_goals(cfg, ds, plan.split, plan.funnel, dt.date(2026, 11, 25))
+    assert all(p.cap is None for p in uncapped.plans.values())
+
+
+def test_a_middle_stage_override_the_result_target_contradicts_is_a_warning(export):
+    import json
+
+    (export / "goals.csv").write_text("rep_id,team,stage,target\nR0002,,intents,1\n",
+                                      encoding="utf-8")
+    rows = _run_goals(export, lambda d: d["data"].update(goals={"file": "goals.csv"}))
+    assert quarter(rows, "R0002", "intents") == 1  # kept as given
+    run = json.loads((export / "out" / "run.json").read_text())
+    said = [w for w in run["warnings"] if "goals.csv:2" in w]
+    assert len(said) == 1, run["warnings"]
+    assert "rep R0002's intents target 1.0 is below the" in said[0]
+    assert "that their revenue target 90,000.00 needs at their rates" in said[0]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 10**8), calendars, st.sampled_from(["even", "seasonal"]),
+       st.one_of(st.none(), st.dates(dt.date(2025, 12, 1), dt.date(2026, 3, 31))),
+       st.lists(st.tuples(st.dates(dt.date(2026, 1, 1), dt.date(2026, 3, 31)),
+                          st.integers(0, 20)), max_size=3),
+       st.lists(st.floats(0.1, 1.0), max_size=3), st.booleans())
+def test_targets_sum_exactly_with_leave_holidays_hire_dates_and_ramps(
+        total, cal, split, hired, leave, ramp, prorate):
+    """Each grain sums to its parent, days only on the rep's own days (after the hire date,
+    off leave), and under the even split without a ramp every day gets the same target."""
+    from salesrules.goals.days import TeamDays, own_days
+
+    mask, holidays, workdays = cal
+    calendar = WorkCalendar(frozenset(mask), frozenset(holidays), frozenset(workdays))
+    q = period_of(dt.date(2026, 1, 1), "quarter")
+    working = calendar.working_days(q.start, q.end)
+    months = months_in(q)
+    count = [sum(1 for d in working if m.start <= d <= m.end) for m in months]
+    weights = [float(n) for n in count] if split == "even" else [n * k for n, k in
+                                                                  zip(count, (1.3, 0.7, 1.0))]
+    spans = [(a, a + dt.timedelta(days=n)) for a, n in leave]
+    own = own_days(TeamDays.of(working, months, weights), spans, ramp, prorate, hired)
+    assert 0 <= own.factor <= 1 + 1e-12
+    grains = cascade(total, q, own.weights, own.days)
+    days = grains["day"]
+    assert {d for d, _, _ in days} == set(own.days)
+    assert all(hired is None or d >= hired for d, _, _ in days)
+    assert all(not any(a <= d <= b for a, b in spans) for d, _, _ in days)
+    if not own.days or not any(own.weights):
+        return
+    assert sum(v for *_, v in grains["month"]) == total
+    for m_start, m_end, m_val in grains["month"]:
+        assert sum(v for s, e, v in grains["week"] if m_start <= s and e <= m_end) == m_val
+    for w_start, w_end, w_val in grains["week"]:
+        assert sum(v for s, _, v in days if w_start <= s <= w_end) == w_val
+    if split == "even" and not ramp:
+        exact = total / len(own.days)
+        assert all(abs(v - exact) < 2 for _, _, v in days)
+
+
+@given(st.floats(1, 1e7), st.lists(st.floats(0.01, 1), min_size=3, max_size=3),
+       st.lists(st.one_of(st.none(), st.floats(0, 500)), min_size=3, max_size=3),
+       st.integers(0, 66))
+def test_capped_targets_never_exceed_their_cap_and_the_needed_rate_closes_the_gap(
+        revenue, rates3, per_day, days):
+    from salesrules.goals.feasible import Limit
+
+    rates = {"connects": Rate(rates3[0]), "conversations": Rate(rates3[1]),
+             "intents": Rate(rates3[2]), "pipeline": Rate(3000.0), "revenue": Rate(0.3)}
+    limits = {s: Limit(v, days, 0.9, "team") for s, v in
+              zip(("dials", "connects", "conversations"), per_day) if v is not None}
+    pushed = push_back(FUNNEL, {"revenue": revenue}, rates, limits)
+    for stage, limit in limits.items():
+        if limit.value > 0:
+            assert pushed.values[stage] <= limit.value
+    for stage, cap in pushed.caps.items():
+        assert pushed.values[stage] == cap.value > 0
+        assert cap.value * cap.needed_rate == pytest.approx(pushed.values[cap.next_stage])
+        assert to_units(pushed.values[stage], "count") <= limits[stage].per_day * days + 1e-6

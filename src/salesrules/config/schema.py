@@ -129,13 +129,29 @@ class GoalsConfig:
     #: working days they lose; ``keep`` spreads the whole target over the days left.
     leave: Literal["prorate", "keep"] = "prorate"
     #: How a team target from the goals file is shared by its reps: ``even``, or
-    #: in proportion to their ``level`` targets.
+    #: in proportion to their ``level`` targets; either way times their tier
+    #: and the share of the period they work.
     cascade: Literal["even", "level"] = "level"
     #: The tier ladder, lowest first; a rep's ``tier`` column picks their rung.
     tiers: list[TierConfig] = attrs.Factory(_default_tiers)
     #: If set (e.g. 0.8), each first-stage target's trace also gives the amount
     #: needed to reach the result target with this probability.
     confidence: float | None = None
+    #: The month (1-12) the fiscal year starts in; quarters start in it and every
+    #: third month after it (e.g. 4: April-June is the first quarter).
+    fiscal_year_start: int = attrs.field(
+        default=1, validator=[attrs.validators.ge(1), attrs.validators.le(12)])
+    #: A new rep's ramp: the share of the level target asked in their first,
+    #: second... month from the ``hired`` date, e.g. ``[0.5]`` for half in the
+    #: first month; full targets after the listed months.
+    ramp: list[float] = attrs.field(factory=list, validator=attrs.validators.deep_iterable(
+        [attrs.validators.gt(0), attrs.validators.le(1)]))
+    #: Activity (process count) targets are capped at this quantile of the
+    #: team's reps' daily activity per stage (0.9: what the team's top tenth
+    #: does); what the cap leaves of the result gap becomes a conversion target.
+    #: Empty or 0 to leave targets uncapped.
+    feasible_quantile: float | None = attrs.field(default=0.9, validator=attrs.validators.optional(
+        [attrs.validators.ge(0), attrs.validators.le(1)]))
 
 
 @attrs.define

@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from statistics import NormalDist
 
 import attrs
 
 from ..config import RulesConfig
-from ..errors import PluginError
+from ..errors import DataError, PluginError, Problem
 from ..load import Dataset
 from ..model import Funnel, Goal, Period, Rep, link_kind
 from ..resolve import Bound
 from .batches import FunnelBatch, Rate, SplitBatch
 from .calendar import WorkCalendar, build_calendar, months_in, period_of
+from .days import OwnDays, TeamDays, hire_date, own_days, ramp_factor
+from .feasible import Cap, Limit, feasible_per_day
+from .given import Given, given_targets, reps_file
 from .split import Grains, Plan, SplitRequest, largest_remainder, split_plans
 
 __all__ = [
+    "Cap",
     "GoalPlan",
+    "Limit",
     "Grains",
     "Plan",
     "Rate",
@@ -53,16 +59,23 @@ class StageTargets:
     values: dict[str, float]
     #: Stage name -> the computation in words, for the stages pushed back.
     traces: dict[str, str]
+    #: Stage name -> its cap, for the activity stages capped at a feasible level.
+    caps: dict[str, Cap] = attrs.Factory(dict)
 
 
-def push_back(funnel: Funnel, given: dict[str, float], rates: dict[str, Rate]) -> StageTargets:
+def push_back(funnel: Funnel, given: dict[str, float], rates: dict[str, Rate],
+              limits: Mapping[str, Limit] | None = None) -> StageTargets:
     """Push result targets back up the funnel: ``upper = lower / rate(lower)``.
 
     ``given`` holds the targets set directly (usually only revenue). Returns
-    every stage's unrounded value, and its computation in words.
+    every stage's unrounded value, and its computation in words. A stage in
+    ``limits`` asked for more than its limit is capped at it (see
+    :class:`~salesrules.goals.feasible.Cap`), and the stages above are pushed
+    back from the capped value.
     """
     values = dict(given)
     traces: dict[str, str] = {}
+    caps: dict[str, Cap] = {}
     stages = funnel.stages
     for i in range(len(stages) - 1, 0, -1):
         upper, lower = stages[i - 1], stages[i]
@@ -77,7 +90,14 @@ def push_back(funnel: Funnel, given: dict[str, float], rates: dict[str, Rate]) -
             f"{lower.name} {_fmt(values[lower.name], lower.unit)} ÷ {what} "
             f"{rate.value:.4g} ({rate.trace}) = {_fmt(values[upper.name], upper.unit)} "
             f"{upper.name}")
-    return StageTargets(values, traces)
+        limit = (limits or {}).get(upper.name)
+        if limit is not None and values[upper.name] > limit.value > 0:
+            cap = Cap(upper.name, limit, values[upper.name], lower.name, rate.value,
+                      values[lower.name] / limit.value)
+            caps[upper.name] = cap
+            values[upper.name] = limit.value
+            traces[upper.name] += cap.words()
+    return StageTargets(values, traces, caps)
 
 
 def to_units(value: float, unit: str) -> int:
@@ -100,60 +120,6 @@ def _check_weights(split: Bound, weights: object, months: list[Period]) -> list[
             f"month_weights() must return {len(months)} non-negative numbers with a "
             f"positive sum, got {weights!r}"))
     return [float(w) for w in weights]  # type: ignore[union-attr]
-
-
-def _given_targets(cfg: RulesConfig, dataset: Dataset, reps: tuple[Rep, ...],
-                   warnings: list[str]) -> dict[str, dict[str, tuple[float, str]]]:
-    """Each active rep's directly set targets by stage, with where each came from.
-
-    Level targets (times the rep's tier multiplier), then team targets from the
-    goals file shared among the team's reps, then per-rep targets from the goals
-    file, each replacing the one before for its stage.
-    """
-    tiers = {t.name: t.multiplier for t in cfg.goals.tiers}
-    units = {s.name: s.scale for s in dataset.funnel.stages}
-    out: dict[str, dict[str, tuple[float, str]]] = {}
-    missing: dict[str, int] = {}
-    for rep in reps:
-        level = cfg.goals.levels.get(rep.level)
-        if level is None:
-            missing[rep.level] = missing.get(rep.level, 0) + 1
-            out[rep.id] = {}
-            continue
-        tier = rep.fields.get("tier", "")
-        mult = tiers.get(tier, 1.0)
-        how = f"level {rep.level}" + (f" × {mult:g} ({tier})" if mult != 1.0 else "")
-        out[rep.id] = {stage: (amount * mult, how) for stage, amount in level.items()}
-    for level, n in sorted(missing.items()):
-        warnings.append(f"{n} active rep(s) at level {level!r} have no level targets: add "
-                        f"[goals.levels.{level}] to rules.toml or give them goals-file targets")
-    overrides = dataset.goal_overrides
-    by_team: dict[str, list[Rep]] = {}
-    for rep in reps:
-        by_team.setdefault(rep.team, []).append(rep)
-    for o in (o for o in overrides if o.team):
-        members = by_team.get(o.team, [])
-        if not members:
-            warnings.append(f"{o.where}: team {o.team!r} has no active reps; target ignored")
-            continue
-        if cfg.goals.cascade == "level":
-            weights = [cfg.goals.levels.get(r.level, {}).get(o.stage, 0.0) for r in members]
-            if not any(weights):
-                weights = [1.0] * len(members)
-        else:
-            weights = [1.0] * len(members)
-        scale = units[o.stage]
-        shares = largest_remainder(round(o.amount * scale), weights)
-        for rep, share in zip(members, shares):
-            out[rep.id][o.stage] = (share / scale, (f"team {o.team} target {o.amount:,.2f} "
-                                                   f"shared by {cfg.goals.cascade}"))
-    active = {r.id for r in reps}
-    for o in (o for o in overrides if o.rep_id):
-        if o.rep_id not in active:
-            warnings.append(f"{o.where}: rep {o.rep_id!r} is not an active rep; target ignored")
-            continue
-        out[o.rep_id][o.stage] = (o.amount, f"goals file ({o.where})")
-    return out
 
 
 def confidence_trace(funnel: Funnel, values: dict[str, float], rates: dict[str, Rate],
@@ -188,63 +154,67 @@ class StageTarget:
     trace: str
 
 
+#: A goals-file target for a middle stage more than this far below what the
+#: result target needs (at the rep's rates) is reported as contradicting it.
+CONTRADICTION = 0.05
+
+
 @attrs.frozen
-class OwnDays:
-    """A rep's working days in the period (leave days taken out), and the leave in words."""
+class StageTarget:
+    """One rep's whole-period target for one stage, before it is split over time."""
 
-    days: frozenset[dt.date]
-    #: How many working days the period has for everyone.
-    of: int
-    note: str = ""
-
-    @property
-    def share(self) -> float:
-        """The share of the period's working days the rep works (1.0 without working days)."""
-        return len(self.days) / self.of if self.of else 1.0
+    stage: str
+    split: SplitRequest
+    trace: str
+    cap: Cap | None = None
 
 
 def set_goals(cfg: RulesConfig, dataset: Dataset, split: Bound, funnel_model: Bound,
               as_of: dt.date) -> GoalPlan:
     """Decompose every active rep's targets for the period containing ``as_of``."""
-    period = period_of(as_of, cfg.goals.period)
-    c = cfg.goals.calendar
+    g = cfg.goals
+    period = period_of(as_of, g.period, g.fiscal_year_start)
+    warnings: list[str] = []
+    c = g.calendar
     calendar = build_calendar(c.weekdays, c.country, c.subdiv, c.holidays, c.workdays,
-                              {period.start.year, period.end.year})
-    working = frozenset(calendar.working_days(period.start, period.end))
+                              {period.start.year, period.end.year}, warnings)
+    working = calendar.working_days(period.start, period.end)
+    months = tuple(_months(period))
+    month_days = tuple(sum(1 for d in working if m.start <= d <= m.end) for m in months)
+    teams = {t: active for t, reps in dataset.teams().items()
+             if (active := tuple(r for r in reps if r.active))}
+    active_all = tuple(r for r in dataset.reps.values() if r.active)
+    all_weights = {team: _month_weights(split, SplitBatch(
+        team, reps, period, months, dataset.funnel, dataset.activity, as_of, month_days))
+        for team, reps in teams.items()}
+    own = _all_own_days(cfg, dataset, teams, period, working, all_weights, warnings)
+    given_all = given_targets(cfg, dataset, [r for r in active_all if r.id in own],
+                              {rep_id: o.factor for rep_id, o in own.items()}, warnings)
+    feasible = _feasible(cfg, dataset, funnel_model, teams, as_of, period, active_all)
     goals: list[Goal] = []
     all_rates: dict[str, dict[str, Rate]] = {}
-    all_weights: dict[str, list[float]] = {}
-    warnings: list[str] = []
-    active_all = tuple(r for r in dataset.reps.values() if r.active)
-    given_all = _given_targets(cfg, dataset, active_all, warnings)
     owners: list[tuple[str, str]] = []  # (rep_id, team) of each target, in order
     targets: list[StageTarget] = []
-    for team, reps in dataset.teams().items():
-        active: tuple[Rep, ...] = tuple(r for r in reps if r.active)
-        if not active:
-            continue
-        weights = all_weights[team] = _month_weights(split, SplitBatch(
-            team, active, period, tuple(_months(period)), dataset.funnel, dataset.activity,
-            as_of, tuple(sum(1 for d in working if m.start <= d <= m.end)
-                         for m in _months(period))))
+    for team, reps in teams.items():
         rates = _team_rates(funnel_model, FunnelBatch(
-            team, active, dataset.funnel, dataset.activity, as_of, period, active_all))
-        for rep in active:
+            team, reps, dataset.funnel, dataset.activity, as_of, period, active_all))
+        for rep in reps:
             given = given_all.get(rep.id) or {}
             if not given:
                 continue
             all_rates[rep.id] = rates.get(rep.id, {})
-            mine = _rep_targets(cfg, dataset, rep, given, all_rates[rep.id], period,
-                                _own_days(dataset, rep, working), tuple(weights), goals)
+            mine = _rep_targets(cfg, dataset.funnel, rep, given, all_rates[rep.id], period,
+                                own[rep.id], feasible.get(team, {}), goals, warnings)
             owners.extend((rep.id, team) for _ in mine)
             targets.extend(mine)
     grains = split_plans(period, [t.split for t in targets])
-    plans = {(rep_id, t.stage): Plan(rep_id, team, t.stage, period, t.split.total, g, t.trace)
-             for (rep_id, team), t, g in zip(owners, targets, grains)}
+    plans = {(rep_id, t.stage): Plan(rep_id, team, t.stage, period, t.split.total, gr, t.trace,
+                                     t.cap)
+             for (rep_id, team), t, gr in zip(owners, targets, grains)}
     if not working:
         warnings.append(f"the {period.grain} {period.start}..{period.end} has no working day")
     return GoalPlan(period, calendar, plans, goals, all_rates, all_weights, warnings,
-                    list(cfg.goals.tiers))
+                    list(g.tiers))
 
 
 def _months(period: Period) -> list[Period]:
@@ -266,43 +236,103 @@ def _team_rates(funnel_model: Bound, batch: FunnelBatch) -> dict[str, dict[str, 
     return rates
 
 
-def _own_days(dataset: Dataset, rep: Rep, working: frozenset[dt.date]) -> OwnDays:
-    """The period's working days the rep is not on leave."""
-    if rep.id not in dataset.leave:
-        return OwnDays(working, len(working))
-    off = {d for d in working if dataset.on_leave(rep.id, d)}
-    if not off:
-        return OwnDays(working, len(working))
-    own = working - off
-    return OwnDays(own, len(working), f"{len(off)} leave day(s): {len(own)} of {len(working)} working days")
+def _all_own_days(cfg: RulesConfig, dataset: Dataset, teams: dict[str, tuple[Rep, ...]],
+                  period: Period, working: list[dt.date], weights: dict[str, list[float]],
+                  warnings: list[str]) -> dict[str, OwnDays]:
+    """Each active rep's own days (hire date, leave, ramp); reps hired after the period have none."""
+    where = reps_file(dataset)
+    prorate = cfg.goals.leave == "prorate"
+    out: dict[str, OwnDays] = {}
+    problems: list[Problem] = []
+    for team, reps in teams.items():
+        days = TeamDays.of(working, _months(period), weights[team])
+        everyday = own_days(days, (), (), prorate, None)
+        for rep in reps:
+            try:
+                hired = hire_date(rep, where)
+            except DataError as exc:
+                problems.extend(exc.problems)
+                continue
+            if hired is not None and hired > period.end:
+                warnings.append(f"rep {rep.id} is hired on {hired}, after the {period.grain} "
+                                f"{period.start}..{period.end}: no targets")
+                continue
+            leave = dataset.leave.get(rep.id, ())
+            settled = hired is None or (hired <= period.start and ramp_factor(
+                period.start, hired, cfg.goals.ramp) == 1.0)  # past the ramp: every day full
+            out[rep.id] = (everyday if settled and not leave
+                           else own_days(days, leave, cfg.goals.ramp, prorate, hired))
+    if problems:
+        raise DataError(problems)
+    return out
 
 
-def _rep_targets(cfg: RulesConfig, dataset: Dataset, rep: Rep,
-                 given_src: dict[str, tuple[float, str]], rates: dict[str, Rate],
-                 period: Period, own: OwnDays, weights: tuple[float, ...],
-                 goals: list[Goal]) -> list[StageTarget]:
+def _feasible(cfg: RulesConfig, dataset: Dataset, funnel_model: Bound,
+              teams: dict[str, tuple[Rep, ...]], as_of: dt.date, period: Period,
+              everyone: tuple[Rep, ...]) -> dict[str, dict[str, tuple[float, str]]]:
+    """Per team, per activity stage: the feasible activity per day, over the funnel model's
+    history window (its ``lookback_days``, else 90 days)."""
+    q = cfg.goals.feasible_quantile
+    if not q:
+        return {}
+    lookback = getattr(getattr(funnel_model.component, "params", None), "lookback_days", 90)
+    start, end = FunnelBatch("", everyone, dataset.funnel, dataset.activity, as_of, period,
+                             everyone).history_window(lookback)
+    return feasible_per_day(dataset.activity, dataset.funnel, teams, start, end, q)
+
+
+def _rep_targets(cfg: RulesConfig, funnel: Funnel, rep: Rep, given_src: dict[str, Given],
+                 rates: dict[str, Rate], period: Period, own: OwnDays,
+                 per_day: dict[str, tuple[float, str]], goals: list[Goal],
+                 warnings: list[str]) -> list[StageTarget]:
     """One rep's period target for every stage reachable from the given ones, in funnel order.
 
-    The directly given targets (prorated for leave if configured) are added to ``goals``.
+    The directly given targets (lowered for the hire date, ramp and leave) are
+    added to ``goals``; activity targets are capped at the feasible ``per_day``.
     """
-    funnel = dataset.funnel
-    factor = own.share if cfg.goals.leave == "prorate" else 1.0
-    given = {s: v * factor for s, (v, _) in given_src.items()}
-    pushed = push_back(funnel, given, rates)
+    given = {s: g.amount if g.prorated else g.amount * own.factor for s, g in given_src.items()}
+    q = cfg.goals.feasible_quantile or 0.0
+    limits = {s: Limit(v, len(own.days), q, src) for s, (v, src) in per_day.items()
+              if s not in given}
+    pushed = push_back(funnel, given, rates, limits)
+    warnings.extend(_contradictions(funnel, rep, given_src, given, rates))
     out = []
     for stage in funnel.stages:
         if stage.name not in pushed.values:
             continue
         if stage.name in given:
-            amount, how = given_src[stage.name]
-            goals.append(Goal(rep.id, stage.name, given[stage.name], how))
-            trace = f"{how} {stage.name} target {_fmt(amount, stage.unit)} for the {period.grain}"
+            g = given_src[stage.name]
+            goals.append(Goal(rep.id, stage.name, given[stage.name], g.how))
+            trace = f"{g.how} {stage.name} target {_fmt(g.amount, stage.unit)} for the {period.grain}"
             if own.note:
-                trace += (f", prorated for {own.note}" if factor != 1.0 else f", over {own.note}")
+                lowered = not g.prorated and own.factor != 1.0
+                trace += (f", prorated for {own.note}" if lowered else f", over {own.note}")
         else:
             trace = pushed.traces[stage.name]
         if stage is funnel.stages[0] and cfg.goals.confidence:
             trace += confidence_trace(funnel, pushed.values, rates, cfg.goals.confidence)
         total = to_units(pushed.values[stage.name], stage.unit)
-        out.append(StageTarget(stage.name, SplitRequest(total, weights, own.days), trace))
+        out.append(StageTarget(stage.name, SplitRequest(total, own.weights, own.days), trace,
+                               pushed.caps.get(stage.name)))
+    return out
+
+
+def _contradictions(funnel: Funnel, rep: Rep, given_src: dict[str, Given],
+                    given: dict[str, float], rates: dict[str, Rate]) -> list[str]:
+    """Goals-file targets for a middle stage below what a lower given target needs."""
+    out = []
+    for name, g in given_src.items():
+        i = funnel.index(name)
+        below = {s: v for s, v in given.items() if funnel.index(s) > i}
+        if not g.where or not below:
+            continue
+        implied = push_back(funnel, below, rates).values.get(name)
+        if implied is None or given[name] >= implied * (1 - CONTRADICTION):
+            continue
+        lowest = max(below, key=funnel.index)
+        unit = funnel.stage(name).unit
+        out.append(f"{g.where}: rep {rep.id}'s {name} target {_fmt(given[name], unit)} is "
+                   f"below the {_fmt(implied, unit)} that their {lowest} target "
+                   f"{_fmt(below[lowest], funnel.stage(lowest).unit)} needs at their rates; "
+                   f"the {name} target is kept as given")
     return out

@@ -43,9 +43,14 @@ class WorkCalendar:
 
 def build_calendar(weekdays: Iterable[str], country: str = "", subdiv: str = "",
                    holidays: Iterable[dt.date] = (), workdays: Iterable[dt.date] = (),
-                   years: Iterable[int] = ()) -> WorkCalendar:
+                   years: Iterable[int] = (), warnings: list[str] | None = None) -> WorkCalendar:
     """A calendar from a weekday mask, a country's public holidays and make-up workdays
-    (from the ``holidays`` library), and days listed in config."""
+    (from the ``holidays`` library), and days listed in config.
+
+    A country whose holidays move every year by decree (China's 调休 schedule)
+    has a year's schedule only once it is published; for a later year a
+    warning goes to ``warnings``.
+    """
     hol, work = set(holidays), set(workdays)
     if country:
         import holidays as holidays_lib
@@ -54,13 +59,37 @@ def build_calendar(weekdays: Iterable[str], country: str = "", subdiv: str = "",
         lib = holidays_lib.country_holidays(country, subdiv=subdiv or None, years=years)
         hol.update(lib.keys())
         work.update(d for d in getattr(lib, "weekend_workdays", ()) if d.year in years)
+        if warnings is not None:
+            warnings.extend(_unpublished(holidays_lib, country, subdiv, years))
     return WorkCalendar.from_names(weekdays, hol, work - set(holidays))
 
 
-def quarter_of(day: dt.date) -> Period:
-    q0 = (day.month - 1) // 3 * 3 + 1
-    start = dt.date(day.year, q0, 1)
-    return Period("quarter", start, _month_end(dt.date(day.year, q0 + 2, 1)))
+def _unpublished(holidays_lib, country: str, subdiv: str, years: list[int]) -> list[str]:
+    """Warnings for the years after the last one whose decreed schedule the library has."""
+    if not years:
+        return []
+    past = range(min(years) - 5, max(years) + 1)
+    lib = holidays_lib.country_holidays(country, subdiv=subdiv or None, years=past)
+    special = getattr(lib, "special_public_holidays", None) or {}
+    if not getattr(lib, "weekend_workdays", None) or not special:
+        return []  # holidays by fixed rules only: every year is known
+    last = max(special)
+    version = getattr(holidays_lib, "__version__", "?")
+    return [f"goals.calendar.country: the holidays library ({version}) does not yet publish "
+            f"{country}'s {year} holiday schedule (it has it up to {last}): {year}'s "
+            f"make-up workdays (调休) and moved holidays are missing; list them in "
+            f"goals.calendar.holidays and workdays, or update the library"
+            for year in years if year > last]
+
+
+def quarter_of(day: dt.date, fiscal_year_start: int = 1) -> Period:
+    """The quarter containing ``day``; quarters start in ``fiscal_year_start``'s month and
+    every third month after it."""
+    months = day.year * 12 + day.month - 1  # months since year 0
+    first = months - (months - (fiscal_year_start - 1)) % 3
+    start = dt.date(first // 12, first % 12 + 1, 1)
+    last = first + 2
+    return Period("quarter", start, _month_end(dt.date(last // 12, last % 12 + 1, 1)))
 
 
 def month_of(day: dt.date) -> Period:
@@ -73,9 +102,9 @@ def _month_end(first: dt.date) -> dt.date:
     return nxt - dt.timedelta(days=1)
 
 
-def period_of(day: dt.date, grain: str) -> Period:
-    """The quarter or month that contains ``day``."""
-    return quarter_of(day) if grain == "quarter" else month_of(day)
+def period_of(day: dt.date, grain: str, fiscal_year_start: int = 1) -> Period:
+    """The quarter (fiscal, if the year starts in another month) or month that contains ``day``."""
+    return quarter_of(day, fiscal_year_start) if grain == "quarter" else month_of(day)
 
 
 def months_in(period: Period) -> list[Period]:

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..model import Period, Target
 from .calendar import months_in, weeks_in
+from .feasible import Cap
 
 #: ``grain -> [(start, end, value), ...]`` in date order: one plan's split.
 Grains = dict[str, list[tuple[dt.date, dt.date, int]]]
@@ -281,6 +282,10 @@ class Plan:
     total: int
     grains: Grains
     trace: str = ""
+    #: Set when the reverse funnel asked for more of this activity stage than is
+    #: feasible: the cap, the uncapped value, and the conversion rate then
+    #: needed at the stage below (see :class:`~salesrules.goals.feasible.Cap`).
+    cap: Cap | None = None
 
     def rows(self) -> list[Target]:
         out = [Target(self.rep_id, self.team, self.stage, self.period.grain,

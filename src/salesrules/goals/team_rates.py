@@ -14,17 +14,15 @@ class TeamRatesParams:
 
 
 class TeamRates(FunnelModel):
-    """Team-level rates from the look-back window; the configured defaults where a team has no history."""
+    """Team-level rates from the look-back window; the company's where a team has no history."""
 
     name = "team-rates"
     Params = TeamRatesParams
 
     def rates(self, batch: FunnelBatch) -> dict[str, dict[str, Rate]]:
         start, end = batch.history_window(self.params.lookback_days)
-        totals = [0.0] * len(batch.funnel.stages)
-        for rep in batch.reps:
-            for i, v in enumerate(batch.history.totals(rep.id, start, end)):
-                totals[i] += v
+        totals = _totals(batch, batch.reps, start, end)
+        company: list[float] | None = None
         team_rates: dict[str, Rate] = {}
         for i, (upper, lower) in enumerate(batch.funnel.links()):
             up, low = totals[i], totals[i + 1]
@@ -33,10 +31,27 @@ class TeamRates(FunnelModel):
                 team_rates[lower.name] = Rate(
                     low / up, f"team {batch.team} {what} {_num(low)}/{_num(up)} "
                     f"from {start} to {end}")
+                continue
+            if company is None:  # a team without history takes the company's rates
+                company = _totals(batch, batch.everyone, start, end)
+            up, low = company[i], company[i + 1]
+            if up > 0 and low > 0:
+                team_rates[lower.name] = Rate(
+                    low / up, f"company {what} {_num(low)}/{_num(up)} from {start} to {end} "
+                    f"(team {batch.team} has no history)")
             elif lower.default_rate is not None:
                 team_rates[lower.name] = Rate(
-                    lower.default_rate, f"default {what} (team {batch.team} has no history)")
+                    lower.default_rate, f"default {what} (no history in any team)")
         return {rep.id: team_rates for rep in batch.reps}
+
+
+def _totals(batch: FunnelBatch, reps, start, end) -> list[float]:
+    """The stage totals of ``reps`` over ``[start, end]``."""
+    totals = [0.0] * len(batch.funnel.stages)
+    for rep in reps:
+        for i, v in enumerate(batch.history.totals(rep.id, start, end)):
+            totals[i] += v
+    return totals
 
 
 def _num(x: float) -> str:

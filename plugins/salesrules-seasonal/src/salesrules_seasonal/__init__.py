@@ -1,11 +1,12 @@
 """Peak and off-season splits (旺季/淡季): months weighted by config, or estimated from history.
 
-With ``months`` each named month gets its multiplier (others 1.0). With
-``estimate = true`` each month's weight is its share of past results: the
-team's result per rep-working-day in that calendar month, shrunk toward the
-overall rate when that month's history is thin, times the month's working
-days. The kernel then splits the period total by these weights exactly, so
-the total is always kept.
+Each month's weight is its working days (as with ``even``) times a
+multiplier. With ``months`` each named month gets its multiplier (others
+1.0). With ``estimate = true`` the multiplier is the month's share of past
+results: the team's result per rep-working-day in that calendar month,
+shrunk toward the overall rate when that month's history is thin. The kernel
+then splits the period total by these weights exactly, so the total is
+always kept.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class SeasonalParams:
 
 
 class Seasonal(TimeSplit):
-    """Peak and off-season months (旺季 ×1.3, 淡季 ×0.7), given or estimated from history; the total is kept exactly."""
+    """Peak and off-season months (旺季 ×1.3, 淡季 ×0.7) times their working days, given or estimated from history."""
 
     name = "seasonal"
     Params = SeasonalParams
@@ -53,7 +54,9 @@ class Seasonal(TimeSplit):
 
     def month_weights(self, batch: SplitBatch) -> list[float]:
         if not self.params.estimate:
-            return [self.params.months.get(str(m.start.month), 1.0) for m in batch.months]
+            days = batch.month_working_days or (1,) * len(batch.months)
+            return [self.params.months.get(str(m.start.month), 1.0) * d
+                    for m, d in zip(batch.months, days)]
         return self.estimate(batch)
 
     def estimate(self, batch: SplitBatch) -> list[float]:

@@ -194,14 +194,10 @@ class Personal(FunnelModel):
         for i, (upper, lower) in enumerate(batch.funnel.links()):
             up, low = [t[i] for t in totals], [t[i + 1] for t in totals]
             kind = "ARPU" if batch.funnel.link_kind(upper, lower) == "arpu" else "rate"
-            if sum(up) <= 0 or sum(low) <= 0:
-                if lower.default_rate is not None:
-                    for rep in batch.reps:
-                        out[rep.id][lower.name] = Rate(
-                            lower.default_rate,
-                            f"default {kind} (team {batch.team} has no history)")
-                continue
             team = pooled.team_means.get(batch.team, {}).get(lower.name)
+            if sum(up) <= 0 or sum(low) <= 0:
+                _no_history(batch, lower, kind, team, out)
+                continue
             if upper.unit == lower.unit == "count" and all(b <= a for a, b in zip(up, low)):
                 _binomial_rates(batch, pooled, i, up, low, team, out)
             else:
@@ -209,6 +205,20 @@ class Personal(FunnelModel):
                               else sum(low) / sum(up), pooled.tau2.get(lower.name, 0.0),
                               kind, out)
         return out
+
+
+def _no_history(batch: FunnelBatch, lower, kind: str, company: float | None,
+                out: dict[str, dict[str, Rate]]) -> None:
+    """A team without history of a link: the company's rate (pooled over every team),
+    else the stage's ``default_rate``."""
+    if company is not None and company > 0:
+        rate = Rate(company, f"company {kind} {company:.3g} (team {batch.team} has no history)")
+    elif lower.default_rate is not None:
+        rate = Rate(lower.default_rate, f"default {kind} (no history in any team)")
+    else:
+        return
+    for rep in batch.reps:
+        out[rep.id][lower.name] = rate
 
 
 def _binomial_rates(batch: FunnelBatch, pooled: Pooled, i: int, up: list[float],
