@@ -90,8 +90,13 @@ def register_splits(register: Callable[[type[TimeSplit]], None]) -> None:
         ``name`` is what ``goals.split`` selects.
 
     Batch: ``month_weights(batch)`` is called once per team per run and
-    returns one non-negative weight per month; the kernel splits every target
-    by them exactly (largest remainder), then over weeks and working days.
+    returns one non-negative weight per month: the month's share of the period
+    for a rep who works every working day (the built-in ``even`` returns each
+    month's working days). The kernel spreads each month's weight evenly over
+    its working days and gives each rep's month a share in proportion to the
+    weight of the days that rep works (so leave and a hire date lower only
+    their own months), exact to the unit (largest remainder), then splits each
+    month over its weeks and working days.
 
     Example::
 
@@ -173,9 +178,9 @@ def write_outputs(result: RunResult, out_dir: Path) -> None:
 
     :param result: everything the run computed: config, dataset, goals,
         progress, findings and allocation.
-    :param out_dir: a staging folder. Files written here are moved into the
-        run's output folder together with the built-in outputs only if the
-        whole run succeeds; if anything fails they are discarded.
+    :param out_dir: the run's own folder, not yet current. Files written here
+        become current together with the built-in outputs, in one switch, only
+        if the whole run succeeds; if anything fails they are discarded.
     :return: nothing; write the files before returning. (Contract 1.x let a
         hook hand back a ``Job`` to write on a second core; contract 2.0 runs
         the stages one after another, and such a job has already run.)

@@ -38,66 +38,93 @@ class VanityActivity(Check):
 
     def run(self, ctx: CheckContext) -> Iterable[Finding]:
         p = self.params
-        up, low = p.rate
-        idx = ctx.funnel.index
         start, end = ctx.goals.period.start, ctx.as_of
         own_end = start - dt.timedelta(days=1)
         own_start = own_end - dt.timedelta(days=p.own_days - 1)
-        calls = ctx.dataset.calls
         act = ctx.dataset.activity
         # every rep's sums over both windows in one pass each: totals() then recalls them
         act.window_totals(start, end)
         act.window_totals(own_start, own_end)
         for team, reps in ctx.dataset.teams().items():
             active = [r for r in reps if r.active]
-            if len(active) < 3:
-                continue
-            now = [act.totals(r.id, start, end) for r in active]
-            rate = [t[idx(low)] / t[idx(up)] if t[idx(up)] else 0.0 for t in now]
-            rate_z = robust_z(rate)
-            nxt = idx(low) + 1
-            follow = ([t[nxt] / t[idx(low)] if t[idx(low)] else 0.0 for t in now]
-                      if nxt < len(ctx.funnel.names) else [0.0] * len(now))
-            follow_z = robust_z(follow)
-            follow_name = ctx.funnel.names[nxt] if nxt < len(ctx.funnel.names) else ""
-            short = None
-            if calls is not None:
-                c = [calls.totals(r.id, start, end) for r in active]
-                short = [x[2] / x[1] if x[1] else 0.0 for x in c]
-                short_z = robust_z(short)
-            for i, rep in enumerate(active):
-                signals = []
-                before = act.totals(rep.id, own_start, own_end)
-                own = before[idx(low)] / before[idx(up)] if before[idx(up)] else None
-                if rate_z[i] >= p.z and (not follow_name or follow_z[i] <= -p.follow_z):
-                    signals.append(
-                        f"{low} per {up} is {rate[i]:.0%} against a {team} median of "
-                        f"{_median(rate):.0%} (robust z {rate_z[i]:.1f}), yet only "
-                        f"{follow[i]:.0%} of {low} become {follow_name} (team median "
-                        f"{_median(follow):.0%})" if follow_name else
-                        f"{low} per {up} is {rate[i]:.0%} against a {team} median of "
-                        f"{_median(rate):.0%} (robust z {rate_z[i]:.1f})")
-                if short is not None and short_z[i] >= p.z and short[i] >= p.min_short_share:
-                    signals.append(f"{short[i]:.0%} of connected calls are shorter than "
-                                   f"{calls.short_seconds}s against a {team} median of "
-                                   f"{_median(short):.0%} (robust z {short_z[i]:.1f})")
-                if not signals:
-                    continue
-                own_text = (f" Their own rate before this period was {own:.0%}." if own is not None
-                            else " There is no earlier history of theirs to compare with.")
-                both = own is not None and rate[i] > 1.5 * own
-                yield Finding(
-                    rep.id, "rep", self.name, "critical" if len(signals) > 1 or both else "warn",
-                    f"{rep.name} ({team}): " + "; ".join(signals) + "." + own_text,
-                    {"rate": round(rate[i], 4), "rate_z": round(rate_z[i], 2),
-                     "follow_rate": round(follow[i], 4), "follow_z": round(follow_z[i], 2),
-                     "team_median_rate": round(_median(rate), 4),
-                     "own_rate_before": None if own is None else round(own, 4),
-                     **({"short_share": round(short[i], 4), "short_z": round(short_z[i], 2),
-                         "team_median_short_share": round(_median(short), 4)}
-                        if short is not None else {})},
-                    f"Listen to a sample of {rep.name}'s connected calls; count only calls "
-                    f"that reach a real conversation.", "activity", low)
+            if len(active) >= 3:
+                scores = self._scores(ctx, active, start, end)
+                for i, rep in enumerate(active):
+                    before = act.totals(rep.id, own_start, own_end)
+                    finding = self._finding(ctx, scores, i, rep, team, before)
+                    if finding is not None:
+                        yield finding
+
+    def _scores(self, ctx: CheckContext, active: list, start: dt.date, end: dt.date) -> _Scores:
+        """The team's rates and their robust z-scores: the watched rate, the one after, short calls."""
+        up, low = self.params.rate
+        idx, names = ctx.funnel.index, ctx.funnel.names
+        now = [ctx.dataset.activity.totals(r.id, start, end) for r in active]
+        rate = [t[idx(low)] / t[idx(up)] if t[idx(up)] else 0.0 for t in now]
+        nxt = idx(low) + 1
+        follow = ([t[nxt] / t[idx(low)] if t[idx(low)] else 0.0 for t in now]
+                  if nxt < len(names) else [0.0] * len(now))
+        short = None
+        calls = ctx.dataset.calls
+        if calls is not None:
+            c = [calls.totals(r.id, start, end) for r in active]
+            short = [x[2] / x[1] if x[1] else 0.0 for x in c]
+        return _Scores(rate, robust_z(rate), follow, robust_z(follow),
+                       names[nxt] if nxt < len(names) else "", short,
+                       robust_z(short) if short is not None else None)
+
+    def _finding(self, ctx: CheckContext, sc: _Scores, i: int, rep, team: str,
+                 before: list[float]) -> Finding | None:
+        p = self.params
+        up, low = p.rate
+        idx = ctx.funnel.index
+        own = before[idx(low)] / before[idx(up)] if before[idx(up)] else None
+        signals = []
+        if sc.rate_z[i] >= p.z and (not sc.follow_name or sc.follow_z[i] <= -p.follow_z):
+            text = (f"{low} per {up} is {sc.rate[i]:.0%} against a {team} median of "
+                    f"{_median(sc.rate):.0%} (robust z {sc.rate_z[i]:.1f})")
+            if sc.follow_name:
+                text += (f", yet only {sc.follow[i]:.0%} of {low} become {sc.follow_name} "
+                         f"(team median {_median(sc.follow):.0%})")
+            signals.append(text)
+        short, short_z = sc.short, sc.short_z
+        if short is not None and short_z is not None and short_z[i] >= p.z \
+                and short[i] >= p.min_short_share:
+            signals.append(f"{short[i]:.0%} of connected calls are shorter than "
+                           f"{ctx.dataset.calls.short_seconds}s against a {team} median of "
+                           f"{_median(short):.0%} (robust z {short_z[i]:.1f})")
+        if not signals:
+            return None
+        own_text = (f" Their own rate before this period was {own:.0%}." if own is not None
+                    else " There is no earlier history of theirs to compare with.")
+        both = own is not None and sc.rate[i] > 1.5 * own
+        return Finding(
+            rep.id, "rep", self.name, "critical" if len(signals) > 1 or both else "warn",
+            f"{rep.name} ({team}): " + "; ".join(signals) + "." + own_text,
+            {"rate": round(sc.rate[i], 4), "rate_z": round(sc.rate_z[i], 2),
+             "follow_rate": round(sc.follow[i], 4), "follow_z": round(sc.follow_z[i], 2),
+             "team_median_rate": round(_median(sc.rate), 4),
+             "own_rate_before": None if own is None else round(own, 4),
+             **({"short_share": round(short[i], 4), "short_z": round(short_z[i], 2),
+                 "team_median_short_share": round(_median(short), 4)}
+                if short is not None and short_z is not None else {})},
+            f"Listen to a sample of {rep.name}'s connected calls; count only calls "
+            f"that reach a real conversation.", "activity", low)
+
+
+@attrs.frozen
+class _Scores:
+    """One team's rates and robust z-scores, rep by rep (in the order of its active reps)."""
+
+    rate: list[float]
+    rate_z: list[float]
+    follow: list[float]
+    follow_z: list[float]
+    #: The stage after the watched one ("" at the end of the funnel).
+    follow_name: str
+    #: Each rep's share of short connected calls, when there is a call log.
+    short: list[float] | None
+    short_z: list[float] | None
 
 
 def _median(xs: list[float]) -> float:
