@@ -38,8 +38,13 @@ def gini(values: Sequence[float]) -> float:
 
 
 def assigned_values(assignments: Iterable[Assignment], leads: Iterable[Lead]) -> dict[str, float]:
-    """The value of each assigned lead, by lead id."""
-    assigned = {a.lead_id for a in assignments}
+    """The value of each assigned lead, by lead id (read from the leads' columns when they
+    have them: ``Dataset.leads.value_of``)."""
+    ids = [a.lead_id for a in assignments]
+    value_of = getattr(leads, "value_of", None)
+    if value_of is not None:
+        return value_of(ids)
+    assigned = set(ids)
     return {lead.id: lead.value for lead in leads if lead.id in assigned}
 
 
