@@ -63,6 +63,7 @@ def _score(scored):
     return found, planted, false, judged
 
 
+@pytest.mark.slow
 def test_checks_name_the_planted_cause(scored):
     found, planted, false, judged = _score(scored)
     lines = [f"{c}: recall {found[c]}/{planted[c]}, false alarms {false[c]}/{judged}"

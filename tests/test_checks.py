@@ -33,6 +33,7 @@ def runs(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_planted_anomalies_are_found_and_clean_reps_left_alone(runs):
     found, planted, false_pos = Counter(), Counter(), Counter()
     clean_reps = team_hits = team_planted = clean_team_hits = clean_teams = 0

@@ -232,6 +232,7 @@ def test_summary_numbers_have_thousands_separators(tmp_path):
     assert counts["unassigned"] >= 1000  # the files keep plain numbers
 
 
+@pytest.mark.slow
 def test_quiet_still_reports_a_plugin_that_failed_to_import(export, tmp_path):
     import os
 

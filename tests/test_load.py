@@ -379,6 +379,7 @@ def test_a_lead_twice_in_one_file_names_both_lines(tmp_path):
         "leads.csv:5: lead id 'L1' appears twice (first at leads.csv:2)"]
 
 
+@pytest.mark.slow
 @settings(deadline=None, max_examples=300)
 @given(st.lists(st.one_of(
     st.text(alphabet="0123456789-/. :TZ+年月日MarDecJ,", max_size=22),

@@ -92,6 +92,7 @@ def test_the_commit_passes_every_named_point(killable):
     assert points.index("recorded") < points.index("history-committed") < points.index("switched")
 
 
+@pytest.mark.slow
 def test_a_kill_at_any_step_of_the_commit_leaves_one_complete_set(killable, tmp_path):
     """Killed at each point, a reader sees one whole run; the history agrees; the rerun succeeds."""
     base, new = killable["base"], killable["next"]

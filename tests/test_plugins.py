@@ -388,6 +388,7 @@ def env_with(site: Path) -> dict:
     return env
 
 
+@pytest.mark.slow
 def test_installed_plugin_is_found_listed_and_used(site, export):
     env = env_with(site)
     p = cli("plugins", "--json", env=env)
@@ -409,6 +410,7 @@ def test_installed_plugin_is_found_listed_and_used(site, export):
             "plugins, 'salesrules_roundrobin' and 'acme_dup'") in p.stderr
 
 
+@pytest.mark.slow
 def test_installed_plugin_runs_when_unambiguous(site, export, tmp_path):
     # same packages without the duplicate
     only = tmp_path / "only"

@@ -18,6 +18,7 @@ SWITCH_ON = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["allocation", "goals", "check"])
 def test_scaffold_install_test_and_run(kind, tmp_path):
     started = time.perf_counter()

@@ -6,6 +6,8 @@ import os
 import re
 import tomllib
 
+import pytest
+
 from conftest import ROOT, cli, edit_rules, install_package, invoke, read_csv, run_package_tests
 from salesrules.testing import make_export
 
@@ -18,6 +20,7 @@ def block(marker: str) -> str:
     return m.group(1)
 
 
+@pytest.mark.slow
 def test_the_tutorial_works_as_written(tmp_path):
     # 1. scaffold
     assert invoke("new-plugin", "acme-dialect", "--kind", "allocation", "--dir",

@@ -111,6 +111,7 @@ def assert_every_section_drawn(seen: dict) -> None:
     assert seen["clipped"] == 0
 
 
+@pytest.mark.slow
 @needs_chromium
 def test_report_renders_in_headless_chromium_offline(default_run, tmp_path):
     shot = tmp_path / "report.png"
@@ -150,6 +151,7 @@ def make_hostile(export: Path) -> None:
         {"name": "]]> rest <img src=x onerror=window.__pwned=1>", "policy": "balanced"}]))
 
 
+@pytest.mark.slow
 @needs_chromium
 def test_no_field_can_break_the_report(export):
     make_hostile(export)
