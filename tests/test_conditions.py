@@ -248,3 +248,15 @@ def test_the_documented_examples_parse():
         tree, error = parse(text)
         assert error is None and tree is not None, text
     assert parse(r"name == 'O\'Brien'")[0].right.value == "O'Brien"
+
+
+def test_division_by_a_constant_gives_the_same_bits_on_a_lead_and_on_the_frame():
+    """polars divides by a constant as a product with its reciprocal; one lead is evaluated
+    the same way, so an equality between two divisions agrees on both paths."""
+    leads = [Lead(f"L{i}", dt.datetime(2026, 11, 20), value=i * 0.7, fields={"score": "3"})
+             for i in range(1, 40)]
+    types = {"value": "number", "score": "number"}
+    c = Condition("value / 3 == value / score").typed(types)
+    assert not c.errors(types)
+    on_frame = [x == 0 for x in match_frame([c], lead_frame(leads, types)).to_list()]
+    assert on_frame == [c.matches(lead) for lead in leads]

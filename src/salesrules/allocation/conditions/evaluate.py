@@ -98,8 +98,13 @@ def evaluate(node: Node, values: Mapping[str, Any]) -> Any:
         if isinstance(node, TextTest):
             return _TEXT[node.op](a, b) if isinstance(a, str) and isinstance(b, str) else None
         if isinstance(node, Arith):
-            return _finite(a / b if node.op == "/" else _ARITH[node.op](a, b)) \
-                if b or node.op != "/" else None
+            if node.op != "/":
+                return _finite(_ARITH[node.op](a, b))
+            if not b:
+                return None
+            # polars divides by a constant as a product with its reciprocal: so do we, so
+            # that both paths give the same bits (and equal comparisons agree)
+            return _finite(a * (1.0 / b) if isinstance(node.right, Literal) else a / b)
     except TypeError:
         return None  # only where the condition was not checked against the data's types
     raise AssertionError(f"unexpected node {node!r}")
