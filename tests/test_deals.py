@@ -36,12 +36,12 @@ def test_the_whole_loop_on_each_preset(preset, tmp_path):
     assigned = read_csv(out / "assignments.csv")
     assert len(assigned) + len(read_csv(out / "unassigned.csv")) == 25
     assert len(assigned) == 25
-    # targets come from win-rate history: revenue back to pipeline through the win rate
+    # targets come from win-rate history: revenue back to new customers through the win rate
     targets = read_csv(out / "targets.csv")
-    trace = next(t["trace"] for t in targets if t["stage"] == "pipeline" and t["grain"] == "quarter")
-    assert "pipeline→revenue" in trace and "shrunk toward team" in trace
-    rate = float(trace.split("pipeline→revenue ")[1].split()[0])
-    assert 0.2 < rate < 0.5
+    trace = next(t["trace"] for t in targets if t["stage"] == "intents" and t["grain"] == "quarter")
+    assert "intents→wins" in trace and "shrunk toward team" in trace, trace
+    rate = float(trace.split("intents→wins ")[1].split()[0])
+    assert 0.2 < rate < 0.6
     findings = read_csv(out / "findings.csv")
     assert all(f["severity"] in ("info", "warn", "critical") for f in findings)
     m = json.loads((out / "run.json").read_text())
@@ -74,17 +74,16 @@ def test_aggregation_matches_a_plain_count(tmp_path_factory, deals):
     rules["data"]["deals"]["params"]["leads_when"] = ""
     (folder / "rules.toml").write_text(tomli_w.dumps(rules), encoding="utf-8")
     ds = load_export(folder)
-    # the plain count: every deal is an intent, with pipeline unless it is only New/Engaging,
-    # and revenue on its close date when won
+    # the plain count: every deal is an intent on its created date; a won deal is a win
+    # and its amount revenue on its close date
     want: dict[tuple[str, dt.date], list[float]] = {}
     for d in deals:
         row = want.setdefault((d["owner"], d["created"]), [0.0, 0.0, 0.0])
         row[0] += 1
-        if d["stage"] in ("Proposal", "Won", "Lost"):
-            row[1] += d["amount"]
         if d["stage"] == "Won":
             won = want.setdefault((d["owner"], d["created"] + dt.timedelta(days=d["lag"])),
                                   [0.0, 0.0, 0.0])
+            won[1] += 1
             won[2] += d["amount"]
     got = {(rep, day): row for rep in ds.activity.rep_ids for day, row in ds.activity.days(rep).items()}
     want = {k: v for k, v in want.items() if any(v)}

@@ -32,6 +32,8 @@ class VanityActivity(Check):
     Params = VanityParams
 
     def validate(self, funnel: Funnel) -> list[tuple[str, str]]:
+        if self.params.rate == ["dials", "connects"]:
+            return []  # the default: on a funnel without those stages the check has nothing to do
         if len(self.params.rate) != 2 or any(s not in funnel.names for s in self.params.rate):
             return [("rate", f"expected two funnel stages, got {self.params.rate!r}")]
         return []
@@ -39,6 +41,8 @@ class VanityActivity(Check):
     def run(self, ctx: CheckContext) -> Iterable[Finding]:
         p = self.params
         up, low = p.rate
+        if up not in ctx.funnel.names or low not in ctx.funnel.names:
+            return
         idx = ctx.funnel.index
         start, end = ctx.goals.period.start, ctx.as_of
         own_end = start - dt.timedelta(days=1)
