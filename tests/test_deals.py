@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 import tomli_w
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 from conftest import edit_rules, invoke, read_csv, set_cell
 from salesrules.sample import SampleSpec, deal_rules_for, generate_deals
@@ -163,3 +163,83 @@ def test_currency_amounts_are_parsed(tmp_path):
     ds = load_export(tmp_path)
     assert sum(lead.value for lead in ds.leads) > 0  # "$2,811.43"
     assert Counter(lead.fields["stage"] for lead in ds.leads) == {"Prospecting": 25}
+
+
+def _standings(folder, deals_rows, as_of):
+    """ranking-priority's standings of a deals export's reps, conversion and revenue weighed alike."""
+    from salesrules.api import AllocationContext
+    from salesrules.goals import GoalPlan
+    from salesrules.goals.calendar import WorkCalendar, period_of
+    from salesrules_ranking import RankingPriority
+
+    with (folder / "deals.csv").open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "owner", "stage", "amount", "created_at", "close_date"])
+        w.writerows(deals_rows)
+    (folder / "reps.csv").write_text("rep_id,team\nA,East\nB,East\n")
+    rules = deal_rules_for("generic")
+    rules["data"]["deals"]["params"]["leads_when"] = ""
+    (folder / "rules.toml").write_text(tomli_w.dumps(rules), encoding="utf-8")
+    ds = load_export(folder)
+    goals = GoalPlan(period_of(as_of, "quarter"), WorkCalendar(), {}, [], {}, {})
+    policy = RankingPriority(RankingPriority.Params(metrics={"revenue": 0.5, "conversion": 0.5}))
+    return policy.standings(AllocationContext(ds, goals, (), as_of, 0), "East")
+
+
+@settings(max_examples=25, deadline=None)
+@given(a=st.tuples(st.integers(1, 6), st.integers(0, 6), st.integers(0, 30)),
+       b=st.tuples(st.integers(0, 6), st.integers(0, 6), st.integers(0, 30)),
+       amount=st.integers(1, 9000))
+def test_open_deals_never_rank_a_better_closer_lower(tmp_path_factory, a, b, amount):
+    """A rep with more revenue and a better won ÷ (won + lost) ranks first, however many open deals."""
+    (a_won, a_lost, a_open), (b_won, b_lost, b_open) = a, b
+    # A has at least B's revenue and at least B's closed win rate
+    assume(a_won >= b_won and a_won * (b_won + b_lost) >= b_won * (a_won + a_lost))
+    as_of = dt.date(2026, 11, 25)
+    rows, n = [], 0
+    for owner, (won, lost, open_) in (("A", a), ("B", b)):
+        for stage, k in (("Won", won), ("Lost", lost), ("Proposal", open_)):
+            for _ in range(k):
+                n += 1
+                closed = "2026-11-20" if stage != "Proposal" else ""
+                rows.append([f"D{n}", owner, stage, amount, "2026-11-10", closed])
+    got = _standings(tmp_path_factory.mktemp("rank"), rows, as_of)
+    assert got["A"].rank == 1, (got["A"], got["B"])
+    assert f"conversion {a_won}/{a_won + a_lost} closed won" in got["A"].figures
+
+
+def test_an_opportunity_export_runs_as_exported(tmp_path):
+    """The CRM's own files (open deals undated, M/D/YYYY, GTXPro, idle agents, no levels,
+    a product file) pass validate and run untouched, and nothing is written beside them."""
+    from salesrules.sample.crm_export import crm_export_rules, generate_crm_export
+
+    generate_crm_export(tmp_path, deals=3000)
+    (tmp_path / "rules.toml").write_text(tomli_w.dumps(crm_export_rules()), encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert ",Prospecting,," in (tmp_path / "sales_pipeline.csv").read_text(encoding="utf-8")
+    res = invoke("validate", "--rules", str(tmp_path / "rules.toml"))
+    assert res.exit_code == 0, res.output
+    res = invoke("run", "--rules", str(tmp_path / "rules.toml"), "--as-of", "2026-11-15")
+    assert res.exit_code == 0, res.output
+    # the typo is found against the product file, the idle agents are named
+    assert "product 'GTXPro'" in res.output and "closest known: 'GTX Pro'" in res.output
+    assert "5 rep(s) have no activity or deals in the 90 days" in res.output
+    assert "'engage_date' date, so they do not count in 'intents'" in res.output
+    # the inputs are untouched; besides them only the outputs and the run history
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name in before} == before
+    assert {p.name for p in tmp_path.iterdir()} - set(before) <= {
+        "out", "salesrules-history.sqlite"}
+    targets = read_csv(tmp_path / "out" / "targets.csv")
+    assert {t["stage"] for t in targets} == {"intents", "wins", "revenue"}
+
+
+def test_idle_reps_can_be_kept_from_leads(tmp_path):
+    rules = make_deals(tmp_path, "generic")
+    with (tmp_path / "reps.csv").open("a", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerow(["IDLE1", "Idle One", "East", "", "yes", "5"])
+    edit_rules(rules, lambda r: r["data"]["reps"].update(params={"idle_inactive": True}))
+    res = invoke("run", "--rules", str(rules))
+    assert res.exit_code == 0, res.output
+    assert "IDLE1" in res.output and "marked inactive and given no leads" in res.output
+    assigned = read_csv(tmp_path / "out" / "assignments.csv")
+    assert assigned and all(a["rep_id"] != "IDLE1" for a in assigned)
