@@ -243,3 +243,15 @@ def test_idle_reps_can_be_kept_from_leads(tmp_path):
     assert "IDLE1" in res.output and "marked inactive and given no leads" in res.output
     assigned = read_csv(tmp_path / "out" / "assignments.csv")
     assert assigned and all(a["rep_id"] != "IDLE1" for a in assigned)
+
+
+@pytest.mark.parametrize("preset", ["salesforce", "generic"])
+def test_every_built_in_check_validates_on_a_deals_funnel_with_its_defaults(preset, tmp_path):
+    rules = make_deals(tmp_path, preset)
+    checks = ["behind-pace", "effort-without-results", "team-execution", "data-gaps",
+              "goal-raise", "zero-streak", "vanity-activity"]
+    edit_rules(rules, lambda r: r.update(checks={c: {} for c in checks}))
+    res = invoke("validate", "--rules", str(rules))
+    assert res.exit_code == 0, res.output
+    res = invoke("run", "--rules", str(rules))
+    assert res.exit_code == 0, res.output
