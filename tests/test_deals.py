@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 import tomli_w
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 from conftest import edit_rules, invoke, read_csv, set_cell
 from salesrules.sample import SampleSpec, deal_rules_for, generate_deals
@@ -36,12 +36,12 @@ def test_the_whole_loop_on_each_preset(preset, tmp_path):
     assigned = read_csv(out / "assignments.csv")
     assert len(assigned) + len(read_csv(out / "unassigned.csv")) == 25
     assert len(assigned) == 25
-    # targets come from win-rate history: revenue back to pipeline through the win rate
+    # targets come from win-rate history: revenue back to new customers through the win rate
     targets = read_csv(out / "targets.csv")
-    trace = next(t["trace"] for t in targets if t["stage"] == "pipeline" and t["grain"] == "quarter")
-    assert "pipeline→revenue" in trace and "shrunk toward team" in trace
-    rate = float(trace.split("pipeline→revenue ")[1].split()[0])
-    assert 0.2 < rate < 0.5
+    trace = next(t["trace"] for t in targets if t["stage"] == "intents" and t["grain"] == "quarter")
+    assert "intents→wins" in trace and "shrunk toward team" in trace, trace
+    rate = float(trace.split("intents→wins ")[1].split()[0])
+    assert 0.2 < rate < 0.6
     findings = read_csv(out / "findings.csv")
     assert all(f["severity"] in ("info", "warn", "critical") for f in findings)
     m = json.loads((out / "run.json").read_text())
@@ -74,17 +74,16 @@ def test_aggregation_matches_a_plain_count(tmp_path_factory, deals):
     rules["data"]["deals"]["params"]["leads_when"] = ""
     (folder / "rules.toml").write_text(tomli_w.dumps(rules), encoding="utf-8")
     ds = load_export(folder)
-    # the plain count: every deal is an intent, with pipeline unless it is only New/Engaging,
-    # and revenue on its close date when won
+    # the plain count: every deal is an intent on its created date; a won deal is a win
+    # and its amount revenue on its close date
     want: dict[tuple[str, dt.date], list[float]] = {}
     for d in deals:
         row = want.setdefault((d["owner"], d["created"]), [0.0, 0.0, 0.0])
         row[0] += 1
-        if d["stage"] in ("Proposal", "Won", "Lost"):
-            row[1] += d["amount"]
         if d["stage"] == "Won":
             won = want.setdefault((d["owner"], d["created"] + dt.timedelta(days=d["lag"])),
                                   [0.0, 0.0, 0.0])
+            won[1] += 1
             won[2] += d["amount"]
     got = {(rep, day): row for rep in ds.activity.rep_ids for day, row in ds.activity.days(rep).items()}
     want = {k: v for k, v in want.items() if any(v)}
@@ -164,3 +163,95 @@ def test_currency_amounts_are_parsed(tmp_path):
     ds = load_export(tmp_path)
     assert sum(lead.value for lead in ds.leads) > 0  # "$2,811.43"
     assert Counter(lead.fields["stage"] for lead in ds.leads) == {"Prospecting": 25}
+
+
+def _standings(folder, deals_rows, as_of):
+    """ranking-priority's standings of a deals export's reps, conversion and revenue weighed alike."""
+    from salesrules.api import AllocationContext
+    from salesrules.goals import GoalPlan
+    from salesrules.goals.calendar import WorkCalendar, period_of
+    from salesrules_ranking import RankingPriority
+
+    with (folder / "deals.csv").open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "owner", "stage", "amount", "created_at", "close_date"])
+        w.writerows(deals_rows)
+    (folder / "reps.csv").write_text("rep_id,team\nA,East\nB,East\n")
+    rules = deal_rules_for("generic")
+    rules["data"]["deals"]["params"]["leads_when"] = ""
+    (folder / "rules.toml").write_text(tomli_w.dumps(rules), encoding="utf-8")
+    ds = load_export(folder)
+    goals = GoalPlan(period_of(as_of, "quarter"), WorkCalendar(), {}, [], {}, {})
+    policy = RankingPriority(RankingPriority.Params(metrics={"revenue": 0.5, "conversion": 0.5}))
+    return policy.standings(AllocationContext(ds, goals, (), as_of, 0), "East")
+
+
+@settings(max_examples=25, deadline=None)
+@given(a=st.tuples(st.integers(1, 6), st.integers(0, 6), st.integers(0, 30)),
+       b=st.tuples(st.integers(0, 6), st.integers(0, 6), st.integers(0, 30)),
+       amount=st.integers(1, 9000))
+def test_open_deals_never_rank_a_better_closer_lower(tmp_path_factory, a, b, amount):
+    """A rep with more revenue and a better won ÷ (won + lost) ranks first, however many open deals."""
+    (a_won, a_lost, a_open), (b_won, b_lost, b_open) = a, b
+    # A has at least B's revenue and at least B's closed win rate
+    assume(a_won >= b_won and a_won * (b_won + b_lost) >= b_won * (a_won + a_lost))
+    as_of = dt.date(2026, 11, 25)
+    rows, n = [], 0
+    for owner, (won, lost, open_) in (("A", a), ("B", b)):
+        for stage, k in (("Won", won), ("Lost", lost), ("Proposal", open_)):
+            for _ in range(k):
+                n += 1
+                closed = "2026-11-20" if stage != "Proposal" else ""
+                rows.append([f"D{n}", owner, stage, amount, "2026-11-10", closed])
+    got = _standings(tmp_path_factory.mktemp("rank"), rows, as_of)
+    assert got["A"].rank == 1, (got["A"], got["B"])
+    assert f"conversion {a_won}/{a_won + a_lost} closed won" in got["A"].figures
+
+
+def test_an_opportunity_export_runs_as_exported(tmp_path):
+    """The CRM's own files (open deals undated, M/D/YYYY, GTXPro, idle agents, no levels,
+    a product file) pass validate and run untouched, and nothing is written beside them."""
+    from salesrules.sample.crm_export import crm_export_rules, generate_crm_export
+
+    generate_crm_export(tmp_path, deals=3000)
+    (tmp_path / "rules.toml").write_text(tomli_w.dumps(crm_export_rules()), encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert ",Prospecting,," in (tmp_path / "sales_pipeline.csv").read_text(encoding="utf-8")
+    res = invoke("validate", "--rules", str(tmp_path / "rules.toml"))
+    assert res.exit_code == 0, res.output
+    res = invoke("run", "--rules", str(tmp_path / "rules.toml"), "--as-of", "2026-11-15")
+    assert res.exit_code == 0, res.output
+    # the typo is found against the product file, the idle agents are named
+    assert "product 'GTXPro'" in res.output and "closest known: 'GTX Pro'" in res.output
+    assert "5 rep(s) have no activity or deals in the 90 days" in res.output
+    assert "'engage_date' date, so they do not count in 'intents'" in res.output
+    # the inputs are untouched; besides them only the outputs and the run history
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name in before} == before
+    assert {p.name for p in tmp_path.iterdir()} - set(before) <= {
+        "out", "salesrules-history.sqlite"}
+    targets = read_csv(tmp_path / "out" / "targets.csv")
+    assert {t["stage"] for t in targets} == {"intents", "wins", "revenue"}
+
+
+def test_idle_reps_can_be_kept_from_leads(tmp_path):
+    rules = make_deals(tmp_path, "generic")
+    with (tmp_path / "reps.csv").open("a", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerow(["IDLE1", "Idle One", "East", "", "yes", "5"])
+    edit_rules(rules, lambda r: r["data"]["reps"].update(params={"idle_inactive": True}))
+    res = invoke("run", "--rules", str(rules))
+    assert res.exit_code == 0, res.output
+    assert "IDLE1" in res.output and "marked inactive and given no leads" in res.output
+    assigned = read_csv(tmp_path / "out" / "assignments.csv")
+    assert assigned and all(a["rep_id"] != "IDLE1" for a in assigned)
+
+
+@pytest.mark.parametrize("preset", ["salesforce", "generic"])
+def test_every_built_in_check_validates_on_a_deals_funnel_with_its_defaults(preset, tmp_path):
+    rules = make_deals(tmp_path, preset)
+    checks = ["behind-pace", "effort-without-results", "team-execution", "data-gaps",
+              "goal-raise", "zero-streak", "vanity-activity"]
+    edit_rules(rules, lambda r: r.update(checks={c: {} for c in checks}))
+    res = invoke("validate", "--rules", str(rules))
+    assert res.exit_code == 0, res.output
+    res = invoke("run", "--rules", str(rules))
+    assert res.exit_code == 0, res.output

@@ -38,7 +38,7 @@ def test_top_ranked_rep_gets_first_pick_and_more():
     assert res.assignments[0].rep_id == "R1"  # the best lead goes to the best rep
     assert counts["R1"] > counts["R2"] > counts["R0"]
     assert res.assignments[0].reason == (
-        "rule 'test rule' → ranking-priority: rank 1/5 in East (score 1.00, top tier ×1.5), "
+        "rule 'test rule' → ranking-priority: rank 1/5 in East (score 1.00: revenue 900; top tier ×1.5), "
         "lead 1 of a share of 13; lead 1 today, no cap")
 
 
@@ -135,3 +135,15 @@ def test_switched_on_with_one_line_of_toml_in_a_real_run(sample_export):
         rows = list(csv.DictReader(f))
     assert rows and {r["policy"] for r in rows} == {"ranking-priority"}
     assert all(" tier ×" in r["reason"] for r in rows)
+
+
+def test_a_capped_share_says_the_share_and_the_cap_that_bound_it():
+    reps = [Rep("R0", "Rep 0", "East", "P1", capacity=3), Rep("R1", "Rep 1", "East", "P1")]
+    act = history({"R0": 900, "R1": 100})
+    res = run_policy(RankingPriority, reps, leads(40), {"metrics": {"revenue": 1.0}},
+                     activity=act)
+    first = [a.reason for a in res.assignments if a.rep_id == "R0"]
+    assert len(first) == 3
+    assert "lead 1, share 22, capped at 3 today" in first[0], first[0]
+    # the uncapped rep's share is stated as before
+    assert any("of a share of" in a.reason for a in res.assignments if a.rep_id == "R1")

@@ -45,8 +45,9 @@ class EffortWithoutResults(Check):
         s = self.params.result_stage
         if s and (s not in funnel.names or funnel.stage(s).unit != "count"):
             out.append(("result_stage", f"{s!r} is not a count stage of the funnel"))
-        out += [("skills", f"unknown stage {k!r}") for k in self.params.skills
-                if k not in funnel.names]
+        defaults = _default_skills()  # the defaults name stages a funnel may not have
+        out += [("skills", f"unknown stage {k!r}") for k, v in self.params.skills.items()
+                if k not in funnel.names and defaults.get(k) != v]
         return out
 
     def run(self, ctx: CheckContext) -> Iterable[Finding]:

@@ -32,12 +32,16 @@ class VanityActivity(Check):
     Params = VanityParams
 
     def validate(self, funnel: Funnel) -> list[tuple[str, str]]:
+        if self.params.rate == ["dials", "connects"]:
+            return []  # the default: on a funnel without those stages the check has nothing to do
         if len(self.params.rate) != 2 or any(s not in funnel.names for s in self.params.rate):
             return [("rate", f"expected two funnel stages, got {self.params.rate!r}")]
         return []
 
     def run(self, ctx: CheckContext) -> Iterable[Finding]:
         p = self.params
+        if any(s not in ctx.funnel.names for s in p.rate):
+            return
         start, end = ctx.goals.period.start, ctx.as_of
         own_end = start - dt.timedelta(days=1)
         own_start = own_end - dt.timedelta(days=p.own_days - 1)

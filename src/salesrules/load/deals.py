@@ -1,11 +1,14 @@
 """The ``deals`` source: a CRM's deal (opportunity) export as history, reps and leads.
 
-One row per deal: an owner, a stage, a created date, a close date for closed
-deals, an amount. Each stage value maps to the funnel stage the deal has
-reached and the date column that dates it; the deals are then summed into the
-same per-rep, per-day stage figures an activity sheet gives, so goals,
-progress, checks, ranking and seasonality work unchanged. Open deals that
-match ``leads_when`` (e.g. nobody owns them yet) become the leads to allocate.
+One row per deal: an owner, a stage, a created (or engage) date, a close date
+for closed deals, an amount. Each stage value maps to the funnel stage the
+deal has reached; each funnel stage is dated by its own column (``dates``:
+intents by the created date, wins and revenue by the close date). The deals
+are then summed into the same per-rep, per-day stage figures an activity sheet
+gives, so goals, progress, checks, ranking and seasonality work unchanged; the
+closed deals (won or lost, by close date) are kept as :class:`ClosedDeals` for
+win rates that leave open deals out. Open deals that match ``leads_when``
+(e.g. nobody owns them yet) become the leads to allocate.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
+from pathlib import Path
+from typing import Any
 
 import attrs
 import polars as pl
@@ -25,59 +30,10 @@ from .dataset import DatasetBuilder, InputFile
 from .sources import text
 from .tables import datetime_column, datetime_message, number_column, number_message
 
-FIELDS = ("id", "owner", "stage", "amount", "created_at", "close_date")
-
-#: Column headers of common exports, by our field name.
-PRESETS: dict[str, dict[str, str]] = {
-    # a Salesforce Opportunity report exported as CSV (field labels as headers)
-    "salesforce": {"id": "Opportunity ID", "owner": "Opportunity Owner", "stage": "Stage",
-                   "amount": "Amount", "created_at": "Created Date",
-                   "close_date": "Close Date"},
-    # HubSpot's deals export (property labels as headers)
-    "hubspot": {"id": "Record ID", "owner": "Deal owner", "stage": "Deal Stage",
-                "amount": "Amount", "created_at": "Create Date", "close_date": "Close Date"},
-    # the documented default names
-    "generic": {f: f for f in FIELDS},
-}
-
-
-@attrs.define
-class DealStage:
-    """Where a deal at this stage value stands: how far down the funnel, dated by which column."""
-
-    #: The funnel stage the deal has reached; it also counts in every stage
-    #: from ``entry`` down to this one. Empty: it counts only as ``entry``.
-    reaches: str = ""
-    #: The column that dates the reached stage (``created_at``, ``close_date`` or
-    #: any date column of the file); the stages before it are dated by ``created_at``.
-    date: str = "created_at"
-    #: Whether the deal is closed (won or lost): a closed deal must have a close date.
-    closed: bool = False
-
-
-def _stages(*pairs: tuple[str, DealStage]) -> dict[str, DealStage]:
-    return dict(pairs)
-
-
-OPEN = DealStage("pipeline")
-WON = DealStage("revenue", "close_date", True)
-LOST = DealStage("pipeline", "created_at", True)
-
-#: The standard stage values of each preset's default sales process.
-PRESET_STAGES: dict[str, dict[str, DealStage]] = {
-    "salesforce": _stages(
-        ("Prospecting", DealStage("")), ("Qualification", DealStage("")),
-        ("Needs Analysis", OPEN), ("Value Proposition", OPEN), ("Id. Decision Makers", OPEN),
-        ("Perception Analysis", OPEN), ("Proposal/Price Quote", OPEN),
-        ("Negotiation/Review", OPEN), ("Closed Won", WON), ("Closed Lost", LOST)),
-    "hubspot": _stages(
-        ("Appointment Scheduled", DealStage("")), ("Qualified To Buy", DealStage("")),
-        ("Presentation Scheduled", OPEN), ("Decision Maker Bought-In", OPEN),
-        ("Contract Sent", OPEN), ("Closed Won", WON), ("Closed Lost", LOST)),
-    "generic": _stages(
-        ("New", DealStage("")), ("Engaging", DealStage("")), ("Proposal", OPEN),
-        ("Won", WON), ("Lost", LOST)),
-}
+from .deal_presets import (  # noqa: F401  (re-exported: the presets are documented here)
+    CLOSED_KEY, ENTRY, FIELDS, LOST, OPEN, PRESET_DATES, PRESET_PATH, PRESET_STAGES, PRESETS,
+    WON, ClosedDeals, DealStage, KnownFile, _known_values,
+)
 
 
 @attrs.define
@@ -90,6 +46,11 @@ class DealsParams:
     preset: str = "generic"
     #: Stage value -> where it stands; merged over the preset's stages.
     stages: dict[str, DealStage] = attrs.Factory(dict)
+    #: Funnel stage -> the date column that dates it (``created_at``, ``close_date``
+    #: or any date column of the file); merged over ``wins`` and ``revenue`` by
+    #: ``close_date``; every other stage is dated by ``created_at``. A deal with
+    #: an empty date does not count in that stage.
+    dates: dict[str, str] = attrs.Factory(dict)
     #: The funnel stage every deal counts as when it is created (a new customer).
     entry: str = "intents"
     #: Open deals matching this condition become leads to allocate (same language
@@ -100,37 +61,74 @@ class DealsParams:
     #: Team and level of derived reps.
     team: str = "Sales"
     level: str = "P1"
-    #: Field -> known values, e.g. ``{ product = ["GTX Pro", "GTX Mini"] }``: values
-    #: in the deals that are not known are reported with the closest known one.
-    known: dict[str, list[str]] = attrs.Factory(dict)
+    #: Field -> known values: a list (``{ product = ["GTX Pro", "GTX Mini"] }``) or a
+    #: reference file's column (``{ product = { file = "products.csv", column = "product" } }``).
+    #: Values in the deals that are not known are reported with the closest known one.
+    known: dict[str, Any] = attrs.Factory(dict)
 
     def __attrs_post_init__(self) -> None:
         if self.preset not in PRESETS:
             raise ValueError(f"preset: expected one of {', '.join(PRESETS)}, got {self.preset!r}")
+        self.known = {f: _known_values(v) for f, v in self.known.items()}
         cond, err = compile_condition(self.leads_when)
         if err:
             raise ValueError(f"leads_when: {err}")
 
+    def stage_dates(self) -> dict[str, str]:
+        return {**PRESET_DATES, **self.dates}
 
-def _parsed(file: InputFile) -> pl.DataFrame | None:
-    """The deals with their cells parsed, bad cells reported and left out."""
-    frame = file.frame(["id", "stage", "created_at", "amount"], ["owner", "close_date"],
+
+def _date_or_none(frame: pl.DataFrame, column: str) -> pl.Expr:
+    cell = text(column)
+    return pl.when(cell == "").then(None).otherwise(
+        datetime_column(frame[column]).dt.date()).alias(f"_d_{column}")
+
+
+def _parsed(file: InputFile, date_columns: set[str]) -> pl.DataFrame | None:
+    """The deals with their cells parsed, bad cells reported and left out.
+
+    An empty date is no error here: it counts in no stage that column dates.
+    """
+    frame = file.frame(["id", "stage", "amount"], ["owner", "created_at", "close_date"],
                        keep_extra=True)
     if frame is None:
         return None
-    amount, close = text("amount"), text("close_date")
+    extra = frame.columns[6:frame.columns.index("row")]
+    dated = ["created_at", "close_date", *sorted(date_columns & set(extra))]
+    amount, created = text("amount"), text("created_at")
     frame = frame.with_columns(
         _id=text("id"), _stage=text("stage"), _owner=text("owner"),
-        _created=datetime_column(frame["created_at"]),
+        _created=pl.when(created == "").then(None).otherwise(
+            datetime_column(frame["created_at"])),
         _amount=pl.when(amount == "").then(0.0).otherwise(number_column(frame["amount"])),
-        _close=pl.when(close == "").then(None)
-        .otherwise(datetime_column(frame["close_date"]).dt.date()))
-    bad_close = (close != "") & pl.col("_close").is_null()
-    file.report(frame, pl.col("_created").is_null(), "created_at", datetime_message)
+        *[_date_or_none(frame, c) for c in dated])
+    bad = pl.lit(False)
+    for c in dated:
+        wrong = (text(c) != "") & pl.col(f"_d_{c}").is_null()
+        file.report(frame, wrong, c, datetime_message)
+        bad = bad | wrong
     file.report(frame, pl.col("_amount").is_null(), "amount", number_message)
-    file.report(frame, bad_close, "close_date", datetime_message)
-    return frame.filter(pl.col("_created").is_not_null() & pl.col("_amount").is_not_null()
-                        & ~bad_close)
+    return frame.filter(~bad & pl.col("_amount").is_not_null())
+
+
+def reached_index(value: str, st: DealStage, funnel: Funnel, entry: int,
+                  from_preset: bool) -> tuple[int | None, str]:
+    """The funnel stage a deal at ``value`` counts down to, and an info line if adapted.
+
+    A preset's stage that the funnel has not is dropped: the deal counts down
+    to the deepest preset stage before it that the funnel has.
+    """
+    if not st.reaches:
+        return entry, ""
+    if st.reaches in funnel.names:
+        return funnel.index(st.reaches), ""
+    if not from_preset or st.reaches not in PRESET_PATH:
+        return None, ""
+    path = PRESET_PATH[:PRESET_PATH.index(st.reaches)]
+    present = [s for s in path if s in funnel.names]
+    to = funnel.index(present[-1]) if present else entry
+    return max(to, entry), (f"the funnel has no stage {st.reaches!r}, so deals at "
+                            f"{value!r} count down to {funnel.names[max(to, entry)]!r}")
 
 
 class _Seen:
@@ -140,24 +138,19 @@ class _Seen:
         self.p, self.into, self.where = p, into, where
         condition, _ = compile_condition(p.leads_when)
         self.leads_cond = condition if p.leads_when else None
-        self.entry = into.funnel.index(p.entry)
         self.unknown_stages: Counter[str] = Counter()
         self.owners: Counter[str] = Counter()
         self.values: dict[str, Counter[str]] = {f: Counter() for f in p.known}
-        self.history: list[tuple[str, object, int, float, object]] = []
+        #: (owner, reached, value, dates by column, won/lost/None, dating column of reached)
+        self.history: list[tuple] = []
 
     def values_of(self, fields: dict[str, str]) -> None:
         for f in self.p.known:
             if fields.get(f):
                 self.values[f][fields[f]] += 1
 
-    def deal(self, owner: str, created, st: DealStage, value: float, when) -> None:
-        self.owners[owner] += 1
-        reached = self.into.funnel.index(st.reaches) if st.reaches else self.entry
-        self.history.append((owner, created, reached, value, when))
-
-    def warn_unknown(self, stage_map: dict[str, DealStage]) -> None:
-        into, where, p = self.into, self.where, self.p
+    def warn_unknown(self, stage_map: dict[str, DealStage], known: dict[str, list[str]]) -> None:
+        into, where = self.into, self.where
         for stage, n in self.unknown_stages.most_common():
             near = closest(stage, list(stage_map))
             hint = f"; closest known stage: {near!r}" if near else ""
@@ -165,8 +158,8 @@ class _Seen:
                       f"mapping names, are not counted{hint} (map it under params.stages)")
         for f, counts in self.values.items():
             for value, n in counts.most_common():
-                if value not in p.known[f]:
-                    near = closest(value, p.known[f])
+                if value not in known.get(f, []):
+                    near = closest(value, known.get(f, []))
                     into.warn(f"{where}: {f} {value!r} ({n} deal(s)) is not a known "
                               f"{f}" + (f"; closest known: {near!r}" if near else ""))
 
@@ -185,6 +178,24 @@ def closest(value: str, known: list[str]) -> str | None:
     return squashed[best[0]] if best else None
 
 
+def _reference(file: InputFile, field: str, ref: KnownFile) -> list[str]:
+    """The values of a reference file's column, read by the one reader of its format."""
+    path = Path(ref.file) if Path(ref.file).is_absolute() else file.path.parent / ref.file
+    display = str(Path(file.display).parent / ref.file) if not Path(ref.file).is_absolute() \
+        else ref.file
+    if not path.is_file():
+        file.problems.add(display, f"the file of known {field} values is missing "
+                                   f"(params.known.{field}.file)")
+        return []
+    ref_file = InputFile(f"known {field}", path, display, {"value": ref.column}, "", "",
+                         None, file.problems)
+    frame = ref_file.frame(["value"])
+    ref_file.finish()
+    if frame is None:
+        return []
+    return sorted({v for v in frame.select(text("value")).to_series() if v})
+
+
 class DealsSource(Source):
     """A deal (opportunity) export: history by stage reached, open unowned deals as leads, reps from owners."""
 
@@ -192,42 +203,77 @@ class DealsSource(Source):
     Params = DealsParams
 
     def validate(self, funnel: Funnel) -> list[tuple[str, str]]:
+        p = self.params
         out = []
-        if self.params.entry not in funnel.names:
-            out.append(("entry", f"unknown funnel stage {self.params.entry!r}"))
-        for value, st in self.stage_map().items():
+        if p.entry not in funnel.names:
+            out.append(("entry", f"unknown funnel stage {p.entry!r}"))
+        for value, st in p.stages.items():  # the preset's own adapt to the funnel
             if st.reaches and st.reaches not in funnel.names:
                 out.append(("stages", f"{value!r} reaches unknown funnel stage {st.reaches!r}"))
-            elif st.reaches and self.params.entry in funnel.names and \
-                    funnel.index(st.reaches) < funnel.index(self.params.entry):
+            elif st.reaches and p.entry in funnel.names and \
+                    funnel.index(st.reaches) < funnel.index(p.entry):
                 out.append(("stages", f"{value!r} reaches {st.reaches!r}, above the entry "
-                                      f"stage {self.params.entry!r}"))
+                                      f"stage {p.entry!r}"))
+        out += [("dates", f"unknown funnel stage {s!r} (stages: {', '.join(funnel.names)})")
+                for s in p.dates if s not in funnel.names]
         return out
 
     def stage_map(self) -> dict[str, DealStage]:
         return {**PRESET_STAGES[self.params.preset], **self.params.stages}
 
+    def _reaches(self, into: DatasetBuilder, where: str) -> dict[str, tuple[DealStage, int]]:
+        """Each stage value (squashed) with its stage and the funnel index it counts down to."""
+        funnel, p = into.funnel, self.params
+        entry = funnel.index(p.entry)
+        out, adapted = {}, {}
+        for value, st in self.stage_map().items():
+            reached, info = reached_index(value, st, funnel, entry, value not in p.stages)
+            if reached is None:
+                continue  # validate has said so
+            if info:
+                adapted.setdefault((st.reaches, funnel.names[reached]), []).append(value)
+            out[_squash(value)] = (st, reached)
+        for (missing, to), values in adapted.items():
+            into.warn(f"{where}: info: the funnel has no stage {missing!r} of preset "
+                      f"{p.preset!r}, so deals at {', '.join(map(repr, values))} count down "
+                      f"to {to!r}")
+        return out
+
     def read(self, file: InputFile, into: DatasetBuilder) -> None:
         p = self.params
         # the preset names the columns; the [data.NAME] columns override single ones
         file.columns = {**PRESETS[p.preset], **file.columns}
-        frame = _parsed(file)
+        self.columns_shown = file.columns
+        stages = self._reaches(into, file.display)
+        columns = {*p.stage_dates().values(), *(st.date for st, _ in stages.values() if st.date)}
+        frame = _parsed(file, columns)
         if frame is None:
             return
-        stage_map = {_squash(k): v for k, v in self.stage_map().items()}
-        extra = frame.columns[6:frame.columns.index("row")]
-        extra_dates = ({st.date for st in stage_map.values()} - {"created_at", "close_date"}) \
-            & set(extra)
-        when = {d: datetime_column(frame[d]).dt.date().to_list() for d in extra_dates}
-        lines = file.lines(frame["row"])
+        known = {f: v if isinstance(v, list) else _reference(file, f, v)
+                 for f, v in p.known.items()}
         seen = _Seen(p, into, file.display)
-        rows = frame.select("_id", "_stage", "_owner", "_created", "_amount", "_close",
-                            *extra).iter_rows()
-        for k, (deal_id, stage, owner, created_at, value, close, *more) in enumerate(rows):
-            st = stage_map.get(_squash(stage))
-            if st is None:
+        self._rows(file, frame, stages, seen, into)
+        seen.warn_unknown(self.stage_map(), known)
+        # owners are matched to reps once every file is read (the reps file may come later)
+        into.after_all(lambda b: self._finish(b, seen, file.display))
+
+    def _rows(self, file: InputFile, frame: pl.DataFrame,
+              stages: dict[str, tuple[DealStage, int]], seen: _Seen,
+              into: DatasetBuilder) -> None:
+        extra = frame.columns[6:frame.columns.index("row")]
+        dated = [c[3:] for c in frame.columns if c.startswith("_d_")]
+        lines = file.lines(frame["row"])
+        result = into.funnel.index(into.funnel.result.name)
+        rows = frame.select("_id", "_stage", "_owner", "_created", "_amount",
+                            *(f"_d_{c}" for c in dated), *extra).iter_rows()
+        for k, (deal_id, stage, owner, created_at, value, *more) in enumerate(rows):
+            days, more = dict(zip(dated, more[:len(dated)])), more[len(dated):]
+            hit = stages.get(_squash(stage))
+            if hit is None:
                 seen.unknown_stages[stage] += 1
                 continue
+            st, reached = hit
+            close = days["close_date"]
             if st.closed and close is None:
                 file.error(lines[k], "close_date", f"the deal is closed ({stage!r}) but has no "
                                                    "close date")
@@ -235,22 +281,53 @@ class DealsSource(Source):
             if not st.closed and close is not None:
                 into.warn(f"{file.display}:{lines[k]}: deal {deal_id!r} is open ({stage!r}) but "
                           f"has a close date ({close}); it counts as open")
+                days["close_date"] = None
             fields = dict(zip(extra, more))
             seen.values_of(fields)
             lead = Lead(deal_id, created_at, owner or None, 0, value,
                         {**fields, "stage": stage, "owner": owner})
             if not st.closed and seen.leads_cond is not None and seen.leads_cond.matches(lead):
-                into.add_lead(lead, f"{file.display}:", lines[k])
+                if created_at is None:
+                    file.error(lines[k], "created_at", "an open deal that is a lead needs a "
+                                                       "created date")
+                else:
+                    into.add_lead(lead, f"{file.display}:", lines[k])
                 continue
             if owner:
-                dates = {"created_at": created_at.date(), "close_date": close}
-                day = dates.get(st.date) or (when[st.date][k] if st.date in when else None)
-                seen.deal(owner, created_at.date(), st, value, day or created_at.date())
-        seen.warn_unknown(self.stage_map())
-        # owners are matched to reps once every file is read (the reps file may come later)
-        into.after_all(lambda b: self._finish(b, seen.history, seen.owners, file.display))
+                won = (reached >= result) if st.closed else None
+                seen.owners[owner] += 1
+                seen.history.append((owner, reached, value, days, won, st.date))
 
-    def _finish(self, into: DatasetBuilder, history, owners: Counter, where: str) -> None:
+    def _finish(self, into: DatasetBuilder, seen: _Seen, where: str) -> None:
+        rep_of = self._owners(into, seen.owners, where)
+        funnel, p = into.funnel, self.params
+        entry = funnel.index(p.entry)
+        by_stage = [p.stage_dates().get(s, "created_at") for s in funnel.names]
+        closed = into.extra.setdefault(CLOSED_KEY, ClosedDeals())
+        undated: Counter[tuple[str, str]] = Counter()
+        for owner, reached, value, days, won, own_date in seen.history:
+            rep_id = rep_of.get(owner)
+            if rep_id is None:
+                continue
+            if won is not None:
+                closed.add(rep_id, days["close_date"], won)
+            for i in range(entry, reached + 1):
+                stage = funnel.stages[i]
+                column = own_date if (i == reached and own_date) else by_stage[i]
+                day = days.get(column)
+                if day is None:
+                    undated[(stage.name, column)] += 1
+                elif stage.unit != "amount" or value:  # a zero amount adds no day of activity
+                    into.add_stage(rep_id, day, stage.name,
+                                   value if stage.unit == "amount" else 1.0)
+        closed.seal()
+        shown = getattr(self, "columns_shown", {})
+        for (stage, column), n in sorted(undated.items()):
+            into.warn(f"{where}: info: {n} deal(s) have no {shown.get(column, column)!r} "
+                      f"date, so they do not count in {stage!r} (dated by it; params.dates)")
+
+    def _owners(self, into: DatasetBuilder, owners: Counter, where: str) -> dict[str, str]:
+        """Each deal owner's rep id (reps are made of the owners when there is no reps file)."""
         p = self.params
         if not into.reps and p.derive_reps and owners:
             for owner in sorted(owners):
@@ -269,18 +346,12 @@ class DealsSource(Source):
                           + "; those deals count for no one")
                 continue
             rep_of[owner] = rep_id
-        funnel = into.funnel
-        entry = funnel.index(p.entry)
-        for owner, created, reached, value, when in history:
-            rep_id = rep_of.get(owner)
-            if rep_id is None:
-                continue
-            for i in range(entry, reached + 1):
-                stage = funnel.stages[i]
-                if stage.unit == "amount" and not value:
-                    continue  # a zero amount adds nothing, and must not make a day of activity
-                into.add_stage(rep_id, when if i == reached else created, stage.name,
-                               value if stage.unit == "amount" else 1.0)
+        return rep_of
+
+
+def closed_deals(dataset: Any) -> ClosedDeals | None:
+    """The closed deals a deals source read into ``dataset`` (``None`` without one)."""
+    return dataset.extra.get(CLOSED_KEY)
 
 
 @hookimpl(trylast=True)

@@ -7,7 +7,9 @@ builder in bulk.
 
 from __future__ import annotations
 
+import datetime as dt
 
+import attrs
 import polars as pl
 
 from ..components import Source
@@ -30,14 +32,29 @@ def _ok(*flags: str) -> pl.Expr:
     return ~pl.any_horizontal(pl.col(f).fill_null(False) for f in flags)
 
 
+@attrs.define
+class RepsParams:
+    """Params of the ``reps`` source (``[data.reps] params = { ... }``)."""
+
+    #: The level of a rep whose level cell is empty, or of every rep when the file
+    #: has no level column.
+    level: str = "P1"
+    #: A rep with no activity and no deals in this many days before the last day
+    #: of the data is warned about as idle; 0 turns the warning off.
+    idle_days: int = attrs.field(default=90, validator=attrs.validators.ge(0))
+    #: Whether idle reps are marked inactive, so that they are given no leads.
+    idle_inactive: bool = False
+
+
 class RepsSource(Source):
     """The team sheet: one row per rep with id, name, team, level, active and daily capacity."""
 
     name = "reps"
+    Params = RepsParams
 
     def read(self, file: InputFile, into: DatasetBuilder) -> None:
         fields = ["id", "team", "level", "name", "active", "capacity"]
-        frame = file.frame(fields[:3], fields[3:], keep_extra=True)
+        frame = file.frame(fields[:2], fields[2:], keep_extra=True)
         if frame is None:
             return
         extra = frame.columns[len(fields):-1]
@@ -63,8 +80,32 @@ class RepsSource(Source):
         rows = frame.select(text("id"), text("name"), text("team"), text("level"), "_active",
                             "_cap", *extra).iter_rows()
         for line, (rep_id, name, team, level, is_active, capacity, *more) in zip(lines, rows):
-            into.add_rep(Rep(rep_id, name or rep_id, team, level, is_active, capacity,
-                             dict(zip(extra, more))), f"{file.display}:{line}")
+            into.add_rep(Rep(rep_id, name or rep_id, team, level or self.params.level,
+                             is_active, capacity, dict(zip(extra, more))),
+                         f"{file.display}:{line}")
+        ids = frame.select(text("id")).to_series().to_list()
+        if self.params.idle_days:
+            # after every other source's own after_all (the deals add their activity there)
+            into.after_all(lambda b: b.after_all(lambda b2: self._idle(b2, ids, file.display)))
+
+    def _idle(self, into: DatasetBuilder, ids: list[str], where: str) -> None:
+        """Warn about reps with no activity in ``idle_days`` (and, if asked, make them inactive)."""
+        last = into.activity.last_day()
+        if last is None:
+            return
+        since = last - dt.timedelta(days=self.params.idle_days - 1)
+        idle = [r for r in ids if r in into.reps and into.reps[r].active
+                and not any(into.activity.totals(r, since, last))]
+        if not idle:
+            return
+        shown = ", ".join(idle[:5]) + (" ..." if len(idle) > 5 else "")
+        if self.params.idle_inactive:
+            for r in idle:
+                into.reps[r] = attrs.evolve(into.reps[r], active=False)
+        into.warn(f"{where}: {len(idle)} rep(s) have no activity or deals in the "
+                  f"{self.params.idle_days} days to {last}: {shown}; "
+                  + ("they are marked inactive and given no leads" if self.params.idle_inactive
+                     else "they still get leads (params.idle_inactive = true stops that)"))
 
 
 class LeadsSource(Source):

@@ -102,6 +102,14 @@ def generate_deals(outdir: Path, spec: SampleSpec, preset: str) -> dict[str, Pat
     return files
 
 
+def _deals_funnel() -> list[dict]:
+    """A deals funnel: new customers, deals won (a real win rate), revenue per win."""
+    return [
+        {"name": "intents", "label": "意向客户", "unit": "count", "kind": "process"},
+        {"name": "wins", "label": "成交", "unit": "count", "default_rate": 0.4},
+        {"name": "revenue", "label": "业绩", "unit": "amount", "default_rate": 3000.0}]
+
+
 def deal_rules_for(preset: str) -> dict:
     """A rules.toml (as a dict) for a deal export: a deals funnel, the preset, leads from it."""
     first = DEAL_FIRST[preset]
@@ -110,10 +118,7 @@ def deal_rules_for(preset: str) -> dict:
                  "deals": {"file": "deals.csv", "params": {
                      "preset": preset,
                      "leads_when": f"stage == '{first}' and owner == ''"}}},
-        "funnel": {"stages": [
-            {"name": "intents", "label": "意向客户", "unit": "count", "kind": "process"},
-            {"name": "pipeline", "label": "储备金额", "unit": "amount", "default_rate": 3000.0},
-            {"name": "revenue", "label": "业绩", "unit": "amount", "default_rate": 0.33}]},
+        "funnel": {"stages": _deals_funnel()},
         "goals": {"period": "quarter", "split": "even", "funnel": "personal",
                   "levels": {lvl: {"revenue": amt} for lvl, amt in LEVEL_TARGETS.items()}},
         "allocation": {"rules": [{"name": "open deals", "policy": "balanced"}]},

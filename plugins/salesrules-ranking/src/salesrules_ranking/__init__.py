@@ -27,6 +27,8 @@ from salesrules.api import (
 __version__ = "0.1.0"
 SALESRULES_CONTRACT = "2.0"
 
+#: Where a deals source keeps each rep's closed deals (``Dataset.extra``).
+CLOSED_DEALS = "deals.closed"
 #: Metrics besides the funnel's own stage names.
 DERIVED_METRICS = ("conversion", "attainment", "process")
 
@@ -59,8 +61,10 @@ class RankingParams:
     """Params of ``ranking-priority``.
 
     ``metrics`` maps a metric to its weight. A metric is a funnel stage (its
-    total in the window, e.g. ``revenue``), ``conversion`` (the last count
-    stage over the first, e.g. intents per dial), ``attainment`` (result-stage
+    total in the window, e.g. ``revenue``), ``conversion`` (with a deals export,
+    the win rate of the deals closed in the window, won ÷ (won + lost), so open
+    deals never count as losses; otherwise the last count stage over the first,
+    e.g. intents per dial), ``attainment`` (result-stage
     actual over expected to date) or ``process`` (the same, averaged over the
     process stages).
     """
@@ -87,6 +91,8 @@ class Standing:
     of: int
     score: float
     tier: Tier
+    #: The figures behind the score, for the reasons (e.g. "conversion 12/30 closed won").
+    figures: str = ""
 
 
 class RankingPriority(Policy):
@@ -131,15 +137,25 @@ class RankingPriority(Policy):
         for row in context.progress:
             if row.expected_to_date:
                 pace[(row.rep_id, row.stage)] = min(row.actual / row.expected_to_date, 2.0)
+        closed = ds.extra.get(CLOSED_DEALS)
         raw: dict[str, dict[str, float]] = {}
+        shown: dict[str, list[str]] = {}
         for rep in reps:
             totals = dict(zip(names, ds.activity.totals(rep.id, start, context.as_of)))
             values = {}
+            shown[rep.id] = []
             for metric in self.params.metrics:
                 if metric in totals:
                     values[metric] = totals[metric]
+                    shown[rep.id].append(f"{metric} {totals[metric]:,.0f}")
+                elif metric == "conversion" and closed is not None:
+                    won, lost = closed.counts(rep.id, start, context.as_of)
+                    values[metric] = won / (won + lost) if won + lost else 0.0
+                    shown[rep.id].append(f"conversion {won}/{won + lost} closed won")
                 elif metric == "conversion":
                     values[metric] = (totals[last_count] / totals[first]) if totals[first] else 0.0
+                    shown[rep.id].append(f"conversion {totals[last_count]:,.0f}/"
+                                         f"{totals[first]:,.0f} {last_count}/{first}")
                 elif metric == "attainment":
                     values[metric] = pace.get((rep.id, result_stage), 0.0)
                 else:  # process
@@ -160,7 +176,8 @@ class RankingPriority(Policy):
         out = {}
         for rank, rep in enumerate(order, start=1):
             tier = next(t for t in self.params.tiers if rank / n <= t.upto + 1e-12)
-            out[rep.id] = Standing(rep.id, team, rank, n, score[rep.id], tier)
+            out[rep.id] = Standing(rep.id, team, rank, n, score[rep.id], tier,
+                                   ", ".join(shown[rep.id]))
         return out
 
     # ------------------------------------------------------------ allocation
@@ -188,6 +205,7 @@ class RankingPriority(Policy):
         quota = largest_remainder(n, shares)
         share_of = {s.rep.id: q for s, q in zip(slots, quota)}
         given = {s.rep.id: 0 for s in slots}
+        room = {s.rep.id: s.remaining for s in slots}  # before this batch
         queue = deque((s, q) for s, q in zip(slots, quota) if q > 0)
         extra = deque(slots)  # after the quotas: anyone with room, in rank order
         for lead in batch.leads:
@@ -202,11 +220,10 @@ class RankingPriority(Policy):
                 continue
             st = standing[slot.rep.id]
             q = share_of[slot.rep.id]
-            share = (f"lead {given[slot.rep.id] + 1} of a share of {q}"
-                     if given[slot.rep.id] < q else "beyond its share, as others are full")
             batch.assign(lead, slot,
-                         f"rank {st.rank}/{st.of} in {st.team} (score {st.score:.2f}, "
-                         f"{st.tier.name} tier ×{st.tier.multiplier:g}), {share}; "
+                         f"rank {st.rank}/{st.of} in {st.team} (score {st.score:.2f}: "
+                         f"{st.figures}; {st.tier.name} tier ×{st.tier.multiplier:g}), "
+                         f"{_share_text(given[slot.rep.id], q, room[slot.rep.id], slot)}; "
                          f"{slot.cap_text()}")
             given[slot.rep.id] += 1
 
@@ -223,6 +240,15 @@ class RankingPriority(Policy):
             if batch.allowed(lead, slot):
                 return slot
         return None
+
+
+def _share_text(given: int, share: int, room: int | None, slot: RepSlot) -> str:
+    """Which lead of the rep's share this is, and the cap when the cap, not the share, binds."""
+    if given >= share:
+        return "beyond its share, as others are full"
+    if room is not None and room < share:
+        return f"lead {given + 1}, share {share}, capped at {slot.capacity} today"
+    return f"lead {given + 1} of a share of {share}"
 
 
 @hookimpl

@@ -1,0 +1,128 @@
+"""Deal exports' presets: their columns, stage values and stage dates; closed deals by rep."""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from typing import Any
+
+import attrs
+
+FIELDS = ("id", "owner", "stage", "amount", "created_at", "close_date")
+#: The key of :class:`ClosedDeals` in ``Dataset.extra``.
+CLOSED_KEY = "deals.closed"
+
+#: Column headers of common exports, by our field name.
+PRESETS: dict[str, dict[str, str]] = {
+    # a Salesforce Opportunity report exported as CSV (field labels as headers)
+    "salesforce": {"id": "Opportunity ID", "owner": "Opportunity Owner", "stage": "Stage",
+                   "amount": "Amount", "created_at": "Created Date",
+                   "close_date": "Close Date"},
+    # HubSpot's deals export (property labels as headers)
+    "hubspot": {"id": "Record ID", "owner": "Deal owner", "stage": "Deal Stage",
+                "amount": "Amount", "created_at": "Create Date", "close_date": "Close Date"},
+    # the documented default names
+    "generic": {f: f for f in FIELDS},
+}
+
+#: The funnel stages the presets' stage values reach, in funnel order. A funnel
+#: without one of them counts a deal at the deepest of them it has.
+PRESET_PATH = ("intents", "pipeline", "wins", "revenue")
+#: Every preset's stage dates: the stages not named here are dated by ``created_at``.
+PRESET_DATES = {"wins": "close_date", "revenue": "close_date"}
+
+
+@attrs.define
+class DealStage:
+    """Where a deal at this stage value stands: how far down the funnel, and whether closed."""
+
+    #: The funnel stage the deal has reached; it also counts in every stage
+    #: from ``entry`` down to this one. Empty: it counts only as ``entry``.
+    reaches: str = ""
+    #: A date column that dates the reached stage for deals at this value,
+    #: over ``dates``; empty means ``dates`` decides.
+    date: str = ""
+    #: Whether the deal is closed (won or lost): a closed deal must have a close date.
+    #: A closed deal that reaches the funnel's result stage is won, any other is lost.
+    closed: bool = False
+
+
+def _stages(*pairs: tuple[str, DealStage]) -> dict[str, DealStage]:
+    return dict(pairs)
+
+
+ENTRY = DealStage("")
+OPEN = DealStage("pipeline")
+WON = DealStage("revenue", closed=True)
+LOST = DealStage("pipeline", closed=True)
+
+#: The standard stage values of each preset's default sales process.
+PRESET_STAGES: dict[str, dict[str, DealStage]] = {
+    "salesforce": _stages(
+        ("Prospecting", ENTRY), ("Qualification", ENTRY),
+        ("Needs Analysis", OPEN), ("Value Proposition", OPEN), ("Id. Decision Makers", OPEN),
+        ("Perception Analysis", OPEN), ("Proposal/Price Quote", OPEN),
+        ("Negotiation/Review", OPEN), ("Closed Won", WON), ("Closed Lost", LOST)),
+    "hubspot": _stages(
+        ("Appointment Scheduled", ENTRY), ("Qualified To Buy", ENTRY),
+        ("Presentation Scheduled", OPEN), ("Decision Maker Bought-In", OPEN),
+        ("Contract Sent", OPEN), ("Closed Won", WON), ("Closed Lost", LOST)),
+    "generic": _stages(
+        ("New", ENTRY), ("Prospecting", ENTRY), ("Engaging", ENTRY), ("Proposal", OPEN),
+        ("Won", WON), ("Lost", LOST)),
+}
+
+
+@attrs.define
+class KnownFile:
+    """Known values read from a column of a reference file (e.g. the CRM's product list)."""
+
+    #: The file, relative to the deals file's folder.
+    file: str
+    #: Its column that holds the values.
+    column: str
+
+
+def _known_values(value: Any) -> list[str] | KnownFile:
+    if isinstance(value, dict):
+        extra = set(value) - {"file", "column"}
+        if extra or not {"file", "column"} <= set(value):
+            raise ValueError("known: a reference file is { file = \"...\", column = \"...\" }")
+        return KnownFile(str(value["file"]), str(value["column"]))
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    raise ValueError("known: expected a list of values or { file = ..., column = ... }, "
+                     f"got {value!r}")
+
+
+class ClosedDeals:
+    """Each rep's closed deals by close date: how many were won and lost in a window."""
+
+    def __init__(self) -> None:
+        self._days: dict[str, list[dt.date]] = {}
+        self._won: dict[str, list[int]] = {}
+        self._rows: list[tuple[str, dt.date, bool]] = []
+
+    def add(self, rep_id: str, day: dt.date, won: bool) -> None:
+        self._rows.append((rep_id, day, won))
+
+    def seal(self) -> ClosedDeals:
+        """Index the added deals (called once, when every file is read)."""
+        for rep_id, day, won in sorted(self._rows):
+            self._days.setdefault(rep_id, []).append(day)
+            won_so_far = self._won.setdefault(rep_id, [0])
+            won_so_far.append(won_so_far[-1] + won)
+        self._rows = []
+        return self
+
+    def counts(self, rep_id: str, start: dt.date, end: dt.date) -> tuple[int, int]:
+        """``(won, lost)`` of the rep's deals closed in ``[start, end]``."""
+        days = self._days.get(rep_id, [])
+        a, b = bisect.bisect_left(days, start), bisect.bisect_right(days, end)
+        won = self._won[rep_id][b] - self._won[rep_id][a] if days else 0
+        return won, (b - a) - won
+
+    def win_rate(self, rep_id: str, start: dt.date, end: dt.date) -> float | None:
+        """won ÷ (won + lost) in the window; ``None`` without a closed deal."""
+        won, lost = self.counts(rep_id, start, end)
+        return won / (won + lost) if won + lost else None
