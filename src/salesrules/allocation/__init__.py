@@ -55,6 +55,16 @@ class AllocationResult:
     recycled: dict[str, str] = attrs.Factory(dict)
     #: Duplicate lead id -> the lead id it duplicates.
     duplicates: dict[str, str] = attrs.Factory(dict)
+    #: Lead ids among ``assignments`` that an earlier run of the same day made (kept as they
+    #: were; history already has them).
+    carried: frozenset[str] = frozenset()
+
+    @property
+    def new_assignments(self) -> list[Assignment]:
+        """The assignments this run made itself: what history records for it."""
+        carried = self.carried
+        return [a for a in self.assignments if a.lead_id not in carried] if carried \
+            else self.assignments
 
     @property
     def to_allocate(self) -> int:
@@ -109,9 +119,27 @@ def prepare(cfg: RulesConfig, dataset: Dataset, as_of: dt.date,
         {"lead_id": [p.lead_id for p in window], "rep_id": [p.rep_id for p in window],
          "value": [p.value for p in window]},
         schema={"lead_id": pl.String, "rep_id": pl.String, "value": pl.Float64})
+    day = history.today if history is not None else []
+    today = pl.DataFrame(
+        {"lead_id": [p.lead_id for p in day], "rep_id": [p.rep_id for p in day],
+         "value": [p.value for p in day]},
+        schema={"lead_id": pl.String, "rep_id": pl.String, "value": pl.Float64})
     acfg = cfg.allocation
     return settle(dataset.leads.frame, dataset.reps, as_of, prior, earlier, acfg.recycle,
-                  acfg.dedupe_on if acfg.enabled else [], _date_or_none)
+                  acfg.dedupe_on if acfg.enabled else [], _date_or_none, today)
+
+
+def _carried(pool: Pool, history: HistoryView | None) -> list[Assignment]:
+    """This export's leads that an earlier run of the day assigned, as that run left them."""
+    if history is None or pool.carried.is_empty():
+        return []
+    wanted = set(pool.carried["lead_id"].to_list())
+    out: dict[str, Assignment] = {}
+    for p in history.today:
+        if p.lead_id in wanted:
+            out[p.lead_id] = Assignment(p.lead_id, p.rep_id, p.team, p.policy, p.rule,
+                                        f"kept from the run at {p.at} UTC; {p.reason}")
+    return list(out.values())
 
 
 def allocate(cfg: RulesConfig, routes: list[Route], dataset: Dataset, as_of: dt.date,
@@ -123,14 +151,16 @@ def allocate(cfg: RulesConfig, routes: list[Route], dataset: Dataset, as_of: dt.
     the last owner of each lead in this export.
     """
     pool = prepare(cfg, dataset, as_of, history)
+    carried = _carried(pool, history)
     if not cfg.allocation.enabled:
-        return AllocationResult([], [Unassigned(i, "allocation is disabled in rules.toml")
-                                     for i in pool.leads["id"].to_list()],
-                                pool.kept, pool.slots, pool.recycled)
+        return AllocationResult(list(carried), [
+            Unassigned(i, "allocation is disabled in rules.toml")
+            for i in pool.leads["id"].to_list()], pool.kept, pool.slots, pool.recycled,
+            carried=frozenset(a.lead_id for a in carried))
     check_fields(routes, dataset)
     matched, unassigned = _match(routes, pool)
     self_sourced = set(cfg.allocation.self_sourced_teams)
-    assignments: list[Assignment] = []
+    assignments: list[Assignment] = list(carried)
     for route, leads in zip(routes, matched):
         if not leads:
             continue
@@ -148,11 +178,13 @@ def allocate(cfg: RulesConfig, routes: list[Route], dataset: Dataset, as_of: dt.
         assignments.extend(batch.assignments)
         unassigned.extend(batch.unassigned)
     unassigned.extend(_duplicates_unassigned(pool, assignments))
-    if len(assignments) + len(unassigned) != pool.leads.height + len(pool.duplicates):
+    if len(assignments) + len(unassigned) != (pool.leads.height + len(pool.duplicates)
+                                              + len(carried)):
         raise PluginError("salesrules", "allocation", AssertionError(
             "a lead was lost or decided twice; this is a bug"))
     return AllocationResult(assignments, unassigned, pool.kept, pool.slots, pool.recycled,
-                            {k: v[0] for k, v in pool.duplicates.items()})
+                            {k: v[0] for k, v in pool.duplicates.items()},
+                            frozenset(a.lead_id for a in carried))
 
 
 def _match(routes: list[Route], pool: Pool) -> tuple[list[LeadList], list[Unassigned]]:
