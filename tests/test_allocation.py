@@ -447,7 +447,7 @@ def test_compare_two_rule_sets_on_the_same_leads(export):
 
 
 def test_gini():
-    from salesrules.compare import gini
+    from salesrules.allocation import gini
 
     assert gini([5, 5, 5, 5]) == 0
     assert gini([0, 0, 0, 12]) == 0.75

@@ -25,10 +25,11 @@ from ..resolve import Bound
 from .batch import AllocationBatch, AllocationContext, RepSlot
 from .conditions import Condition, column_type, condition_frame
 from .conditions.types import LEAD_TYPES
+from .fairness import fairness, gini
 from .pool import Pool, settle
 
 __all__ = ["AllocationBatch", "AllocationContext", "AllocationResult", "RepSlot", "Route",
-           "allocate", "assigned_values", "check_fields"]
+           "allocate", "assigned_values", "check_fields", "eligible_reps", "gini"]
 
 
 @attrs.define
@@ -58,6 +59,15 @@ class AllocationResult:
     #: Lead ids among ``assignments`` that an earlier run of the same day made (kept as they
     #: were; history already has them).
     carried: frozenset[str] = frozenset()
+    #: The reps who could receive leads on the as-of day: active, not in a self-sourced team,
+    #: not on leave. The fairness figure covers them alone.
+    eligible: tuple[str, ...] = ()
+
+    def fairness(self) -> dict[str, float]:
+        """Gini of count and of value over the eligible reps: today's leads
+        (``gini_count``, ``gini_value``) and the window's load with them
+        (``gini_count_window``, ``gini_value_window``). 0 is an even spread."""
+        return fairness(self.slots, self.eligible)
 
     @property
     def new_assignments(self) -> list[Assignment]:
@@ -152,24 +162,22 @@ def allocate(cfg: RulesConfig, routes: list[Route], dataset: Dataset, as_of: dt.
     """
     pool = prepare(cfg, dataset, as_of, history)
     carried = _carried(pool, history)
+    can_receive = eligible_reps(cfg, dataset, as_of)
     if not cfg.allocation.enabled:
         return AllocationResult(list(carried), [
             Unassigned(i, "allocation is disabled in rules.toml")
             for i in pool.leads["id"].to_list()], pool.kept, pool.slots, pool.recycled,
-            carried=frozenset(a.lead_id for a in carried))
+            carried=frozenset(a.lead_id for a in carried), eligible=can_receive)
     check_fields(routes, dataset)
     matched, unassigned = _match(routes, pool)
-    self_sourced = set(cfg.allocation.self_sourced_teams)
     assignments: list[Assignment] = list(carried)
     for route, leads in zip(routes, matched):
         if not leads:
             continue
         eligible = [
-            pool.slots[rep.id] for rep in dataset.reps.values()
-            if rep.active and rep.team not in self_sourced
-            and (not route.teams or rep.team in route.teams)
-            and (not route.reps or rep.id in route.reps)
-            and not dataset.on_leave(rep.id, as_of)
+            pool.slots[rep_id] for rep_id in can_receive
+            if (not route.teams or dataset.reps[rep_id].team in route.teams)
+            and (not route.reps or rep_id in route.reps)
         ]
         batch = AllocationBatch(route.name, route.policy.name, leads, eligible, as_of, seed,
                                 pool.notes, pool.excluded, context)
@@ -184,7 +192,15 @@ def allocate(cfg: RulesConfig, routes: list[Route], dataset: Dataset, as_of: dt.
             "a lead was lost or decided twice; this is a bug"))
     return AllocationResult(assignments, unassigned, pool.kept, pool.slots, pool.recycled,
                             {k: v[0] for k, v in pool.duplicates.items()},
-                            frozenset(a.lead_id for a in carried))
+                            frozenset(a.lead_id for a in carried), can_receive)
+
+
+def eligible_reps(cfg: RulesConfig, dataset: Dataset, as_of: dt.date) -> tuple[str, ...]:
+    """The reps who may receive leads on ``as_of``: active, not self-sourced, not on leave."""
+    self_sourced = set(cfg.allocation.self_sourced_teams)
+    return tuple(rep.id for rep in dataset.reps.values()
+                 if rep.active and rep.team not in self_sourced
+                 and not dataset.on_leave(rep.id, as_of))
 
 
 def _match(routes: list[Route], pool: Pool) -> tuple[list[LeadList], list[Unassigned]]:
