@@ -348,6 +348,7 @@ def reference_duplicates(fields, kept, pool):
     return out
 
 
+@settings(deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["", "138 0013 8000", "+8613800138000", "139", "139 "]),
                           st.sampled_from(["", "a@x.com", "A@X.COM ", "b@x.com"]),
                           st.integers(0, 2), st.sampled_from([0.0, 5.0]), st.integers(0, 3),
@@ -446,7 +447,7 @@ def test_compare_two_rule_sets_on_the_same_leads(export):
 
 
 def test_gini():
-    from salesrules.compare import gini
+    from salesrules.allocation import gini
 
     assert gini([5, 5, 5, 5]) == 0
     assert gini([0, 0, 0, 12]) == 0.75
@@ -508,3 +509,43 @@ def test_the_frame_is_sorted_in_lead_order(rows):
              for i, (prio, value, hour, name) in enumerate(rows)]
     got = LeadList.of(lead_order(LeadList.of(leads).frame)).ids
     assert got == [lead.id for lead in sorted(leads, key=_order)]
+
+
+def _weighted_new_rep(new_fields=None, weights='level = { P1 = 1, P2 = 2 }'):
+    from salesrules.history import HistoryView, PastAssignment
+
+    cfg = parse_config(f'[[allocation.rules]]\nname = "all"\npolicy = "weighted"\n'
+                       f'params = {{ {weights} }}\n')
+    plan = plan_run(cfg, entry_points=False)
+    reps = [Rep(f"R{i}", "x", "East", "P1" if i % 2 else "P2") for i in range(4)]
+    reps.append(Rep("NEW", "n", "East", "P2", fields=new_fields or {}))
+    # peers carry the load their weight gave them: 20 per unit of weight
+    past = [PastAssignment(f"P{r}{k}", f"R{r}", dt.date(2026, 11, 20), 1.0)
+            for r in range(4) for k in range(20 if r % 2 else 40)]
+    leads = [Lead(f"N{i:03d}", dt.datetime(2026, 11, 24)) for i in range(40)]
+    res = allocate(cfg, plan.routes, dataset(reps, leads, cfg), AS_OF, 0,
+                   HistoryView(past, {}))
+    return res, Counter(a.rep_id for a in res.assignments)
+
+
+def test_weighted_new_rep_starts_from_their_weight_s_share_not_zero():
+    res, counts = _weighted_new_rep()
+    # a P2 peer holds 40; the new P2 rep starts at 40 - catch_up (5), so gets a fair share
+    # plus at most 5, not the whole batch
+    assert counts["NEW"] <= counts["R0"] + 5 + 1
+    assert counts["NEW"] < 20
+    assert "catching up" in next(a.reason for a in res.assignments if a.rep_id == "NEW")
+
+
+def test_weighted_calibration_in_the_reps_file_corrects_the_start():
+    _, plain = _weighted_new_rep()
+    _, ahead = _weighted_new_rep({"calibration": "4"})
+    _, behind = _weighted_new_rep({"calibration": "-4"})
+    assert behind["NEW"] > plain["NEW"] > ahead["NEW"]
+
+
+def test_weighted_calibration_that_is_not_a_number_is_refused():
+    from salesrules.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="calibration.*NEW.*'lots'"):
+        _weighted_new_rep({"calibration": "lots"})

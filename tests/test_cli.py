@@ -211,8 +211,8 @@ def test_compare_table_keeps_columns_apart_with_long_names(export):
         assert [c[1] for c in cols[2:]] == [c[1] for c in head_cols[2:]]  # numbers: right
     figures = lines[lines.index("") + 1: at - 1]
     assert [re.split(r"\s{2,}", f.strip())[0] for f in figures][1:] == [
-        "assigned", "unassigned", "lead value", "Gini of counts", "Gini of value",
-        "expected conversions"]
+        "assigned", "unassigned", "lead value", "Gini of counts, today", "Gini of value, today",
+        "Gini of counts, window", "Gini of value, window", "expected conversions"]
 
 
 def test_summary_numbers_have_thousands_separators(tmp_path):

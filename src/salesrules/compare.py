@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from pathlib import Path
 
 import attrs
@@ -15,17 +14,6 @@ from .history import HistoryView, open_history
 from .load import Dataset, data_dir, load_dataset
 from .progress import track
 from .run import plan_run
-
-
-def gini(values: Sequence[float]) -> float:
-    """Gini coefficient: 0 is a perfectly even spread, 1 is everything to one rep."""
-    xs = sorted(v for v in values)
-    n = len(xs)
-    total = sum(xs)
-    if n == 0 or total == 0:
-        return 0.0
-    weighted = sum((i + 1) * x for i, x in enumerate(xs))
-    return (2 * weighted) / (n * total) - (n + 1) / n
 
 
 def conversion_rates(dataset: Dataset, as_of: dt.date, days: int = 90) -> dict[str, float]:
@@ -67,13 +55,13 @@ class Side:
     value: dict[str, float]
     expected: dict[str, float]
 
-    def summary(self, reps: list[str]) -> dict[str, float | int]:
+    def summary(self) -> dict[str, float | int]:
+        """Totals, and the fairness figure over the reps who could receive leads."""
         return {
             "assigned": len(self.result.assignments),
             "unassigned": len(self.result.unassigned),
             "value": round(sum(self.value.values()), 2),
-            "gini_count": round(gini([self.leads.get(r, 0) for r in reps]), 4),
-            "gini_value": round(gini([self.value.get(r, 0.0) for r in reps]), 4),
+            **self.result.fairness(),
             "expected_conversions": round(sum(self.expected.values()), 2),
         }
 
@@ -88,7 +76,7 @@ def _simulate(cfg: RulesConfig, dataset: Dataset, as_of: dt.date, seed: int) -> 
         h = open_history(path, readonly=True)
         try:
             view = HistoryView(h.before(as_of, cfg.allocation.window_days),
-                               h.owners(dataset.leads.ids, as_of))
+                               h.owners(dataset.leads.ids, as_of), h.day(as_of))
         finally:
             h.close()
     context = AllocationContext(dataset, goals, tuple(progress), as_of, seed)
@@ -119,8 +107,8 @@ def compare(rules_a: Path, rules_b: Path, data: Path | None = None, as_of: dt.da
     return {
         "as_of": day.isoformat(),
         "leads": len(dataset.leads),
-        "a": {"rules": a.rules, **a.summary(eligible)},
-        "b": {"rules": b.rules, **b.summary(eligible)},
+        "a": {"rules": a.rules, **a.summary()},
+        "b": {"rules": b.rules, **b.summary()},
         "reps": [
             {"rep_id": r, "team": dataset.reps[r].team,
              "a_leads": a.leads.get(r, 0), "a_value": round(a.value.get(r, 0.0), 2),
@@ -134,8 +122,11 @@ def compare(rules_a: Path, rules_b: Path, data: Path | None = None, as_of: dt.da
 
 
 _SUMMARY = (("assigned", "assigned", "{:,}"), ("unassigned", "unassigned", "{:,}"),
-            ("value", "lead value", "{:,.2f}"), ("gini_count", "Gini of counts", "{:.2f}"),
-            ("gini_value", "Gini of value", "{:.2f}"),
+            ("value", "lead value", "{:,.2f}"),
+            ("gini_count", "Gini of counts, today", "{:.2f}"),
+            ("gini_value", "Gini of value, today", "{:.2f}"),
+            ("gini_count_window", "Gini of counts, window", "{:.2f}"),
+            ("gini_value_window", "Gini of value, window", "{:.2f}"),
             ("expected_conversions", "expected conversions", "{:,.2f}"))
 
 

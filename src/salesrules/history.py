@@ -1,7 +1,9 @@
 """Run history: every run's manifest and assignments in an embedded SQLite file.
 
-History keeps allocation balanced across runs, and makes a re-run of the same
-as-of date replace that day's run instead of adding to it.
+History keeps allocation balanced across runs and is the source of truth for what has
+been given out: successive runs on one as-of date add up (each keeps what the earlier
+ones assigned), a rerun of the very same run (same run id: as-of, config, inputs, seed)
+replaces only itself, and ``--redo-day`` replaces every run of the day.
 """
 
 from __future__ import annotations
@@ -72,6 +74,21 @@ class PastAssignment:
 
 
 @attrs.frozen
+class DayAssignment:
+    """A lead an earlier run of the same as-of date gave to a rep: it stays where it went."""
+
+    lead_id: str
+    rep_id: str
+    team: str
+    policy: str
+    rule: str
+    value: float
+    reason: str
+    #: When that run was recorded, ``HH:MM`` (UTC).
+    at: str
+
+
+@attrs.frozen
 class HistoryView:
     """What allocation needs from history for one run."""
 
@@ -79,6 +96,10 @@ class HistoryView:
     window: list[PastAssignment]
     #: The latest earlier assignment of each lead in this export.
     owners: dict[str, PastAssignment]
+    #: What earlier runs of this as-of date assigned (kept, and counted against today's caps).
+    today: list[DayAssignment] = attrs.Factory(list)
+    #: With ``--redo-day``: the day's assignments this run replaces, lead id -> rep id.
+    replaced: dict[str, str] = attrs.Factory(dict)
 
 
 @attrs.frozen
@@ -156,6 +177,29 @@ class History:
                 out[a] = PastAssignment(a, b, dt.date.fromisoformat(c), v)
         return out
 
+    def day(self, as_of: dt.date, run_id: str | None = None) -> list[DayAssignment]:
+        """What the runs of ``as_of`` recorded, in the order they were recorded.
+
+        When ``run_id`` is one of them (the very same run again), only the runs
+        recorded before it count: a rerun sees what the first time saw.
+        """
+        runs = self.db.execute("SELECT rowid, run_id FROM runs WHERE as_of = ? ORDER BY rowid",
+                               (as_of.isoformat(),)).fetchall()
+        ids = [r for _, r in runs]
+        if run_id in ids:
+            ids = ids[:ids.index(run_id)]
+        if not ids:
+            return []
+        marks = ", ".join("?" * len(ids))
+        rows = self.db.execute(
+            "SELECT a.lead_id, a.rep_id, a.team, a.policy, a.rule, a.value, a.reason, "
+            f"r.committed_at FROM assignments a JOIN runs r USING (run_id) "
+            f"WHERE a.run_id IN ({marks}) ORDER BY r.rowid, a.rowid", ids)
+        return [DayAssignment(*row[:7], row[7][11:16]) for row in rows]
+
+    def has_run(self, run_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone() is not None
+
     def runs(self, limit: int = 20) -> list[RunRow]:
         rows = self.db.execute(
             "SELECT run_id, as_of, committed_at, assigned, unassigned FROM runs "
@@ -178,20 +222,30 @@ class History:
 
     def record(self, run_id: str, as_of: dt.date, committed_at: str, config_digest: str,
                inputs_digest: str, assignments: Iterable[Assignment],
-               values: dict[str, float], unassigned: int) -> None:
-        """Replace any earlier run of the same as-of date with this one (inside a transaction).
+               values: dict[str, float], unassigned: int, redo_day: bool = False) -> None:
+        """Add this run to its as-of date's runs (inside a transaction).
 
-        The run's manifest follows with :meth:`set_manifest` once the outputs
-        are written, in the same transaction.
+        ``assignments`` are the run's own, not those it kept from earlier runs
+        of the day. The same run id again replaces only that run, in its place
+        and with its first time; ``redo_day`` replaces every run of the day. The
+        run's manifest follows with :meth:`set_manifest` once the outputs are
+        written, in the same transaction.
         """
         day = as_of.isoformat()
-        self.db.execute("DELETE FROM runs WHERE as_of = ?", (day,))
+        if redo_day:
+            self.db.execute("DELETE FROM runs WHERE as_of = ?", (day,))
         rows = [(run_id, day, a.lead_id, a.rep_id, a.team, a.policy, a.rule,
                  values.get(a.lead_id, 0.0), a.reason) for a in assignments]
-        self.db.execute(
-            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (run_id, day, committed_at, config_digest, inputs_digest, len(rows), unassigned,
-             "{}"))
+        if self.has_run(run_id):
+            self.db.execute("DELETE FROM assignments WHERE run_id = ?", (run_id,))
+            self.db.execute("UPDATE runs SET config_digest = ?, inputs_digest = ?, assigned = ?, "
+                            "unassigned = ? WHERE run_id = ?",
+                            (config_digest, inputs_digest, len(rows), unassigned, run_id))
+        else:
+            self.db.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (run_id, day, committed_at, config_digest, inputs_digest, len(rows),
+                 unassigned, "{}"))
         self.db.executemany("INSERT INTO assignments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     def set_manifest(self, run_id: str, manifest: dict) -> None:

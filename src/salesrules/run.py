@@ -42,6 +42,8 @@ class RunOptions:
     strict: bool = False
     #: Write into ``out`` even if it holds files salesrules did not write.
     force: bool = False
+    #: Replace every earlier run of the as-of date instead of adding to them.
+    redo_day: bool = False
 
 
 @attrs.define
@@ -86,6 +88,10 @@ class RunResult:
     team_progress: list[ProgressRow] = attrs.Factory(list)
     version: str = __version__
     contract: str = HOOK_CONTRACT
+    #: The history's name for the run: a digest of as-of date, config, inputs and seed.
+    run_id: str = ""
+    #: ``--redo-day``: the run replaces the as-of date's earlier runs.
+    redo_day: bool = False
 
 
 def default_rules() -> list[RuleConfig]:
@@ -180,6 +186,8 @@ def run(opts: RunOptions, on_stage: Callable[[str], None] | None = None,
             dataset = load_dataset(cfg, plan.sources, data_dir(cfg, opts.data))
         as_of = _as_of(opts, cfg, dataset)
         seed = opts.seed if opts.seed is not None else cfg.run.seed
+        run_id = run_id_of(as_of, cfg.digest, _inputs_digest(dataset.inputs), seed)
+        view = _history_view(history, dataset, as_of, cfg, run_id, opts.redo_day)
         with clock("goals"):
             goals = set_goals(cfg, dataset, plan.split, plan.funnel, as_of)
         with clock("progress"):
@@ -190,14 +198,15 @@ def run(opts: RunOptions, on_stage: Callable[[str], None] | None = None,
             findings = run_checks(plan.checks, check_ctx)
         with clock("allocation"):
             allocation = allocate(
-                cfg, plan.routes, dataset, as_of, seed, _history_view(history, dataset, as_of,
-                                                                      cfg),
+                cfg, plan.routes, dataset, as_of, seed, view,
                 AllocationContext(dataset, goals, tuple(progress), as_of, seed))
         result = RunResult(
             cfg, _shown_path(opts.rules), plan.registry, plan.components, dataset, as_of, seed,
             opts.dry_run, goals, progress, findings, allocation,
-            _warnings(plan, dataset, goals, history, opts.dry_run) + check_ctx.notes,
-            clock.timings, out_dir=out_dir, team_progress=teams)
+            _warnings(plan, dataset, goals, history, opts.dry_run) + check_ctx.notes
+            + _redo_note(view, allocation, as_of, opts.redo_day),
+            clock.timings, out_dir=out_dir, team_progress=teams, run_id=run_id,
+            redo_day=opts.redo_day)
         with clock("outputs"):
             result.files = write_outputs(result, plan.registry,
                                          None if opts.dry_run else history, folder)
@@ -274,13 +283,38 @@ def _run_history(cfg: RulesConfig, dry_run: bool) -> Iterator[History | None]:
         history.close()
 
 
+def run_id_of(as_of: dt.date, config_digest: str, inputs_digest: str, seed: int) -> str:
+    """A run is named by what determines it: as-of date, config, inputs and seed."""
+    return hashlib.sha256(f"{as_of.isoformat()}|{config_digest}|{inputs_digest}|"
+                          f"{seed}".encode()).hexdigest()[:16]
+
+
 def _history_view(history: History | None, dataset: Dataset, as_of: dt.date,
-                  cfg: RulesConfig) -> HistoryView | None:
-    """What earlier runs assigned: within the load window, and each lead's last owner."""
+                  cfg: RulesConfig, run_id: str, redo_day: bool) -> HistoryView | None:
+    """What earlier runs assigned: within the load window, each lead's last owner, and what
+    the earlier runs of the as-of date gave out (replaced instead with ``redo_day``)."""
     if history is None:
         return None
+    day = history.day(as_of) if redo_day else []
     return HistoryView(history.before(as_of, cfg.allocation.window_days),
-                       history.owners(dataset.leads.ids, as_of))
+                       history.owners(dataset.leads.ids, as_of),
+                       [] if redo_day else history.day(as_of, run_id),
+                       {p.lead_id: p.rep_id for p in day} if redo_day else {})
+
+
+def _redo_note(view: HistoryView | None, allocation: AllocationResult, as_of: dt.date,
+               redo_day: bool) -> list[str]:
+    """With ``--redo-day``: how many of the day's assignments the run changes."""
+    if not redo_day:
+        return []
+    before = view.replaced if view is not None else {}
+    after = {a.lead_id: a.rep_id for a in allocation.assignments}
+    moved = sum(1 for k, r in before.items() if k in after and after[k] != r)
+    dropped = sum(1 for k in before if k not in after)
+    added = sum(1 for k in after if k not in before)
+    return [f"--redo-day: replaces the {len(before):,} assignment(s) of earlier runs on "
+            f"{as_of}; {moved + dropped + added:,} change ({moved:,} to another rep, "
+            f"{dropped:,} no longer assigned, {added:,} newly assigned)"]
 
 
 def _as_of(opts: RunOptions, cfg: RulesConfig, dataset: Dataset) -> dt.date:
@@ -311,9 +345,7 @@ def write_outputs(result: RunResult, registry: Registry, history: History | None
     """
     assert result.out_dir is not None
     inputs = _inputs_digest(result.dataset.inputs)
-    # a run is named by what determines it: as-of date, config, inputs and seed
-    run_id = hashlib.sha256(f"{result.as_of.isoformat()}|{result.config.digest}|{inputs}|"
-                            f"{result.seed}".encode()).hexdigest()[:16]
+    run_id = result.run_id or run_id_of(result.as_of, result.config.digest, inputs, result.seed)
     name = folder.next_name(run_id)
     try:
         files, data = write_set(folder.partial(name), result, run_id, lambda f: call_each(
@@ -324,9 +356,9 @@ def write_outputs(result: RunResult, registry: Registry, history: History | None
             history.record(
                 run_id, result.as_of,
                 dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                result.config.digest, inputs, result.allocation.assignments,
-                assigned_values(result.allocation.assignments, result.dataset.leads),
-                len(result.allocation.unassigned))
+                result.config.digest, inputs, result.allocation.new_assignments,
+                assigned_values(result.allocation.new_assignments, result.dataset.leads),
+                len(result.allocation.unassigned), redo_day=result.redo_day)
             history.set_manifest(run_id, data)
             history.set_output(result.out_dir, name, run_id)
             crash_point("recorded")

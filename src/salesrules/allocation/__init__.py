@@ -25,10 +25,11 @@ from ..resolve import Bound
 from .batch import AllocationBatch, AllocationContext, RepSlot
 from .conditions import Condition, column_type, condition_frame
 from .conditions.types import LEAD_TYPES
+from .fairness import fairness, gini
 from .pool import Pool, settle
 
 __all__ = ["AllocationBatch", "AllocationContext", "AllocationResult", "RepSlot", "Route",
-           "allocate", "assigned_values", "check_fields"]
+           "allocate", "assigned_values", "check_fields", "eligible_reps", "gini"]
 
 
 @attrs.define
@@ -55,6 +56,25 @@ class AllocationResult:
     recycled: dict[str, str] = attrs.Factory(dict)
     #: Duplicate lead id -> the lead id it duplicates.
     duplicates: dict[str, str] = attrs.Factory(dict)
+    #: Lead ids among ``assignments`` that an earlier run of the same day made (kept as they
+    #: were; history already has them).
+    carried: frozenset[str] = frozenset()
+    #: The reps who could receive leads on the as-of day: active, not in a self-sourced team,
+    #: not on leave. The fairness figure covers them alone.
+    eligible: tuple[str, ...] = ()
+
+    def fairness(self) -> dict[str, float]:
+        """Gini of count and of value over the eligible reps: today's leads
+        (``gini_count``, ``gini_value``) and the window's load with them
+        (``gini_count_window``, ``gini_value_window``). 0 is an even spread."""
+        return fairness(self.slots, self.eligible)
+
+    @property
+    def new_assignments(self) -> list[Assignment]:
+        """The assignments this run made itself: what history records for it."""
+        carried = self.carried
+        return [a for a in self.assignments if a.lead_id not in carried] if carried \
+            else self.assignments
 
     @property
     def to_allocate(self) -> int:
@@ -109,9 +129,27 @@ def prepare(cfg: RulesConfig, dataset: Dataset, as_of: dt.date,
         {"lead_id": [p.lead_id for p in window], "rep_id": [p.rep_id for p in window],
          "value": [p.value for p in window]},
         schema={"lead_id": pl.String, "rep_id": pl.String, "value": pl.Float64})
+    day = history.today if history is not None else []
+    today = pl.DataFrame(
+        {"lead_id": [p.lead_id for p in day], "rep_id": [p.rep_id for p in day],
+         "value": [p.value for p in day]},
+        schema={"lead_id": pl.String, "rep_id": pl.String, "value": pl.Float64})
     acfg = cfg.allocation
     return settle(dataset.leads.frame, dataset.reps, as_of, prior, earlier, acfg.recycle,
-                  acfg.dedupe_on if acfg.enabled else [], _date_or_none)
+                  acfg.dedupe_on if acfg.enabled else [], _date_or_none, today)
+
+
+def _carried(pool: Pool, history: HistoryView | None) -> list[Assignment]:
+    """This export's leads that an earlier run of the day assigned, as that run left them."""
+    if history is None or pool.carried.is_empty():
+        return []
+    wanted = set(pool.carried["lead_id"].to_list())
+    out: dict[str, Assignment] = {}
+    for p in history.today:
+        if p.lead_id in wanted:
+            out[p.lead_id] = Assignment(p.lead_id, p.rep_id, p.team, p.policy, p.rule,
+                                        f"kept from the run at {p.at} UTC; {p.reason}")
+    return list(out.values())
 
 
 def allocate(cfg: RulesConfig, routes: list[Route], dataset: Dataset, as_of: dt.date,
@@ -123,23 +161,23 @@ def allocate(cfg: RulesConfig, routes: list[Route], dataset: Dataset, as_of: dt.
     the last owner of each lead in this export.
     """
     pool = prepare(cfg, dataset, as_of, history)
+    carried = _carried(pool, history)
+    can_receive = eligible_reps(cfg, dataset, as_of)
     if not cfg.allocation.enabled:
-        return AllocationResult([], [Unassigned(i, "allocation is disabled in rules.toml")
-                                     for i in pool.leads["id"].to_list()],
-                                pool.kept, pool.slots, pool.recycled)
+        return AllocationResult(list(carried), [
+            Unassigned(i, "allocation is disabled in rules.toml")
+            for i in pool.leads["id"].to_list()], pool.kept, pool.slots, pool.recycled,
+            carried=frozenset(a.lead_id for a in carried), eligible=can_receive)
     check_fields(routes, dataset)
     matched, unassigned = _match(routes, pool)
-    self_sourced = set(cfg.allocation.self_sourced_teams)
-    assignments: list[Assignment] = []
+    assignments: list[Assignment] = list(carried)
     for route, leads in zip(routes, matched):
         if not leads:
             continue
         eligible = [
-            pool.slots[rep.id] for rep in dataset.reps.values()
-            if rep.active and rep.team not in self_sourced
-            and (not route.teams or rep.team in route.teams)
-            and (not route.reps or rep.id in route.reps)
-            and not dataset.on_leave(rep.id, as_of)
+            pool.slots[rep_id] for rep_id in can_receive
+            if (not route.teams or dataset.reps[rep_id].team in route.teams)
+            and (not route.reps or rep_id in route.reps)
         ]
         batch = AllocationBatch(route.name, route.policy.name, leads, eligible, as_of, seed,
                                 pool.notes, pool.excluded, context)
@@ -148,11 +186,21 @@ def allocate(cfg: RulesConfig, routes: list[Route], dataset: Dataset, as_of: dt.
         assignments.extend(batch.assignments)
         unassigned.extend(batch.unassigned)
     unassigned.extend(_duplicates_unassigned(pool, assignments))
-    if len(assignments) + len(unassigned) != pool.leads.height + len(pool.duplicates):
+    if len(assignments) + len(unassigned) != (pool.leads.height + len(pool.duplicates)
+                                              + len(carried)):
         raise PluginError("salesrules", "allocation", AssertionError(
             "a lead was lost or decided twice; this is a bug"))
     return AllocationResult(assignments, unassigned, pool.kept, pool.slots, pool.recycled,
-                            {k: v[0] for k, v in pool.duplicates.items()})
+                            {k: v[0] for k, v in pool.duplicates.items()},
+                            frozenset(a.lead_id for a in carried), can_receive)
+
+
+def eligible_reps(cfg: RulesConfig, dataset: Dataset, as_of: dt.date) -> tuple[str, ...]:
+    """The reps who may receive leads on ``as_of``: active, not self-sourced, not on leave."""
+    self_sourced = set(cfg.allocation.self_sourced_teams)
+    return tuple(rep.id for rep in dataset.reps.values()
+                 if rep.active and rep.team not in self_sourced
+                 and not dataset.on_leave(rep.id, as_of))
 
 
 def _match(routes: list[Route], pool: Pool) -> tuple[list[LeadList], list[Unassigned]]:

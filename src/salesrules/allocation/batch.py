@@ -33,7 +33,7 @@ class RepSlot:
     #: Leads earlier runs gave the rep within ``allocation.window_days``.
     received: int = 0
     received_value: float = 0.0
-    #: Leads given to the rep by this run so far.
+    #: Leads given to the rep on the as-of day so far: by earlier runs of the day, then this one.
     today: int = 0
     today_value: float = 0.0
 

@@ -26,6 +26,8 @@ class Pool:
     slots: dict[str, RepSlot]
     #: Leads staying with their owner: ``lead_id``, ``rep_id``, ``source`` (export or history).
     kept: pl.DataFrame
+    #: Leads of this export an earlier run of the same day assigned: ``lead_id``, ``rep_id``.
+    carried: pl.DataFrame
     #: The leads to route, in lead order (priority, value, age, id), duplicates left out.
     leads: pl.DataFrame
     #: Duplicate lead id -> (the lead id it duplicates, the field), in lead order.
@@ -57,20 +59,28 @@ def dates_of(frame: pl.DataFrame, field: str,
 
 def settle(leads: pl.DataFrame, reps: Mapping[str, Rep], as_of: dt.date,
            prior: pl.DataFrame, window: pl.DataFrame, recycle, dedupe_on: Sequence[str],
-           parse_date: Callable[[str], dt.date | None]) -> Pool:
+           parse_date: Callable[[str], dt.date | None],
+           today: pl.DataFrame | None = None) -> Pool:
     """Settle owners, recycling, load, duplicates and lead order for every lead at once.
 
     ``prior`` holds each lead's latest assignment by an earlier run (``lead_id``,
     ``prior_rep``, ``prior_as_of``); ``window`` the earlier runs' assignments within
-    the load window (``lead_id``, ``rep_id``, ``value``). ``recycle`` is the
-    ``[allocation.recycle]`` config, or ``None``.
+    the load window (``lead_id``, ``rep_id``, ``value``); ``today`` what earlier runs
+    of the as-of day assigned (same columns): those leads stay where they went and
+    count against today's caps. ``recycle`` is the ``[allocation.recycle]`` config,
+    or ``None``.
     """
     slots = {rep_id: RepSlot(rep) for rep_id, rep in reps.items()}
     _count_window(slots, window)
-    frame = _owners(leads, reps, prior, recycle, parse_date, as_of)
+    if today is None:
+        today = window.clear()
+    _count_today(slots, today)
+    frame = _owners(leads, reps, prior, recycle, parse_date, as_of, today)
     kept = frame.filter(pl.col("_kept"))
+    carried = kept.filter(pl.col("_source") == "today")
     in_window = window.filter(pl.col("rep_id").is_in(list(slots)))["lead_id"]
-    held = (kept.filter(~pl.col("id").is_in(in_window.implode()))
+    held = (kept.filter(~pl.col("id").is_in(in_window.implode())
+                        & (pl.col("_source") != "today"))
             .group_by("_owner", maintain_order=True)
             .agg(n=pl.len(), v=pl.col("value").sum()))
     for rep_id, n, v in held.iter_rows():
@@ -87,7 +97,9 @@ def settle(leads: pl.DataFrame, reps: Mapping[str, Rep], as_of: dt.date,
     recycled = noted.filter(pl.col("_recycled"))
     return Pool(
         slots,
-        kept.select(lead_id="id", rep_id="_owner", source="_source"),
+        kept.filter(pl.col("_source") != "today").select(
+            lead_id="id", rep_id="_owner", source="_source"),
+        carried.select(lead_id="id", rep_id="_owner"),
         pool.drop([c for c in pool.columns if c.startswith("_")]),
         duplicates,
         dict(zip(noted["id"], noted["_note"])),
@@ -105,12 +117,24 @@ def _count_window(slots: dict[str, RepSlot], window: pl.DataFrame) -> None:
             slots[rep_id].received_value += v
 
 
+def _count_today(slots: dict[str, RepSlot], today: pl.DataFrame) -> None:
+    """What earlier runs of the as-of day gave each rep: today's count, against the caps."""
+    per_rep = today.group_by("rep_id", maintain_order=True).agg(
+        n=pl.len(), v=pl.col("value").sum())
+    for rep_id, n, v in per_rep.iter_rows():
+        if rep_id in slots:
+            slots[rep_id].today += n
+            slots[rep_id].today_value += v
+
+
 def _owners(leads: pl.DataFrame, reps: Mapping[str, Rep], prior: pl.DataFrame, recycle,
-            parse_date: Callable[[str], dt.date | None], as_of: dt.date) -> pl.DataFrame:
+            parse_date: Callable[[str], dt.date | None], as_of: dt.date,
+            today: pl.DataFrame) -> pl.DataFrame:
     """Each lead's owner and where that comes from, whether it stays, and the note if not.
 
-    An earlier run's assignment wins over the export's owner unless the CRM
-    shows a newer one (the export is just not updated yet).
+    An earlier run of the same day wins over everything (the rep may have called
+    the lead already). Else an earlier run's assignment wins over the export's
+    owner unless the CRM shows a newer one (the export is just not updated yet).
     """
     assigned_field = recycle.assigned_field if recycle is not None else "assigned_at"
     frame = leads.with_columns(
@@ -129,8 +153,18 @@ def _owners(leads: pl.DataFrame, reps: Mapping[str, Rep], prior: pl.DataFrame, r
     known = pl.DataFrame({"_owner": list(reps), "_active": [r.active for r in reps.values()]},
                          schema={"_owner": pl.String, "_active": pl.Boolean})
     frame = frame.join(known, on="_owner", how="left", maintain_order="left")
-    active = pl.col("_active").fill_null(False)
     stale = _stale(recycle, as_of) if recycle is not None else pl.lit(None, pl.String)
+    day = today.select("lead_id", _day_rep="rep_id").unique("lead_id", keep="last")
+    frame = frame.join(day, left_on="id", right_on="lead_id", how="left",
+                       maintain_order="left").with_columns(_stale=stale)
+    is_day = pl.col("_day_rep").is_not_null()
+    frame = frame.with_columns(
+        _owner=pl.when(is_day).then(pl.col("_day_rep")).otherwise(pl.col("_owner")),
+        _source=pl.when(is_day).then(pl.lit("today")).otherwise(pl.col("_source")),
+        _active=pl.when(is_day).then(True).otherwise(pl.col("_active")),
+        _stale=pl.when(is_day).then(None).otherwise(pl.col("_stale")))
+    active = pl.col("_active").fill_null(False)
+    stale = pl.col("_stale")
     return frame.with_columns(
         _kept=active & stale.is_null(),
         _recycled=active & stale.is_not_null(),

@@ -9,7 +9,11 @@ from typing import Literal
 
 import attrs
 
-from salesrules.api import AllocationBatch, Policy, RepSlot, hookimpl, largest_remainder
+from salesrules.api import (AllocationBatch, ConfigError, Policy, RepSlot, hookimpl,
+                            largest_remainder)
+
+#: The reps file column a manager uses to correct a rep's starting load, in leads.
+CALIBRATION = "calibration"
 
 
 def _non_negative(instance: object, attribute: attrs.Attribute, value: dict) -> None:
@@ -30,6 +34,21 @@ class WeightedParams:
     team: dict[str, float] = attrs.field(factory=dict, validator=_non_negative)
     #: Weight of a rep matched by none of the above.
     default: float = attrs.field(default=1.0, validator=attrs.validators.ge(0))
+    #: How far below the load their weight would have given them over the window a new or
+    #: returning rep may start, in leads (as ``balanced``'s ``catch_up``).
+    catch_up: int = attrs.field(default=5, validator=attrs.validators.ge(0))
+
+
+def calibration(slot: RepSlot) -> float:
+    """The reps file's ``calibration`` for the rep: leads added to their starting load."""
+    text = (slot.rep.fields.get(CALIBRATION) or "").strip()
+    if not text:
+        return 0.0
+    try:
+        return float(text)
+    except ValueError:
+        raise ConfigError(f"reps file, column {CALIBRATION!r}: rep {slot.rep.id}'s value "
+                          f"{text!r} is not a number of leads (e.g. 3 or -2)") from None
 
 
 class Weighted(Policy):
@@ -48,18 +67,37 @@ class Weighted(Policy):
             return p.team[rep.team], f"team {rep.team}"
         return p.default, "default"
 
+    def starts(self, reps: list[RepSlot], weights: list[float], unit: float,
+               by_value: bool) -> tuple[list[float], list[bool]]:
+        """Each rep's starting load, and whether they are catching up.
+
+        A rep far below what their weight would have given them over the window
+        (new, or back from leave) starts at that share less ``catch_up`` leads,
+        not at zero; the reps file's ``calibration`` (leads) is added to it.
+        """
+        base = [s.load_value if by_value else float(s.load) for s in reps]
+        per_weight = [b / w for b, w in zip(base, weights) if w > 0]
+        level = statistics.median(per_weight) if per_weight else 0.0
+        starts, catching = [], []
+        for b, w, s in zip(base, weights, reps):
+            floor = level * w - self.params.catch_up * unit
+            starts.append(max(b, floor) + calibration(s) * unit
+                          + (s.today_value if by_value else s.today))
+            catching.append(floor > b)
+        return starts, catching
+
     def allocate(self, batch: AllocationBatch) -> None:
         reps = batch.reps
         weights = [self.weight(s) for s in reps]
         by_value = self.params.by == "value"
+        unit = (statistics.median([lead.value for lead in batch.leads]) or 1.0) if by_value \
+            else 1.0
+        loads, catching = self.starts(reps, [w for w, _ in weights], unit, by_value)
         if by_value:
-            unit = statistics.median([lead.value for lead in batch.leads]) or 1.0
-            loads = [s.load_value + s.today_value for s in reps]
             # greedy: the rep whose value per unit of weight, after one more typical lead, is lowest
             keys = [(loads[i] + unit) / w if w > 0 else math.inf
                     for i, (w, _) in enumerate(weights)]
         else:
-            loads = [float(s.load + s.today) for s in reps]
             quotas = self._quotas(loads, [w for w, _ in weights], len(batch.leads))
             given = [0] * len(reps)
             keys = [0.5 / q if q else math.inf for q in quotas]
@@ -89,6 +127,7 @@ class Weighted(Policy):
                 given[i] += 1
                 loads[i] += 1
                 key = (given[i] + 0.5) / quotas[i] if quotas[i] else math.inf
+            why += " (new or returning, catching up)" if catching[i] else ""
             batch.assign(lead, slot, f"weight {w:g} ({source}), {why}; {slot.cap_text()}")
             if slot.full:
                 heapq.heappop(heap)

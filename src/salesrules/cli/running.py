@@ -28,6 +28,9 @@ last_result: Any = None
                    + DATE_HELP)
 @click.option("--seed", type=int, help="Seed for any policy that draws lots (default: run.seed).")
 @click.option("--dry-run", is_flag=True, help="Write the outputs but change no run history.")
+@click.option("--redo-day", is_flag=True,
+              help="Replace the as-of date's earlier runs instead of adding to them (their "
+                   "leads are routed again); says how many assignments change.")
 @click.option("--force", is_flag=True,
               help="Use --out even if it holds files salesrules did not write (they are left "
                    "alone; files named like an output are replaced). The root, home, rules "
@@ -37,7 +40,8 @@ last_result: Any = None
 @strict_option
 @handle_errors
 def run(rules: Path, data: Path | None, out: Path | None, as_of: dt.date | None,
-        seed: int | None, dry_run: bool, force: bool, quiet: bool, strict: bool) -> None:
+        seed: int | None, dry_run: bool, redo_day: bool, force: bool, quiet: bool,
+        strict: bool) -> None:
     """Run the loop: load → goals → progress → checks → allocation → outputs."""
     from rich.console import Console
 
@@ -50,7 +54,8 @@ def run(rules: Path, data: Path | None, out: Path | None, as_of: dt.date | None,
     if status is not None:
         status.start()
     try:
-        result = do_run(RunOptions(rules, data, out, as_of, seed, dry_run, strict, force),
+        result = do_run(RunOptions(rules, data, out, as_of, seed, dry_run, strict, force,
+                                   redo_day),
                         on_stage=(lambda stage: status.update(f"{stage} …")) if status else None)
     finally:
         if status is not None:

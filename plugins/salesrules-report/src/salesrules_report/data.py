@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_left
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from salesrules.api import Assignment, Lead, RunResult
@@ -25,16 +25,6 @@ def _rate(a: float, b: float) -> float | None:
 
 def _r(x: float | None, nd: int = 4) -> float | None:
     return None if x is None else round(x, nd)
-
-
-def gini(values: Sequence[float]) -> float:
-    """Gini coefficient: 0 is a perfectly even spread, 1 is everything to one rep."""
-    xs = sorted(values)
-    n, total = len(xs), sum(xs)
-    if n == 0 or total == 0:
-        return 0.0
-    weighted = sum((i + 1) * x for i, x in enumerate(xs))
-    return (2 * weighted) / (n * total) - (n + 1) / n
 
 
 def assigned_values(assignments: Iterable[Assignment], leads: Iterable[Lead]) -> dict[str, float]:
@@ -222,8 +212,8 @@ def _allocation(result: RunResult) -> dict[str, Any]:
         "duplicates": len(a.duplicates), "recycled": len(a.recycled),
         "per_rep": [{"rep": r, "team": ds.reps[r].team, "leads": per_rep[r][0],
                      "value": round(per_rep[r][1], 2)} for r in eligible],
-        "gini_count": _r(gini([per_rep[r][0] for r in eligible])),
-        "gini_value": _r(gini([per_rep[r][1] for r in eligible])),
+        # the kernel's figure: reps who could receive leads, today and over the window
+        **a.fairness(),
         "rules": _rules(result),
         "unassigned_reasons": Counter(u.reason.split(": ", 1)[-1] for u in a.unassigned
                                       ).most_common(8),
