@@ -263,12 +263,10 @@ class DatasetBuilder:
         self.reps[rep.id] = rep
         self.rep_lines[rep.id] = where
         hired = str(rep.fields.get("hired", "") or "").strip()
-        if hired:  # read by the goals stage; a bad date is reported here, where its line is known
-            try:
-                parse_date(hired)
-            except CellError as exc:
-                self.problems.add(f"{where}: column 'hired'" if where else "column 'hired'",
-                                  str(exc))
+        try:  # read by the goals stage; a bad date is reported here, where its line is known
+            parse_date(hired) if hired else None
+        except CellError as exc:
+            self.problems.add(f"{where}: column 'hired'", str(exc))
 
     def add_lead(self, lead: Lead, where: str = "", line: int | None = None) -> None:
         """Add one lead; ``where`` (and ``line``) say where it was read, for errors."""
