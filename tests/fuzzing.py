@@ -353,22 +353,11 @@ RULES_MUTATIONS = (edit_rules, edit_rules, edit_rules, delete_rule)
 
 
 def damage_rules_text(rng: random.Random, path: Path) -> None:
-    data = path.read_bytes()
-    kind = rng.choice(("truncate", "bytes", "crlf", "cr", "bom", "junk"))
-    if kind == "truncate":
-        data = data[:rng.randrange(len(data))]
-    elif kind == "bytes":
-        at = rng.randrange(len(data) + 1)
-        data = data[:at] + rng.choice(JUNK_BYTES) + data[at:]
-    elif kind == "crlf":
-        data = data.replace(b"\n", b"\r\n")
-    elif kind == "cr":
-        data = data.replace(b"\n", b"\r")
-    elif kind == "bom":
-        data = b"\xef\xbb\xbf" + data
-    else:
-        data = rng.randbytes(rng.randint(0, 300))
-    path.write_bytes(data)
+    """Truncated TOML, a junk byte, CRLF or CR line ends, a BOM, or junk for a file."""
+    data, at = path.read_bytes(), rng.randrange(len(path.read_bytes()) + 1)
+    path.write_bytes(rng.choice((
+        data[:at], data[:at] + rng.choice(JUNK_BYTES) + data[at:], data.replace(b"\n", b"\r\n"),
+        data.replace(b"\n", b"\r"), b"\xef\xbb\xbf" + data, rng.randbytes(rng.randint(0, 300)))))
 
 
 # ---- one case ----------------------------------------------------------------------------------
