@@ -12,7 +12,7 @@ PLUGINS := $(wildcard plugins/*/pyproject.toml)
 RUNTIME := $(VENV)/.runtime-installed
 TESTING := $(VENV)/.test-installed
 
-.PHONY: run test bench install clean
+.PHONY: run test fuzz bench install clean
 
 # The runtime: the kernel's dependencies and the plugin packages. Python 3.11's venv brings
 # setuptools, which nothing here needs (hatchling builds the packages), so it goes; and no
@@ -38,6 +38,10 @@ run: $(RUNTIME)
 test: $(TESTING)
 	$(BIN)/salesrules plugins --check --strict
 	$(BIN)/python -m pytest
+
+# the fuzz corpus at full size: 1,200 malformed exports and rules files (make test runs 300)
+fuzz: $(TESTING)
+	SALESRULES_FUZZ_CASES=$${SALESRULES_FUZZ_CASES:-1200} $(BIN)/python -m pytest -q tests/test_fuzz.py
 
 bench: $(TESTING)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

@@ -550,7 +550,7 @@ def test_a_bad_or_late_hire_date(export):
     _set_rep_column(export, "R0002", "hired", "soon")
     res = invoke("run", "--rules", str(export / "rules.toml"), "-q")
     assert res.exit_code == 2
-    assert "reps.csv: rep 'R0002': column 'hired': expected a date" in res.output
+    assert "reps.csv:3: column 'hired': expected a date" in res.output  # R0002's line
     _set_rep_column(export, "R0002", "hired", "2027-02-01")
     rows = _run_goals(export)
     assert not [r for r in rows if r["rep_id"] == "R0002"]

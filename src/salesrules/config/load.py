@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,9 @@ from .errors import format_path, structure
 from .schema import WEEKDAYS, RulesConfig
 
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "gb18030")
+#: The largest level target: far above any real one, and far enough below the float
+#: range that tiers, ramps and funnel rates cannot overflow it.
+MAX_TARGET = 1e15
 
 
 def _check_funnel(cfg: RulesConfig, problems: Problems) -> None:
@@ -39,8 +43,13 @@ def _check_goals(cfg: RulesConfig, problems: Problems) -> None:
             where = format_path(["goals", "levels", level, stage])
             if stage not in names:
                 problems.add(where, f"unknown funnel stage {stage!r} (stages: {', '.join(names)})")
+            elif not math.isfinite(amount):
+                problems.add(where, f"expected a finite number, got {amount}")
             elif amount < 0:
                 problems.add(where, "a target cannot be negative")
+            elif amount > MAX_TARGET:
+                problems.add(where, f"a target above {MAX_TARGET:g} is not supported, "
+                             f"got {amount:g}")
     tiers = cfg.goals.tiers
     if [t.multiplier for t in tiers] != sorted(t.multiplier for t in tiers):
         problems.add("goals.tiers", "tiers must go from the lowest multiplier to the highest")
@@ -61,6 +70,18 @@ def _check_calendar(cfg: RulesConfig, problems: Problems) -> None:
             problems.add("goals.calendar.country",
                          f"no holiday calendar for {calendar.country!r} in the "
                          "holidays library (use an ISO code such as CN, US, DE)")
+        elif calendar.subdiv:
+            try:
+                holidays.country_holidays(calendar.country, subdiv=calendar.subdiv)
+            except NotImplementedError:
+                known = holidays.list_supported_countries()[calendar.country]
+                problems.add("goals.calendar.subdiv",
+                             f"{calendar.country} has no subdivision {calendar.subdiv!r} in "
+                             f"the holidays library (it has: {', '.join(known) or 'none'})")
+    elif calendar.subdiv:
+        problems.add("goals.calendar.subdiv", "a subdivision needs goals.calendar.country")
+    if not calendar.weekdays:
+        problems.add("goals.calendar.weekdays", "at least one weekday must be a working day")
     for i, day in enumerate(calendar.weekdays):
         if day not in WEEKDAYS:
             problems.add(f"goals.calendar.weekdays[{i}]",

@@ -7,9 +7,12 @@ from collections.abc import Iterable
 
 import attrs
 
+from ..errors import UserError
 from ..model import Period
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+#: The years a run can be as of: its period, look-backs and history stay within the calendar.
+YEARS = (1900, 9998)
 
 
 @attrs.frozen
@@ -103,7 +106,12 @@ def _month_end(first: dt.date) -> dt.date:
 
 
 def period_of(day: dt.date, grain: str, fiscal_year_start: int = 1) -> Period:
-    """The quarter (fiscal, if the year starts in another month) or month that contains ``day``."""
+    """The quarter (fiscal, if the year starts in another month) or month that contains ``day``;
+    a day outside :data:`YEARS` is bad input (its period or look-back runs off the calendar)."""
+    if not YEARS[0] <= day.year <= YEARS[1]:
+        raise UserError(f"the run is as of {day}, outside the years {YEARS[0]} to {YEARS[1]} "
+                        "that runs can be for: set run.as_of or --as-of, or fix the dates of "
+                        "the activity file (a run is as of its last day)")
     return quarter_of(day, fiscal_year_start) if grain == "quarter" else month_of(day)
 
 

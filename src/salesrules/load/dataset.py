@@ -14,7 +14,7 @@ from ..errors import Problems
 from ..leads import SCHEMA, LeadList, conform, frame_of
 from ..model import ActivityTable, Funnel, GoalOverride, Lead, Rep
 from .frame import FileProblem, RawTable, blank_rows, read_raw
-from .tables import file_digest, quoted_header
+from .tables import CellError, file_digest, parse_date, quoted_header
 
 
 @attrs.frozen
@@ -262,6 +262,11 @@ class DatasetBuilder:
             return
         self.reps[rep.id] = rep
         self.rep_lines[rep.id] = where
+        hired = str(rep.fields.get("hired", "") or "").strip()
+        try:  # read by the goals stage; a bad date is reported here, where its line is known
+            parse_date(hired) if hired else None
+        except CellError as exc:
+            self.problems.add(f"{where}: column 'hired'", str(exc))
 
     def add_lead(self, lead: Lead, where: str = "", line: int | None = None) -> None:
         """Add one lead; ``where`` (and ``line``) say where it was read, for errors."""

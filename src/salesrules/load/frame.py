@@ -8,6 +8,8 @@ one: :meth:`RawTable.lines`.
 from __future__ import annotations
 
 import codecs
+import csv
+import io
 import re
 import zipfile
 from pathlib import Path
@@ -156,6 +158,20 @@ def sniff_delimiter(first_line: str) -> str:
     return best if counts[best] else ","
 
 
+def _bad_quote_line(data: bytes, delimiter: str) -> int | None:
+    """The line where the first row with a broken quote starts, as Python's strict CSV
+    reader finds it (polars does not say where)."""
+    reader = csv.reader(io.StringIO(data.decode("utf-8", "replace"), newline=""),
+                        delimiter=delimiter, strict=True)
+    start = 1
+    try:
+        for _ in reader:
+            start = reader.line_num + 1
+    except csv.Error:
+        return start
+    return None
+
+
 def _csv(path: Path, encoding: str) -> RawTable:
     raw = path.read_bytes()
     enc = detect_encoding(raw[:1 << 20]) if encoding in ("", "auto") else encoding
@@ -165,10 +181,9 @@ def _csv(path: Path, encoding: str) -> RawTable:
         data = raw.removeprefix(codecs.BOM_UTF8)  # polars reads (and checks) UTF-8 as it is
     else:  # decoded once, and given to polars as UTF-8 with LF line ends
         text, enc = _decode(raw, enc)
-        text = text.lstrip("\ufeff")
-        if "\n" not in text:
-            text = text.replace("\r", "\n")  # old Mac line ends
-        data = text.encode("utf-8")
+        data = text.lstrip("\ufeff").encode("utf-8")
+    if b"\r" in data and re.search(rb"\r(?!\n)", data):  # old Mac line ends, maybe mixed in
+        data = re.sub(rb"\r\n?", b"\n", data)
     start = re.match(rb"[\r\n \t]*", data).end()
     if start == len(data):
         raise FileProblem("the file is empty (no header row)")
@@ -179,10 +194,14 @@ def _csv(path: Path, encoding: str) -> RawTable:
     try:
         cells = pl.read_csv(data[skip:] if skip else data, has_header=False, infer_schema=False,
                             separator=delimiter, truncate_ragged_lines=True)
-    except pl.exceptions.ComputeError as exc:
-        if "utf-8" in str(exc):
-            _decode(raw, enc)  # says where
-        raise FileProblem(f"not a readable CSV file: {str(exc).splitlines()[0]}") from None
     except pl.exceptions.PolarsError as exc:
-        raise FileProblem(f"not a readable CSV file: {str(exc).splitlines()[0]}") from None
+        if isinstance(exc, pl.exceptions.ComputeError) and "utf-8" in str(exc):
+            _decode(raw, enc)  # says where
+        line = _bad_quote_line(data[skip:], delimiter)
+        said = re.sub(r" as dtype `str` at column 'column_\d+' \(column (number \d+)\)",
+                      r" in column \1", str(exc).splitlines()[0])
+        raise FileProblem(f"not a readable CSV file: {said}"
+                          + ("" if line is None else "; a quoted cell there is not closed, or "
+                             "has text after its closing quote"),
+                          None if line is None else line + data.count(b"\n", 0, skip)) from None
     return RawTable(cells, _first_row(cells), enc, offset=data.count(b"\n", 0, skip))
