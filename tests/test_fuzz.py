@@ -144,3 +144,15 @@ def test_every_line_end_style_reads_the_same_export(export, ends):
     run = invoke("run", "--rules", str(export / "rules.toml"), "-q", "--dry-run")
     assert run.exit_code == 0, run.output
     assert (export / "out" / "assignments.csv").read_bytes() == before
+
+
+def test_activity_only_in_year_one_is_bad_input_not_a_crash(export):
+    """Every activity date 0001-01-01 (found by the corpus at 1,200 cases): the reps file's idle
+    check skips it instead of overflowing; the run goes on with the as-of date the rules set."""
+    path = export / "activity.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([lines[0]] + ["0001-01-01," + ln.split(",", 1)[1]
+                                            for ln in lines[1:]]) + "\n", encoding="utf-8")
+    result = invoke("run", "--rules", str(export / "rules.toml"), "-q")
+    assert result.exit_code in (0, 2), result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output

@@ -91,8 +91,8 @@ class RepsSource(Source):
     def _idle(self, into: DatasetBuilder, ids: list[str], where: str) -> None:
         """Warn about reps with no activity in ``idle_days`` (and, if asked, make them inactive)."""
         last = into.activity.last_day()
-        if last is None:
-            return
+        if last is None or last.toordinal() <= self.params.idle_days:
+            return  # no activity, or none in a real year (a run refuses such dates later)
         since = last - dt.timedelta(days=self.params.idle_days - 1)
         idle = [r for r in ids if r in into.reps and into.reps[r].active
                 and not any(into.activity.totals(r, since, last))]
