@@ -27,13 +27,24 @@ from ..components import Source
 from ..hookspecs import hookimpl
 from ..model import Funnel, Lead, Rep
 from .dataset import DatasetBuilder, InputFile
+from .deal_presets import (  # noqa: F401  (re-exported: the presets are documented here)
+    CLOSED_KEY,
+    ENTRY,
+    FIELDS,
+    LOST,
+    OPEN,
+    PRESET_DATES,
+    PRESET_PATH,
+    PRESET_STAGES,
+    PRESETS,
+    WON,
+    ClosedDeals,
+    DealStage,
+    KnownFile,
+    _known_values,
+)
 from .sources import text
 from .tables import datetime_column, datetime_message, number_column, number_message
-
-from .deal_presets import (  # noqa: F401  (re-exported: the presets are documented here)
-    CLOSED_KEY, ENTRY, FIELDS, LOST, OPEN, PRESET_DATES, PRESET_PATH, PRESET_STAGES, PRESETS,
-    WON, ClosedDeals, DealStage, KnownFile, _known_values,
-)
 
 
 @attrs.define

@@ -18,8 +18,16 @@ from ..model import GoalOverride, Rep
 from .calls import CallsSource
 from .dataset import DatasetBuilder, InputFile
 from .tables import (
-    bool_column, bool_message, date_column, date_message, datetime_column, datetime_message,
-    int_column, int_message, number_column, number_message,
+    bool_column,
+    bool_message,
+    date_column,
+    date_message,
+    datetime_column,
+    datetime_message,
+    int_column,
+    int_message,
+    number_column,
+    number_message,
 )
 
 
