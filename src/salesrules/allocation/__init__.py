@@ -136,7 +136,8 @@ def prepare(cfg: RulesConfig, dataset: Dataset, as_of: dt.date,
         schema={"lead_id": pl.String, "rep_id": pl.String, "value": pl.Float64})
     acfg = cfg.allocation
     return settle(dataset.leads.frame, dataset.reps, as_of, prior, earlier, acfg.recycle,
-                  acfg.dedupe_on if acfg.enabled else [], _date_or_none, today)
+                  acfg.dedupe_on if acfg.enabled else [], _date_or_none, today,
+                  acfg.phone_region)
 
 
 def _carried(pool: Pool, history: HistoryView | None) -> list[Assignment]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import attrs
+import phonenumbers
 
 from ..model import Funnel, Stage
 
@@ -184,6 +185,13 @@ class RecycleConfig:
     assigned_field: str = "assigned_at"
 
 
+def _region(code: str) -> None:
+    """Refuse a phone region ``phonenumbers`` does not know, naming some it does."""
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"'phone_region' must be a region code phonenumbers knows "
+                         f"(CN, HK, US, GB, ...): {code!r}")
+
+
 @attrs.define
 class AllocationConfig:
     """``[allocation]``: routing rules, first match wins."""
@@ -196,8 +204,14 @@ class AllocationConfig:
     rules: list[RuleConfig] = attrs.Factory(list)
     #: A rep's load counts the leads earlier runs gave them within this many days.
     window_days: int = attrs.field(default=30, validator=attrs.validators.ge(1))
-    #: Lead columns whose normalised value marks duplicates (phone: digits; email: lower case).
+    #: Lead columns whose normalised value marks duplicates: a phone column (its name has
+    #: ``phone``, ``mobile``, 电话 or 手机) compares as the number ``phonenumbers`` reads,
+    #: else by its digits; any other column trimmed, in lower case (emails).
     dedupe_on: list[str] = attrs.Factory(lambda: ["phone", "email"])
+    #: The region (ISO 3166 code) a phone number without a country code is dialled
+    #: from, so that ``138 0013 8000``, ``+86 138-0013-8000`` and ``(0086)13800138000``
+    #: are one number with ``CN``.
+    phone_region: str = attrs.field(default="CN", validator=lambda _i, _a, v: _region(v))
     #: ``[allocation.recycle]``: take back leads without follow-up; off when absent.
     recycle: RecycleConfig | None = None
 
