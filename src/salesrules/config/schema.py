@@ -212,6 +212,11 @@ class AllocationConfig:
     #: from, so that ``138 0013 8000``, ``+86 138-0013-8000`` and ``(0086)13800138000``
     #: are one number with ``CN``.
     phone_region: str = attrs.field(default="CN", validator=lambda _i, _a, v: _region(v))
+    #: The lead column naming the lead's account (company). A new lead of an account
+    #: that an eligible rep already owns goes to that rep, within their cap, before the
+    #: rules run. Default: the leads' ``account`` or ``company`` column if they have
+    #: one; ``""`` turns account affinity off.
+    account_field: str | None = None
     #: ``[allocation.recycle]``: take back leads without follow-up; off when absent.
     recycle: RecycleConfig | None = None
 
