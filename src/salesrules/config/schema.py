@@ -232,6 +232,20 @@ class HistoryConfig:
 
 
 @attrs.define
+class CrmImportConfig:
+    """``[output.crm_import]``: the assignments as a file the CRM imports (``crm_import.csv``)."""
+
+    #: ``salesforce`` (``Id``, ``OwnerId``: Data Loader's update of the leads' owner),
+    #: ``hubspot`` (``Record ID``, ``Contact owner``: the owner's email) or ``generic``
+    #: (``lead_id``, ``owner``).
+    format: Literal["salesforce", "hubspot", "generic"] = "generic"
+    #: The reps file's column holding each rep's CRM user: a Salesforce user Id, a
+    #: HubSpot owner email. Reps without one are named in a warning and their leads
+    #: left out of the file.
+    user_field: str = "crm_user"
+
+
+@attrs.define
 class OutputConfig:
     """``[output]``: where and how results are written."""
 
@@ -251,6 +265,8 @@ class OutputConfig:
     #: Each run writes a new folder and makes it current in one step; older ones
     #: beyond this many are removed. ``out/<file>`` always shows the current run.
     keep_runs: int = attrs.field(default=2, validator=attrs.validators.ge(1))
+    #: ``[output.crm_import]``: write ``crm_import.csv`` for the CRM; off when absent.
+    crm_import: CrmImportConfig | None = None
     #: Deprecated and ignored: outputs are written in one process. Still accepted
     #: so that older rules.toml files load; loading warns when it is set.
     parallel: bool = True
