@@ -59,7 +59,7 @@ def test_number_expected_got_text():
 
 def test_unknown_keys_are_errors_with_the_known_keys_listed():
     out = problems_of('[output]\ndir = "out"\ncolour = "red"')
-    assert out == ["output.colour: unknown key (known keys: day_targets, dir, keep_runs, language, parallel, "
+    assert out == ["output.colour: unknown key (known keys: crm_import, day_targets, dir, keep_runs, language, parallel, "
                    "report, workbook)"]
 
 

@@ -22,6 +22,7 @@ from ..load import Dataset
 from ..load.tables import CellError, parse_date
 from ..model import Assignment, Unassigned
 from ..resolve import Bound
+from .affinity import account_column, keep_with_accounts
 from .batch import AllocationBatch, AllocationContext, RepSlot
 from .conditions import Condition, column_type, condition_frame
 from .conditions.types import LEAD_TYPES
@@ -136,7 +137,8 @@ def prepare(cfg: RulesConfig, dataset: Dataset, as_of: dt.date,
         schema={"lead_id": pl.String, "rep_id": pl.String, "value": pl.Float64})
     acfg = cfg.allocation
     return settle(dataset.leads.frame, dataset.reps, as_of, prior, earlier, acfg.recycle,
-                  acfg.dedupe_on if acfg.enabled else [], _date_or_none, today)
+                  acfg.dedupe_on if acfg.enabled else [], _date_or_none, today,
+                  acfg.phone_region)
 
 
 def _carried(pool: Pool, history: HistoryView | None) -> list[Assignment]:
@@ -169,8 +171,9 @@ def allocate(cfg: RulesConfig, routes: list[Route], dataset: Dataset, as_of: dt.
             for i in pool.leads["id"].to_list()], pool.kept, pool.slots, pool.recycled,
             carried=frozenset(a.lead_id for a in carried), eligible=can_receive)
     check_fields(routes, dataset)
+    affine = _affinity(cfg, dataset, pool, can_receive)
     matched, unassigned = _match(routes, pool)
-    assignments: list[Assignment] = list(carried)
+    assignments: list[Assignment] = [*carried, *affine]
     for route, leads in zip(routes, matched):
         if not leads:
             continue
@@ -187,12 +190,22 @@ def allocate(cfg: RulesConfig, routes: list[Route], dataset: Dataset, as_of: dt.
         unassigned.extend(batch.unassigned)
     unassigned.extend(_duplicates_unassigned(pool, assignments))
     if len(assignments) + len(unassigned) != (pool.leads.height + len(pool.duplicates)
-                                              + len(carried)):
+                                              + len(carried) + len(affine)):
         raise PluginError("salesrules", "allocation", AssertionError(
             "a lead was lost or decided twice; this is a bug"))
     return AllocationResult(assignments, unassigned, pool.kept, pool.slots, pool.recycled,
                             {k: v[0] for k, v in pool.duplicates.items()},
                             frozenset(a.lead_id for a in carried), can_receive)
+
+
+def _affinity(cfg: RulesConfig, dataset: Dataset, pool: Pool,
+              can_receive: tuple[str, ...]) -> list[Assignment]:
+    """Leads of accounts an eligible rep owns, given to that rep before the rules run."""
+    frame = dataset.leads.frame
+    column = account_column(cfg.allocation.account_field, frame.columns)
+    if column is None or pool.leads.is_empty():
+        return []
+    return keep_with_accounts(pool, frame, column, pool.slots, can_receive)
 
 
 def eligible_reps(cfg: RulesConfig, dataset: Dataset, as_of: dt.date) -> tuple[str, ...]:

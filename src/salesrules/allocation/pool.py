@@ -7,9 +7,11 @@ left to route become :class:`~salesrules.model.Lead` objects, later, per batch.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping, Sequence
 
 import attrs
+import phonenumbers
 import polars as pl
 
 from ..model import Rep
@@ -60,7 +62,7 @@ def dates_of(frame: pl.DataFrame, field: str,
 def settle(leads: pl.DataFrame, reps: Mapping[str, Rep], as_of: dt.date,
            prior: pl.DataFrame, window: pl.DataFrame, recycle, dedupe_on: Sequence[str],
            parse_date: Callable[[str], dt.date | None],
-           today: pl.DataFrame | None = None) -> Pool:
+           today: pl.DataFrame | None = None, phone_region: str = "CN") -> Pool:
     """Settle owners, recycling, load, duplicates and lead order for every lead at once.
 
     ``prior`` holds each lead's latest assignment by an earlier run (``lead_id``,
@@ -68,7 +70,8 @@ def settle(leads: pl.DataFrame, reps: Mapping[str, Rep], as_of: dt.date,
     the load window (``lead_id``, ``rep_id``, ``value``); ``today`` what earlier runs
     of the as-of day assigned (same columns): those leads stay where they went and
     count against today's caps. ``recycle`` is the ``[allocation.recycle]`` config,
-    or ``None``.
+    or ``None``; ``phone_region`` the region phone numbers without a country code
+    are dialled from.
     """
     slots = {rep_id: RepSlot(rep) for rep_id, rep in reps.items()}
     _count_window(slots, window)
@@ -87,7 +90,8 @@ def settle(leads: pl.DataFrame, reps: Mapping[str, Rep], as_of: dt.date,
         slots[rep_id].held += n
         slots[rep_id].held_value += v
     pool = lead_order(frame.filter(~pl.col("_kept")))
-    duplicates = _duplicates(dedupe_on, kept, frame.filter(~pl.col("_kept")), pool)
+    duplicates = _duplicates(dedupe_on, kept, frame.filter(~pl.col("_kept")), pool,
+                             phone_region)
     if duplicates:
         pool = pool.filter(~pl.col("id").is_in(list(duplicates)))
         order = {lead_id: i for i, lead_id in enumerate(lead_order(
@@ -190,18 +194,38 @@ def _stale(recycle, as_of: dt.date) -> pl.Expr:
         pl.col("_owner"), since.dt.strftime("%Y-%m-%d")))
 
 
-def normalised(field: str, values: pl.Expr) -> pl.Expr:
-    """How values of a contact field compare: digits of a phone, else trimmed lower case."""
+def is_phone(field: str) -> bool:
+    """Whether a contact field holds phone numbers, by its name (phone, mobile, 电话, 手机)."""
     f = field.lower()
-    if "phone" in f or "mobile" in f or "电话" in field or "手机" in field:
-        digits = values.str.strip_chars().str.replace_all(r"\D", "")
-        return (pl.when((digits.str.len_chars() == 13) & digits.str.starts_with("86"))
-                .then(digits.str.slice(2)).otherwise(digits))
-    return values.str.strip_chars().str.to_lowercase()
+    return "phone" in f or "mobile" in f or "电话" in field or "手机" in field
+
+
+def phone_key(text: str, region: str) -> str:
+    """A phone number as it compares: E.164 (``+8613800138000``) where ``phonenumbers``
+    reads a possible number, dialled from ``region`` unless it carries its own
+    country code; else its digits alone."""
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is not None and phonenumbers.is_possible_number(number):
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return re.sub(r"\D", "", text)
+
+
+def normalised(field: str, values: pl.Series, region: str = "CN") -> pl.Series:
+    """How values of a contact field compare: a phone's :func:`phone_key`, else trimmed
+    lower case. Each distinct phone number is read once."""
+    values = values.cast(pl.String).str.strip_chars()
+    if not is_phone(field):
+        return values.str.to_lowercase()
+    lookup = {v: phone_key(v, region) for v in values.unique().drop_nulls().to_list()}
+    return values.replace_strict(lookup, default=None, return_dtype=pl.String)
 
 
 def _duplicates(fields: Sequence[str], kept: pl.DataFrame, pool_in_file_order: pl.DataFrame,
-                pool_in_lead_order: pl.DataFrame) -> dict[str, tuple[str, str]]:
+                pool_in_lead_order: pl.DataFrame,
+                region: str = "CN") -> dict[str, tuple[str, str]]:
     """Lead id -> (the lead it duplicates, the field), for pool leads sharing a contact key.
 
     Of the leads with one key, a kept one (the first in the file) wins, else the
@@ -213,9 +237,12 @@ def _duplicates(fields: Sequence[str], kept: pl.DataFrame, pool_in_file_order: p
     for f in fields:
         if f not in pool_in_file_order.columns:
             continue
-        key = normalised(f, pl.col(f).cast(pl.String)).alias("_key")
-        k = kept.select("id", key, _rank=pl.lit(-1, pl.Int64)).with_row_index("_pos")
-        p = (pool_in_file_order.select("id", key).join(rank, on="id", maintain_order="left")
+        keys = normalised(f, pl.concat([kept[f].cast(pl.String),
+                                        pool_in_file_order[f].cast(pl.String)]), region)
+        k = kept.select("id", _key=keys.head(kept.height),
+                        _rank=pl.lit(-1, pl.Int64)).with_row_index("_pos")
+        p = (pool_in_file_order.select("id", _key=keys.tail(pool_in_file_order.height))
+             .join(rank, on="id", maintain_order="left")
              .select("id", "_key", pl.col("_rank").cast(pl.Int64)))
         p = p.with_row_index("_pos").with_columns(pl.col("_pos") + k.height)
         both = pl.concat([k, p]).filter(pl.col("_key").is_not_null() & (pl.col("_key") != ""))

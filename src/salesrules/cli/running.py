@@ -117,6 +117,7 @@ def print_summary(result: Any, console: Any) -> None:
 def validate(rules: Path, data: Path | None, strict: bool) -> None:
     """Check rules.toml and the data files; write nothing. Reports every problem."""
     from ..allocation import check_fields
+    from ..allocation.affinity import account_column
     from ..allocation.conditions import match_leads
     from ..config import load_config
     from ..errors import ConfigError, DataError, Problems
@@ -131,6 +132,7 @@ def validate(rules: Path, data: Path | None, strict: bool) -> None:
     try:
         ds = load_dataset(cfg, plan.sources, data_dir(cfg, data))
         check_fields(plan.routes, ds)
+        account_column(cfg.allocation.account_field, ds.leads.frame.columns)
         match_leads([r.condition for r in plan.routes], ds.leads)  # as run will: never fails
     except (DataError, ConfigError) as exc:
         for p in exc.problems:

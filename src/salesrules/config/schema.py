@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import attrs
+import phonenumbers
 
 from ..model import Funnel, Stage
 
@@ -184,6 +185,13 @@ class RecycleConfig:
     assigned_field: str = "assigned_at"
 
 
+def _region(code: str) -> None:
+    """Refuse a phone region ``phonenumbers`` does not know, naming some it does."""
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"'phone_region' must be a region code phonenumbers knows "
+                         f"(CN, HK, US, GB, ...): {code!r}")
+
+
 @attrs.define
 class AllocationConfig:
     """``[allocation]``: routing rules, first match wins."""
@@ -196,8 +204,19 @@ class AllocationConfig:
     rules: list[RuleConfig] = attrs.Factory(list)
     #: A rep's load counts the leads earlier runs gave them within this many days.
     window_days: int = attrs.field(default=30, validator=attrs.validators.ge(1))
-    #: Lead columns whose normalised value marks duplicates (phone: digits; email: lower case).
+    #: Lead columns whose normalised value marks duplicates: a phone column (its name has
+    #: ``phone``, ``mobile``, 电话 or 手机) compares as the number ``phonenumbers`` reads,
+    #: else by its digits; any other column trimmed, in lower case (emails).
     dedupe_on: list[str] = attrs.Factory(lambda: ["phone", "email"])
+    #: The region (ISO 3166 code) a phone number without a country code is dialled
+    #: from, so that ``138 0013 8000``, ``+86 138-0013-8000`` and ``(0086)13800138000``
+    #: are one number with ``CN``.
+    phone_region: str = attrs.field(default="CN", validator=lambda _i, _a, v: _region(v))
+    #: The lead column naming the lead's account (company). A new lead of an account
+    #: that an eligible rep already owns goes to that rep, within their cap, before the
+    #: rules run. Default: the leads' ``account`` or ``company`` column if they have
+    #: one; ``""`` turns account affinity off.
+    account_field: str | None = None
     #: ``[allocation.recycle]``: take back leads without follow-up; off when absent.
     recycle: RecycleConfig | None = None
 
@@ -210,6 +229,20 @@ class HistoryConfig:
     enabled: bool = True
     #: SQLite file, relative to rules.toml.
     path: str = "salesrules-history.sqlite"
+
+
+@attrs.define
+class CrmImportConfig:
+    """``[output.crm_import]``: the assignments as a file the CRM imports (``crm_import.csv``)."""
+
+    #: ``salesforce`` (``Id``, ``OwnerId``: Data Loader's update of the leads' owner),
+    #: ``hubspot`` (``Record ID``, ``Contact owner``: the owner's email) or ``generic``
+    #: (``lead_id``, ``owner``).
+    format: Literal["salesforce", "hubspot", "generic"] = "generic"
+    #: The reps file's column holding each rep's CRM user: a Salesforce user Id, a
+    #: HubSpot owner email. Reps without one are named in a warning and their leads
+    #: left out of the file.
+    user_field: str = "crm_user"
 
 
 @attrs.define
@@ -232,6 +265,8 @@ class OutputConfig:
     #: Each run writes a new folder and makes it current in one step; older ones
     #: beyond this many are removed. ``out/<file>`` always shows the current run.
     keep_runs: int = attrs.field(default=2, validator=attrs.validators.ge(1))
+    #: ``[output.crm_import]``: write ``crm_import.csv`` for the CRM; off when absent.
+    crm_import: CrmImportConfig | None = None
     #: Deprecated and ignored: outputs are written in one process. Still accepted
     #: so that older rules.toml files load; loading warns when it is set.
     parallel: bool = True

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..model import SEVERITIES
+from .crm import FILE as CRM_FILE
+from .crm import write_crm_import
 from .files import (
     day_target_window,
     write_assignments,
@@ -94,6 +96,12 @@ def write_set(folder: Path, result: RunResult, run_id: str,
     crash_point("written:findings.csv")
     counts.update(write_assignments(result.allocation, folder))
     crash_point("written:assignments.csv")
+    crm = result.config.output.crm_import
+    if crm is not None:
+        counts[CRM_FILE], warnings = write_crm_import(
+            result.allocation.new_assignments, result.dataset.reps, crm.format,
+            crm.user_field, folder)
+        result.warnings.extend(warnings)
     if plugin_writers is not None:
         plugin_writers(folder)
         crash_point("written:plugins")

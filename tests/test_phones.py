@@ -1,0 +1,83 @@
+"""Duplicates by phone: numbers compare as ``phonenumbers`` reads them, from a documented region."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+from hypothesis import given, settings, strategies as st
+
+from salesrules.allocation import allocate
+from salesrules.allocation.pool import normalised, phone_key
+from salesrules.config import parse_config
+from salesrules.errors import Problems
+from salesrules.load import Dataset
+from salesrules.model import ActivityTable, Lead, Rep
+from salesrules.run import plan_run
+
+AS_OF = dt.date(2026, 11, 25)
+#: One mobile number as exports write it.
+FORMS = ["138 0013 8000", "+86 138-0013-8000", "0086 13800138000", "(0086)13800138000",
+         "(0086) 138-0013-8000", "8613800138000", "138-0013-8000"]
+
+
+def run_alloc(phones: list[str], toml: str = ""):
+    cfg = parse_config(toml)
+    reps = [Rep("R1", "a", "East", "P1"), Rep("R2", "b", "East", "P1")]
+    leads = [Lead(f"L{i}", dt.datetime(2026, 11, 24, 9, i), fields={"phone": p, "email": ""})
+             for i, p in enumerate(phones)]
+    data = Dataset(cfg.funnel_model, {r.id: r for r in reps}, leads,
+                   ActivityTable(cfg.funnel_model.names))
+    return allocate(cfg, plan_run(cfg, entry_points=False).routes, data, AS_OF, 0)
+
+
+def test_every_written_form_of_one_number_reads_as_one_e164_number():
+    assert {phone_key(form, "CN") for form in FORMS} == {"+8613800138000"}
+
+
+def test_every_written_form_of_one_number_is_one_lead():
+    res = run_alloc(FORMS)
+    assert [a.lead_id for a in res.assignments] == ["L0"]
+    assert res.duplicates == {f"L{i}": "L0" for i in range(1, len(FORMS))}
+    reasons = {u.lead_id: u.reason for u in res.unassigned}
+    assert reasons["L3"].startswith("duplicate of L0 (same phone)")
+
+
+def test_a_number_phonenumbers_cannot_read_still_dedupes_by_its_digits():
+    # "No. 7" is not a phone number to phonenumbers, nor is a 20-digit string possible
+    assert phone_key("No. 7", "CN") == "7"
+    long = "1234-5678-9012-3456-7890"
+    assert phone_key(long, "CN") == "12345678901234567890"
+    res = run_alloc(["No. 7", "7#", long, "12345678901234567890", "139 0000 0000"])
+    assert res.duplicates == {"L1": "L0", "L3": "L2"}
+    assert sorted(a.lead_id for a in res.assignments) == ["L0", "L2", "L4"]
+
+
+def test_numbers_without_a_country_code_are_dialled_from_phone_region():
+    us = ["(650) 253-0000", "+1 650 253 0000"]
+    assert run_alloc(us, '[allocation]\nphone_region = "US"').duplicates == {"L1": "L0"}
+    # from China, (650) 253-0000 is another number than the US one
+    assert run_alloc(us).duplicates == {}
+
+
+def test_emails_compare_without_case_or_spaces():
+    got = normalised("email", pl.Series(["A@X.com ", "a@x.COM", "b@x.com"]))
+    assert got.to_list() == ["a@x.com", "a@x.com", "b@x.com"]
+
+
+def test_an_unknown_phone_region_is_refused_with_its_key_path():
+    problems = Problems()
+    assert parse_config('[allocation]\nphone_region = "XX"\n', problems=problems) is None
+    (message,) = [str(p) for p in problems.all()]
+    assert "allocation.phone_region" in message
+    assert "must be a region code phonenumbers knows" in message and "'XX'" in message
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.lists(st.one_of(st.sampled_from(FORMS + ["", "x", "139", "+1 650 253 0000"]),
+                          st.text("0123456789 -+()", max_size=16)), max_size=20),
+       st.sampled_from(["phone", "手机", "Mobile"]))
+def test_the_column_is_each_value_read_on_its_own(values, field):
+    """Reading each distinct value once gives what reading every value gives."""
+    got = normalised(field, pl.Series(values, dtype=pl.String)).to_list()
+    assert got == [phone_key(v.strip(), "CN") for v in values]
