@@ -1,4 +1,5 @@
-"""Benchmark: allocating 200,000 leads to 2,000 reps under each policy, and how cost grows with leads.
+"""Benchmark: allocating 200,000 leads to 2,000 reps
+under each policy, and how cost grows with leads.
 
 For each policy it prints the time per lead for N/2 and N leads and their
 ratio: linear growth means 2x the leads takes about 2x the time (target <= 2.3).
@@ -44,6 +45,7 @@ def main() -> None:
     args = ap.parse_args()
     sys.path.insert(0, str(HERE))
     from bench_run import prepare
+
     from salesrules.sample import SampleSpec
 
     folder = HERE / "out" / f"export-{args.reps}-{args.days}-{args.leads}"

@@ -1,4 +1,5 @@
-"""Compare two rule sets on the same leads: counts, value, fairness and expected conversions per rep."""
+"""Compare two rule sets on the same leads: counts,
+value, fairness and expected conversions per rep."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from .run import plan_run
 
 
 def conversion_rates(dataset: Dataset, as_of: dt.date, days: int = 90) -> dict[str, float]:
-    """Each rep's historical lead conversion: intents per connect over ``days``, team rate when thin.
+    """Each rep's historical lead conversion: intents
+    per connect over ``days``, team rate when thin.
 
     Uses the funnel's last count stage over its second stage (connects). A
     rep with fewer than 30 connects gets their team's rate.

@@ -152,7 +152,8 @@ class History:
         return [PastAssignment(a, b, dt.date.fromisoformat(c), v) for a, b, c, v in rows]
 
     def owners(self, lead_ids: Iterable[str], as_of: dt.date) -> dict[str, PastAssignment]:
-        """For each of ``lead_ids`` that an earlier run assigned, its latest assignment before ``as_of``."""
+        """For each of ``lead_ids`` that an earlier run
+        assigned, its latest assignment before ``as_of``."""
         wanted = set(lead_ids)
         day = as_of.isoformat()
         (stored,) = self.db.execute("SELECT COUNT(*) FROM assignments WHERE as_of < ?",
@@ -198,7 +199,8 @@ class History:
         return [DayAssignment(*row[:7], row[7][11:16]) for row in rows]
 
     def has_run(self, run_id: str) -> bool:
-        return self.db.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone() is not None
+        found = self.db.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        return found is not None
 
     def runs(self, limit: int = 20) -> list[RunRow]:
         rows = self.db.execute(
@@ -253,7 +255,8 @@ class History:
                         (json.dumps(manifest, ensure_ascii=False, sort_keys=True), run_id))
 
     def set_output(self, out_dir: Path, folder: str, run_id: str) -> None:
-        """Note (in the run's transaction) that run folder ``folder`` becomes current in ``out_dir``."""
+        """Note (in the run's transaction) that run
+        folder ``folder`` becomes current in ``out_dir``."""
         self.db.execute("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?)",
                         (str(out_dir.resolve()), folder, run_id))
 
@@ -280,7 +283,8 @@ def open_history(path: Path, readonly: bool = False) -> History:
     except sqlite3.DatabaseError as exc:
         from .errors import ConfigError
 
-        raise ConfigError(f"history.path: {path} is not a salesrules history database ({exc})")
+        raise ConfigError(
+            f"history.path: {path} is not a salesrules history database ({exc})") from exc
 
 
 # ---------------------------------------------------------------- display

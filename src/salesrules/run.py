@@ -151,9 +151,10 @@ def plan_run(cfg: RulesConfig, strict: bool = False, entry_points: bool = True,
     routes = []
     rules = cfg.allocation.rules or default_rules()
     for i, rule in enumerate(rules):
-        cond, err = compile_condition(rule.when)
-        if err:
-            problems.add(format_path(["allocation", "rules", i, "when"]), err)
+        compiled = compile_condition(rule.when)
+        cond = compiled.condition
+        if compiled.error:
+            problems.add(format_path(["allocation", "rules", i, "when"]), compiled.error)
         b = resolve(registry, "policy", Use(rule.policy, rule.params),
                     ["allocation", "rules", i], problems, name_key="policy")
         if b is not None and cond is not None:
@@ -355,7 +356,7 @@ def write_outputs(result: RunResult, registry: Registry, history: History | None
             history.begin()
             history.record(
                 run_id, result.as_of,
-                dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 result.config.digest, inputs, result.allocation.new_assignments,
                 assigned_values(result.allocation.new_assignments, result.dataset.leads),
                 len(result.allocation.unassigned), redo_day=result.redo_day)

@@ -23,7 +23,7 @@ from .components import Policy
 from .config import parse_config
 from .errors import ConfigError, Problems
 from .load import Dataset
-from .model import ActivityTable, Finding, Lead, Rep, SEVERITIES
+from .model import SEVERITIES, ActivityTable, Finding, Lead, Rep
 from .resolve import Bound, structure_params
 from .sample import SampleSpec, generate, rules_for
 
@@ -134,7 +134,8 @@ def run_split(split: type, total: int = 90000, params: dict[str, Any] | None = N
 
 def run_check(check: type, export: Path, params: dict[str, Any] | None = None,
               as_of: dt.date | None = None) -> list[Finding]:
-    """Run one check class on an export folder (with its rules.toml): load, goals, progress, then the check."""
+    """Run one check class on an export folder (with its
+    rules.toml): load, goals, progress, then the check."""
     from .checks import CheckContext
     from .config import load_config
     from .goals import set_goals

@@ -14,7 +14,7 @@ def run_checks(checks: list[Bound], ctx: CheckContext) -> list[Finding]:
     """Findings of all checks, most severe first, then by check and subject."""
     findings: list[Finding] = []
     for bound in checks:
-        out = bound.call(lambda: list(bound.component.run(ctx)))
+        out = bound.call(_findings, bound, ctx)
         for f in out:
             problem = _malformed(f, bound.name)
             if problem:
@@ -22,6 +22,10 @@ def run_checks(checks: list[Bound], ctx: CheckContext) -> list[Finding]:
         findings.extend(out)
     rank = {s: i for i, s in enumerate(SEVERITIES)}
     return sorted(findings, key=lambda f: (-rank[f.severity], f.check, f.subject_kind, f.subject))
+
+
+def _findings(bound: Bound, ctx: CheckContext) -> list[object]:
+    return list(bound.component.run(ctx))
 
 
 def _malformed(f: object, check: str) -> str | None:

@@ -1,4 +1,5 @@
-"""The built-in ``team-execution`` and ``data-gaps`` checks: a team's execution rate, and missing or self-contradicting activity."""
+"""The built-in ``team-execution`` and ``data-gaps`` checks: a
+team's execution rate, and missing or self-contradicting activity."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ class ExecutionParams:
 
 
 class TeamExecution(Check):
-    """Flags a team whose share of reps meeting feasible activity targets is under the threshold (frontline managers: at least 80%), naming the team's main cause."""
+    """Flags a team whose share of reps meeting feasible activity targets is under
+    the threshold (frontline managers: at least 80%), naming the team's main cause."""
 
     name = "team-execution"
     Params = ExecutionParams
@@ -84,7 +86,8 @@ class GapsParams:
 
 
 class DataGaps(Check):
-    """Flags active reps with no activity rows on working days (leave excluded), and activity rows where a count stage exceeds the one above it: the export is wrong."""
+    """Flags active reps with no activity rows on working days (leave excluded), and
+    activity rows where a count stage exceeds the one above it: the export is wrong."""
 
     name = "data-gaps"
     Params = GapsParams

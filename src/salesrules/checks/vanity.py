@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import attrs
 
@@ -26,7 +26,8 @@ class VanityParams:
 
 
 class VanityActivity(Check):
-    """Short "connected" calls, or a connect rate far above the team whose connects do not become conversations (robust z, median and MAD), judged against the team and the rep's own history."""
+    """Short "connected" calls, or a connect rate far above the team whose connects do not become
+    conversations (robust z, median and MAD), judged against the team and the rep's own history."""
 
     name = "vanity-activity"
     Params = VanityParams
@@ -60,7 +61,8 @@ class VanityActivity(Check):
                         yield finding
 
     def _scores(self, ctx: CheckContext, active: list, start: dt.date, end: dt.date) -> _Scores:
-        """The team's rates and their robust z-scores: the watched rate, the one after, short calls."""
+        """The team's rates and their robust z-scores:
+        the watched rate, the one after, short calls."""
         up, low = self.params.rate
         idx, names = ctx.funnel.index, ctx.funnel.names
         now = [ctx.dataset.activity.totals(r.id, start, end) for r in active]

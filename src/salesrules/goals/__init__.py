@@ -1,4 +1,5 @@
-"""Goals: level targets pushed back down the funnel and split over months, weeks and working days."""
+"""Goals: level targets pushed back down the funnel
+and split over months, weeks and working days."""
 
 from __future__ import annotations
 
@@ -145,15 +146,6 @@ def confidence_trace(funnel: Funnel, values: dict[str, float], rates: dict[str, 
             f"{math.ceil(x * x):,} {counts[0].name}")
 
 
-@attrs.frozen
-class StageTarget:
-    """One rep's whole-period target for one stage, before it is split over time."""
-
-    stage: str
-    split: SplitRequest
-    trace: str
-
-
 #: A goals-file target for a middle stage more than this far below what the
 #: result target needs (at the rep's rates) is reported as contradicting it.
 CONTRADICTION = 0.05
@@ -239,7 +231,8 @@ def _team_rates(funnel_model: Bound, batch: FunnelBatch) -> dict[str, dict[str, 
 def _all_own_days(cfg: RulesConfig, dataset: Dataset, teams: dict[str, tuple[Rep, ...]],
                   period: Period, working: list[dt.date], weights: dict[str, list[float]],
                   warnings: list[str]) -> dict[str, OwnDays]:
-    """Each active rep's own days (hire date, leave, ramp); reps hired after the period have none."""
+    """Each active rep's own days (hire date, leave,
+    ramp); reps hired after the period have none."""
     where = reps_file(dataset)
     prorate = cfg.goals.leave == "prorate"
     out: dict[str, OwnDays] = {}
@@ -303,7 +296,8 @@ def _rep_targets(cfg: RulesConfig, funnel: Funnel, rep: Rep, given_src: dict[str
         if stage.name in given:
             g = given_src[stage.name]
             goals.append(Goal(rep.id, stage.name, given[stage.name], g.how))
-            trace = f"{g.how} {stage.name} target {_fmt(g.amount, stage.unit)} for the {period.grain}"
+            amount = _fmt(g.amount, stage.unit)
+            trace = f"{g.how} {stage.name} target {amount} for the {period.grain}"
             if own.note:
                 lowered = not g.prorated and own.factor != 1.0
                 trace += (f", prorated for {own.note}" if lowered else f", over {own.note}")

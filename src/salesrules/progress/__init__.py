@@ -1,4 +1,5 @@
-"""Progress: each rep's actual against expected-to-date and target per funnel stage, with pace, projection and re-plan."""
+"""Progress: each rep's actual against expected-to-date and
+target per funnel stage, with pace, projection and re-plan."""
 
 from __future__ import annotations
 

@@ -315,10 +315,10 @@ def _options(lst: lark.Tree, text: str) -> tuple[Literal, ...]:
     for k in lst.children:
         node = _build(k, text)
         if not isinstance(node, Literal):
-            raise _Refused(ConditionError(node.start + 1, f"{shown(text[node.start:node.end])!r} in a "
-                                                          "list is not a literal value",
-                                          "a list holds only quoted text, numbers, dates "
-                                          "or true/false"))
+            raise _Refused(ConditionError(
+                node.start + 1,
+                f"{shown(text[node.start:node.end])!r} in a list is not a literal value",
+                "a list holds only quoted text, numbers, dates or true/false"))
         out.append(node)
     if not out:
         raise _Refused(ConditionError(lst.meta.start_pos + 1, "the list is empty",
