@@ -16,6 +16,7 @@ import gc
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -28,7 +29,7 @@ from salesrules.run import plan_run
 
 HERE = Path(__file__).resolve().parent
 
-POLICIES = {
+POLICIES: dict[str, dict[str, Any]] = {
     "balanced": {},
     "balanced-by-value": {"policy": "balanced", "params": {"by": "value"}},
     "weighted": {"params": {"level": {"P1": 1.0, "P2": 1.3, "P3": 1.6}}},
@@ -50,7 +51,7 @@ def main() -> None:
 
     folder = HERE / "out" / f"export-{args.reps}-{args.days}-{args.leads}"
     rules = prepare(folder, SampleSpec(reps=args.reps, days=args.days, leads=args.leads,
-                                       seed=1))["kernel"]
+                                       seed=1)).rules["kernel"]
     cfg = load_config(rules)
     cfg.history.enabled = False
     cfg.allocation.dedupe_on = []

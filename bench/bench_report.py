@@ -35,7 +35,7 @@ def main() -> None:
 
     folder = HERE / "out" / f"report-{args.reps}"
     rules = prepare(folder, SampleSpec(reps=args.reps, days=120, leads=20_000, seed=3,
-                                       call_days=0))["default"]
+                                       call_days=0)).rules["default"]
     exe = Path(sys.executable).with_name("salesrules")
     out = folder / "out"
     subprocess.run([str(exe), "run", "--rules", str(rules), "--out", str(out), "-q",

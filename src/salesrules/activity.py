@@ -154,7 +154,7 @@ class ActivityTable:
         if not drop:
             return
         remap = np.full(len(self._reps), -1, dtype=np.int64)
-        names = []
+        names: list[str] = []
         for i, r in enumerate(self._reps):
             if i not in drop:
                 remap[i] = len(names)

@@ -99,9 +99,9 @@ def compare(rules_a: Path, rules_b: Path, data: Path | None = None, as_of: dt.da
         res = _simulate(cfg, dataset, day, seed)
         leads: dict[str, int] = {}
         value: dict[str, float] = {}
-        for a in res.assignments:
-            leads[a.rep_id] = leads.get(a.rep_id, 0) + 1
-            value[a.rep_id] = value.get(a.rep_id, 0.0) + value_of[a.lead_id]
+        for asg in res.assignments:
+            leads[asg.rep_id] = leads.get(asg.rep_id, 0) + 1
+            value[asg.rep_id] = value.get(asg.rep_id, 0.0) + value_of[asg.lead_id]
         expected = {r: n * rates.get(r, 0.0) for r, n in leads.items()}
         sides.append(Side(str(path), res, leads, value, expected))
     a, b = sides

@@ -158,6 +158,7 @@ class History:
         day = as_of.isoformat()
         (stored,) = self.db.execute("SELECT COUNT(*) FROM assignments WHERE as_of < ?",
                                     (day,)).fetchone()
+        rows: Iterable[tuple[str, str, str, float]]
         if stored <= 4 * len(wanted):
             # a short history: scanning it is cheaper than shipping the ids to SQLite
             rows = self.db.execute(
@@ -196,7 +197,8 @@ class History:
             "SELECT a.lead_id, a.rep_id, a.team, a.policy, a.rule, a.value, a.reason, "
             f"r.committed_at FROM assignments a JOIN runs r USING (run_id) "
             f"WHERE a.run_id IN ({marks}) ORDER BY r.rowid, a.rowid", ids)
-        return [DayAssignment(*row[:7], row[7][11:16]) for row in rows]
+        return [DayAssignment(lead, rep, team, policy, rule, value, why, at[11:16])
+                for lead, rep, team, policy, rule, value, why, at in rows]
 
     def has_run(self, run_id: str) -> bool:
         found = self.db.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone()

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 
 import attrs
 
@@ -98,13 +99,13 @@ def default_rules() -> list[RuleConfig]:
     return [RuleConfig(name="all leads", policy="balanced")]
 
 
-def _local_modules(cfg: RulesConfig, problems: Problems) -> list[tuple[str, object]]:
+def _local_modules(cfg: RulesConfig, problems: Problems) -> list[tuple[str, ModuleType]]:
     """Import ``[plugins] modules``; one outside the rules file's folder needs ``allow_outside``.
 
     A local module runs as code, so a copied rules.toml may not reach elsewhere
     on the machine without saying so (docs/security.md).
     """
-    local = []
+    local: list[tuple[str, ModuleType]] = []
     for i, mod in enumerate(cfg.plugins.modules):
         path = (cfg.base_dir / mod).resolve()
         if not cfg.plugins.allow_outside and not path.is_relative_to(cfg.base_dir.resolve()):

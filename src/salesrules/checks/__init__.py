@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..components import Check
 from ..errors import PluginError
 from ..model import CAUSES, SEVERITIES, Finding
 from ..resolve import Bound
@@ -24,8 +25,10 @@ def run_checks(checks: list[Bound], ctx: CheckContext) -> list[Finding]:
     return sorted(findings, key=lambda f: (-rank[f.severity], f.check, f.subject_kind, f.subject))
 
 
-def _findings(bound: Bound, ctx: CheckContext) -> list[object]:
-    return list(bound.component.run(ctx))
+def _findings(bound: Bound, ctx: CheckContext) -> list[Finding]:
+    check = bound.component
+    assert isinstance(check, Check)  # resolved as a check, so registered as one
+    return list(check.run(ctx))
 
 
 def _malformed(f: object, check: str) -> str | None:

@@ -4,6 +4,7 @@ team's execution rate, and missing or self-contradicting activity."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal
 
 import attrs
 
@@ -54,7 +55,9 @@ class TeamExecution(Check):
         missing = {d.rep_id: round(d.activity, 3) for d in reps if d.activity < p.meet_pace}
         # the team's main cause: each rep's gap shares summed over the team
         shares = {c: sum(d.shares[c] for d in reps) for c in ("activity", "conversion")}
-        main = max(shares, key=lambda c: (shares[c], c == "activity"))
+        # activity is named on a tie
+        main: Literal["activity", "conversion"] = (
+            "activity" if shares["activity"] >= shares["conversion"] else "conversion")
         other = "conversion" if main == "activity" else "activity"
         top = reps[0].top
         return Finding(

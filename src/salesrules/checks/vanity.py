@@ -93,11 +93,11 @@ class VanityActivity(Check):
                 text += (f", yet only {sc.follow[i]:.0%} of {low} become {sc.follow_name} "
                          f"(team median {_median(sc.follow):.0%})")
             signals.append(text)
-        short, short_z = sc.short, sc.short_z
-        if short is not None and short_z is not None and short_z[i] >= p.z \
-                and short[i] >= p.min_short_share:
+        short, short_z, calls = sc.short, sc.short_z, ctx.dataset.calls
+        if calls is not None and short is not None and short_z is not None \
+                and short_z[i] >= p.z and short[i] >= p.min_short_share:
             signals.append(f"{short[i]:.0%} of connected calls are shorter than "
-                           f"{ctx.dataset.calls.short_seconds}s against a {team} median of "
+                           f"{calls.short_seconds}s against a {team} median of "
                            f"{_median(short):.0%} (robust z {short_z[i]:.1f})")
         if not signals:
             return None

@@ -10,6 +10,7 @@ from statistics import NormalDist
 
 import attrs
 
+from ..components import FunnelModel, TimeSplit
 from ..config import RulesConfig
 from ..errors import DataError, PluginError, Problem
 from ..load import Dataset
@@ -113,14 +114,13 @@ def _fmt(value: float, unit: str) -> str:
 
 
 def _check_weights(split: Bound, weights: object, months: list[Period]) -> list[float]:
-    ok = (isinstance(weights, (list, tuple)) and len(weights) == len(months)
-          and all(isinstance(w, (int, float)) and math.isfinite(w) and w >= 0 for w in weights)
-          and sum(weights) > 0)
-    if not ok:
+    if not (isinstance(weights, (list, tuple)) and len(weights) == len(months)
+            and all(isinstance(w, (int, float)) and math.isfinite(w) and w >= 0 for w in weights)
+            and sum(weights) > 0):
         raise PluginError(split.plugin, f"split {split.name!r}", ValueError(
             f"month_weights() must return {len(months)} non-negative numbers with a "
             f"positive sum, got {weights!r}"))
-    return [float(w) for w in weights]  # type: ignore[union-attr]
+    return [float(w) for w in weights]
 
 
 def confidence_trace(funnel: Funnel, values: dict[str, float], rates: dict[str, Rate],
@@ -215,13 +215,17 @@ def _months(period: Period) -> list[Period]:
 
 def _month_weights(split: Bound, batch: SplitBatch) -> list[float]:
     """The team's month weights from the time split, checked."""
-    weights = split.call(split.component.month_weights, batch)
+    strategy = split.component
+    assert isinstance(strategy, TimeSplit)  # resolved as a time split, so registered as one
+    weights = split.call(strategy.month_weights, batch)
     return _check_weights(split, weights, list(batch.months))
 
 
 def _team_rates(funnel_model: Bound, batch: FunnelBatch) -> dict[str, dict[str, Rate]]:
     """The team's reps' rates from the funnel model, checked."""
-    rates = funnel_model.call(funnel_model.component.rates, batch)
+    model = funnel_model.component
+    assert isinstance(model, FunnelModel)  # resolved as a funnel model, so registered as one
+    rates = funnel_model.call(model.rates, batch)
     if not isinstance(rates, dict):
         raise PluginError(funnel_model.plugin, f"funnel {funnel_model.name!r}",
                           TypeError(f"rates() must return a dict, got {type(rates).__name__}"))

@@ -77,7 +77,9 @@ def _owned_deal_rows(spec: SampleSpec, rng: random.Random, reps: list, preset: s
     rows: list[list] = []
     calls: dict = {}
     for day, rep_id, *_, intents, _pipeline, _revenue in _activity(spec, rng, reps, {}, calls):
-        rep = next(r for r in reps if r.id == rep_id) if intents else None
+        if not intents:
+            continue
+        rep = next(r for r in reps if r.id == rep_id)
         for _ in range(int(intents)):
             n = len(rows) + 1
             amount = round(rep.arpu * math.exp(rng.gauss(0, 0.25)), 2)

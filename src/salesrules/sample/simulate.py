@@ -135,7 +135,8 @@ def _leads(spec: SampleSpec, rng: random.Random, reps: list[_Rep]) -> list[tuple
         else:
             phone = f"1{rng.randrange(30, 90)}{rng.randrange(10**8):08d}"
             phones.append(phone)
-        assigned = contact = ""
+        assigned: dt.date | str = ""
+        contact: dt.date | str = ""
         if owner:
             # owned leads are older: some were followed up, some were left untouched
             created = created - dt.timedelta(days=rng.randrange(3, 25))

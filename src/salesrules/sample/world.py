@@ -177,9 +177,10 @@ def _make_reps(spec: SampleSpec, rng: random.Random) -> tuple[list[_Rep], str]:
             break  # keep some healthy reps in every sample
         rep = candidates[(k * 5 + 3) % len(candidates)]
         if rep.plant:
-            rep = next((r for r in candidates if not r.plant), None)
-            if rep is None:
+            healthy = next((r for r in candidates if not r.plant), None)
+            if healthy is None:
                 break
+            rep = healthy
         rep.plant = plant
         if plant in PLANT_CAUSES:  # the team's own rates: the cause is the plant alone
             _use_team_rates(rep, team_rates[rep.team])
@@ -213,7 +214,8 @@ def _calendar(spec: SampleSpec):
 
 
 def _last_working_days(end: dt.date, n: int, cal) -> list[dt.date]:
-    out, d = [], end
+    out: list[dt.date] = []
+    d = end
     while len(out) < n:
         if _working(d, cal):
             out.append(d)

@@ -46,7 +46,7 @@ def funnel_rates(totals: dict[str, float], stages: list[str]) -> dict[str, float
 
 def _meets(pace: dict[str, float | None], process: list[str], meet_pace: float) -> bool:
     """Whether a rep meets their process targets: mean pace over the process stages."""
-    paces = [pace[s] for s in process if pace.get(s) is not None]
+    paces = [v for s in process if (v := pace.get(s)) is not None]
     return bool(paces) and sum(paces) / len(paces) >= meet_pace
 
 
@@ -101,8 +101,8 @@ def _period_totals(result: RunResult, reps_out: dict[str, Any],
     return totals
 
 
-def _sum(totals: dict[str, dict[str, float]], reps: list[str]) -> Counter:
-    out: Counter = Counter()
+def _sum(totals: dict[str, dict[str, float]], reps: list[str]) -> dict[str, float]:
+    out: defaultdict[str, float] = defaultdict(float)
     for rep_id in reps:
         for st, v in totals[rep_id].items():
             out[st] += v
