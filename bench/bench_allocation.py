@@ -1,4 +1,5 @@
-"""Benchmark: allocating 200,000 leads to 2,000 reps under each policy, and how cost grows with leads.
+"""Benchmark: allocating 200,000 leads to 2,000 reps
+under each policy, and how cost grows with leads.
 
 For each policy it prints the time per lead for N/2 and N leads and their
 ratio: linear growth means 2x the leads takes about 2x the time (target <= 2.3).
@@ -15,6 +16,7 @@ import gc
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -27,7 +29,7 @@ from salesrules.run import plan_run
 
 HERE = Path(__file__).resolve().parent
 
-POLICIES = {
+POLICIES: dict[str, dict[str, Any]] = {
     "balanced": {},
     "balanced-by-value": {"policy": "balanced", "params": {"by": "value"}},
     "weighted": {"params": {"level": {"P1": 1.0, "P2": 1.3, "P3": 1.6}}},
@@ -44,11 +46,12 @@ def main() -> None:
     args = ap.parse_args()
     sys.path.insert(0, str(HERE))
     from bench_run import prepare
+
     from salesrules.sample import SampleSpec
 
     folder = HERE / "out" / f"export-{args.reps}-{args.days}-{args.leads}"
     rules = prepare(folder, SampleSpec(reps=args.reps, days=args.days, leads=args.leads,
-                                       seed=1))["kernel"]
+                                       seed=1)).rules["kernel"]
     cfg = load_config(rules)
     cfg.history.enabled = False
     cfg.allocation.dedupe_on = []

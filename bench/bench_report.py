@@ -1,4 +1,5 @@
-"""Benchmark: the report of a large run (2,000 reps): its size, and how fast headless Chromium opens it.
+"""Benchmark: the report of a large run (2,000 reps):
+its size, and how fast headless Chromium opens it.
 
 The report is written by the ``salesrules-report`` plugin package
 (plugins/salesrules-report), installed by ``make``. Prints the report's size and
@@ -27,13 +28,14 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     sys.path.insert(0, str(HERE))
-    from bench_run import prepare
-    from salesrules.sample import SampleSpec
     import salesrules_report  # the plugin package that writes the report must be installed
+    from bench_run import prepare
+
+    from salesrules.sample import SampleSpec
 
     folder = HERE / "out" / f"report-{args.reps}"
     rules = prepare(folder, SampleSpec(reps=args.reps, days=120, leads=20_000, seed=3,
-                                       call_days=0))["default"]
+                                       call_days=0)).rules["default"]
     exe = Path(sys.executable).with_name("salesrules")
     out = folder / "out"
     subprocess.run([str(exe), "run", "--rules", str(rules), "--out", str(out), "-q",

@@ -19,7 +19,8 @@ import attrs
 import numpy as np
 import polars as pl
 
-#: ``date.toordinal()`` of 1970-01-01: day numbers here count from it, as numpy's ``datetime64[D]`` does.
+#: ``date.toordinal()`` of 1970-01-01: day numbers here
+#: count from it, as numpy's ``datetime64[D]`` does.
 EPOCH = dt.date(1970, 1, 1).toordinal()
 
 
@@ -153,7 +154,7 @@ class ActivityTable:
         if not drop:
             return
         remap = np.full(len(self._reps), -1, dtype=np.int64)
-        names = []
+        names: list[str] = []
         for i, r in enumerate(self._reps):
             if i not in drop:
                 remap[i] = len(names)
@@ -277,7 +278,8 @@ class ActivityTable:
         return {k: list(v) for k, v in out.items()}
 
     def _lookup(self, rep_id: str, days: Sequence[dt.date]) -> tuple[int, np.ndarray, np.ndarray]:
-        """The rep's first row, and per day given: the row's offset from it, and whether it exists."""
+        """The rep's first row, and per day given: the
+        row's offset from it, and whether it exists."""
         lo, hi = self._slice(rep_id)
         if hi == lo or not len(days):
             return lo, np.zeros(len(days), dtype=np.int64), np.zeros(len(days), dtype=bool)

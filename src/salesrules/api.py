@@ -31,8 +31,8 @@ __all__ = [
     "AllocationBatch", "AllocationContext", "CheckContext", "FunnelBatch", "RepSlot",
     "SplitBatch",
     # the data: read-only values
-    "ActivityTable", "Assignment", "Dataset", "Finding", "Funnel", "Lead", "Period", "ProgressRow", "Rate",
-    "Rep", "RunResult", "Stage",
+    "ActivityTable", "Assignment", "Dataset", "Finding", "Funnel", "Lead", "Period", "ProgressRow",
+    "Rate", "Rep", "RunResult", "Stage",
     # reading a file (sources)
     "DatasetBuilder", "InputFile", "parse_date",
     # errors and helpers
@@ -216,7 +216,8 @@ def __getattr__(name: str) -> object:
 
 
 class _InPlaceJob:
-    """Contract 1.x's ``Job``, kept for old plugins: :meth:`wait` runs ``fn`` here and gives its result."""
+    """Contract 1.x's ``Job``, kept for old plugins:
+    :meth:`wait` runs ``fn`` here and gives its result."""
 
     def __init__(self, fn, size: int = 0, enabled: bool = True) -> None:
         self._fn = fn

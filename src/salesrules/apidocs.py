@@ -110,7 +110,8 @@ def _example(name: str, examples: dict[str, str]) -> str:
 
 
 def api_markdown() -> str:
-    """The public API (``salesrules.api``): each name's signature, meaning, attributes and example."""
+    """The public API (``salesrules.api``): each
+    name's signature, meaning, attributes and example."""
     from . import api
 
     out = [

@@ -1,4 +1,5 @@
-"""Compare two rule sets on the same leads: counts, value, fairness and expected conversions per rep."""
+"""Compare two rule sets on the same leads: counts,
+value, fairness and expected conversions per rep."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from .run import plan_run
 
 
 def conversion_rates(dataset: Dataset, as_of: dt.date, days: int = 90) -> dict[str, float]:
-    """Each rep's historical lead conversion: intents per connect over ``days``, team rate when thin.
+    """Each rep's historical lead conversion: intents
+    per connect over ``days``, team rate when thin.
 
     Uses the funnel's last count stage over its second stage (connects). A
     rep with fewer than 30 connects gets their team's rate.
@@ -97,9 +99,9 @@ def compare(rules_a: Path, rules_b: Path, data: Path | None = None, as_of: dt.da
         res = _simulate(cfg, dataset, day, seed)
         leads: dict[str, int] = {}
         value: dict[str, float] = {}
-        for a in res.assignments:
-            leads[a.rep_id] = leads.get(a.rep_id, 0) + 1
-            value[a.rep_id] = value.get(a.rep_id, 0.0) + value_of[a.lead_id]
+        for asg in res.assignments:
+            leads[asg.rep_id] = leads.get(asg.rep_id, 0) + 1
+            value[asg.rep_id] = value.get(asg.rep_id, 0.0) + value_of[asg.lead_id]
         expected = {r: n * rates.get(r, 0.0) for r, n in leads.items()}
         sides.append(Side(str(path), res, leads, value, expected))
     a, b = sides

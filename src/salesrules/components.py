@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -42,8 +43,9 @@ class Component:
 
     @classmethod
     def summary(cls) -> str:
-        doc = (cls.__doc__ or "").strip()
-        return doc.splitlines()[0] if doc else ""
+        """The docstring's first paragraph, on one line."""
+        paragraph = inspect.cleandoc(cls.__doc__ or "").split("\n\n")[0]
+        return " ".join(line.strip() for line in paragraph.splitlines())
 
 
 class Source(Component):

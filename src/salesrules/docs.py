@@ -1,4 +1,5 @@
-"""Generated reference docs: hooks from hookspecs.py, the API from api.py, rules.toml from the schema."""
+"""Generated reference docs: hooks from hookspecs.py,
+the API from api.py, rules.toml from the schema."""
 
 from __future__ import annotations
 

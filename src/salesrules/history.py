@@ -152,11 +152,13 @@ class History:
         return [PastAssignment(a, b, dt.date.fromisoformat(c), v) for a, b, c, v in rows]
 
     def owners(self, lead_ids: Iterable[str], as_of: dt.date) -> dict[str, PastAssignment]:
-        """For each of ``lead_ids`` that an earlier run assigned, its latest assignment before ``as_of``."""
+        """For each of ``lead_ids`` that an earlier run
+        assigned, its latest assignment before ``as_of``."""
         wanted = set(lead_ids)
         day = as_of.isoformat()
         (stored,) = self.db.execute("SELECT COUNT(*) FROM assignments WHERE as_of < ?",
                                     (day,)).fetchone()
+        rows: Iterable[tuple[str, str, str, float]]
         if stored <= 4 * len(wanted):
             # a short history: scanning it is cheaper than shipping the ids to SQLite
             rows = self.db.execute(
@@ -195,10 +197,12 @@ class History:
             "SELECT a.lead_id, a.rep_id, a.team, a.policy, a.rule, a.value, a.reason, "
             f"r.committed_at FROM assignments a JOIN runs r USING (run_id) "
             f"WHERE a.run_id IN ({marks}) ORDER BY r.rowid, a.rowid", ids)
-        return [DayAssignment(*row[:7], row[7][11:16]) for row in rows]
+        return [DayAssignment(lead, rep, team, policy, rule, value, why, at[11:16])
+                for lead, rep, team, policy, rule, value, why, at in rows]
 
     def has_run(self, run_id: str) -> bool:
-        return self.db.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone() is not None
+        found = self.db.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        return found is not None
 
     def runs(self, limit: int = 20) -> list[RunRow]:
         rows = self.db.execute(
@@ -253,7 +257,8 @@ class History:
                         (json.dumps(manifest, ensure_ascii=False, sort_keys=True), run_id))
 
     def set_output(self, out_dir: Path, folder: str, run_id: str) -> None:
-        """Note (in the run's transaction) that run folder ``folder`` becomes current in ``out_dir``."""
+        """Note (in the run's transaction) that run
+        folder ``folder`` becomes current in ``out_dir``."""
         self.db.execute("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?)",
                         (str(out_dir.resolve()), folder, run_id))
 
@@ -280,7 +285,8 @@ def open_history(path: Path, readonly: bool = False) -> History:
     except sqlite3.DatabaseError as exc:
         from .errors import ConfigError
 
-        raise ConfigError(f"history.path: {path} is not a salesrules history database ({exc})")
+        raise ConfigError(
+            f"history.path: {path} is not a salesrules history database ({exc})") from exc
 
 
 # ---------------------------------------------------------------- display

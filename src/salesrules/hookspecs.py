@@ -114,7 +114,8 @@ def register_splits(register: Callable[[type[TimeSplit]], None]) -> None:
 
 @hookspec
 def register_funnels(register: Callable[[type[FunnelModel]], None]) -> None:
-    """Register funnel models: how the rates that push a result target back down the funnel are estimated.
+    """Register funnel models: how the rates that push
+    a result target back down the funnel are estimated.
 
     :param register: call it with each ``FunnelModel`` subclass. The class's
         ``name`` is what ``goals.funnel`` selects.

@@ -72,7 +72,8 @@ class LeadList(Sequence[Lead]):
 
     @property
     def frame(self) -> pl.DataFrame:
-        """The leads as columns: ``id``, ``created_at``, ``owner``, ``priority``, ``value``, fields."""
+        """The leads as columns: ``id``, ``created_at``,
+        ``owner``, ``priority``, ``value``, fields."""
         return self._frame
 
     @property

@@ -129,7 +129,8 @@ class Funnel:
 
     @staticmethod
     def link_kind(upper: Stage, lower: Stage) -> str:
-        """What the ratio ``lower / upper`` means: a conversion ``rate``, or ``arpu`` (count to amount)."""
+        """What the ratio ``lower / upper`` means: a
+        conversion ``rate``, or ``arpu`` (count to amount)."""
         return link_kind(upper, lower)
 
 
@@ -143,7 +144,6 @@ def link_kind(upper: Stage, lower: Stage) -> str:
 
 # Held as columns: see :mod:`salesrules.activity`.
 from .activity import ActivityTable, DailyActivity  # noqa: E402,F401
-
 
 # ---------------------------------------------------------------- goals
 

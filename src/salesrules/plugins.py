@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
-import inspect
-import warnings
 import importlib.util
+import inspect
 import sys
+import warnings
 from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
@@ -141,23 +142,33 @@ def _hook_names(module: object) -> tuple[str, ...]:
     return tuple(sorted(n for n in specs if callable(getattr(module, n, None))))
 
 
-def _contract_problem(module: ModuleType) -> tuple[str | None, str | None]:
+@attrs.frozen
+class ContractVerdict:
+    """What a plugin module's ``SALESRULES_CONTRACT`` means here: a refusal, a note, or neither."""
+
+    #: Why the module is refused (written for a newer or unknown contract), else None.
+    problem: str | None = None
+    #: A deprecation note (written for an older contract still supported), else None.
+    note: str | None = None
+
+
+def _contract_problem(module: ModuleType) -> ContractVerdict:
     """A refusal (written for a newer or unknown contract), or a deprecation note (an older one)."""
     wanted = getattr(module, "SALESRULES_CONTRACT", None)
     if wanted is None:
-        return None, None
+        return ContractVerdict()
     ours = HOOK_CONTRACT.split(".")
     theirs = str(wanted).split(".")
     if theirs[0] in SUPPORTED_CONTRACTS:
-        return None, (f"deprecated: written for hook contract {wanted}; contract {HOOK_CONTRACT} "
-                      "runs outputs in place (no Job) and gives plugins a read-only activity "
-                      "view; see docs/hooks.md")
+        return ContractVerdict(note=(
+            f"deprecated: written for hook contract {wanted}; contract {HOOK_CONTRACT} "
+            "runs outputs in place (no Job) and gives plugins a read-only activity "
+            "view; see docs/hooks.md"))
     if theirs[0] != ours[0] or int(theirs[1] if len(theirs) > 1 else 0) > int(ours[1]):
-        return (
+        return ContractVerdict(problem=(
             f"was written for hook contract {wanted}, but this salesrules "
-            f"({__version__}) provides contract {HOOK_CONTRACT}"
-        ), None
-    return None, None
+            f"({__version__}) provides contract {HOOK_CONTRACT}"))
+    return ContractVerdict()
 
 
 def _register_module(
@@ -165,12 +176,12 @@ def _register_module(
 ) -> None:
     if registry.pm.is_blocked(name):
         return
-    problem, note = _contract_problem(module)
-    if problem:
-        registry.problems.append(LoadProblem(name, dist, problem))
+    verdict = _contract_problem(module)
+    if verdict.problem:
+        registry.problems.append(LoadProblem(name, dist, verdict.problem))
         return
-    if note:
-        registry.deprecations.append(LoadProblem(name, dist, note))
+    if verdict.note:
+        registry.deprecations.append(LoadProblem(name, dist, verdict.note))
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -227,46 +238,47 @@ def load_local_module(path: Path) -> ModuleType:
 
 def _collect_components(registry: Registry) -> None:
     for kind, hook_name in REGISTER_HOOKS.items():
-        base = KINDS[kind]
         hook = getattr(registry.pm.hook, hook_name)
         # pluggy calls the last registered first; defaults were registered
         # first, so reverse to keep built-ins ahead of third-party plugins.
         for impl in reversed(hook.get_hookimpls()):
             plugin_name = impl.plugin_name
             dist = next((p.distribution for p in registry.plugins if p.name == plugin_name), "")
-
-            def register(cls: type, _plugin: str = plugin_name, _dist: str = dist) -> None:
-                if not (isinstance(cls, type) and issubclass(cls, base)):
-                    registry.problems.append(LoadProblem(
-                        _plugin, _dist,
-                        f"{hook_name}() registered {cls!r}, which is not a subclass of "
-                        f"salesrules.api.{base.__name__}"))
-                    return
-                if not cls.name or not isinstance(cls.name, str):
-                    registry.problems.append(LoadProblem(
-                        _plugin, _dist, f"{cls.__qualname__} has no 'name'"))
-                    return
-                if not attrs.has(cls.Params):
-                    registry.problems.append(LoadProblem(
-                        _plugin, _dist,
-                        f"{cls.__qualname__}.Params must be an attrs class"))
-                    return
-                entry = Registered(cls, _plugin)
-                kept = registry.components[kind].get(cls.name)
-                if kept is not None:
-                    registry.duplicates.append((kept, entry))
-                    registry.problems.append(LoadProblem(
-                        _plugin, _dist,
-                        f"{kind} {cls.name!r} is already registered by plugin "
-                        f"{kept.plugin!r}; the one from {_plugin!r} was refused"))
-                    return
-                registry.components[kind][cls.name] = entry
-
+            register = functools.partial(_register_component, registry, kind, plugin_name, dist)
             try:
                 impl.function(register=register)
             except Exception as exc:
                 registry.problems.append(LoadProblem(
                     plugin_name, dist, f"{hook_name}() raised {type(exc).__name__}: {exc}"))
+
+
+def _register_component(registry: Registry, kind: str, plugin: str, dist: str, cls: type) -> None:
+    """The ``register`` callback a ``register_*`` hook
+    of ``plugin`` gets: keeps or refuses ``cls``."""
+    base, hook_name = KINDS[kind], REGISTER_HOOKS[kind]
+    if not (isinstance(cls, type) and issubclass(cls, base)):
+        registry.problems.append(LoadProblem(
+            plugin, dist,
+            f"{hook_name}() registered {cls!r}, which is not a subclass of "
+            f"salesrules.api.{base.__name__}"))
+        return
+    if not cls.name or not isinstance(cls.name, str):
+        registry.problems.append(LoadProblem(plugin, dist, f"{cls.__qualname__} has no 'name'"))
+        return
+    if not attrs.has(cls.Params):
+        registry.problems.append(LoadProblem(
+            plugin, dist, f"{cls.__qualname__}.Params must be an attrs class"))
+        return
+    entry = Registered(cls, plugin)
+    kept = registry.components[kind].get(cls.name)
+    if kept is not None:
+        registry.duplicates.append((kept, entry))
+        registry.problems.append(LoadProblem(
+            plugin, dist,
+            f"{kind} {cls.name!r} is already registered by plugin "
+            f"{kept.plugin!r}; the one from {plugin!r} was refused"))
+        return
+    registry.components[kind][cls.name] = entry
 
 
 def load_registry(

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 
 import attrs
 
@@ -98,13 +99,13 @@ def default_rules() -> list[RuleConfig]:
     return [RuleConfig(name="all leads", policy="balanced")]
 
 
-def _local_modules(cfg: RulesConfig, problems: Problems) -> list[tuple[str, object]]:
+def _local_modules(cfg: RulesConfig, problems: Problems) -> list[tuple[str, ModuleType]]:
     """Import ``[plugins] modules``; one outside the rules file's folder needs ``allow_outside``.
 
     A local module runs as code, so a copied rules.toml may not reach elsewhere
     on the machine without saying so (docs/security.md).
     """
-    local = []
+    local: list[tuple[str, ModuleType]] = []
     for i, mod in enumerate(cfg.plugins.modules):
         path = (cfg.base_dir / mod).resolve()
         if not cfg.plugins.allow_outside and not path.is_relative_to(cfg.base_dir.resolve()):
@@ -151,9 +152,10 @@ def plan_run(cfg: RulesConfig, strict: bool = False, entry_points: bool = True,
     routes = []
     rules = cfg.allocation.rules or default_rules()
     for i, rule in enumerate(rules):
-        cond, err = compile_condition(rule.when)
-        if err:
-            problems.add(format_path(["allocation", "rules", i, "when"]), err)
+        compiled = compile_condition(rule.when)
+        cond = compiled.condition
+        if compiled.error:
+            problems.add(format_path(["allocation", "rules", i, "when"]), compiled.error)
         b = resolve(registry, "policy", Use(rule.policy, rule.params),
                     ["allocation", "rules", i], problems, name_key="policy")
         if b is not None and cond is not None:
@@ -355,7 +357,7 @@ def write_outputs(result: RunResult, registry: Registry, history: History | None
             history.begin()
             history.record(
                 run_id, result.as_of,
-                dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 result.config.digest, inputs, result.allocation.new_assignments,
                 assigned_values(result.allocation.new_assignments, result.dataset.leads),
                 len(result.allocation.unassigned), redo_day=result.redo_day)

@@ -1,4 +1,5 @@
-"""``salesrules new-plugin``: a complete plugin package from the templates shipped with salesrules."""
+"""``salesrules new-plugin``: a complete plugin
+package from the templates shipped with salesrules."""
 
 from __future__ import annotations
 

@@ -19,11 +19,11 @@ import tomli_w
 from .allocation import AllocationResult, Route, allocate
 from .allocation.batch import AllocationContext
 from .allocation.conditions import Condition
-from .components import Policy
+from .components import Check, Policy, TimeSplit
 from .config import parse_config
 from .errors import ConfigError, Problems
 from .load import Dataset
-from .model import ActivityTable, Finding, Lead, Rep, SEVERITIES
+from .model import SEVERITIES, ActivityTable, Finding, Lead, Rep
 from .resolve import Bound, structure_params
 from .sample import SampleSpec, generate, rules_for
 
@@ -105,7 +105,7 @@ def run_policy(policy: type[Policy], reps: Sequence[Rep], leads: Sequence[Lead],
     return allocate(cfg, [route], ds, as_of, seed, None, context)
 
 
-def run_split(split: type, total: int = 90000, params: dict[str, Any] | None = None,
+def run_split(split: type[TimeSplit], total: int = 90000, params: dict[str, Any] | None = None,
               as_of: dt.date = dt.date(2026, 11, 25), history: ActivityTable | None = None,
               reps: Sequence[Rep] = (Rep("R1", "Rep 1", "East", "P1"),)) -> list[int]:
     """Split ``total`` over the months of ``as_of``'s quarter with one time-split class.
@@ -132,9 +132,10 @@ def run_split(split: type, total: int = 90000, params: dict[str, Any] | None = N
     return largest_remainder(total, split(structured).month_weights(batch))
 
 
-def run_check(check: type, export: Path, params: dict[str, Any] | None = None,
+def run_check(check: type[Check], export: Path, params: dict[str, Any] | None = None,
               as_of: dt.date | None = None) -> list[Finding]:
-    """Run one check class on an export folder (with its rules.toml): load, goals, progress, then the check."""
+    """Run one check class on an export folder (with its
+    rules.toml): load, goals, progress, then the check."""
     from .checks import CheckContext
     from .config import load_config
     from .goals import set_goals
@@ -146,6 +147,8 @@ def run_check(check: type, export: Path, params: dict[str, Any] | None = None,
     plan = plan_run(cfg)
     ds = load_dataset(cfg, plan.sources, data_dir(cfg, None))
     day = as_of or cfg.run.as_of or ds.activity.last_day()
+    if day is None:
+        raise ValueError(f"{export} has no activity rows: give as_of")
     goals = set_goals(cfg, ds, plan.split, plan.funnel, day)
     progress = track(goals, ds, day)
     problems = Problems()

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 import attrs
 import polars as pl
 
+from ..components import Policy
 from ..config import RulesConfig, format_path
 from ..errors import ConfigError, PluginError, Problems
 from ..history import HistoryView
@@ -184,7 +185,9 @@ def allocate(cfg: RulesConfig, routes: list[Route], dataset: Dataset, as_of: dt.
         ]
         batch = AllocationBatch(route.name, route.policy.name, leads, eligible, as_of, seed,
                                 pool.notes, pool.excluded, context)
-        route.policy.call(route.policy.component.allocate, batch)
+        policy = route.policy.component
+        assert isinstance(policy, Policy)  # resolved as a policy, so registered as one
+        route.policy.call(policy.allocate, batch)
         batch.finish()
         assignments.extend(batch.assignments)
         unassigned.extend(batch.unassigned)

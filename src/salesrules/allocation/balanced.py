@@ -1,4 +1,5 @@
-"""The built-in ``balanced`` policy: each lead goes to the least-loaded eligible rep with room today."""
+"""The built-in ``balanced`` policy: each lead goes
+to the least-loaded eligible rep with room today."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ class BalancedParams:
 
 
 class Balanced(Policy):
-    """Least-loaded first (雨露均沾): counts leads received in the window and held, respects caps, skips inactive reps and reps on leave."""
+    """Least-loaded first (雨露均沾): counts leads received in the window
+    and held, respects caps, skips inactive reps and reps on leave."""
 
     name = "balanced"
     Params = BalancedParams

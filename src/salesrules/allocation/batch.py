@@ -146,7 +146,10 @@ class AllocationBatch:
 
     def assign(self, lead: Lead, rep: RepSlot | Rep | str, why: str) -> None:
         """Give ``lead`` to ``rep``; ``why`` is the policy's part of the reason."""
-        rep_id = rep if isinstance(rep, str) else (rep.rep.id if isinstance(rep, RepSlot) else rep.id)
+        if isinstance(rep, str):
+            rep_id = rep
+        else:
+            rep_id = rep.rep.id if isinstance(rep, RepSlot) else rep.id
         slot = self._slots.get(rep_id)
         if slot is None:
             raise ValueError(f"rep {rep_id!r} is not eligible under rule {self.rule!r}")

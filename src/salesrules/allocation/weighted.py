@@ -9,8 +9,14 @@ from typing import Literal
 
 import attrs
 
-from salesrules.api import (AllocationBatch, ConfigError, Policy, RepSlot, hookimpl,
-                            largest_remainder)
+from salesrules.api import (
+    AllocationBatch,
+    ConfigError,
+    Policy,
+    RepSlot,
+    hookimpl,
+    largest_remainder,
+)
 
 #: The reps file column a manager uses to correct a rep's starting load, in leads.
 CALIBRATION = "calibration"
@@ -52,7 +58,8 @@ def calibration(slot: RepSlot) -> float:
 
 
 class Weighted(Policy):
-    """Shares in proportion to weights (rep, then level, then team), counting load so far; deterministic."""
+    """Shares in proportion to weights (rep, then level,
+    then team), counting load so far; deterministic."""
 
     name = "weighted"
     Params = WeightedParams
@@ -139,7 +146,8 @@ class Weighted(Policy):
 
     @staticmethod
     def _quotas(loads: list[float], weights: list[float], n: int) -> list[int]:
-        """Each rep's share of ``n`` leads, so that load plus share is as proportional to weight as it can be."""
+        """Each rep's share of ``n`` leads, so that load plus
+        share is as proportional to weight as it can be."""
         total_w = sum(weights)
         if not total_w:
             return [0] * len(weights)

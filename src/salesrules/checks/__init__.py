@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..components import Check
 from ..errors import PluginError
 from ..model import CAUSES, SEVERITIES, Finding
 from ..resolve import Bound
@@ -14,7 +15,7 @@ def run_checks(checks: list[Bound], ctx: CheckContext) -> list[Finding]:
     """Findings of all checks, most severe first, then by check and subject."""
     findings: list[Finding] = []
     for bound in checks:
-        out = bound.call(lambda: list(bound.component.run(ctx)))
+        out = bound.call(_findings, bound, ctx)
         for f in out:
             problem = _malformed(f, bound.name)
             if problem:
@@ -22,6 +23,12 @@ def run_checks(checks: list[Bound], ctx: CheckContext) -> list[Finding]:
         findings.extend(out)
     rank = {s: i for i, s in enumerate(SEVERITIES)}
     return sorted(findings, key=lambda f: (-rank[f.severity], f.check, f.subject_kind, f.subject))
+
+
+def _findings(bound: Bound, ctx: CheckContext) -> list[Finding]:
+    check = bound.component
+    assert isinstance(check, Check)  # resolved as a check, so registered as one
+    return list(check.run(ctx))
 
 
 def _malformed(f: object, check: str) -> str | None:

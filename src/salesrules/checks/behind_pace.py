@@ -1,4 +1,5 @@
-"""The built-in ``behind-pace`` check: reps behind, with the cause named (过程没做够 or 一顿操作猛如虎)."""
+"""The built-in ``behind-pace`` check: reps behind,
+with the cause named (过程没做够 or 一顿操作猛如虎)."""
 
 from __future__ import annotations
 
@@ -44,7 +45,8 @@ class BehindPaceParams:
 
 
 class BehindPace(Check):
-    """Flags reps behind on results or activity and names the cause: activity under the team's norm, or conversion under the team's rates at the weakest step."""
+    """Flags reps behind on results or activity and names the cause: activity under
+    the team's norm, or conversion under the team's rates at the weakest step."""
 
     name = "behind-pace"
     Params = BehindPaceParams
@@ -86,7 +88,8 @@ class BehindPace(Check):
                 f"{rep.name} ({rep.team}) is on pace on {d.result} as of {ctx.as_of.isoformat()}")
         lead = {"activity": "activity is the cause", "conversion": "conversion is the cause",
                 "other": "the cause is unclear"}[d.cause]
-        both = " Both are true: the larger share of the gap is named first." if len(d.causes) > 1 else ""
+        both = (" Both are true: the larger share of the gap is named first."
+                if len(d.causes) > 1 else "")
         action = (self._activity_plan(ctx, d, rows) if d.cause == "activity"
                   else self._coaching(d) if d.cause == "conversion"
                   else f"Review {rep.name}'s {d.result} with them: the plan may ask more than "

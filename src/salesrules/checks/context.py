@@ -200,5 +200,6 @@ class CheckContext:
         return out
 
     def pushed_back(self, rep_id: str, given: dict[str, float]) -> dict[str, float]:
-        """Targets set on some stages (e.g. a raised result) pushed back up the funnel with the rep's rates."""
+        """Targets set on some stages (e.g. a raised result)
+        pushed back up the funnel with the rep's rates."""
         return push_back(self.funnel, given, self.goals.rates.get(rep_id, {})).values

@@ -1,4 +1,5 @@
-"""Two axes for a rep behind on results: activity against the team's norm, conversion against the team's rates."""
+"""Two axes for a rep behind on results: activity against
+the team's norm, conversion against the team's rates."""
 
 from __future__ import annotations
 

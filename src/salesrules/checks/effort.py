@@ -1,4 +1,5 @@
-"""The built-in ``effort-without-results`` check (一顿操作猛如虎): process on target, results improbably low."""
+"""The built-in ``effort-without-results`` check
+(一顿操作猛如虎): process on target, results improbably low."""
 
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ class EffortParams:
 
 
 class EffortWithoutResults(Check):
-    """Activity at or above the norm but results improbably low given the rep's (shrunk) rates, or the team's when there is no earlier history; names the weakest step and skill."""
+    """Activity at or above the norm but results improbably low given the rep's (shrunk)
+    rates, or the team's when there is no earlier history; names the weakest step and skill."""
 
     name = "effort-without-results"
     Params = EffortParams
@@ -79,7 +81,8 @@ class EffortWithoutResults(Check):
         rate = post[0] / (post[0] + post[1])
         w = d.weakest
         skill_text = ""
-        action = "Review their calls and pipeline with them against the team's best; not more activity."
+        action = ("Review their calls and pipeline with them against the team's best; "
+                  "not more activity.")
         if w is not None:
             skill = self.params.skills.get(w.lower, w.lower)
             bench = (f", {w.rep / w.benchmark:.0%} of the success cases'" if w.benchmark else "")
@@ -129,7 +132,8 @@ def binom_cdf(x: int, n: int, p: float) -> float:
 
 
 def beta_binom_cdf(x: int, n: int, alpha: float, beta: float) -> float:
-    """P(X ≤ x) when X ~ Binomial(n, p) and p ~ Beta(alpha, beta): the rate's own uncertainty counts.
+    """P(X ≤ x) when X ~ Binomial(n, p) and p ~
+    Beta(alpha, beta): the rate's own uncertainty counts.
 
     With an infinite ``alpha + beta`` this is the plain binomial.
     """

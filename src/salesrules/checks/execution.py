@@ -1,8 +1,10 @@
-"""The built-in ``team-execution`` and ``data-gaps`` checks: a team's execution rate, and missing or self-contradicting activity."""
+"""The built-in ``team-execution`` and ``data-gaps`` checks: a
+team's execution rate, and missing or self-contradicting activity."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal
 
 import attrs
 
@@ -26,7 +28,8 @@ class ExecutionParams:
 
 
 class TeamExecution(Check):
-    """Flags a team whose share of reps meeting feasible activity targets is under the threshold (frontline managers: at least 80%), naming the team's main cause."""
+    """Flags a team whose share of reps meeting feasible activity targets is under
+    the threshold (frontline managers: at least 80%), naming the team's main cause."""
 
     name = "team-execution"
     Params = ExecutionParams
@@ -52,7 +55,9 @@ class TeamExecution(Check):
         missing = {d.rep_id: round(d.activity, 3) for d in reps if d.activity < p.meet_pace}
         # the team's main cause: each rep's gap shares summed over the team
         shares = {c: sum(d.shares[c] for d in reps) for c in ("activity", "conversion")}
-        main = max(shares, key=lambda c: (shares[c], c == "activity"))
+        # activity is named on a tie
+        main: Literal["activity", "conversion"] = (
+            "activity" if shares["activity"] >= shares["conversion"] else "conversion")
         other = "conversion" if main == "activity" else "activity"
         top = reps[0].top
         return Finding(
@@ -84,7 +89,8 @@ class GapsParams:
 
 
 class DataGaps(Check):
-    """Flags active reps with no activity rows on working days (leave excluded), and activity rows where a count stage exceeds the one above it: the export is wrong."""
+    """Flags active reps with no activity rows on working days (leave excluded), and
+    activity rows where a count stage exceeds the one above it: the export is wrong."""
 
     name = "data-gaps"
     Params = GapsParams

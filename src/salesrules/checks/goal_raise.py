@@ -1,4 +1,5 @@
-"""The built-in ``goal-raise`` check: reps ahead early get a proposal for the next rung of the tier ladder."""
+"""The built-in ``goal-raise`` check: reps ahead early
+get a proposal for the next rung of the tier ladder."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ class GoalRaiseParams:
 
 
 class GoalRaise(Check):
-    """Proposes a higher goal (中间力量 → 高绩效 → 标杆) to reps whose projection makes the next tier likely."""
+    """Proposes a higher goal (中间力量 → 高绩效 → 标杆)
+    to reps whose projection makes the next tier likely."""
 
     name = "goal-raise"
     Params = GoalRaiseParams

@@ -1,4 +1,5 @@
-"""The checks' one estimate of rates per run: rows that contradict themselves left out, the goals' history window, the team's norms and benchmark."""
+"""The checks' one estimate of rates per run: rows that contradict themselves
+left out, the goals' history window, the team's norms and benchmark."""
 
 from __future__ import annotations
 

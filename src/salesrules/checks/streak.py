@@ -1,4 +1,5 @@
-"""The built-in ``zero-streak`` check: a run of working days with activity but no result, unlikely at the rep's rate."""
+"""The built-in ``zero-streak`` check: a run of working days
+with activity but no result, unlikely at the rep's rate."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ class StreakParams:
 
 
 class ZeroStreak(Check):
-    """Flags the current run of working days with activity but zero results, when the rep's own rate makes it improbable."""
+    """Flags the current run of working days with activity but
+    zero results, when the rep's own rate makes it improbable."""
 
     name = "zero-streak"
     Params = StreakParams

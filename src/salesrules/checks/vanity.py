@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import attrs
 
@@ -26,7 +26,8 @@ class VanityParams:
 
 
 class VanityActivity(Check):
-    """Short "connected" calls, or a connect rate far above the team whose connects do not become conversations (robust z, median and MAD), judged against the team and the rep's own history."""
+    """Short "connected" calls, or a connect rate far above the team whose connects do not become
+    conversations (robust z, median and MAD), judged against the team and the rep's own history."""
 
     name = "vanity-activity"
     Params = VanityParams
@@ -60,7 +61,8 @@ class VanityActivity(Check):
                         yield finding
 
     def _scores(self, ctx: CheckContext, active: list, start: dt.date, end: dt.date) -> _Scores:
-        """The team's rates and their robust z-scores: the watched rate, the one after, short calls."""
+        """The team's rates and their robust z-scores:
+        the watched rate, the one after, short calls."""
         up, low = self.params.rate
         idx, names = ctx.funnel.index, ctx.funnel.names
         now = [ctx.dataset.activity.totals(r.id, start, end) for r in active]
@@ -91,11 +93,11 @@ class VanityActivity(Check):
                 text += (f", yet only {sc.follow[i]:.0%} of {low} become {sc.follow_name} "
                          f"(team median {_median(sc.follow):.0%})")
             signals.append(text)
-        short, short_z = sc.short, sc.short_z
-        if short is not None and short_z is not None and short_z[i] >= p.z \
-                and short[i] >= p.min_short_share:
+        short, short_z, calls = sc.short, sc.short_z, ctx.dataset.calls
+        if calls is not None and short is not None and short_z is not None \
+                and short_z[i] >= p.z and short[i] >= p.min_short_share:
             signals.append(f"{short[i]:.0%} of connected calls are shorter than "
-                           f"{ctx.dataset.calls.short_seconds}s against a {team} median of "
+                           f"{calls.short_seconds}s against a {team} median of "
                            f"{_median(short):.0%} (robust z {short_z[i]:.1f})")
         if not signals:
             return None

@@ -1,4 +1,5 @@
-"""``salesrules plugins``, ``compare`` and ``history``: what is installed, what-ifs, what was done."""
+"""``salesrules plugins``, ``compare`` and ``history``:
+what is installed, what-ifs, what was done."""
 
 from __future__ import annotations
 
@@ -11,8 +12,18 @@ import click
 
 from .. import HOOK_CONTRACT
 from ..errors import UserError
-from .common import (DATE_HELP, EXIT_INTERNAL, count, date_option, fail, handle_errors,
-                     print_table, rules_option, strict_option, warn_plugins)
+from .common import (
+    DATE_HELP,
+    EXIT_INTERNAL,
+    count,
+    date_option,
+    fail,
+    handle_errors,
+    print_table,
+    rules_option,
+    strict_option,
+    warn_plugins,
+)
 
 
 @click.command()

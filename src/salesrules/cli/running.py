@@ -9,8 +9,16 @@ from typing import Any
 import click
 
 from ..errors import UserError
-from .common import (DATE_HELP, count, data_option, date_option, handle_errors, rules_option,
-                     strict_option, warn_plugins)
+from .common import (
+    DATE_HELP,
+    count,
+    data_option,
+    date_option,
+    handle_errors,
+    rules_option,
+    strict_option,
+    warn_plugins,
+)
 
 #: The last run's result, kept alive so that :func:`salesrules.cli.entry` can end the process
 #: without first freeing a big run's objects one by one (a few tenths of a second on 200,000

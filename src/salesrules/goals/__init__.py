@@ -1,4 +1,5 @@
-"""Goals: level targets pushed back down the funnel and split over months, weeks and working days."""
+"""Goals: level targets pushed back down the funnel
+and split over months, weeks and working days."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from statistics import NormalDist
 
 import attrs
 
+from ..components import FunnelModel, TimeSplit
 from ..config import RulesConfig
 from ..errors import DataError, PluginError, Problem
 from ..load import Dataset
@@ -112,14 +114,13 @@ def _fmt(value: float, unit: str) -> str:
 
 
 def _check_weights(split: Bound, weights: object, months: list[Period]) -> list[float]:
-    ok = (isinstance(weights, (list, tuple)) and len(weights) == len(months)
-          and all(isinstance(w, (int, float)) and math.isfinite(w) and w >= 0 for w in weights)
-          and sum(weights) > 0)
-    if not ok:
+    if not (isinstance(weights, (list, tuple)) and len(weights) == len(months)
+            and all(isinstance(w, (int, float)) and math.isfinite(w) and w >= 0 for w in weights)
+            and sum(weights) > 0):
         raise PluginError(split.plugin, f"split {split.name!r}", ValueError(
             f"month_weights() must return {len(months)} non-negative numbers with a "
             f"positive sum, got {weights!r}"))
-    return [float(w) for w in weights]  # type: ignore[union-attr]
+    return [float(w) for w in weights]
 
 
 def confidence_trace(funnel: Funnel, values: dict[str, float], rates: dict[str, Rate],
@@ -143,15 +144,6 @@ def confidence_trace(funnel: Funnel, values: dict[str, float], rates: dict[str, 
     x = (b + math.sqrt(b * b + 4 * p * need)) / (2 * p)
     return (f"; at {confidence:.0%} confidence of reaching {need:,.0f} {counts[-1].name}: "
             f"{math.ceil(x * x):,} {counts[0].name}")
-
-
-@attrs.frozen
-class StageTarget:
-    """One rep's whole-period target for one stage, before it is split over time."""
-
-    stage: str
-    split: SplitRequest
-    trace: str
 
 
 #: A goals-file target for a middle stage more than this far below what the
@@ -223,13 +215,17 @@ def _months(period: Period) -> list[Period]:
 
 def _month_weights(split: Bound, batch: SplitBatch) -> list[float]:
     """The team's month weights from the time split, checked."""
-    weights = split.call(split.component.month_weights, batch)
+    strategy = split.component
+    assert isinstance(strategy, TimeSplit)  # resolved as a time split, so registered as one
+    weights = split.call(strategy.month_weights, batch)
     return _check_weights(split, weights, list(batch.months))
 
 
 def _team_rates(funnel_model: Bound, batch: FunnelBatch) -> dict[str, dict[str, Rate]]:
     """The team's reps' rates from the funnel model, checked."""
-    rates = funnel_model.call(funnel_model.component.rates, batch)
+    model = funnel_model.component
+    assert isinstance(model, FunnelModel)  # resolved as a funnel model, so registered as one
+    rates = funnel_model.call(model.rates, batch)
     if not isinstance(rates, dict):
         raise PluginError(funnel_model.plugin, f"funnel {funnel_model.name!r}",
                           TypeError(f"rates() must return a dict, got {type(rates).__name__}"))
@@ -239,7 +235,8 @@ def _team_rates(funnel_model: Bound, batch: FunnelBatch) -> dict[str, dict[str, 
 def _all_own_days(cfg: RulesConfig, dataset: Dataset, teams: dict[str, tuple[Rep, ...]],
                   period: Period, working: list[dt.date], weights: dict[str, list[float]],
                   warnings: list[str]) -> dict[str, OwnDays]:
-    """Each active rep's own days (hire date, leave, ramp); reps hired after the period have none."""
+    """Each active rep's own days (hire date, leave,
+    ramp); reps hired after the period have none."""
     where = reps_file(dataset)
     prorate = cfg.goals.leave == "prorate"
     out: dict[str, OwnDays] = {}
@@ -303,7 +300,8 @@ def _rep_targets(cfg: RulesConfig, funnel: Funnel, rep: Rep, given_src: dict[str
         if stage.name in given:
             g = given_src[stage.name]
             goals.append(Goal(rep.id, stage.name, given[stage.name], g.how))
-            trace = f"{g.how} {stage.name} target {_fmt(g.amount, stage.unit)} for the {period.grain}"
+            amount = _fmt(g.amount, stage.unit)
+            trace = f"{g.how} {stage.name} target {amount} for the {period.grain}"
             if own.note:
                 lowered = not g.prorated and own.factor != 1.0
                 trace += (f", prorated for {own.note}" if lowered else f", over {own.note}")

@@ -1,4 +1,5 @@
-"""Working days: the weekday mask, public holidays and make-up workdays (调休), and the run's period."""
+"""Working days: the weekday mask, public holidays
+and make-up workdays (调休), and the run's period."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""A rep's own days in the period: the working days after their hire date and off leave, with their ramp."""
+"""A rep's own days in the period: the working days
+after their hire date and off leave, with their ramp."""
 
 from __future__ import annotations
 

@@ -18,7 +18,8 @@ class EvenParams:
 
 
 class Even(TimeSplit):
-    """The same target every working day: a month with 18 working days gets 18/64 of a 64-day quarter."""
+    """The same target every working day: a month with
+    18 working days gets 18/64 of a 64-day quarter."""
 
     name = "even"
     Params = EvenParams

@@ -1,4 +1,5 @@
-"""Feasible activity: the team's high-but-real daily activity per stage, which caps activity targets."""
+"""Feasible activity: the team's high-but-real daily
+activity per stage, which caps activity targets."""
 
 from __future__ import annotations
 

@@ -71,9 +71,9 @@ def given_targets(cfg: RulesConfig, dataset: Dataset, reps: Sequence[Rep],
         m = mult[rep.id]
         how = f"level {rep.level}" + (f" × {m:g} ({tier})" if m != 1.0 else "")
         out[rep.id] = {stage: Given(amount * m, how) for stage, amount in level.items()}
-    for level, n in sorted(missing.items()):
-        warnings.append(f"{n} active rep(s) at level {level!r} have no level targets: add "
-                        f"[goals.levels.{level}] to rules.toml or give them goals-file targets")
+    for name, n in sorted(missing.items()):
+        warnings.append(f"{n} active rep(s) at level {name!r} have no level targets: add "
+                        f"[goals.levels.{name}] to rules.toml or give them goals-file targets")
     overrides: list[GoalOverride] = dataset.goal_overrides
     active = {r.id for r in reps}
     own = {(o.rep_id, o.stage): o for o in overrides if o.rep_id and o.rep_id in active}

@@ -32,7 +32,7 @@ def largest_remainder(total: int, weights: list[float] | list[int] | list[Fracti
     does not depend on float rounding.
     """
     n = len(weights)
-    if n and weights[0] > 0 and weights.count(weights[0]) == n:
+    if n and weights[0] > 0 and all(w == weights[0] for w in weights):
         if total < 0:
             raise ValueError("cannot split a negative total")
         q, r = divmod(total, n)  # equal shares: the first ones get the rest

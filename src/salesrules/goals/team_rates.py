@@ -1,4 +1,5 @@
-"""The built-in ``team-rates`` funnel model: every rep of a team gets the team's historical rates."""
+"""The built-in ``team-rates`` funnel model: every
+rep of a team gets the team's historical rates."""
 
 from __future__ import annotations
 

@@ -81,7 +81,7 @@ class DealsParams:
         if self.preset not in PRESETS:
             raise ValueError(f"preset: expected one of {', '.join(PRESETS)}, got {self.preset!r}")
         self.known = {f: _known_values(v) for f, v in self.known.items()}
-        cond, err = compile_condition(self.leads_when)
+        err = compile_condition(self.leads_when).error
         if err:
             raise ValueError(f"leads_when: {err}")
 
@@ -147,7 +147,7 @@ class _Seen:
 
     def __init__(self, p: DealsParams, into: DatasetBuilder, where: str) -> None:
         self.p, self.into, self.where = p, into, where
-        condition, _ = compile_condition(p.leads_when)
+        condition = compile_condition(p.leads_when).condition
         self.leads_cond = condition if p.leads_when else None
         self.unknown_stages: Counter[str] = Counter()
         self.owners: Counter[str] = Counter()

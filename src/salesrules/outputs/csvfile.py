@@ -1,4 +1,5 @@
-"""The one CSV writer: files that open cleanly in Excel (UTF-8 with BOM, CRLF), no cell read as a formula."""
+"""The one CSV writer: files that open cleanly in Excel
+(UTF-8 with BOM, CRLF), no cell read as a formula."""
 
 from __future__ import annotations
 
@@ -45,7 +46,8 @@ def write_csv(path: Path, header: Sequence[str], columns: Sequence[Sequence[str]
 
 
 def number(x: float, unit: str) -> str:
-    """A stage value as it is shown: counts as whole numbers where they are whole, amounts with cents."""
+    """A stage value as it is shown: counts as whole
+    numbers where they are whole, amounts with cents."""
     if unit == "amount":
         return f"{x:.2f}"
     return str(int(x)) if x == int(x) else f"{x:.2f}"

@@ -33,7 +33,8 @@ def _ratio(x: float | None) -> str:
 
 
 def write_progress(rows: Sequence[ProgressRow], funnel: Funnel, path: Path) -> int:
-    """``progress.csv``: each rep's and team's actual against target, to date; returns the row count."""
+    """``progress.csv``: each rep's and team's actual
+    against target, to date; returns the row count."""
     units = [funnel.stage(p.stage).unit for p in rows]
     header = ["rep_id", "team", "stage", "actual", "expected_to_date", "target", "attainment",
               "pace", "projected", "required_per_day", "remaining_days", "subject_kind"]
@@ -64,7 +65,8 @@ def write_findings(findings: Sequence[Finding], path: Path) -> int:
 
 def write_targets(goals: GoalPlan, funnel: Funnel, day_window: tuple[dt.date, dt.date],
                   path: Path) -> int:
-    """``targets.csv``: every plan's period row and its month, week and day rows; returns the row count."""
+    """``targets.csv``: every plan's period row and its
+    month, week and day rows; returns the row count."""
     cols: list[list[str]] = [[] for _ in range(8)]
     rep, team, stage, grain_c, start_c, end_c, target, trace = cols
     iso: dict[dt.date, str] = {}  # dates and target values repeat across reps: format each once

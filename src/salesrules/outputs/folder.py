@@ -206,7 +206,8 @@ class OutputFolder:
         self._prune()
 
     def _migrate_legacy(self) -> None:
-        """Turn a flat folder from an older salesrules into this layout without changing what it shows."""
+        """Turn a flat folder from an older salesrules
+        into this layout without changing what it shows."""
         names = _legacy_names(self.out)
         if not names:
             return
@@ -245,7 +246,8 @@ class OutputFolder:
         crash_point("staged")
 
     def switch(self, name: str, files: list[str]) -> None:
-        """Make run folder ``name`` current: link its new file names, switch ``current``, unlink the rest."""
+        """Make run folder ``name`` current: link its new
+        file names, switch ``current``, unlink the rest."""
         for f in files:
             if f in RESERVED or f.startswith("."):
                 raise ValueError(f"an output file may not be named {f!r}: the output folder "

@@ -1,4 +1,5 @@
-"""Progress: each rep's actual against expected-to-date and target per funnel stage, with pace, projection and re-plan."""
+"""Progress: each rep's actual against expected-to-date and
+target per funnel stage, with pace, projection and re-plan."""
 
 from __future__ import annotations
 
@@ -43,5 +44,6 @@ def team_totals(rows: list[ProgressRow]) -> list[ProgressRow]:
         t[2] += r.target
         t[3] += r.projected
         t[4] += r.required_per_day
-    return [ProgressRow("", team, stage, *v, remaining_days=0, subject_kind="team")
+    return [ProgressRow("", team, stage, v[0], v[1], v[2], v[3], v[4],
+                        remaining_days=0, subject_kind="team")
             for (team, stage), v in sorted(sums.items(), key=lambda kv: kv[0][0])]

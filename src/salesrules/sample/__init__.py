@@ -58,7 +58,11 @@ def _write(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]], 
     return path
 
 
-def generate(outdir: Path, spec: SampleSpec = SampleSpec()) -> dict[str, Path]:
+#: The sample ``generate`` makes when given no spec.
+DEFAULT_SPEC = SampleSpec()
+
+
+def generate(outdir: Path, spec: SampleSpec = DEFAULT_SPEC) -> dict[str, Path]:
     """Write reps, leads, activity, leave and call files, plus ``truth.json`` naming the plants."""
     outdir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(spec.seed)
@@ -101,7 +105,8 @@ def generate(outdir: Path, spec: SampleSpec = SampleSpec()) -> dict[str, Path]:
         "causes": {r.id: PLANT_CAUSES[r.plant] for r in reps if r.plant in PLANT_CAUSES},
         "bad_rows": [[rep_id, day.isoformat()] for rep_id, day in bad],
         # whether the export holds history before the period (a quarter's export does not)
-        "history_before_period": spec.end - dt.timedelta(days=spec.days - 1) < _quarter(spec.end)[0],
+        "history_before_period": (spec.end - dt.timedelta(days=spec.days - 1)
+                                  < _quarter(spec.end)[0]),
         "levels": {r.id: r.level for r in reps},
         "rates": {r.id: [round(x, 4) for x in r.rates] for r in reps},
     }

@@ -40,12 +40,14 @@ def _close_day(rng: random.Random, engage: dt.date) -> dt.date:
 def _deal(rng: random.Random, agent: str, skill: float, start: dt.date, end: dt.date,
           n: int) -> list[str]:
     product = rng.choice(list(PRODUCTS))
-    engage = start + dt.timedelta(days=rng.randrange((end - start).days))
-    close = _close_day(rng, engage)
+    engage_day = start + dt.timedelta(days=rng.randrange((end - start).days))
+    close_day = _close_day(rng, engage_day)
+    engage: dt.date | None = engage_day
+    close: dt.date | None = close_day
     roll = rng.random()
-    if engage > end - dt.timedelta(days=25) and roll < 0.5:
+    if engage_day > end - dt.timedelta(days=25) and roll < 0.5:
         stage, engage, close, value = "Prospecting", None, None, ""
-    elif close > end:
+    elif close_day > end:
         stage, close, value = "Engaging", None, ""
     elif roll < skill:
         stage, value = "Won", str(round(PRODUCTS[product] * rng.uniform(0.9, 1.1)))

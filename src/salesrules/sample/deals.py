@@ -49,20 +49,39 @@ def generate_deals(outdir: Path, spec: SampleSpec, preset: str) -> dict[str, Pat
     outdir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(spec.seed)
     reps, _ = _make_reps(spec, rng)
-    calls: dict = {}
     head = PRESETS[preset]
     extra_cols = {"salesforce": ["Opportunity Name", "Lead Source"],
                   "hubspot": ["Deal Name", "Pipeline"], "generic": ["name", "source"]}[preset]
     header = [head[f] for f in ("id", "owner", "stage", "amount", "created_at", "close_date")]
     header += extra_cols
+    rows = _owned_deal_rows(spec, rng, reps, preset)
+    rows += _open_deal_rows(spec, rng, preset, first=len(rows) + 1)
+    files = {}
+    with (outdir / "deals.csv").open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+    files["deals"] = outdir / "deals.csv"
+    with (outdir / "reps.csv").open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["rep_id", "name", "team", "level", "active", "capacity"])
+        for r in reps:
+            w.writerow([r.id, r.name, r.team, r.level, "yes" if r.active else "no", r.capacity])
+    files["reps"] = outdir / "reps.csv"
+    return files
+
+
+def _owned_deal_rows(spec: SampleSpec, rng: random.Random, reps: list, preset: str) -> list[list]:
+    """One deal row per simulated intent customer: won, lost or still open by ``spec.end``."""
     owner_of = {r.id: (r.id if preset == "generic" else r.name) for r in reps}
-    rows = []
-    n = 0
-    for day, rep_id, *_ , intents, pipeline, revenue in _activity(
-            spec, rng, reps, {}, calls):
-        rep = next(r for r in reps if r.id == rep_id) if intents else None
+    rows: list[list] = []
+    calls: dict = {}
+    for day, rep_id, *_, intents, _pipeline, _revenue in _activity(spec, rng, reps, {}, calls):
+        if not intents:
+            continue
+        rep = next(r for r in reps if r.id == rep_id)
         for _ in range(int(intents)):
-            n += 1
+            n = len(rows) + 1
             amount = round(rep.arpu * math.exp(rng.gauss(0, 0.25)), 2)
             created = dt.datetime.combine(day, dt.time(9)) + dt.timedelta(
                 minutes=rng.randrange(0, 540))
@@ -79,27 +98,20 @@ def generate_deals(outdir: Path, spec: SampleSpec, preset: str) -> dict[str, Pat
             rows.append([f"D{n:07d}", owner_of[rep_id], stage, _deal_amount(preset, amount),
                          _deal_date(preset, created), _deal_date(preset, closed),
                          f"Deal {n}", rng.choice(["Web", "Referral", "Partner"])])
-    for i in range(spec.leads):
-        n += 1
+    return rows
+
+
+def _open_deal_rows(spec: SampleSpec, rng: random.Random, preset: str, first: int) -> list[list]:
+    """``spec.leads`` open deals nobody owns yet, numbered from ``first``: the leads to allocate."""
+    rows = []
+    for n in range(first, first + spec.leads):
         created = dt.datetime.combine(spec.end, dt.time(0)) - dt.timedelta(
             minutes=rng.randrange(1, 3 * 24 * 60))
         amount = round(3000 * math.exp(rng.gauss(0, 0.4)), 2)
         rows.append([f"D{n:07d}", "", DEAL_FIRST[preset], _deal_amount(preset, amount),
                      _deal_date(preset, created), "", f"Deal {n}",
                      rng.choice(["Web", "Referral", "Partner"])])
-    files = {}
-    with (outdir / "deals.csv").open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(header)
-        w.writerows(rows)
-    files["deals"] = outdir / "deals.csv"
-    with (outdir / "reps.csv").open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["rep_id", "name", "team", "level", "active", "capacity"])
-        for r in reps:
-            w.writerow([r.id, r.name, r.team, r.level, "yes" if r.active else "no", r.capacity])
-    files["reps"] = outdir / "reps.csv"
-    return files
+    return rows
 
 
 def _deals_funnel() -> list[dict]:

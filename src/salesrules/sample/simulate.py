@@ -94,7 +94,8 @@ def _calls(spec: SampleSpec, rng: random.Random, reps: list[_Rep],
     short = {r.id for r in reps if r.plant == "short_calls"}
     other = ("no answer", "busy", "voicemail") if not spec.chinese else ("未接", "占线", "语音信箱")
     connected = "connected" if not spec.chinese else "接通"
-    for (rep_id, day), (dials, connects) in sorted(days.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+    by_day = sorted(days.items(), key=lambda kv: (kv[0][1], kv[0][0]))
+    for (rep_id, day), (dials, connects) in by_day:
         starts = sorted(rng.randrange(9 * 3600, 18 * 3600) for _ in range(dials))
         picked = set(rng.sample(range(dials), connects)) if connects else set()
         for k, sec in enumerate(starts):
@@ -134,7 +135,8 @@ def _leads(spec: SampleSpec, rng: random.Random, reps: list[_Rep]) -> list[tuple
         else:
             phone = f"1{rng.randrange(30, 90)}{rng.randrange(10**8):08d}"
             phones.append(phone)
-        assigned = contact = ""
+        assigned: dt.date | str = ""
+        contact: dt.date | str = ""
         if owner:
             # owned leads are older: some were followed up, some were left untouched
             created = created - dt.timedelta(days=rng.randrange(3, 25))

@@ -15,7 +15,8 @@ REGIONS_ZH = ("华东", "华南", "华北", "西南")
 SOURCES_EN = ("web", "referral", "event", "cold-list")
 SOURCES_ZH = ("官网", "转介绍", "展会", "名单")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
-GIVEN = ("伟", "芳", "娜", "敏", "静", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超", "霞")
+GIVEN = ("伟", "芳", "娜", "敏", "静", "磊", "洋", "艳",
+         "勇", "军", "杰", "娟", "涛", "明", "超", "霞")
 FIRST_EN = ("Alex", "Sam", "Jordan", "Taylor", "Morgan", "Casey", "Riley", "Jamie", "Avery",
             "Quinn", "Drew", "Robin", "Kai", "Lee", "Max", "Noor", "Ira", "Jess", "Pat", "Ren")
 LAST_EN = ("Chen", "Wang", "Li", "Zhang", "Liu", "Smith", "Garcia", "Kim", "Lopez", "Patel",
@@ -159,7 +160,8 @@ def _make_reps(spec: SampleSpec, rng: random.Random) -> tuple[list[_Rep], str]:
             name = SURNAMES[rng.randrange(len(SURNAMES))] + GIVEN[rng.randrange(len(GIVEN))] + (
                 GIVEN[rng.randrange(len(GIVEN))] if rng.random() < 0.6 else "")
         else:
-            name = f"{FIRST_EN[rng.randrange(len(FIRST_EN))]} {LAST_EN[rng.randrange(len(LAST_EN))]}"
+            first = FIRST_EN[rng.randrange(len(FIRST_EN))]
+            name = f"{first} {LAST_EN[rng.randrange(len(LAST_EN))]}"
         rates = [r * math.exp(rng.gauss(0, 0.15)) for r in team_rates[team]]
         arpu = team_arpu[team] * math.exp(rng.gauss(0, 0.1))
         per_dial = rates[0] * rates[1] * rates[2] * WIN_RATE * arpu * math.exp(0.3 ** 2 / 2)
@@ -175,9 +177,10 @@ def _make_reps(spec: SampleSpec, rng: random.Random) -> tuple[list[_Rep], str]:
             break  # keep some healthy reps in every sample
         rep = candidates[(k * 5 + 3) % len(candidates)]
         if rep.plant:
-            rep = next((r for r in candidates if not r.plant), None)
-            if rep is None:
+            healthy = next((r for r in candidates if not r.plant), None)
+            if healthy is None:
                 break
+            rep = healthy
         rep.plant = plant
         if plant in PLANT_CAUSES:  # the team's own rates: the cause is the plant alone
             _use_team_rates(rep, team_rates[rep.team])
@@ -211,7 +214,8 @@ def _calendar(spec: SampleSpec):
 
 
 def _last_working_days(end: dt.date, n: int, cal) -> list[dt.date]:
-    out, d = [], end
+    out: list[dt.date] = []
+    d = end
     while len(out) < n:
         if _working(d, cal):
             out.append(d)

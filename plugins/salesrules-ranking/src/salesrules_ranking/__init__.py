@@ -1,4 +1,5 @@
-"""Ranking-priority allocation: reps ranked by a comprehensive assessment (综合考核) are served first and get more.
+"""Ranking-priority allocation: reps ranked by a comprehensive
+assessment (综合考核) are served first and get more.
 
 A team's reps are scored on weighted metrics over a look-back window, each
 normalised within the team. Reps are ranked; tiers by rank percentile carry
@@ -96,7 +97,8 @@ class Standing:
 
 
 class RankingPriority(Policy):
-    """Top-ranked reps first and more (综合考核 → 区别对待), with a base share for all (一视同仁)."""
+    """Top-ranked reps first and more (综合考核 →
+    区别对待), with a base share for all (一视同仁)."""
 
     name = "ranking-priority"
     Params = RankingParams

@@ -53,7 +53,8 @@ def render_html(result: RunResult, d: dict[str, Any] | None = None) -> str:
     lang = result.config.output.language
     words = LABELS[lang]
     d = d if d is not None else report_data.build(result)
-    env = jinja2.Environment(loader=jinja2.PackageLoader("salesrules_report", "templates"),
+    loader = jinja2.PackageLoader("salesrules_report", "templates")
+    env = jinja2.Environment(loader=loader,
                              autoescape=True, trim_blocks=True, lstrip_blocks=True)
     env.filters["repname"] = lambda r: d["reps"].get(r, {}).get("name", r)
     stage = d["result_stage"]
@@ -61,7 +62,7 @@ def render_html(result: RunResult, d: dict[str, Any] | None = None) -> str:
     headlines = [headline(lang, t, d["period"]["grain"], stage_label,
                           round((t["execution"] or 0) * t["reps"]))
                  for t in d["overview"]["teams"]]
-    charts_js, _, _ = env.loader.get_source(env, "charts.js")
+    charts_js, _, _ = loader.get_source(env, "charts.js")
     return env.get_template("report.html.j2").render(
         lang=lang, L=words, data=d, headlines=headlines,
         checks=sorted({f["check"] for f in d["findings"]}),

@@ -46,7 +46,7 @@ def funnel_rates(totals: dict[str, float], stages: list[str]) -> dict[str, float
 
 def _meets(pace: dict[str, float | None], process: list[str], meet_pace: float) -> bool:
     """Whether a rep meets their process targets: mean pace over the process stages."""
-    paces = [pace[s] for s in process if pace.get(s) is not None]
+    paces = [v for s in process if (v := pace.get(s)) is not None]
     return bool(paces) and sum(paces) / len(paces) >= meet_pace
 
 
@@ -101,8 +101,8 @@ def _period_totals(result: RunResult, reps_out: dict[str, Any],
     return totals
 
 
-def _sum(totals: dict[str, dict[str, float]], reps: list[str]) -> Counter:
-    out: Counter = Counter()
+def _sum(totals: dict[str, dict[str, float]], reps: list[str]) -> dict[str, float]:
+    out: defaultdict[str, float] = defaultdict(float)
     for rep_id in reps:
         for st, v in totals[rep_id].items():
             out[st] += v
@@ -128,7 +128,8 @@ def _benchmark(result: RunResult, reps_out: dict[str, Any], members: list[str],
 
 
 def _execution(result: RunResult, team: str) -> float | None:
-    """The share of reps meeting feasible activity targets, as the team-execution check judged it."""
+    """The share of reps meeting feasible activity
+    targets, as the team-execution check judged it."""
     return next((_r(f.evidence["share"]) for f in result.findings  # type: ignore[arg-type]
                  if f.check == "team-execution" and f.subject == team), None)
 
@@ -159,7 +160,8 @@ def _team_row(result: RunResult, team: str, members: list[str], reps_out: dict[s
         "pace": _r(res.pace) if res else None,
         "projected": _r(res.projected, 2) if res else None,
         "process_pace": _r(sum(proc_pace) / len(proc_pace)) if proc_pace else None,
-        "execution": _execution(result, team) or (_r(executing / len(members)) if members else None),
+        "execution": (_execution(result, team)
+                      or (_r(executing / len(members)) if members else None)),
     }
 
 

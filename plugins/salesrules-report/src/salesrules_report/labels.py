@@ -65,7 +65,8 @@ LABELS: dict[str, dict[str, str]] = {
         "no_proposal": "No proposal.",
         "no_findings": "No findings.",
         "success": "Success cases",
-        "success_note": "The top performers' funnel rates and habits: the benchmark the report uses.",
+        "success_note": ("The top performers' funnel rates and habits: "
+                         "the benchmark the report uses."),
         "top_reps": "Top performers",
         "per_day": "per working day",
         "warnings": "Warnings",
@@ -147,7 +148,8 @@ LABELS: dict[str, dict[str, str]] = {
         "page": "第",
         "of": "页，共",
         "shown": "条",
-        "headline": "{team}：{period}{stage}目标完成 {att}，{pace_word}；{reps} 人中 {meet} 人达成过程目标。",
+        "headline": ("{team}：{period}{stage}目标完成 {att}，{pace_word}；"
+                     "{reps} 人中 {meet} 人达成过程目标。"),
         "ahead": "领先进度 {pct}",
         "behind": "落后进度 {pct}",
         "on_pace": "符合进度",

@@ -43,7 +43,8 @@ class SeasonalParams:
 
 
 class Seasonal(TimeSplit):
-    """Peak and off-season months (旺季 ×1.3, 淡季 ×0.7) times their working days, given or estimated from history."""
+    """Peak and off-season months (旺季 ×1.3, 淡季 ×0.7) times
+    their working days, given or estimated from history."""
 
     name = "seasonal"
     Params = SeasonalParams

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import attrs
 import polars as pl
 
 from ...model import Lead
@@ -14,9 +15,9 @@ from .evaluate import condition_frame, evaluate, field_value, lead_frame, to_exp
 from .grammar import MAX_DEPTH, MAX_LENGTH, ConditionError, Field, Node, parse, walk
 from .types import LEAD_TYPES, column_type, field_types, implied_types, validate_condition
 
-__all__ = ["LEAD_NAMES", "LEAD_TYPES", "MAX_DEPTH", "MAX_LENGTH", "Condition", "ConditionError",
-           "column_type", "compile_condition", "condition_frame", "field_types", "lead_frame", "match_frame", "match_leads",
-           "parse", "validate_condition"]
+__all__ = ["LEAD_NAMES", "LEAD_TYPES", "MAX_DEPTH", "MAX_LENGTH", "Compiled", "Condition",
+           "ConditionError", "column_type", "compile_condition", "condition_frame", "field_types",
+           "lead_frame", "match_frame", "match_leads", "parse", "validate_condition"]
 
 #: Names every condition can use besides the lead's own columns.
 LEAD_NAMES = tuple(LEAD_TYPES)
@@ -72,12 +73,22 @@ class Condition:
         return to_expr(self.tree, self.types)
 
 
-def compile_condition(text: str) -> tuple[Condition | None, str | None]:
+@attrs.frozen
+class Compiled:
+    """A ``when`` text compiled: its condition, or what is wrong with it."""
+
+    #: The parsed condition, or None when the text is not a condition.
+    condition: Condition | None
+    #: What is wrong with the text, or None when it parsed.
+    error: str | None = None
+
+
+def compile_condition(text: str) -> Compiled:
     """The condition, or ``None`` and what is wrong with it."""
     try:
-        return Condition(text), None
+        return Compiled(Condition(text))
     except ValueError as exc:
-        return None, str(exc)
+        return Compiled(None, str(exc))
 
 
 def match_frame(conditions: Sequence[Condition], frame: pl.DataFrame) -> pl.Series:

@@ -8,7 +8,6 @@ zero or overflows gives null.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import operator
 from collections.abc import Mapping
@@ -18,8 +17,19 @@ import polars as pl
 
 from ...load.tables import CellError, parse_date, parse_number
 from ...model import Lead
-from .grammar import (Arith, BoolOp, Call, Compare, Field, InList, Literal, Minus, Node, Not,
-                      TextTest)
+from .grammar import (
+    Arith,
+    BoolOp,
+    Call,
+    Compare,
+    Field,
+    InList,
+    Literal,
+    Minus,
+    Node,
+    Not,
+    TextTest,
+)
 
 _COMPARE = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
             ">": operator.gt, ">=": operator.ge}

@@ -248,7 +248,10 @@ def _check_depth(raw: lark.Tree | lark.Token) -> None:
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
-            start = getattr(node, "start_pos", None) or getattr(node.meta, "start_pos", 0)
+            if isinstance(node, lark.Token):
+                start = node.start_pos or 0
+            else:
+                start = getattr(node.meta, "start_pos", 0)
             raise _Refused(ConditionError(start + 1, f"the condition is nested more than "
                                                      f"{MAX_DEPTH} levels deep",
                                           "split it into simpler rules"))
@@ -258,8 +261,15 @@ def _check_depth(raw: lark.Tree | lark.Token) -> None:
 
 def _span(item: lark.Tree | lark.Token) -> tuple[int, int]:
     if isinstance(item, lark.Token):
-        return item.start_pos, item.end_pos
+        return item.start_pos or 0, item.end_pos or 0
     return item.meta.start_pos, item.meta.end_pos
+
+
+def _token(item: lark.Tree | lark.Token) -> lark.Token:
+    """A leaf the grammar guarantees is a token (a number's or a string's)."""
+    if not isinstance(item, lark.Token):
+        raise AssertionError(f"expected a token, got {item!r}")
+    return item
 
 
 def _string(token: lark.Token) -> str:
@@ -269,7 +279,7 @@ def _string(token: lark.Token) -> str:
 def _number(token: lark.Token) -> float:
     value = float(str(token))
     if not math.isfinite(value):
-        raise _Refused(ConditionError(token.start_pos + 1, f"the number {str(token)[:20]!r} "
+        raise _Refused(ConditionError((token.start_pos or 0) + 1, f"the number {str(token)[:20]!r} "
                                                            "is too large"))
     return value
 
@@ -281,9 +291,9 @@ def _build(item: lark.Tree | lark.Token, text: str) -> Node:
         raise AssertionError(f"unexpected token {item!r}")
     kind, kids = item.data, item.children
     if kind == "number":
-        return Literal(start, end, _number(kids[0]), "number")
+        return Literal(start, end, _number(_token(kids[0])), "number")
     if kind == "string":
-        return Literal(start, end, _string(kids[0]), "text")
+        return Literal(start, end, _string(_token(kids[0])), "text")
     if kind in ("true", "false"):
         return Literal(start, end, kind == "true", "bool")
     if kind == "field":
@@ -315,10 +325,10 @@ def _options(lst: lark.Tree, text: str) -> tuple[Literal, ...]:
     for k in lst.children:
         node = _build(k, text)
         if not isinstance(node, Literal):
-            raise _Refused(ConditionError(node.start + 1, f"{shown(text[node.start:node.end])!r} in a "
-                                                          "list is not a literal value",
-                                          "a list holds only quoted text, numbers, dates "
-                                          "or true/false"))
+            raise _Refused(ConditionError(
+                node.start + 1,
+                f"{shown(text[node.start:node.end])!r} in a list is not a literal value",
+                "a list holds only quoted text, numbers, dates or true/false"))
         out.append(node)
     if not out:
         raise _Refused(ConditionError(lst.meta.start_pos + 1, "the list is empty",
@@ -334,7 +344,7 @@ def _call(item: lark.Tree, text: str) -> Node:
         if len(args) != 1 or not isinstance(args[0], lark.Tree) or args[0].data != "string":
             raise _Refused(ConditionError(start + 1, "date(...) takes one quoted date",
                                           "write date('2026-11-01')"))
-        raw = _string(args[0].children[0])
+        raw = _string(_token(args[0].children[0]))
         try:
             return Literal(start, end, dt.date.fromisoformat(raw), "date")
         except ValueError:

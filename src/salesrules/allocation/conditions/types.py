@@ -8,8 +8,23 @@ from collections.abc import Iterable, Mapping
 
 from ...load.tables import CellError, parse_date, parse_number
 from ...model import Lead
-from .grammar import (Arith, BoolOp, Call, Compare, ConditionError, Field, FUNCTIONS, InList,
-                      Literal, Minus, Node, Not, TextTest, shown, walk)
+from .grammar import (
+    FUNCTIONS,
+    Arith,
+    BoolOp,
+    Call,
+    Compare,
+    ConditionError,
+    Field,
+    InList,
+    Literal,
+    Minus,
+    Node,
+    Not,
+    TextTest,
+    shown,
+    walk,
+)
 
 #: The lead's own fields and their types; every other column is typed from its values.
 LEAD_TYPES = {"id": "text", "created_at": "date", "owner": "text", "priority": "number",

@@ -1,4 +1,5 @@
-"""The built-in ``personal`` funnel model: each rep's own rates, shrunk toward the team's (empirical Bayes)."""
+"""The built-in ``personal`` funnel model: each rep's
+own rates, shrunk toward the team's (empirical Bayes)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Empirical-Bayes shrinkage: a rep's rate pulled toward the team's, as far as their history is thin."""
+"""Empirical-Bayes shrinkage: a rep's rate pulled
+toward the team's, as far as their history is thin."""
 
 from __future__ import annotations
 
@@ -71,11 +72,12 @@ def normal_shrink(rep_daily: Sequence[Sequence[tuple[float, float]]],
     """Shrink ratios that are not binomial (amount per customer, revenue per pipeline).
 
     ``rep_daily`` holds, per rep, their days as ``(upper, lower)`` (days with
-    neither left out: revenue may land on a day without new pipeline). Each rep's ratio is their total lower over total upper; its
-    noise is the variance of that ratio of sums, estimated from the days'
-    residuals (delta method); the real spread between reps comes from the
-    method of moments, and each rep is pulled toward the team ratio by the
-    share of their variance that is noise.
+    neither left out: revenue may land on a day without new pipeline). Each
+    rep's ratio is their total lower over total upper; its noise is the
+    variance of that ratio of sums, estimated from the days' residuals (delta
+    method); the real spread between reps comes from the method of moments,
+    and each rep is pulled toward the team ratio by the share of their
+    variance that is noise.
 
     Returns the team ratio, each rep's raw ratio (nan without data) and each
     rep's shrunk ratio (the team ratio without data). ``toward`` replaces the
