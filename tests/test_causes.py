@@ -7,8 +7,8 @@ import json
 from collections import Counter
 
 import pytest
-
 from conftest import invoke, read_csv
+
 from salesrules.testing import make_export
 
 SEEDS = (11, 12, 13, 14)

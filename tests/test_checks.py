@@ -7,8 +7,8 @@ import json
 from collections import Counter
 
 import pytest
-
 from conftest import edit_rules, invoke, read_csv
+
 from salesrules.checks.effort import beta_binom_cdf, binom_cdf
 from salesrules.checks.vanity import robust_z
 from salesrules.testing import make_export

@@ -7,14 +7,19 @@ import datetime as dt
 import time
 from pathlib import Path
 
-import polars as pl
 import pytest
 from conftest import edit_rules, invoke, make_export
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from salesrules.allocation.conditions import (Condition, ConditionError, field_types,
-                                              lead_frame, match_frame, parse)
+from salesrules.allocation.conditions import (
+    Condition,
+    ConditionError,
+    field_types,
+    lead_frame,
+    match_frame,
+    parse,
+)
 from salesrules.allocation.conditions.types import column_type
 from salesrules.config import load_config
 from salesrules.load import data_dir, load_dataset

@@ -9,9 +9,10 @@ from collections import Counter
 
 import pytest
 import tomli_w
-from hypothesis import assume, given, settings, strategies as st
-
 from conftest import edit_rules, invoke, read_csv, set_cell
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
 from salesrules.sample import SampleSpec, deal_rules_for, generate_deals
 from salesrules.testing import load_export
 
@@ -167,10 +168,11 @@ def test_currency_amounts_are_parsed(tmp_path):
 
 def _standings(folder, deals_rows, as_of):
     """ranking-priority's standings of a deals export's reps, conversion and revenue weighed alike."""
+    from salesrules_ranking import RankingPriority
+
     from salesrules.api import AllocationContext
     from salesrules.goals import GoalPlan
     from salesrules.goals.calendar import WorkCalendar, period_of
-    from salesrules_ranking import RankingPriority
 
     with (folder / "deals.csv").open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)

@@ -8,9 +8,10 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from hypothesis import given, settings, strategies as st
-
 from conftest import invoke, read_csv
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from salesrules.allocation import allocate, assigned_values
 from salesrules.config import parse_config
 from salesrules.history import HistoryView, open_history

@@ -18,7 +18,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import cli, edit_rules, invoke
 
 AFTER_HISTORY_COMMIT = ("history-committed", "linked:", "switched", "unlinked:", "pruned:")

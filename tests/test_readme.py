@@ -11,8 +11,8 @@ from pathlib import Path
 import attrs
 import pytest
 import tomli_w
-
 from conftest import ROOT, edit_rules, invoke, read_csv
+
 from salesrules import config
 from salesrules.errors import Problems
 from salesrules.goals import push_back

@@ -8,9 +8,10 @@ import json
 import os
 import textwrap
 
-from hypothesis import HealthCheck, given, settings, strategies as st
-
 from conftest import ROOT, edit_rules, invoke, read_csv
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from salesrules.outputs import BUILTIN_FILES
 from salesrules.outputs.csvfile import neutralise, write_csv
 

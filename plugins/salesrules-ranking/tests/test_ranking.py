@@ -6,11 +6,12 @@ import datetime as dt
 from collections import Counter
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from salesrules_ranking import RankingPriority
 
 from salesrules.api import ActivityTable, ConfigError, Lead, Rep
 from salesrules.testing import assert_caps_respected, assert_every_lead_once, run_policy
-from salesrules_ranking import RankingPriority
 
 AS_OF = dt.date(2026, 11, 25)
 STAGES = ("dials", "connects", "conversations", "intents", "pipeline", "revenue")

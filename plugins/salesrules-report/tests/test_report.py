@@ -212,7 +212,6 @@ def test_example_report_is_small_and_reruns_are_byte_identical(tmp_path):
 @pytest.mark.parametrize("streamed", [False, True], ids=["in-memory", "row-by-row"])
 def test_workbook_sheets_match_the_csvs(export, monkeypatch, streamed):
     import openpyxl
-
     from salesrules_report import workbook
 
     if streamed:  # how a huge workbook is written

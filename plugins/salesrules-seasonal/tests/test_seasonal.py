@@ -7,12 +7,13 @@ import datetime as dt
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from salesrules_seasonal import Seasonal, SeasonalParams
 
 from salesrules.api import ActivityTable, Funnel, Period, Rep, SplitBatch, Stage
 from salesrules.cli import main
 from salesrules.testing import assert_sums_to_parent
-from salesrules_seasonal import Seasonal, SeasonalParams
 
 FUNNEL = Funnel((Stage("dials"), Stage("revenue", unit="amount")))
 Q4 = Period("quarter", dt.date(2026, 10, 1), dt.date(2026, 12, 31))
