@@ -1,4 +1,5 @@
-"""The checks: planted anomalies found across seeds, clean reps left alone, and each check's behaviour."""
+"""The checks: planted anomalies found across seeds, clean reps left alone, and each check's
+behaviour."""
 
 from __future__ import annotations
 

@@ -195,7 +195,8 @@ test = st.one_of(
     st.tuples(day, ORDER, day).map(" ".join),
     st.tuples(txt, st.sampled_from(["startswith", "endswith", "contains"]), txt).map(" ".join),
     st.tuples(st.sampled_from(["grade", "region", "source"]), st.lists(text_lit, min_size=1),
-              st.sampled_from(["in", "not in"])).map(lambda t: f"{t[0]} {t[2]} [{', '.join(t[1])}]"),
+              st.sampled_from(["in", "not in"])
+              ).map(lambda t: f"{t[0]} {t[2]} [{', '.join(t[1])}]"),
     st.tuples(num, st.lists(number_lit, min_size=1, max_size=3))
     .map(lambda t: f"{t[0]} in [{', '.join(t[1])}]"),
     st.tuples(st.sampled_from(["true", "false"]), st.sampled_from(["==", "!="]),

@@ -1,4 +1,5 @@
-"""Incremental runs: successive runs on one day add up, keep what was given out, and share the caps."""
+"""Incremental runs: successive runs on one day add up, keep what was given out, and share the
+caps."""
 
 from __future__ import annotations
 

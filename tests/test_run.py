@@ -190,7 +190,8 @@ def test_as_of_changes_the_period(export, tmp_path):
 
 
 def test_the_deprecated_parallel_switch_is_ignored_with_a_warning(export):
-    """``output.parallel`` (contract 1.x's second process) still loads, and the run says it is ignored."""
+    """``output.parallel`` (contract 1.x's second process) still loads, and the run says it is
+    ignored."""
     edit_rules(export / "rules.toml", lambda d: d["output"].update(parallel=False))
     res = invoke("run", "--rules", str(export / "rules.toml"))
     assert res.exit_code == 0, res.output

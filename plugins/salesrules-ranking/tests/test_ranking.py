@@ -39,7 +39,8 @@ def test_top_ranked_rep_gets_first_pick_and_more():
     assert res.assignments[0].rep_id == "R1"  # the best lead goes to the best rep
     assert counts["R1"] > counts["R2"] > counts["R0"]
     assert res.assignments[0].reason == (
-        "rule 'test rule' → ranking-priority: rank 1/5 in East (score 1.00: revenue 900; top tier ×1.5), "
+        "rule 'test rule' → ranking-priority: rank 1/5 in East "
+        "(score 1.00: revenue 900; top tier ×1.5), "
         "lead 1 of a share of 13; lead 1 today, no cap")
 
 
