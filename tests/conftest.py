@@ -59,7 +59,8 @@ def invoke(*args: str, cwd: Path | None = None):
         os.chdir(old)
 
 
-def cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+def cli(*args: str, cwd: Path | None = None,
+        env: dict | None = None) -> subprocess.CompletedProcess:
     """Run the real ``salesrules`` executable in a subprocess."""
     exe = Path(sys.executable).with_name("salesrules")
     return subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True, env=env,
@@ -80,7 +81,8 @@ def edit_rules(rules: Path, fn) -> None:
 
 
 def install_package(pkg: Path, target: Path) -> None:
-    """Really ``pip install`` a package folder into ``target``, offline (its build backend is here)."""
+    """Really ``pip install`` a package folder into ``target``, offline (its build backend is
+    here)."""
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
                     "--no-build-isolation", "--no-index", "--target", str(target), str(pkg)],
                    check=True, capture_output=True, timeout=300)

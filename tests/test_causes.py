@@ -7,8 +7,8 @@ import json
 from collections import Counter
 
 import pytest
-
 from conftest import invoke, read_csv
+
 from salesrules.testing import make_export
 
 SEEDS = (11, 12, 13, 14)
@@ -99,7 +99,7 @@ def test_a_conversion_gap_gets_coaching_not_more_dials(scored):
 
 
 def test_an_activity_gap_gets_a_daily_plan_within_the_feasible_level(scored):
-    for truth, findings, _ in scored:
+    for _truth, findings, _ in scored:
         for f in findings:
             if f["check"] == "behind-pace" and f["cause"] == "activity":
                 ev = json.loads(f["evidence"])["activity"]

@@ -1,4 +1,5 @@
-"""The checks: planted anomalies found across seeds, clean reps left alone, and each check's behaviour."""
+"""The checks: planted anomalies found across seeds, clean reps left alone, and each check's
+behaviour."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import json
 from collections import Counter
 
 import pytest
-
 from conftest import edit_rules, invoke, read_csv
+
 from salesrules.checks.effort import beta_binom_cdf, binom_cdf
 from salesrules.checks.vanity import robust_z
 from salesrules.testing import make_export

@@ -10,7 +10,8 @@ from conftest import cli, edit_rules, invoke, read_csv, set_cell
 
 
 def test_bad_config_exits_2_with_key_paths_and_no_traceback(export):
-    edit_rules(export / "rules.toml", lambda d: d["goals"].update(period="year", levels={"P1": {"revenue": "lots"}}))
+    edit_rules(export / "rules.toml",
+               lambda d: d["goals"].update(period="year", levels={"P1": {"revenue": "lots"}}))
     p = cli("run", "--rules", str(export / "rules.toml"))
     assert p.returncode == 2
     assert "Traceback" not in p.stderr
@@ -84,7 +85,8 @@ def test_validate_checks_everything_and_writes_nothing(export):
 
 
 def test_validate_reports_config_and_data_problems(export):
-    edit_rules(export / "rules.toml", lambda d: d["checks"].update({"behind-pace": {"warn_gap": "x"}}))
+    edit_rules(export / "rules.toml",
+               lambda d: d["checks"].update({"behind-pace": {"warn_gap": "x"}}))
     res = invoke("validate", "--rules", str(export / "rules.toml"))
     assert res.exit_code == 2
     assert "checks.behind-pace.warn_gap: expected a number, got 'x'" in res.output
@@ -113,7 +115,8 @@ def test_plugins_lists_components_with_params_and_json(export):
     comps = {(c["kind"], c["name"]): c for p in data["plugins"] for c in p["components"]}
     assert comps[("check", "behind-pace")]["params"][0] == {
         "name": "warn_gap", "type": "float", "default": 0.165,
-        "doc": "Points behind expected-to-date (0.165 = 16.5%) from which a rep is flagged as warn."}
+        "doc": "Points behind expected-to-date (0.165 = 16.5%) from which a rep is flagged "
+               "as warn."}
     assert data["hook_contract"] == "2.0"
 
 
@@ -156,7 +159,8 @@ def test_sample_is_deterministic(tmp_path):
 
 
 def test_validate_reports_config_and_data_problems_together(export):
-    edit_rules(export / "rules.toml", lambda d: d["checks"].update({"behind-pace": {"warn_gap": "x"}}))
+    edit_rules(export / "rules.toml",
+               lambda d: d["checks"].update({"behind-pace": {"warn_gap": "x"}}))
     set_cell(export / "leads.csv", 3, 4, "lots")
     res = invoke("validate", "--rules", str(export / "rules.toml"))
     assert res.exit_code == 2

@@ -7,14 +7,19 @@ import datetime as dt
 import time
 from pathlib import Path
 
-import polars as pl
 import pytest
 from conftest import edit_rules, invoke, make_export
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from salesrules.allocation.conditions import (Condition, ConditionError, field_types,
-                                              lead_frame, match_frame, parse)
+from salesrules.allocation.conditions import (
+    Condition,
+    ConditionError,
+    field_types,
+    lead_frame,
+    match_frame,
+    parse,
+)
 from salesrules.allocation.conditions.types import column_type
 from salesrules.config import load_config
 from salesrules.load import data_dir, load_dataset
@@ -190,7 +195,8 @@ test = st.one_of(
     st.tuples(day, ORDER, day).map(" ".join),
     st.tuples(txt, st.sampled_from(["startswith", "endswith", "contains"]), txt).map(" ".join),
     st.tuples(st.sampled_from(["grade", "region", "source"]), st.lists(text_lit, min_size=1),
-              st.sampled_from(["in", "not in"])).map(lambda t: f"{t[0]} {t[2]} [{', '.join(t[1])}]"),
+              st.sampled_from(["in", "not in"])
+              ).map(lambda t: f"{t[0]} {t[2]} [{', '.join(t[1])}]"),
     st.tuples(num, st.lists(number_lit, min_size=1, max_size=3))
     .map(lambda t: f"{t[0]} in [{', '.join(t[1])}]"),
     st.tuples(st.sampled_from(["true", "false"]), st.sampled_from(["==", "!="]),

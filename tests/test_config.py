@@ -59,8 +59,8 @@ def test_number_expected_got_text():
 
 def test_unknown_keys_are_errors_with_the_known_keys_listed():
     out = problems_of('[output]\ndir = "out"\ncolour = "red"')
-    assert out == ["output.colour: unknown key (known keys: crm_import, day_targets, dir, keep_runs, language, parallel, "
-                   "report, workbook)"]
+    assert out == ["output.colour: unknown key (known keys: crm_import, day_targets, dir, "
+                   "keep_runs, language, parallel, report, workbook)"]
 
 
 def test_every_error_is_reported_at_once():
@@ -97,8 +97,8 @@ def test_check_params_are_validated_with_their_path(tmp_path):
 
 
 def test_attrs_validator_message_reaches_the_user(tmp_path):
-    out = plan_problems('[goals]\nfunnel = { strategy = "team-rates", params = { lookback_days = 0 } }',
-                        tmp_path)
+    out = plan_problems(
+        '[goals]\nfunnel = { strategy = "team-rates", params = { lookback_days = 0 } }', tmp_path)
     assert len(out) == 1
     assert out[0].startswith("goals.funnel.params.lookback_days: ")
     assert "lookback_days" in out[0] and ">= 1" in out[0]
@@ -145,7 +145,8 @@ def test_starter_config_parses_and_plans(tmp_path):
 
 
 def test_strategy_table_errors_name_the_key_inside_it():
-    out = problems_of('[goals]\nsplit = { params = {} }\nfunnel = { strategy = 3, params = 4, x = 1 }')
+    out = problems_of(
+        '[goals]\nsplit = { params = {} }\nfunnel = { strategy = 3, params = 4, x = 1 }')
     assert out == [
         "goals.split.strategy: required key is missing",
         "goals.funnel.strategy: expected a string, got 3",

@@ -1,4 +1,5 @@
-"""Deal exports (Salesforce, HubSpot, generic): history, leads and reps from one file, and its data quality."""
+"""Deal exports (Salesforce, HubSpot, generic): history, leads and reps from one file, and its
+data quality."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from collections import Counter
 
 import pytest
 import tomli_w
-from hypothesis import assume, given, settings, strategies as st
-
 from conftest import edit_rules, invoke, read_csv, set_cell
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
 from salesrules.sample import SampleSpec, deal_rules_for, generate_deals
 from salesrules.testing import load_export
 
@@ -85,7 +87,8 @@ def test_aggregation_matches_a_plain_count(tmp_path_factory, deals):
                                   [0.0, 0.0, 0.0])
             won[1] += 1
             won[2] += d["amount"]
-    got = {(rep, day): row for rep in ds.activity.rep_ids for day, row in ds.activity.days(rep).items()}
+    got = {(rep, day): row for rep in ds.activity.rep_ids
+           for day, row in ds.activity.days(rep).items()}
     want = {k: v for k, v in want.items() if any(v)}
     assert got == want
 
@@ -124,7 +127,8 @@ def test_names_that_almost_match_are_reported_not_dropped(tmp_path):
     lines = text.splitlines()
     lines[1] = lines[1].replace(owner, typo, 1)
     lines[0] += ",Product"
-    lines[1:] = [line + (",GTXPro" if i % 3 == 0 else ",GTX Pro") for i, line in enumerate(lines[1:])]
+    lines[1:] = [line + (",GTXPro" if i % 3 == 0 else ",GTX Pro")
+                 for i, line in enumerate(lines[1:])]
     (tmp_path / "deals.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     edit_rules(rules, lambda d: d["data"]["deals"]["params"].update(
         known={"product": ["GTX Pro", "GTX Mini"]}, ))
@@ -166,11 +170,13 @@ def test_currency_amounts_are_parsed(tmp_path):
 
 
 def _standings(folder, deals_rows, as_of):
-    """ranking-priority's standings of a deals export's reps, conversion and revenue weighed alike."""
+    """ranking-priority's standings of a deals export's reps, conversion and revenue weighed
+    alike."""
+    from salesrules_ranking import RankingPriority
+
     from salesrules.api import AllocationContext
     from salesrules.goals import GoalPlan
     from salesrules.goals.calendar import WorkCalendar, period_of
-    from salesrules_ranking import RankingPriority
 
     with (folder / "deals.csv").open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
@@ -191,8 +197,9 @@ def _standings(folder, deals_rows, as_of):
        b=st.tuples(st.integers(0, 6), st.integers(0, 6), st.integers(0, 30)),
        amount=st.integers(1, 9000))
 def test_open_deals_never_rank_a_better_closer_lower(tmp_path_factory, a, b, amount):
-    """A rep with more revenue and a better won ÷ (won + lost) ranks first, however many open deals."""
-    (a_won, a_lost, a_open), (b_won, b_lost, b_open) = a, b
+    """A rep with more revenue and a better won ÷ (won + lost) ranks first, however many open
+    deals."""
+    (a_won, a_lost, _), (b_won, b_lost, _) = a, b
     # A has at least B's revenue and at least B's closed win rate
     assume(a_won >= b_won and a_won * (b_won + b_lost) >= b_won * (a_won + a_lost))
     as_of = dt.date(2026, 11, 25)

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 
 from conftest import invoke
+
 from salesrules.allocation import allocate
 from salesrules.config import parse_config
 from salesrules.load import Dataset

@@ -1,4 +1,5 @@
-"""Run history in a real SQLite file: load carries across runs, re-runs are idempotent, failures change nothing."""
+"""Run history in a real SQLite file: load carries across runs, re-runs are idempotent, failures
+change nothing."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Incremental runs: successive runs on one day add up, keep what was given out, and share the caps."""
+"""Incremental runs: successive runs on one day add up, keep what was given out, and share the
+caps."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from hypothesis import given, settings, strategies as st
-
 from conftest import invoke, read_csv
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from salesrules.allocation import allocate, assigned_values
 from salesrules.config import parse_config
 from salesrules.history import HistoryView, open_history

@@ -18,7 +18,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import cli, edit_rules, invoke
 
 AFTER_HISTORY_COMMIT = ("history-committed", "linked:", "switched", "unlinked:", "pruned:")
@@ -39,7 +38,8 @@ def history(folder: Path, sql: str) -> list:
 
 
 def complete_set(out: Path) -> dict:
-    """Assert ``out`` shows one complete run (every file matching run.json's digest); its run.json."""
+    """Assert ``out`` shows one complete run (every file matching run.json's digest); return its
+    run.json."""
     current = out / "current"
     assert current.is_symlink() and current.resolve().parent == (out / "runs").resolve()
     manifest = json.loads((out / "run.json").read_text(encoding="utf-8"))

@@ -11,8 +11,8 @@ from pathlib import Path
 import attrs
 import pytest
 import tomli_w
-
 from conftest import ROOT, edit_rules, invoke, read_csv
+
 from salesrules import config
 from salesrules.errors import Problems
 from salesrules.goals import push_back
@@ -61,7 +61,8 @@ def test_every_runtime_dependency_is_listed_with_its_reason():
     table = table[:table.index("\n\n")]
     listed = {name.strip() for row in table.splitlines()[2:]
               for name in row.split("|")[1].split(",")}
-    assert listed == wanted, f"README lists {sorted(listed - wanted)}, misses {sorted(wanted - listed)}"
+    assert listed == wanted, (
+        f"README lists {sorted(listed - wanted)}, misses {sorted(wanted - listed)}")
     assert all(row.split("|")[2].strip() for row in table.splitlines()[2:]), "a row without a why"
 
 
@@ -91,12 +92,15 @@ def test_every_relative_link_points_to_a_file(page):
 
 
 def test_the_quickstart_runs(tmp_path, monkeypatch):
-    """Every `salesrules` line of the Quickstart, in order, from a folder holding the repo's rules.toml."""
+    """Every `salesrules` line of the Quickstart, in order, from a folder holding the repo's
+    rules.toml."""
     shutil.copy(ROOT / "rules.toml", tmp_path / "rules.toml")
     monkeypatch.chdir(tmp_path)
-    commands = [shlex.split(line, comments=True) for line in block("example: quickstart").splitlines()
+    commands = [shlex.split(line, comments=True)
+                for line in block("example: quickstart").splitlines()
                 if line.startswith("salesrules ")]
-    assert [c[1] for c in commands] == ["sample", "validate", "run", "plugins", "history", "compare"]
+    assert [c[1] for c in commands] == [
+        "sample", "validate", "run", "plugins", "history", "compare"]
     for command in commands:
         res = invoke(*command[1:])
         assert res.exit_code == 0, f"{shlex.join(command)}:\n{res.output}"
@@ -108,7 +112,8 @@ def test_write_your_own_policy_example_runs(export):
     (export / "dialect.py").write_text(block("example: dialect.py"), encoding="utf-8")
     extra = tomllib.loads(block("example: rules"))
     edit_rules(export / "rules.toml", lambda d: (
-        d.update(plugins=extra["plugins"]), d["allocation"].update(rules=extra["allocation"]["rules"])))
+        d.update(plugins=extra["plugins"]),
+        d["allocation"].update(rules=extra["allocation"]["rules"])))
     res = invoke("run", "--rules", str(export / "rules.toml"))
     assert res.exit_code == 0, res.output
     rows = read_csv(export / "out" / "assignments.csv")

@@ -8,9 +8,10 @@ import json
 import os
 import textwrap
 
-from hypothesis import HealthCheck, given, settings, strategies as st
-
 from conftest import ROOT, edit_rules, invoke, read_csv
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from salesrules.outputs import BUILTIN_FILES
 from salesrules.outputs.csvfile import neutralise, write_csv
 
@@ -189,7 +190,8 @@ def test_as_of_changes_the_period(export, tmp_path):
 
 
 def test_the_deprecated_parallel_switch_is_ignored_with_a_warning(export):
-    """``output.parallel`` (contract 1.x's second process) still loads, and the run says it is ignored."""
+    """``output.parallel`` (contract 1.x's second process) still loads, and the run says it is
+    ignored."""
     edit_rules(export / "rules.toml", lambda d: d["output"].update(parallel=False))
     res = invoke("run", "--rules", str(export / "rules.toml"))
     assert res.exit_code == 0, res.output

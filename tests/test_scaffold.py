@@ -7,8 +7,8 @@ import os
 import time
 
 import pytest
-
 from conftest import cli, edit_rules, install_package, invoke, run_package_tests
+
 from salesrules.testing import make_export
 
 SWITCH_ON = {

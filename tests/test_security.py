@@ -1,4 +1,5 @@
-"""Trust boundaries (docs/security.md): a guarded --out, local plugin modules, errors that reveal nothing."""
+"""Trust boundaries (docs/security.md): a guarded --out, local plugin modules, errors that reveal
+nothing."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from conftest import edit_rules, invoke
 
 
@@ -88,7 +88,8 @@ def test_a_plugin_module_outside_the_rules_folder_needs_allow_outside(export, tm
     for command in ("run", "validate"):
         res = invoke(command, "--rules", str(export / "rules.toml"))
         assert res.exit_code == 2, res.output
-        assert "plugins.modules[0]" in res.output and "outside the rules file's folder" in res.output
+        assert "plugins.modules[0]" in res.output
+        assert "outside the rules file's folder" in res.output
         assert "plugins.allow_outside = true" in res.output
     assert not (export / "out").exists()
     edit_rules(export / "rules.toml", lambda d: d["plugins"].update(allow_outside=True))

@@ -7,8 +7,8 @@ import re
 import tomllib
 
 import pytest
-
 from conftest import ROOT, cli, edit_rules, install_package, invoke, read_csv, run_package_tests
+
 from salesrules.testing import make_export
 
 TUTORIAL = (ROOT / "docs" / "tutorial.md").read_text(encoding="utf-8")

@@ -6,11 +6,12 @@ import datetime as dt
 from collections import Counter
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from salesrules_ranking import RankingPriority
 
 from salesrules.api import ActivityTable, ConfigError, Lead, Rep
 from salesrules.testing import assert_caps_respected, assert_every_lead_once, run_policy
-from salesrules_ranking import RankingPriority
 
 AS_OF = dt.date(2026, 11, 25)
 STAGES = ("dials", "connects", "conversations", "intents", "pipeline", "revenue")
@@ -38,7 +39,8 @@ def test_top_ranked_rep_gets_first_pick_and_more():
     assert res.assignments[0].rep_id == "R1"  # the best lead goes to the best rep
     assert counts["R1"] > counts["R2"] > counts["R0"]
     assert res.assignments[0].reason == (
-        "rule 'test rule' → ranking-priority: rank 1/5 in East (score 1.00: revenue 900; top tier ×1.5), "
+        "rule 'test rule' → ranking-priority: rank 1/5 in East "
+        "(score 1.00: revenue 900; top tier ×1.5), "
         "lead 1 of a share of 13; lead 1 today, no cap")
 
 

@@ -1,4 +1,5 @@
-"""report.html in a real headless Chromium, the workbook read back, and the report as a replaceable plugin."""
+"""report.html in a real headless Chromium, the workbook read back, and the report as a
+replaceable plugin."""
 
 from __future__ import annotations
 
@@ -81,11 +82,13 @@ def open_in_chromium(report: Path, shot: Path | None = None) -> dict:
         page.goto(report.resolve().as_uri(), wait_until="load")
         page.wait_for_selector("#chart-rep svg rect")
         seen["shapes"] = dict(page.eval_on_selector_all(".chart", "els => els.map(e => "
-                              "[e.id, e.querySelectorAll('svg rect, svg polyline, svg line').length])"))
+                              "[e.id, e.querySelectorAll("
+                              "'svg rect, svg polyline, svg line').length])"))
         seen["rows"] = dict(page.eval_on_selector_all("section[id]", "els => els.map(e => "
                             "[e.id, e.querySelectorAll('tbody tr, .kpi, #rep-card h3').length])"))
         # the pace chart's date labels, first and last included, lie inside its drawing
-        seen["clipped"] = page.eval_on_selector_all("#chart-pace text.tick", """els => els.filter(t => {
+        seen["clipped"] = page.eval_on_selector_all(
+            "#chart-pace text.tick", """els => els.filter(t => {
             const b = t.getBoundingClientRect(), s = t.ownerSVGElement.getBoundingClientRect();
             return b.left < s.left || b.right > s.right || b.bottom > s.bottom; }).length""")
         seen["title"] = page.title()
@@ -93,7 +96,8 @@ def open_in_chromium(report: Path, shot: Path | None = None) -> dict:
                                          "document.scripts.length")
         seen["pwned"] = page.evaluate("window.__pwned === undefined ? 0 : 1")
         page.select_option("#f-sev", "critical")  # a filter works: only critical findings left
-        seen["severities"] = page.eval_on_selector_all("#f-rows .pill", "els => els.map(e => e.className)")
+        seen["severities"] = page.eval_on_selector_all("#f-rows .pill",
+                                                       "els => els.map(e => e.className)")
         if shot is not None:
             page.screenshot(path=str(shot), full_page=True)
         browser.close()
@@ -212,7 +216,6 @@ def test_example_report_is_small_and_reruns_are_byte_identical(tmp_path):
 @pytest.mark.parametrize("streamed", [False, True], ids=["in-memory", "row-by-row"])
 def test_workbook_sheets_match_the_csvs(export, monkeypatch, streamed):
     import openpyxl
-
     from salesrules_report import workbook
 
     if streamed:  # how a huge workbook is written

@@ -1,4 +1,5 @@
-"""seasonal: given and estimated month weights, exact totals, and a switch of one line in a real run."""
+"""seasonal: given and estimated month weights, exact totals, and a switch of one line in a real
+run."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ import datetime as dt
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from salesrules_seasonal import Seasonal, SeasonalParams
 
 from salesrules.api import ActivityTable, Funnel, Period, Rep, SplitBatch, Stage
 from salesrules.cli import main
 from salesrules.testing import assert_sums_to_parent
-from salesrules_seasonal import Seasonal, SeasonalParams
 
 FUNNEL = Funnel((Stage("dials"), Stage("revenue", unit="amount")))
 Q4 = Period("quarter", dt.date(2026, 10, 1), dt.date(2026, 12, 31))
@@ -21,7 +23,10 @@ MONTHS = (Period("month", dt.date(2026, 10, 1), dt.date(2026, 10, 31)),
           Period("month", dt.date(2026, 12, 1), dt.date(2026, 12, 31)))
 
 
-def batch(history: ActivityTable, reps=(Rep("R1", "a", "East", "P1"),)) -> SplitBatch:
+ONE_REP = (Rep("R1", "a", "East", "P1"),)
+
+
+def batch(history: ActivityTable, reps=ONE_REP) -> SplitBatch:
     return SplitBatch("East", tuple(reps), Q4, MONTHS, FUNNEL, history, dt.date(2026, 10, 20),
                       (22, 21, 23))
 
@@ -45,7 +50,7 @@ def test_estimate_follows_past_revenue_and_shrinks_thin_months():
         for day in range(1, 28):
             hist.add_columns(["R1"], [dt.date(year, 10, day)], [[10, 100.0]])   # October: slow
             hist.add_columns(["R1"], [dt.date(year, 11, day)], [[10, 300.0]])   # November: peak
-    hist.add_columns(["R1"], [dt.date(2025, 12, 1)], [[10, 3000.0]])           # one huge December day
+    hist.add_columns(["R1"], [dt.date(2025, 12, 1)], [[10, 3000.0]])  # one huge December day
     w = Seasonal(SeasonalParams(estimate=True)).month_weights(batch(hist))
     per_day = [x / d for x, d in zip(w, (22, 21, 23))]
     assert per_day[1] > 2 * per_day[0]                 # the peak shows
@@ -70,7 +75,8 @@ def test_the_total_is_always_kept(mults, total):
 def test_switched_on_with_one_line_in_a_whole_cli_run(sample_export):
     rules = sample_export / "rules.toml"
     text = rules.read_text(encoding="utf-8").replace(
-        'split = "even"', 'split = { strategy = "seasonal", params = { months = { "12" = 1.3, "10" = 0.7 } } }')
+        'split = "even"',
+        'split = { strategy = "seasonal", params = { months = { "12" = 1.3, "10" = 0.7 } } }')
     rules.write_text(text, encoding="utf-8")
     res = CliRunner().invoke(main, ["run", "--rules", str(rules)])
     assert res.exit_code == 0, res.output

@@ -1,0 +1,192 @@
+"""Allocation's lead pool: reps on leave, duplicates, recycled leads, the frame's order."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+from alloc_runs import AS_OF, dataset, run_alloc
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from salesrules.allocation import allocate
+from salesrules.config import parse_config
+from salesrules.model import Lead, Rep
+from salesrules.run import plan_run
+
+
+def test_reps_on_leave_get_no_leads():
+    cfg = parse_config("")
+    plan = plan_run(cfg, entry_points=False)
+    reps = [Rep("R1", "a", "East", "P1"), Rep("R2", "b", "East", "P1")]
+    leads = [Lead(f"N{i}", dt.datetime(2026, 11, 24)) for i in range(5)]
+    ds = dataset(reps, leads, cfg)
+    ds.leave = {"R1": [(dt.date(2026, 11, 20), dt.date(2026, 11, 27))]}
+    res = allocate(cfg, plan.routes, ds, AS_OF, 0)
+    assert {a.rep_id for a in res.assignments} == {"R2"}
+
+
+def test_duplicates_are_handled_once_and_listed():
+    reps = [Rep("R1", "a", "East", "P1"), Rep("R2", "b", "East", "P1")]
+    leads = [Lead("L1", dt.datetime(2026, 11, 24, 9),
+                  fields={"phone": "+86 138-0013-8000", "email": ""}),
+             Lead("L2", dt.datetime(2026, 11, 24, 10),
+                  fields={"phone": "13800138000", "email": ""}),
+             Lead("L3", dt.datetime(2026, 11, 24, 11), fields={"phone": "", "email": "A@x.com"}),
+             Lead("L4", dt.datetime(2026, 11, 24, 12), fields={"phone": "", "email": "a@X.com "})]
+    res = run_alloc(reps, leads)
+    assert sorted(a.lead_id for a in res.assignments) == ["L1", "L3"]
+    reasons = {u.lead_id: u.reason for u in res.unassigned}
+    went = {a.lead_id: a.rep_id for a in res.assignments}
+    assert reasons["L2"] == (f"duplicate of L1 (same phone), which went to {went['L1']}; "
+                             "handled once")
+    assert reasons["L4"].startswith("duplicate of L3 (same email)")
+    assert res.duplicates == {"L2": "L1", "L4": "L3"}
+
+
+def _key(field, value):
+    """The rule for comparing contact fields, written plainly: a phone's digits (a leading 86 of a
+    13-digit number dropped), anything else trimmed and in lower case."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    if "phone" in field:
+        digits = "".join(c for c in value if c.isdigit())
+        return digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
+    return value.lower()
+
+
+def _order(lead):
+    return (-lead.priority, -lead.value, lead.created_at, lead.id)
+
+
+def reference_duplicates(fields, kept, pool):
+    """The rule as stated, lead by lead: kept leads claim their keys first, then leads in lead
+    order."""
+    seen, out = {}, {}
+    for lead in kept:
+        for f in fields:
+            key = _key(f, lead.fields.get(f, ""))
+            if key:
+                seen.setdefault((f, key), lead.id)
+    for lead in sorted(pool, key=_order):
+        for f in fields:
+            key = _key(f, lead.fields.get(f, ""))
+            if key:
+                first = seen.setdefault((f, key), lead.id)
+                if first != lead.id:
+                    out.setdefault(lead.id, (first, f))
+    return out
+
+
+@settings(deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["", "138 0013 8000", "+8613800138000", "139", "139 "]),
+                          st.sampled_from(["", "a@x.com", "A@X.COM ", "b@x.com"]),
+                          st.integers(0, 2), st.sampled_from([0.0, 5.0]), st.integers(0, 3),
+                          st.booleans()), max_size=25))
+def test_duplicates_found_on_the_frame_follow_the_rule(rows):
+    """The frame operations find the duplicates the rule, applied lead by lead, finds."""
+    from salesrules.allocation.pool import _duplicates, lead_order
+    from salesrules.leads import frame_of
+
+    leads = [Lead(f"L{i}", dt.datetime(2026, 11, 24, 8 + hour), None, prio, value,
+                  {"phone": phone, "email": email})
+             for i, (phone, email, prio, value, hour, _) in enumerate(rows)]
+    kept = [lead for lead, row in zip(leads, rows) if row[5]]
+    pool = [lead for lead, row in zip(leads, rows) if not row[5]]
+    fields = ["phone", "email"]
+    pool_frame = frame_of(pool) if pool else frame_of([]).with_columns(
+        phone=pl.lit("", pl.String), email=pl.lit("", pl.String)).clear()
+    kept_frame = frame_of(kept) if kept else pool_frame.clear()
+    got = _duplicates(fields, kept_frame, pool_frame, lead_order(pool_frame))
+    assert got == reference_duplicates(fields, kept, pool)
+
+
+def test_dedupe_can_be_switched_off():
+    reps = [Rep("R1", "a", "East", "P1")]
+    leads = [Lead(f"L{i}", dt.datetime(2026, 11, 24), fields={"phone": "1", "email": ""})
+             for i in range(3)]
+    res = run_alloc(reps, leads, "[allocation]\ndedupe_on = []")
+    assert len(res.assignments) == 3
+
+
+def test_recycled_lead_goes_to_someone_else():
+    reps = [Rep("R1", "a", "East", "P1"), Rep("R2", "b", "East", "P1")]
+    stale = Lead("L1", dt.datetime(2026, 11, 1), "R1",
+                 fields={"assigned_at": "2026-11-02", "last_contact": ""})
+    fresh = Lead("L2", dt.datetime(2026, 11, 1), "R1",
+                 fields={"assigned_at": "2026-11-20", "last_contact": ""})
+    touched = Lead("L3", dt.datetime(2026, 11, 1), "R1",
+                   fields={"assigned_at": "2026-11-02", "last_contact": "2026-11-05"})
+    res = run_alloc(reps, [stale, fresh, touched], "[allocation.recycle]\nafter_days = 7")
+    (a,) = res.assignments
+    assert (a.lead_id, a.rep_id) == ("L1", "R2")
+    assert a.reason.startswith("recycled from R1 (assigned 2026-11-02, no follow-up within 7 days)")
+    assert sorted(res.kept["lead_id"]) == ["L2", "L3"]
+    assert res.recycled == {"L1": "R1"}
+
+
+def test_recycled_lead_with_only_its_old_owner_eligible_stays_unassigned():
+    reps = [Rep("R1", "a", "East", "P1")]
+    stale = Lead("L1", dt.datetime(2026, 11, 1), "R1", fields={"assigned_at": "2026-11-02"})
+    res = run_alloc(reps, [stale], "[allocation.recycle]\nafter_days = 7")
+    (u,) = res.unassigned
+    assert "the only reps with room are the ones it was recycled from" in u.reason
+
+
+@settings(max_examples=300, deadline=None)
+@given(n=st.integers(0, 8), moves=st.lists(
+    st.tuples(st.sampled_from(["assign", "skip", "rest"]),
+              st.one_of(st.just("next"), st.integers(-1, 9))), max_size=12))
+def test_batch_bookkeeping_matches_a_set_of_decided_ids(n, moves):
+    """In order or not, twice or from outside: the batch decides as a plain set of ids would."""
+    from salesrules.allocation.batch import AllocationBatch, RepSlot
+
+    leads = [Lead(f"L{i}", dt.datetime(2026, 11, 2)) for i in range(n)]
+    stranger = Lead("X", dt.datetime(2026, 11, 2))
+    notes = {x.id: f"note {x.id}" for x in leads[::2]}  # reasons start with a lead's note
+    batch = AllocationBatch("r", "p", leads, [RepSlot(Rep("R1", "A", "T", "L"))],
+                            dt.date(2026, 11, 2), 0, notes)
+    decided: list[str] = []
+    rested: list[str] = []
+    for how, i in moves:
+        if how == "rest":
+            rest = [x.id for x in leads if x.id not in decided]
+            batch.skip_rest("later")
+            decided += rest
+            rested += rest
+            continue
+        if i == "next":  # the first lead not yet decided (the usual, in-order case)
+            lead = next((x for x in leads if x.id not in decided), stranger)
+        else:
+            lead = leads[i] if 0 <= i < n else stranger
+        decide = batch.assign if how == "assign" else batch.skip
+        args = (lead, "R1", "why") if how == "assign" else (lead, "why")
+        if lead is stranger or lead.id in decided:
+            with pytest.raises(ValueError, match="not in this batch|already decided"):
+                decide(*args)
+            continue
+        decide(*args)
+        decided.append(lead.id)
+    assert batch.decided == len(decided)
+    batch.finish()
+    got = [a.lead_id for a in batch.assignments] + [u.lead_id for u in batch.unassigned]
+    assert sorted(got) == sorted(x.id for x in leads)
+    assert [u.lead_id for u in batch.unassigned if u.reason.endswith("later")] == rested
+    for u in batch.unassigned:
+        assert u.reason.startswith(f"note {u.lead_id}; " if u.lead_id in notes else "rule 'r'")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), st.sampled_from([0.0, 10.0, 99.5]),
+                          st.integers(0, 3), st.text("ab", max_size=2)), max_size=30))
+def test_the_frame_is_sorted_in_lead_order(rows):
+    """Highest priority, then value, then oldest, then id: as the rule says, lead by lead."""
+    from salesrules.allocation.pool import lead_order
+    from salesrules.leads import LeadList
+
+    leads = [Lead(f"{name}{i}", dt.datetime(2026, 11, 1, hour), None, prio, value)
+             for i, (prio, value, hour, name) in enumerate(rows)]
+    got = LeadList.of(lead_order(LeadList.of(leads).frame)).ids
+    assert got == [lead.id for lead in sorted(leads, key=_order)]
