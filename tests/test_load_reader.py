@@ -206,3 +206,15 @@ def test_one_value_reads_as_its_column_reads_it(cells):
     column = pl.Series(cells, dtype=pl.String)
     assert datetime_column(column).to_list() == [one(parse_datetime, c) for c in cells]
     assert number_column(column).to_list() == [one(parse_number, c) for c in cells]
+
+
+def test_a_compact_date_takes_eight_digits_on_both_readers():
+    """Found by hypothesis: Python's %Y reads 000111 as 0001-01-01; the column reader does not."""
+    import polars as pl
+
+    from salesrules.load.tables import CellError, datetime_column, parse_datetime
+
+    assert datetime_column(pl.Series(["000111"])).to_list() == [None]
+    with pytest.raises(CellError):
+        parse_datetime("000111")
+    assert parse_datetime("20260305") == dt.datetime(2026, 3, 5)

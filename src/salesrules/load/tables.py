@@ -223,6 +223,8 @@ def _py_datetime(text: str) -> dt.datetime | None:
             pass
     text = _PY_OFFSET.sub(r"\1", text)
     for fmt in _PY_FORMATS:
+        if fmt.startswith("%Y%m%d") and not (len(text) >= 8 and text[:8].isdigit()):
+            continue  # compact dates take 8 digits, as the column reader reads them (not 000111)
         try:
             return dt.datetime.strptime(text, fmt)
         except ValueError:
