@@ -37,6 +37,8 @@ run: $(RUNTIME)
 
 test: $(TESTING)
 	$(BIN)/salesrules plugins --check --strict
+	$(BIN)/ruff check src plugins tests bench
+	$(BIN)/mypy src/salesrules $(wildcard plugins/*/src)
 	$(BIN)/python -m pytest
 
 # the fuzz corpus at full size: 1,200 malformed exports and rules files (make test runs 300)

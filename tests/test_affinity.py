@@ -8,8 +8,8 @@ from pathlib import Path
 import attrs
 import polars as pl
 import pytest
-
 from conftest import edit_rules, invoke, read_csv
+
 from salesrules.allocation import allocate
 from salesrules.config import load_config
 from salesrules.load import data_dir, load_dataset
@@ -36,8 +36,9 @@ def add_accounts(folder: Path, column: str = "account") -> tuple[dict[str, str],
     kept = kept.unique("rep_id", keep="first", maintain_order=True).head(2)
     (k1, r1), (k2, r2) = kept.select("lead_id", "rep_id").iter_rows()
     new = [a.lead_id for a in before.assignments][:5]
-    accounts = {k1: "Acme 有限公司", k2: "Globex", new[0]: " acme 有限公司", new[1]: "ACME 有限公司",
-                new[2]: "Acme 有限公司", new[3]: "Globex", new[4]: "globex "}
+    accounts = {k1: "Acme 有限公司", k2: "Globex", new[0]: " acme 有限公司",
+                new[1]: "ACME 有限公司", new[2]: "Acme 有限公司", new[3]: "Globex",
+                new[4]: "globex "}
     path = folder / "leads.csv"
     leads = pl.read_csv(path, infer_schema=False)
     leads = leads.with_columns(pl.col("lead_id").replace_strict(

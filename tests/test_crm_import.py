@@ -1,4 +1,4 @@
-"""Back into the CRM: ``[output.crm_import]`` writes ``crm_import.csv`` in the CRM's import shape."""
+"""Back into the CRM: ``[output.crm_import]`` writes ``crm_import.csv`` in its import shape."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-
 from conftest import edit_rules, invoke, read_csv
 
 NO_USER = ("R0003", "R0007")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from salesrules.allocation import allocate
 from salesrules.allocation.pool import normalised, phone_key

@@ -50,7 +50,10 @@ def lead_order(frame: pl.DataFrame) -> pl.DataFrame:
 
 def dates_of(frame: pl.DataFrame, field: str,
              parse: Callable[[str], dt.date | None]) -> pl.Series:
-    """A text field read as dates (null where empty, missing or unreadable), each value parsed once."""
+    """A text field read as dates (null where empty, missing or unreadable).
+
+    Each distinct value is parsed once.
+    """
     if field not in frame.columns:
         return pl.Series(field, [None] * frame.height, dtype=pl.Date)
     text = frame[field].cast(pl.String)

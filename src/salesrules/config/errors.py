@@ -1,4 +1,7 @@
-"""Structuring errors in rules.toml terms: cattrs' ``transform_error``, paths rewritten to key paths."""
+"""Structuring errors in rules.toml terms.
+
+cattrs' ``transform_error``, with its paths rewritten to rules.toml key paths.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +24,10 @@ _STEP = re.compile(r"""\.([^.\[]+)|\[(\d+|'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\]
 
 
 def format_path(parts: list[str | int]) -> str:
-    """``["goals", "levels", "高级"]`` -> ``goals.levels."高级"``: a dotted key as TOML spells it."""
+    """A dotted key as TOML spells it.
+
+    ``["goals", "levels", "高级"]`` -> ``goals.levels."高级"``.
+    """
     out = ""
     for p in parts:
         if isinstance(p, int):

@@ -1,4 +1,4 @@
-"""Reading rules.toml: TOML, then structuring, then the checks across keys; every problem at once."""
+"""Reading rules.toml: TOML, structuring, then the checks across keys; every problem at once."""
 
 from __future__ import annotations
 
@@ -135,13 +135,14 @@ def load_config(path: Path) -> RulesConfig:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file (use --rules, or `salesrules init` to write one)")
+        raise ConfigError(
+            f"{path}: no such file (use --rules, or `salesrules init` to write one)") from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}")
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 (byte {exc.start})")
+        raise ConfigError(f"{path}: not UTF-8 (byte {exc.start})") from None
     problems = Problems()
     cfg = parse_config(text, str(path), path.parent.resolve(), problems)
     if cfg is not None:

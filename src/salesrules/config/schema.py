@@ -151,8 +151,9 @@ class GoalsConfig:
     #: team's reps' daily activity per stage (0.9: what the team's top tenth
     #: does); what the cap leaves of the result gap becomes a conversion target.
     #: Empty or 0 to leave targets uncapped.
-    feasible_quantile: float | None = attrs.field(default=0.9, validator=attrs.validators.optional(
-        [attrs.validators.ge(0), attrs.validators.le(1)]))
+    feasible_quantile: float | None = attrs.field(
+        default=0.9, validator=attrs.validators.optional(  # type: ignore[arg-type]  # attrs' stubs
+            [attrs.validators.ge(0.0), attrs.validators.le(1.0)]))
 
 
 @attrs.define

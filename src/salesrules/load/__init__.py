@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..components import Source
 from ..config import RulesConfig, Use
 from ..errors import DataError, Problems
 from ..plugins import Registry
@@ -52,7 +53,9 @@ def load_dataset(cfg: RulesConfig, sources: list[tuple[str, Bound]], folder: Pat
     for name, bound, file in files:
         if on_file is not None:
             on_file(name, file.path)
-        bound.call(bound.component.read, file, builder)
+        source = bound.component
+        assert isinstance(source, Source)  # resolved as a source
+        bound.call(source.read, file, builder)
         file.finish()
         inputs.append(file_record(name, file, bound.name, folder))
     if not problems:

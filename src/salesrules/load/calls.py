@@ -61,7 +61,7 @@ def _start_message(cell) -> str:
 
 
 def _day_key(start: pl.Expr) -> pl.Expr:
-    """The date part of a start time where it stands apart (``2026-03-05 09:13``), else all of it."""
+    """The date part of a start time where it stands apart (``2026-03-05 09:13``), else all."""
     return (pl.when((start.str.len_chars() == 10) | start.str.slice(10, 1).is_in([" ", "T"]))
             .then(start.str.slice(0, 10)).otherwise(start))
 
@@ -75,7 +75,10 @@ def _secs(frame: pl.DataFrame) -> pl.Series:
 
 
 class CallsSource(Source):
-    """A call log, one row per call (rep_id, start, duration, optional outcome), summed into daily dials and connects."""
+    """A call log, one row per call (rep_id, start, duration, optional outcome).
+
+    Summed into daily dials and connects.
+    """
 
     name = "calls"
     Params = CallsParams

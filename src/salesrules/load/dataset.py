@@ -39,6 +39,10 @@ class CallStats:
         return out
 
 
+def _as_lead_list(leads: Any) -> LeadList:
+    return LeadList.of(leads)
+
+
 @attrs.define
 class Dataset:
     """Everything read from the export, ready for the run loop."""
@@ -47,7 +51,7 @@ class Dataset:
     reps: dict[str, Rep]
     #: The leads, in the order read: a sequence of :class:`Lead` built as they are read,
     #: with the columns in ``leads.frame`` (a list of Lead objects is turned into one).
-    leads: LeadList = attrs.field(converter=LeadList.of)
+    leads: LeadList = attrs.field(converter=_as_lead_list)
     activity: ActivityTable
     inputs: list[InputRecord] = attrs.Factory(list)
     warnings: list[str] = attrs.Factory(list)

@@ -108,11 +108,11 @@ def _parsed(file: InputFile, date_columns: set[str]) -> pl.DataFrame | None:
     dated = ["created_at", "close_date", *sorted(date_columns & set(extra))]
     amount, created = text("amount"), text("created_at")
     frame = frame.with_columns(
+        *[_date_or_none(frame, c) for c in dated],
         _id=text("id"), _stage=text("stage"), _owner=text("owner"),
         _created=pl.when(created == "").then(None).otherwise(
             datetime_column(frame["created_at"])),
-        _amount=pl.when(amount == "").then(0.0).otherwise(number_column(frame["amount"])),
-        *[_date_or_none(frame, c) for c in dated])
+        _amount=pl.when(amount == "").then(0.0).otherwise(number_column(frame["amount"])))
     bad = pl.lit(False)
     for c in dated:
         wrong = (text(c) != "") & pl.col(f"_d_{c}").is_null()
@@ -208,7 +208,10 @@ def _reference(file: InputFile, field: str, ref: KnownFile) -> list[str]:
 
 
 class DealsSource(Source):
-    """A deal (opportunity) export: history by stage reached, open unowned deals as leads, reps from owners."""
+    """A deal (opportunity) export: history by stage reached, open unowned deals as leads.
+
+    Reps are made from the owners when there is no reps file.
+    """
 
     name = "deals"
     Params = DealsParams
@@ -236,7 +239,8 @@ class DealsSource(Source):
         """Each stage value (squashed) with its stage and the funnel index it counts down to."""
         funnel, p = into.funnel, self.params
         entry = funnel.index(p.entry)
-        out, adapted = {}, {}
+        out: dict[str, tuple[DealStage, int]] = {}
+        adapted: dict[tuple[str, str], list[str]] = {}
         for value, st in self.stage_map().items():
             reached, info = reached_index(value, st, funnel, entry, value not in p.stages)
             if reached is None:
@@ -333,9 +337,9 @@ class DealsSource(Source):
                                    value if stage.unit == "amount" else 1.0)
         closed.seal()
         shown = getattr(self, "columns_shown", {})
-        for (stage, column), n in sorted(undated.items()):
+        for (stage_name, column), n in sorted(undated.items()):
             into.warn(f"{where}: info: {n} deal(s) have no {shown.get(column, column)!r} "
-                      f"date, so they do not count in {stage!r} (dated by it; params.dates)")
+                      f"date, so they do not count in {stage_name!r} (dated by it; params.dates)")
 
     def _owners(self, into: DatasetBuilder, owners: Counter, where: str) -> dict[str, str]:
         """Each deal owner's rep id (reps are made of the owners when there is no reps file)."""

@@ -1,4 +1,6 @@
-"""One reader per file format: a CSV (UTF-8, BOM or GB18030) or an XLSX sheet into a polars frame of text.
+"""One reader per file format: a CSV (UTF-8, BOM or GB18030) or an XLSX sheet, as text.
+
+Either becomes a polars frame of text cells.
 
 The frame holds every row of the file as read, blank ones included, so that
 a row's position gives its line number when, and only when, a problem needs
@@ -184,7 +186,7 @@ def _csv(path: Path, encoding: str) -> RawTable:
         data = text.lstrip("\ufeff").encode("utf-8")
     if b"\r" in data and re.search(rb"\r(?!\n)", data):  # old Mac line ends, maybe mixed in
         data = re.sub(rb"\r\n?", b"\n", data)
-    start = re.match(rb"[\r\n \t]*", data).end()
+    start = len(data) - len(data.lstrip(b"\r\n \t"))
     if start == len(data):
         raise FileProblem("the file is empty (no header row)")
     # blank lines before the header are left out (polars takes its width from the first line)

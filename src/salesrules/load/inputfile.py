@@ -87,6 +87,7 @@ class InputFile:
         if frame is None or not frame.height:
             return
         fields = [*required, *optional]
+        assert self._raw is not None  # frame() read it
         lines = self._raw.lines(frame["row"])
         extra = [c for c in frame.columns[len(fields):-1]]
         for line, row in zip(lines, frame.iter_rows()):

@@ -117,7 +117,10 @@ class RepsSource(Source):
 
 
 class LeadsSource(Source):
-    """New leads to route: id, created time, optional owner, priority and value, plus any columns rules use."""
+    """New leads to route: id, created time, optional owner, priority and value.
+
+    Plus any columns the routing rules use.
+    """
 
     name = "leads"
 
@@ -174,7 +177,7 @@ class ActivitySource(Source):
                             lambda cell: f"activity cannot be negative, got {cell!r}")
             frame = frame.filter(good)
         values = frame.select(f"_{s}" for s in stages).to_numpy().astype("float64")
-        into.activity.add_columns(frame.select(text("rep_id")).to_series(),
+        into.activity.add_columns(frame.select(text("rep_id")).to_series().to_list(),
                                   frame["_day"].to_numpy(), values.reshape(-1, len(stages)))
         absent = [s for s in stages if file.found.get(s) is False]
         if absent:

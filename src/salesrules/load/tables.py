@@ -85,8 +85,9 @@ def datetime_column(cells: pl.Series) -> pl.Series:
     if len(text) > 1000:  # an export repeats its dates: read each distinct one once
         keys = text.unique()
         if len(keys) * 4 < len(text):
-            return text.replace_strict(keys, datetime_column(keys), return_dtype=pl.Datetime("us")) \
-                .alias(cells.name)
+            parsed = datetime_column(keys)
+            return text.replace_strict(keys, parsed, return_dtype=pl.Datetime("us")).alias(
+                cells.name)
     if text.str.contains(_OFFSET).any():
         text = text.str.replace(_OFFSET, "${1}")
     out = pl.Series(cells.name, [None] * len(text), dtype=pl.Datetime("us"))
@@ -260,7 +261,10 @@ def parse_datetime(value: Any) -> dt.datetime:
 
 
 def parse_date(value: Any) -> dt.date:
-    """A date from an export cell: ISO, slashes, dots, ``2026年3月5日``, US ``3/5/2026``, or Excel's own."""
+    """A date from an export cell.
+
+    ISO, slashes, dots, ``2026年3月5日``, US ``3/5/2026``, or Excel's own.
+    """
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):

@@ -1,4 +1,4 @@
-"""Outputs: the run's CSVs and manifest, written into a run folder that becomes current in one step."""
+"""Outputs: the run's CSVs and manifest, in a run folder that becomes current in one step."""
 
 from __future__ import annotations
 

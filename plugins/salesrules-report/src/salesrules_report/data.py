@@ -136,10 +136,10 @@ def _execution(result: RunResult, team: str) -> float | None:
 
 def _meet_pace(result: RunResult) -> float:
     """The mean process pace the team-execution check counts a rep as executing at."""
-    checks = result.config.checks
-    if "team-execution" not in checks:
+    use = result.config.checks.get("team-execution")
+    if use is None:
         return 0.85
-    return float(checks.get("team-execution").params.get("meet_pace", 0.85))
+    return float(use.params.get("meet_pace", 0.85))
 
 
 def _team_row(result: RunResult, team: str, members: list[str], reps_out: dict[str, Any],
@@ -171,7 +171,7 @@ def _pace(result: RunResult, members: list[str]) -> dict[str, Any]:
         result.as_of
     stage = funnel.result.name
     scale = funnel.stage(stage).scale
-    per_day: Counter = Counter()
+    per_day: dict[dt.date, float] = defaultdict(float)
     for rep_id in members:
         plan = result.goals.plans.get((rep_id, stage))
         for d, _, v in (plan.grains["day"] if plan is not None else ()):
@@ -253,7 +253,7 @@ def build(result: RunResult) -> dict[str, Any]:
     totals = _period_totals(result, reps_out, stages)
     team_rows = {(t.team, t.stage): t for t in result.team_progress}
     teams = sorted(members)
-    by_sev = Counter(f.severity for f in result.findings)
+    by_sev: Counter[str] = Counter(f.severity for f in result.findings)
     findings = _findings(result, reps_out)
     return {
         "period": {"grain": period.grain, "start": period.start.isoformat(),
