@@ -127,3 +127,18 @@ def test_an_error_quotes_the_header_line_only_cut_at_120_characters(export):
     quoted = res.output.split("the header has: ", 1)[1].splitlines()[0]
     assert quoted == ", ".join(f"column_{i:03d}" for i in range(40))[:120] + " …"
     assert "secret-row-content" not in res.output
+
+
+def test_a_bad_cell_is_quoted_at_most_60_characters(export):
+    """An error quotes a bad cell only as far as it needs: a long one is cut."""
+    path = export / "leads.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    head = lines[0].split(",")
+    cells = lines[1].split(",")
+    cells[head.index("value")] = "x" * 5000
+    lines[1] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    res = invoke("run", "--rules", str(export / "rules.toml"), "-q")
+    assert res.exit_code == 2
+    assert "leads.csv:2: column 'value': expected a number, got '" + "x" * 60 + "…'" in res.output
+    assert "x" * 61 not in res.output

@@ -113,7 +113,7 @@ class InputFile:
             return
         cells = hits[of].to_list() if of else [None] * hits.height
         order = len(self._pending)
-        self._pending.extend((row, order, column, message(value))
+        self._pending.extend((row, order, column, message(_quoted(value)))
                              for row, value in zip(hits["row"].to_list(), cells))
 
     def lines(self, rows: pl.Series) -> list[int]:
@@ -181,3 +181,10 @@ def file_record(name: str, file: InputFile, source: str, base: Path,
         shown = str(file.path)
     return InputRecord(name, shown, digest or file_digest(file.path), file.rows_read,
                        file.encoding, source)
+
+
+def _quoted(cell: Any) -> Any:
+    """A bad cell as an error message may quote it: at most 60 characters of it."""
+    if isinstance(cell, str) and len(cell) > 60:
+        return cell[:60] + "…"
+    return cell
