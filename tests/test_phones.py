@@ -79,6 +79,10 @@ def test_an_unknown_phone_region_is_refused_with_its_key_path():
                           st.text("0123456789 -+()", max_size=16)), max_size=20),
        st.sampled_from(["phone", "手机", "Mobile"]))
 def test_the_column_is_each_value_read_on_its_own(values, field):
-    """Reading each distinct value once gives what reading every value gives."""
+    """The column's keys group the values exactly as reading every value on its own does
+    (only numbers that share their last digits are read by phonenumbers)."""
     got = normalised(field, pl.Series(values, dtype=pl.String)).to_list()
-    assert got == [phone_key(v.strip(), "CN") for v in values]
+    each = [phone_key(v.strip(), "CN") for v in values]
+    for i in range(len(values)):
+        for j in range(len(values)):
+            assert (bool(got[i]) and got[i] == got[j]) == (bool(each[i]) and each[i] == each[j])
