@@ -15,6 +15,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -203,3 +204,24 @@ def test_a_flat_output_folder_from_an_older_salesrules_is_taken_over_unchanged(e
     legacy = flat / "runs" / "000000-legacy"
     assert {p.name: p.read_bytes() for p in legacy.iterdir()} == before
     no_leftovers(flat)
+
+
+@pytest.mark.parametrize("name", [".notes", "current", "runs"])
+def test_a_plugin_output_the_folder_cannot_take_fails_before_anything_is_recorded(export, name):
+    """Found in review: such a name used to fail only after the history commit, for good."""
+    (export / "extra.py").write_text(textwrap.dedent(f"""
+        from salesrules.api import hookimpl
+
+        @hookimpl
+        def write_outputs(result, out_dir):
+            (out_dir / {name!r}).write_text("hi")
+    """))
+    edit_rules(export / "rules.toml", lambda d: d.update(plugins={"modules": ["extra.py"]}))
+    res = invoke("run", "--rules", str(export / "rules.toml"), "-q")
+    assert res.exit_code == 1 and f"the output {name!r} is a name the output folder" in res.output
+    history = export / "salesrules-history.sqlite"
+    if history.exists():
+        with sqlite3.connect(history) as db:
+            assert db.execute("SELECT COUNT(*) FROM runs").fetchone() == (0,)
+    edit_rules(export / "rules.toml", lambda d: d.update(plugins={"modules": []}))
+    assert invoke("run", "--rules", str(export / "rules.toml"), "-q").exit_code == 0

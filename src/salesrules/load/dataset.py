@@ -129,6 +129,7 @@ class DatasetBuilder:
 
     def _flush_loose(self) -> None:
         if self._loose_leads:
+            self._checked = None  # the leads checked so far lack these
             loose, self._loose_leads = self._loose_leads, []
             places = [at for _, at in loose]
             self._lead_parts.append((frame_of(lead for lead, _ in loose), lambda: places))

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import PluginError
 from ..model import SEVERITIES
 from .crm import FILE as CRM_FILE
 from .crm import write_crm_import
@@ -18,7 +19,7 @@ from .files import (
     write_progress,
     write_targets,
 )
-from .folder import OutputFolder, crash_point
+from .folder import RESERVED, OutputFolder, crash_point
 
 if TYPE_CHECKING:
     from ..run import RunResult
@@ -104,6 +105,7 @@ def write_set(folder: Path, result: RunResult, run_id: str,
         result.warnings.extend(warnings)
     if plugin_writers is not None:
         plugin_writers(folder)
+        _check_names(folder)
         crash_point("written:plugins")
     for p in sorted(folder.iterdir()):
         if p.is_file() and p.name not in counts and p.name != "run.json":
@@ -115,3 +117,15 @@ def write_set(folder: Path, result: RunResult, run_id: str,
         json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     crash_point("written:run.json")
     return sorted(n for n in counts if n != "run.json") + ["run.json"], data
+
+
+def _check_names(folder: Path) -> None:
+    """Refuse what a plugin wrote that cannot become an output file, before anything is
+    recorded: a folder, or a name the output folder uses itself."""
+    for p in sorted(folder.iterdir()):
+        why = ("is a folder: outputs are files" if p.is_dir() else
+               "is a name the output folder uses itself" if p.name in RESERVED
+               or p.name.startswith(".") else "")
+        if why:
+            raise PluginError("write_outputs", "hook write_outputs()",
+                              ValueError(f"the output {p.name!r} {why}"))
