@@ -152,8 +152,15 @@ class OutputFolder:
             os.close(fd)
 
     def close(self) -> None:
-        """Release the lock; remove the folder if this run made it and nothing became current."""
-        if self._made and self.current() is None:
+        """Release the lock; remove the folder if this run made it and left nothing in it.
+
+        A run folder that was placed stays even when it did not become current:
+        the history may have recorded it, and the next run's :meth:`reconcile`
+        either makes it current or removes it.
+        """
+        placed = self.runs.is_dir() and any(not p.name.startswith(PARTIAL)
+                                            for p in self.runs.iterdir())
+        if self._made and self.current() is None and not placed:
             shutil.rmtree(self.out, ignore_errors=True)
         if self._lock_fd is not None:
             os.close(self._lock_fd)
