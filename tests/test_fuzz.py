@@ -68,6 +68,7 @@ def fuzz_export(tmp_path_factory) -> Path:
     return folder
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", range(CASES))
 def test_bad_input_exits_0_or_2(fuzz_export, tmp_path, case):
     folder = tmp_path / "export"
