@@ -169,3 +169,17 @@ def test_personal_measures_every_rep_as_ratio_stats_does_one_by_one(rows):
             r0, noise0 = expect.ratio, expect.noise
             for got, exp in ((r, r0), (noise, noise0)):
                 assert (math.isnan(got) and math.isnan(exp)) or got == pytest.approx(exp, rel=1e-9)
+
+
+def test_the_loaded_activity_is_read_only(sample_export):
+    """Goals, checks, policies and output plugins all see the activity as it was loaded."""
+    from salesrules.testing import load_export
+
+    table = load_export(sample_export).activity
+    before = table.window_totals(*table.span())
+    for write in (lambda: table.add_columns(["R0001"], [dt.date(2026, 11, 20)], [[1.0] * 6]),
+                  lambda: table.set_stage(0, [("R0001", dt.date(2026, 11, 20), 5.0)]),
+                  lambda: table.drop_reps(["R0001"])):
+        with pytest.raises(TypeError, match="read-only"):
+            write()
+    assert table.window_totals(*table.span()) == before

@@ -98,6 +98,17 @@ class ActivityTable:
         self._day = np.zeros(0, dtype=np.int64)
         self._values = np.zeros((0, width), dtype=np.float64)
         self._memo: dict = {}
+        self._read_only = False
+
+    def freeze(self) -> None:
+        """Make the table read-only: the kernel does it once the export is loaded, so that
+        goals, checks, policies and output plugins see the same activity."""
+        self._merge()
+        self._read_only = True
+
+    def _writing(self) -> None:
+        if self._read_only:
+            raise TypeError("the run's activity is read-only once the export is loaded")
 
     # ------------------------------------------------------------ adding
 
@@ -111,6 +122,7 @@ class ActivityTable:
 
             table.add_columns(["R1", "R1"], [dt.date(2026, 3, 5)] * 2, [[10, 2], [5, 1]])
         """
+        self._writing()
         days = np.asarray(days)
         if days.dtype == object:
             days = day_numbers(days.tolist())
@@ -134,6 +146,7 @@ class ActivityTable:
     def set_stage(self, stage_index: int,
                   items: Iterable[tuple[str, dt.date, float]]) -> None:
         """Set one stage of the given rep-days to a value, adding the rep-day if it is missing."""
+        self._writing()
         items = list(items)
         if not items:
             return
@@ -149,6 +162,7 @@ class ActivityTable:
 
     def drop_reps(self, rep_ids: Iterable[str]) -> None:
         """Forget every row of these reps (e.g. reps not in the reps file)."""
+        self._writing()
         self._merge()
         drop = {self._index[r] for r in rep_ids if r in self._index}
         if not drop:

@@ -248,5 +248,6 @@ class DatasetBuilder:
         if unknown_leave and self.reps:
             self.warn(f"leave for rep id(s) not in the reps file is ignored: "
                       f"{', '.join(unknown_leave[:5])}")
+        self.activity.freeze()
         return Dataset(self.funnel, self.reps, self._leads(), self.activity, inputs,
                        self.warnings, self.leave, self.extra, self.calls, self.goal_overrides)
