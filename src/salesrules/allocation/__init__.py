@@ -20,7 +20,6 @@ from ..errors import ConfigError, PluginError, Problems
 from ..history import HistoryView
 from ..leads import LeadList
 from ..load import Dataset
-from ..load.tables import CellError, parse_date
 from ..model import Assignment, Unassigned
 from ..resolve import Bound
 from .affinity import account_column, keep_with_accounts
@@ -111,13 +110,6 @@ def check_fields(routes: list[Route], dataset: Dataset) -> None:
     problems.raise_if_any(ConfigError, "routing conditions do not fit the leads' columns:")
 
 
-def _date_or_none(text: str) -> dt.date | None:
-    try:
-        return parse_date(text)
-    except CellError:
-        return None
-
-
 def prepare(cfg: RulesConfig, dataset: Dataset, as_of: dt.date,
             history: HistoryView | None = None) -> Pool:
     """Owners, recycling, load, duplicates and lead order, before any rule runs."""
@@ -138,7 +130,7 @@ def prepare(cfg: RulesConfig, dataset: Dataset, as_of: dt.date,
         schema={"lead_id": pl.String, "rep_id": pl.String, "value": pl.Float64})
     acfg = cfg.allocation
     return settle(dataset.leads.frame, dataset.reps, as_of, prior, earlier, acfg.recycle,
-                  acfg.dedupe_on if acfg.enabled else [], _date_or_none, today,
+                  acfg.dedupe_on if acfg.enabled else [], today,
                   acfg.phone_region)
 
 

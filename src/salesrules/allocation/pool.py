@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import attrs
 import phonenumbers
 import polars as pl
 
+from ..load.tables import date_column
 from ..model import Rep
 from .batch import RepSlot
 
@@ -48,23 +49,16 @@ def lead_order(frame: pl.DataFrame) -> pl.DataFrame:
                       descending=[True, True, False, False], maintain_order=True)
 
 
-def dates_of(frame: pl.DataFrame, field: str,
-             parse: Callable[[str], dt.date | None]) -> pl.Series:
-    """A text field read as dates (null where empty, missing or unreadable).
-
-    Each distinct value is parsed once.
-    """
+def dates_of(frame: pl.DataFrame, field: str) -> pl.Series:
+    """A text field read as dates by the loader's column reader (null where empty, missing
+    or unreadable)."""
     if field not in frame.columns:
         return pl.Series(field, [None] * frame.height, dtype=pl.Date)
-    text = frame[field].cast(pl.String)
-    unique = text.unique().drop_nulls().to_list()
-    lookup = {v: parse(v) for v in unique if v}
-    return text.replace_strict(lookup, default=None, return_dtype=pl.Date)
+    return date_column(frame[field].cast(pl.String))
 
 
 def settle(leads: pl.DataFrame, reps: Mapping[str, Rep], as_of: dt.date,
            prior: pl.DataFrame, window: pl.DataFrame, recycle, dedupe_on: Sequence[str],
-           parse_date: Callable[[str], dt.date | None],
            today: pl.DataFrame | None = None, phone_region: str = "CN") -> Pool:
     """Settle owners, recycling, load, duplicates and lead order for every lead at once.
 
@@ -77,11 +71,11 @@ def settle(leads: pl.DataFrame, reps: Mapping[str, Rep], as_of: dt.date,
     are dialled from.
     """
     slots = {rep_id: RepSlot(rep) for rep_id, rep in reps.items()}
-    _count_window(slots, window)
+    _add_load(slots, window, today=False)
     if today is None:
         today = window.clear()
-    _count_today(slots, today)
-    frame = _owners(leads, reps, prior, recycle, parse_date, as_of, today)
+    _add_load(slots, today, today=True)
+    frame = _owners(leads, reps, prior, recycle, as_of, today)
     kept = frame.filter(pl.col("_kept"))
     carried = kept.filter(pl.col("_source") == "today")
     in_window = window.filter(pl.col("rep_id").is_in(list(slots)))["lead_id"]
@@ -114,29 +108,25 @@ def settle(leads: pl.DataFrame, reps: Mapping[str, Rep], as_of: dt.date,
         dict(zip(recycled["id"], recycled["_owner"])))
 
 
-def _count_window(slots: dict[str, RepSlot], window: pl.DataFrame) -> None:
-    """What earlier runs gave each rep within the load window."""
-    per_rep = window.group_by("rep_id", maintain_order=True).agg(
+def _add_load(slots: dict[str, RepSlot], earlier: pl.DataFrame, today: bool) -> None:
+    """Add what earlier runs gave each rep: within the load window (``received``), or on the
+    as-of day itself (``today``, counted against the caps)."""
+    per_rep = earlier.group_by("rep_id", maintain_order=True).agg(
         n=pl.len(), v=pl.col("value").sum())
     for rep_id, n, v in per_rep.iter_rows():
-        if rep_id in slots:
-            slots[rep_id].received += n
-            slots[rep_id].received_value += v
-
-
-def _count_today(slots: dict[str, RepSlot], today: pl.DataFrame) -> None:
-    """What earlier runs of the as-of day gave each rep: today's count, against the caps."""
-    per_rep = today.group_by("rep_id", maintain_order=True).agg(
-        n=pl.len(), v=pl.col("value").sum())
-    for rep_id, n, v in per_rep.iter_rows():
-        if rep_id in slots:
-            slots[rep_id].today += n
-            slots[rep_id].today_value += v
+        slot = slots.get(rep_id)
+        if slot is None:
+            continue
+        if today:
+            slot.today += n
+            slot.today_value += v
+        else:
+            slot.received += n
+            slot.received_value += v
 
 
 def _owners(leads: pl.DataFrame, reps: Mapping[str, Rep], prior: pl.DataFrame, recycle,
-            parse_date: Callable[[str], dt.date | None], as_of: dt.date,
-            today: pl.DataFrame) -> pl.DataFrame:
+            as_of: dt.date, today: pl.DataFrame) -> pl.DataFrame:
     """Each lead's owner and where that comes from, whether it stays, and the note if not.
 
     An earlier run of the same day wins over everything (the rep may have called
@@ -146,8 +136,8 @@ def _owners(leads: pl.DataFrame, reps: Mapping[str, Rep], prior: pl.DataFrame, r
     assigned_field = recycle.assigned_field if recycle is not None else "assigned_at"
     frame = leads.with_columns(
         owner=pl.when(pl.col("owner") != "").then(pl.col("owner")),
-        _assigned=dates_of(leads, assigned_field, parse_date),
-        _touched=(dates_of(leads, recycle.follow_up_field, parse_date) if recycle is not None
+        _assigned=dates_of(leads, assigned_field),
+        _touched=(dates_of(leads, recycle.follow_up_field) if recycle is not None
                   else pl.lit(None, pl.Date)),
     ).join(prior, left_on="id", right_on="lead_id", how="left", maintain_order="left")
     owner = pl.col("owner")
