@@ -262,3 +262,35 @@ def test_every_built_in_check_validates_on_a_deals_funnel_with_its_defaults(pres
     assert res.exit_code == 0, res.output
     res = invoke("run", "--rules", str(rules))
     assert res.exit_code == 0, res.output
+
+
+def test_a_known_field_finds_its_column_ignoring_case(tmp_path):
+    """``known = { product = [...] }`` finds a column headed ``Product`` without a mapping,
+    as every header is matched (found trying a hand-written Salesforce export)."""
+    rules = make_deals(tmp_path, "salesforce")
+    lines = (tmp_path / "deals.csv").read_text(encoding="utf-8").splitlines()
+    lines[0] += ",Product"
+    lines[1:] = [line + (",GTXPro" if i == 0 else ",GTX Pro") for i, line in enumerate(lines[1:])]
+    (tmp_path / "deals.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    edit_rules(rules, lambda d: d["data"]["deals"]["params"].update(
+        known={"product": ["GTX Pro", "GTX Mini"]}))
+    res = invoke("run", "--rules", str(rules))
+    assert res.exit_code == 0, res.output
+    assert "product 'GTXPro' (1 deal(s)) is not a known product; closest known: 'GTX Pro'" \
+        in res.output
+
+
+def test_a_rep_hired_within_the_idle_window_is_not_idle(tmp_path):
+    """Found trying a hand-written team file: an agent who joined three weeks ago has no
+    deals yet, and is new, not idle."""
+    rules = make_deals(tmp_path, "generic")
+    lines = (tmp_path / "reps.csv").read_text(encoding="utf-8").splitlines()
+    lines[0] += ",hired"
+    lines[1:] = [line + "," for line in lines[1:]]
+    lines += ["NEW1,New One,East,,yes,5,2026-11-02", "OLD1,Old One,East,,yes,5,2024-01-01"]
+    (tmp_path / "reps.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    res = invoke("run", "--rules", str(rules))
+    assert res.exit_code == 0, res.output
+    idle = next(line for line in res.output.splitlines() if "no activity or deals" in line)
+    assert "OLD1" in idle and "NEW1" not in idle
+

@@ -156,9 +156,15 @@ class _Seen:
         self.history: list[tuple] = []
 
     def values_of(self, fields: dict[str, str]) -> None:
+        """Count the values of the ``known`` fields; a field matches its column as headers do,
+        ignoring case and surrounding spaces (``product`` finds ``Product``)."""
+        if not self.p.known:
+            return
+        by_name = {k.strip().lower(): v for k, v in fields.items()}
         for f in self.p.known:
-            if fields.get(f):
-                self.values[f][fields[f]] += 1
+            value = by_name.get(f.strip().lower())
+            if value:
+                self.values[f][value] += 1
 
     def warn_unknown(self, stage_map: dict[str, DealStage], known: dict[str, list[str]]) -> None:
         into, where = self.into, self.where

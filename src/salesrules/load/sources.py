@@ -18,6 +18,7 @@ from ..model import GoalOverride, Rep
 from .calls import CallsSource
 from .dataset import DatasetBuilder, InputFile
 from .tables import (
+    CellError,
     bool_column,
     bool_message,
     date_column,
@@ -28,6 +29,7 @@ from .tables import (
     int_message,
     number_column,
     number_message,
+    parse_date,
 )
 
 
@@ -103,6 +105,7 @@ class RepsSource(Source):
             return  # no activity, or none in a real year (a run refuses such dates later)
         since = last - dt.timedelta(days=self.params.idle_days - 1)
         idle = [r for r in ids if r in into.reps and into.reps[r].active
+                and not _hired_after(into.reps[r], since)
                 and not any(into.activity.totals(r, since, last))]
         if not idle:
             return
@@ -252,3 +255,13 @@ def register_sources(register):
     register(LeadsSource)
     register(ActivitySource)
     register(LeaveSource)
+
+
+def _hired_after(rep: Rep, day: dt.date) -> bool:
+    """Whether the rep joined after ``day`` (the reps file's ``hired`` column): a new rep
+    without activity yet is not idle."""
+    hired = rep.fields.get("hired", "")
+    try:
+        return bool(hired) and parse_date(hired) > day
+    except CellError:
+        return False  # the goals report an unreadable hire date, with its line
