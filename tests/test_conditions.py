@@ -237,8 +237,7 @@ def test_any_token_soup_parses_to_a_tree_or_a_clear_error(tokens):
 @given(st.one_of(conditions, typed_conditions))
 def test_every_accepted_condition_agrees_on_frame_and_lead(sample, text):
     leads, types = sample
-    parsed = parse(text)
-    tree, error = parsed.tree, parsed.error
+    error = parse(text).error
     assert error is None, (text, error)
     c = Condition(text).typed(types)
     if c.errors(types):

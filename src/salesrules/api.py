@@ -118,7 +118,7 @@ EXAMPLES: dict[str, str] = {
     "FunnelBatch": '''
         def rates(self, batch):  # a FunnelModel's method
             window = batch.history_window(90)  # .start and .end, both inclusive
-            totals = batch.history.window_totals(window.start, window.end)  # rep id -> a value per stage
+            totals = batch.history.window_totals(window.start, window.end)  # rep id -> per stage
     ''',
     "RepSlot": '''
         slot = batch.reps[0]

@@ -237,8 +237,8 @@ def parse(text: str) -> Parsed:
     if not text:
         return Parsed(None, None)
     if len(text) > MAX_LENGTH:
-        return Parsed(None, ConditionError(1, f"the condition is {len(text)} characters "
-                                                           f"long; at most {MAX_LENGTH} are allowed"))
+        return Parsed(None, ConditionError(
+            1, f"the condition is {len(text)} characters long; at most {MAX_LENGTH} are allowed"))
     try:
         raw = _parser().parse(text)
     except lark.exceptions.UnexpectedInput as exc:
