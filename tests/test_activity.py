@@ -75,7 +75,8 @@ def test_table_sums_rep_days_in_order_like_the_model(rows, feed, a, b):
     bulk = table.window_totals(start, end)
     assert bulk == {r: table.totals(r, start, end) for r in want}
     first = min((min(d) for d in want.values()), default=None)
-    assert table.span() == (first, max((max(d) for d in want.values()), default=None))
+    span = table.span()
+    assert (span.first, span.last) == (first, max((max(d) for d in want.values()), default=None))
     assert [(x.rep_id, x.day, list(x.values)) for x in table] == [
         (r, d, want[r][d]) for r in sorted(want) for d in sorted(want[r])]
 
@@ -176,10 +177,10 @@ def test_the_loaded_activity_is_read_only(sample_export):
     from salesrules.testing import load_export
 
     table = load_export(sample_export).activity
-    before = table.window_totals(*table.span())
+    before = table.window_totals(table.first_day(), table.last_day())
     for write in (lambda: table.add_columns(["R0001"], [dt.date(2026, 11, 20)], [[1.0] * 6]),
                   lambda: table.set_stage(0, [("R0001", dt.date(2026, 11, 20), 5.0)]),
                   lambda: table.drop_reps(["R0001"])):
         with pytest.raises(TypeError, match="read-only"):
             write()
-    assert table.window_totals(*table.span()) == before
+    assert table.window_totals(table.first_day(), table.last_day()) == before

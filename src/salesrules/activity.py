@@ -47,6 +47,22 @@ class DailyActivity:
     values: tuple[float, ...]
 
 
+@attrs.frozen
+class ActivitySpan:
+    """The first and last day with activity (``None`` when there is none)."""
+
+    first: dt.date | None
+    last: dt.date | None
+
+
+@attrs.frozen(eq=False)
+class _Hits:
+    """Per day asked: the table row of the rep's activity that day, and whether it exists."""
+
+    rows: np.ndarray
+    found: np.ndarray
+
+
 @attrs.frozen(eq=False)
 class ActivityRows:
     """Some of a table's rows, as read-only arrays: what vectorised strategies and checks use.
@@ -253,12 +269,12 @@ class ActivityTable:
             rep, day, values = rep[mask], day[mask], values[mask]
         return ActivityRows(names, _read_only(rep), _read_only(day), _read_only(values))
 
-    def _slice(self, rep_id: str) -> tuple[int, int]:
+    def _slice(self, rep_id: str) -> slice:
         self._merge()
         c = self._index.get(rep_id)
         if c is None:
-            return 0, 0
-        return int(self._offsets[c]), int(self._offsets[c + 1])
+            return slice(0, 0)
+        return slice(int(self._offsets[c]), int(self._offsets[c + 1]))
 
     def totals(self, rep_id: str, start: dt.date | None = None,
                end: dt.date | None = None) -> list[float]:
@@ -270,8 +286,9 @@ class ActivityTable:
         key = ("totals", rep_id, start, end)
         out = self._memo.get(key)
         if out is None:
-            lo, hi = self._slice(rep_id)
-            days = self._day[lo:hi]
+            rows = self._slice(rep_id)
+            lo, hi = rows.start, rows.stop
+            days = self._day[rows]
             if start is not None:
                 lo += int(np.searchsorted(days, day_number(start), "left"))
             if end is not None:
@@ -291,23 +308,23 @@ class ActivityTable:
             self._memo[("totals", rep_id, start, end)] = tot
         return {k: list(v) for k, v in out.items()}
 
-    def _lookup(self, rep_id: str, days: Sequence[dt.date]) -> tuple[int, np.ndarray, np.ndarray]:
-        """The rep's first row, and per day given: the
-        row's offset from it, and whether it exists."""
-        lo, hi = self._slice(rep_id)
-        if hi == lo or not len(days):
-            return lo, np.zeros(len(days), dtype=np.int64), np.zeros(len(days), dtype=bool)
-        have = self._day[lo:hi]
+    def _lookup(self, rep_id: str, days: Sequence[dt.date]) -> _Hits:
+        """Per day given: the rep's row that day, and whether it exists."""
+        rows = self._slice(rep_id)
+        if rows.stop == rows.start or not len(days):
+            return _Hits(np.full(len(days), rows.start, dtype=np.int64),
+                         np.zeros(len(days), dtype=bool))
+        have = self._day[rows]
         want = day_numbers(days)
         at = np.searchsorted(have, want).clip(max=len(have) - 1)
-        return lo, at, have[at] == want
+        return _Hits(rows.start + at, have[at] == want)
 
     def values_on(self, rep_id: str, days: Sequence[dt.date],
                   missing: float = np.nan) -> np.ndarray:
         """One row of stage values per day given; ``missing`` (NaN) on days the rep has no row."""
         out = np.full((len(days), len(self.stages)), missing, dtype=np.float64)
-        lo, at, hit = self._lookup(rep_id, days)
-        out[hit] = self._values[lo + at[hit]]
+        hits = self._lookup(rep_id, days)
+        out[hits.found] = self._values[hits.rows[hits.found]]
         return out
 
     def grid(self, reps: Sequence[str], days: Sequence[dt.date]) -> np.ndarray:
@@ -331,10 +348,10 @@ class ActivityTable:
         key = ("days", rep_id)
         out = self._memo.get(key)
         if out is None:
-            lo, hi = self._slice(rep_id)
+            rows = self._slice(rep_id)
             out = self._memo[key] = MappingProxyType(dict(zip(
-                map(from_day_number, self._day[lo:hi].tolist()),
-                self._values[lo:hi].tolist())))
+                map(from_day_number, self._day[rows].tolist()),
+                self._values[rows].tolist())))
         return out
 
     @property
@@ -343,18 +360,19 @@ class ActivityTable:
         self._merge()
         return self._reps
 
-    def span(self) -> tuple[dt.date | None, dt.date | None]:
+    def span(self) -> ActivitySpan:
         """The first and last day with activity."""
         self._merge()
         if not len(self._day):
-            return None, None
-        return from_day_number(int(self._day.min())), from_day_number(int(self._day.max()))
+            return ActivitySpan(None, None)
+        return ActivitySpan(from_day_number(int(self._day.min())),
+                            from_day_number(int(self._day.max())))
 
     def first_day(self) -> dt.date | None:
-        return self.span()[0]
+        return self.span().first
 
     def last_day(self) -> dt.date | None:
-        return self.span()[1]
+        return self.span().last
 
     def __iter__(self) -> Iterator[DailyActivity]:
         self._merge()

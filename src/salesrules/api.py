@@ -117,8 +117,8 @@ EXAMPLES: dict[str, str] = {
     ''',
     "FunnelBatch": '''
         def rates(self, batch):  # a FunnelModel's method
-            start, end = batch.history_window(90)
-            totals = batch.history.window_totals(start, end)  # rep id -> a value per stage
+            window = batch.history_window(90)  # .start and .end, both inclusive
+            totals = batch.history.window_totals(window.start, window.end)  # rep id -> per stage
     ''',
     "RepSlot": '''
         slot = batch.reps[0]

@@ -350,7 +350,7 @@ def write_outputs(result: RunResult, registry: Registry, history: History | None
     run_id = result.run_id or run_id_of(result.as_of, result.config.digest, inputs, result.seed)
     name = folder.next_name(run_id)
     try:
-        files, data = write_set(folder.partial(name), result, run_id, lambda f: call_each(
+        written = write_set(folder.partial(name), result, run_id, lambda f: call_each(
             registry, "write_outputs", result=result, out_dir=f))
         folder.place(name)
         if history is not None:
@@ -361,7 +361,7 @@ def write_outputs(result: RunResult, registry: Registry, history: History | None
                 result.config.digest, inputs, result.allocation.new_assignments,
                 assigned_values(result.allocation.new_assignments, result.dataset.leads),
                 len(result.allocation.unassigned), redo_day=result.redo_day)
-            history.set_manifest(run_id, data)
+            history.set_manifest(run_id, written.manifest)
             history.set_output(result.out_dir, name, run_id)
             crash_point("recorded")
             history.commit()
@@ -371,8 +371,8 @@ def write_outputs(result: RunResult, registry: Registry, history: History | None
             history.rollback()
         folder.discard(name)
         raise
-    folder.switch(name, files)
-    return files
+    folder.switch(name, written.files)
+    return written.files
 
 
 def _inputs_digest(inputs) -> str:

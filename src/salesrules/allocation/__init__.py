@@ -165,9 +165,10 @@ def allocate(cfg: RulesConfig, routes: list[Route], dataset: Dataset, as_of: dt.
             carried=frozenset(a.lead_id for a in carried), eligible=can_receive)
     check_fields(routes, dataset)
     affine = _affinity(cfg, dataset, pool, can_receive)
-    matched, unassigned = _match(routes, pool)
+    routed = _match(routes, pool)
+    unassigned = routed.unassigned
     assignments: list[Assignment] = [*carried, *affine]
-    for route, leads in zip(routes, matched):
+    for route, leads in zip(routes, routed.matched):
         if not leads:
             continue
         eligible = [
@@ -211,7 +212,15 @@ def eligible_reps(cfg: RulesConfig, dataset: Dataset, as_of: dt.date) -> tuple[s
                  and not dataset.on_leave(rep.id, as_of))
 
 
-def _match(routes: list[Route], pool: Pool) -> tuple[list[LeadList], list[Unassigned]]:
+@attrs.frozen
+class _Routed:
+    """Each route's leads, in route order, and the leads no route matched."""
+
+    matched: list[LeadList]
+    unassigned: list[Unassigned]
+
+
+def _match(routes: list[Route], pool: Pool) -> _Routed:
     """Each route's leads (the first rule that matches wins), and the leads no rule matched."""
     leads = pool.leads
     if not routes:
@@ -237,7 +246,7 @@ def _match(routes: list[Route], pool: Pool) -> tuple[list[LeadList], list[Unassi
     unmatched = leads.filter(pl.col("_rule").is_null())["id"].to_list()
     unassigned = [Unassigned(i, (pool.notes[i] + "; " if i in pool.notes else "")
                              + f"no routing rule matched ({names})") for i in unmatched]
-    return matched, unassigned
+    return _Routed(matched, unassigned)
 
 
 def _duplicates_unassigned(pool: Pool, assignments: list[Assignment]) -> list[Unassigned]:

@@ -57,6 +57,22 @@ def calibration(slot: RepSlot) -> float:
                           f"{text!r} is not a number of leads (e.g. 3 or -2)") from None
 
 
+@attrs.frozen
+class Weight:
+    """A rep's weight, and where it came from (e.g. "level P2")."""
+
+    value: float
+    source: str
+
+
+@attrs.frozen
+class Starts:
+    """Each rep's starting load, and whether they are catching up."""
+
+    loads: list[float]
+    catching: list[bool]
+
+
 class Weighted(Policy):
     """Shares in proportion to weights (rep, then level,
     then team), counting load so far; deterministic."""
@@ -64,18 +80,18 @@ class Weighted(Policy):
     name = "weighted"
     Params = WeightedParams
 
-    def weight(self, slot: RepSlot) -> tuple[float, str]:
+    def weight(self, slot: RepSlot) -> Weight:
         p, rep = self.params, slot.rep
         if rep.id in p.rep:
-            return p.rep[rep.id], f"rep {rep.id}"
+            return Weight(p.rep[rep.id], f"rep {rep.id}")
         if rep.level in p.level:
-            return p.level[rep.level], f"level {rep.level}"
+            return Weight(p.level[rep.level], f"level {rep.level}")
         if rep.team in p.team:
-            return p.team[rep.team], f"team {rep.team}"
-        return p.default, "default"
+            return Weight(p.team[rep.team], f"team {rep.team}")
+        return Weight(p.default, "default")
 
     def starts(self, reps: list[RepSlot], weights: list[float], unit: float,
-               by_value: bool) -> tuple[list[float], list[bool]]:
+               by_value: bool) -> Starts:
         """Each rep's starting load, and whether they are catching up.
 
         A rep far below what their weight would have given them over the window
@@ -91,24 +107,26 @@ class Weighted(Policy):
             starts.append(max(b, floor) + calibration(s) * unit
                           + (s.today_value if by_value else s.today))
             catching.append(floor > b)
-        return starts, catching
+        return Starts(starts, catching)
 
     def allocate(self, batch: AllocationBatch) -> None:
         reps = batch.reps
         weights = [self.weight(s) for s in reps]
+        values = [w.value for w in weights]
         by_value = self.params.by == "value"
         unit = (statistics.median([lead.value for lead in batch.leads]) or 1.0) if by_value \
             else 1.0
-        loads, catching = self.starts(reps, [w for w, _ in weights], unit, by_value)
+        start = self.starts(reps, values, unit, by_value)
+        loads, catching = start.loads, start.catching
         if by_value:
             # greedy: the rep whose value per unit of weight, after one more typical lead, is lowest
             keys = [(loads[i] + unit) / w if w > 0 else math.inf
-                    for i, (w, _) in enumerate(weights)]
+                    for i, w in enumerate(values)]
         else:
-            quotas = self._quotas(loads, [w for w, _ in weights], len(batch.leads))
+            quotas = self._quotas(loads, values, len(batch.leads))
             given = [0] * len(reps)
             keys = [0.5 / q if q else math.inf for q in quotas]
-        heap = [(k, i) for i, k in enumerate(keys) if weights[i][0] > 0 and not reps[i].full]
+        heap = [(k, i) for i, k in enumerate(keys) if values[i] > 0 and not reps[i].full]
         heapq.heapify(heap)
         for lead in batch.leads:
             passed = []
@@ -124,7 +142,7 @@ class Weighted(Policy):
                 continue
             _, i = heap[0]
             slot = reps[i]
-            w, source = weights[i]
+            w, source = weights[i].value, weights[i].source
             if by_value:
                 why = f"{loads[i]:,.2f} in lead value so far"
                 loads[i] += lead.value

@@ -131,7 +131,7 @@ class CheckContext:
         hit = self.cache.get("period_totals")
         if hit is None:
             hit = self.cache["period_totals"] = clean_totals(
-                self.dataset.activity, self.funnel, self.goals.period.start, self.as_of)[0]
+                self.dataset.activity, self.funnel, self.goals.period.start, self.as_of).totals
         return hit.get(rep_id) or [0.0] * len(self.funnel.names)
 
     def norms(self, quantile: float = 0.9) -> Norms:

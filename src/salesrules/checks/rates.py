@@ -86,8 +86,17 @@ def bad_rows(activity: ActivityTable, funnel: Funnel) -> tuple[BadRow, ...]:
     return tuple(out)
 
 
+@attrs.frozen
+class CleanTotals:
+    """Each rep's stage sums without the rows that contradict themselves, and how many
+    rows were left out."""
+
+    totals: dict[str, list[float]]
+    left_out: int
+
+
 def clean_totals(activity: ActivityTable, funnel: Funnel, start: dt.date,
-                 end: dt.date) -> tuple[dict[str, list[float]], int]:
+                 end: dt.date) -> CleanTotals:
     """Each rep's stage sums over ``[start, end]`` without the rows that contradict themselves,
     and how many rows were left out."""
     rows = activity.rows(start, end)
@@ -95,7 +104,7 @@ def clean_totals(activity: ActivityTable, funnel: Funnel, start: dt.date,
     width = rows.values.shape[1]
     sums = (np.stack([rows.per_rep(rows.values[:, j] * ok) for j in range(width)], axis=1)
             if width else np.zeros((len(rows.reps), 0)))
-    return dict(zip(rows.reps, sums.tolist())), int((~ok).sum())
+    return CleanTotals(dict(zip(rows.reps, sums.tolist())), int((~ok).sum()))
 
 
 def estimate_rates(activity: ActivityTable, funnel: Funnel, teams: dict[str, list[Rep]],
@@ -111,9 +120,10 @@ def estimate_rates(activity: ActivityTable, funnel: Funnel, teams: dict[str, lis
     from ..goals.personal.shrinkage import beta_binomial_prior
 
     window = FunnelBatch("", (), funnel, activity, as_of, period).history_window(lookback_days)
-    start, end = window
+    start, end = window.start, window.end
     source = HISTORY if end < period.start else PERIOD
-    totals, left_out = clean_totals(activity, funnel, start, end)
+    clean = clean_totals(activity, funnel, start, end)
+    totals, left_out = clean.totals, clean.left_out
     zero = [0.0] * len(funnel.names)
     names = funnel.names
     reps_out: dict[str, dict[str, tuple[float, float]]] = {}

@@ -273,9 +273,9 @@ def _feasible(cfg: RulesConfig, dataset: Dataset, funnel_model: Bound,
     if not q:
         return {}
     lookback = getattr(getattr(funnel_model.component, "params", None), "lookback_days", 90)
-    start, end = FunnelBatch("", everyone, dataset.funnel, dataset.activity, as_of, period,
-                             everyone).history_window(lookback)
-    return feasible_per_day(dataset.activity, dataset.funnel, teams, start, end, q)
+    window = FunnelBatch("", everyone, dataset.funnel, dataset.activity, as_of, period,
+                         everyone).history_window(lookback)
+    return feasible_per_day(dataset.activity, dataset.funnel, teams, window.start, window.end, q)
 
 
 def _rep_targets(cfg: RulesConfig, funnel: Funnel, rep: Rep, given_src: dict[str, Given],

@@ -33,6 +33,14 @@ class SplitBatch:
 
 
 @attrs.frozen
+class HistoryWindow:
+    """The days rates are measured on, both ends inclusive."""
+
+    start: dt.date
+    end: dt.date
+
+
+@attrs.frozen
 class FunnelBatch:
     """A team's reps and history, for a :class:`FunnelModel` to estimate rates from."""
 
@@ -45,7 +53,7 @@ class FunnelBatch:
     #: Every active rep of every team, for models that pool across teams.
     everyone: tuple[Rep, ...] = ()
 
-    def history_window(self, lookback_days: int) -> tuple[dt.date, dt.date]:
+    def history_window(self, lookback_days: int) -> HistoryWindow:
         """The days rates are measured on: ``lookback_days`` up to the day before the period.
 
         A period's targets are set from what came before it, so they do not move
@@ -56,4 +64,4 @@ class FunnelBatch:
         first = self.history.first_day()
         if first is None or first > end:
             end = self.as_of
-        return end - dt.timedelta(days=lookback_days - 1), end
+        return HistoryWindow(end - dt.timedelta(days=lookback_days - 1), end)

@@ -21,7 +21,8 @@ class TeamRates(FunnelModel):
     Params = TeamRatesParams
 
     def rates(self, batch: FunnelBatch) -> dict[str, dict[str, Rate]]:
-        start, end = batch.history_window(self.params.lookback_days)
+        window = batch.history_window(self.params.lookback_days)
+        start, end = window.start, window.end
         totals = _totals(batch, batch.reps, start, end)
         company: list[float] | None = None
         team_rates: dict[str, Rate] = {}

@@ -95,6 +95,14 @@ def _known_values(value: Any) -> list[str] | KnownFile:
                      f"got {value!r}")
 
 
+@attrs.frozen
+class ClosedCounts:
+    """How many of a rep's deals closed in a window were won and lost."""
+
+    won: int
+    lost: int
+
+
 class ClosedDeals:
     """Each rep's closed deals by close date: how many were won and lost in a window."""
 
@@ -115,14 +123,14 @@ class ClosedDeals:
         self._rows = []
         return self
 
-    def counts(self, rep_id: str, start: dt.date, end: dt.date) -> tuple[int, int]:
-        """``(won, lost)`` of the rep's deals closed in ``[start, end]``."""
+    def counts(self, rep_id: str, start: dt.date, end: dt.date) -> ClosedCounts:
+        """How many of the rep's deals closed in ``[start, end]`` were won and lost."""
         days = self._days.get(rep_id, [])
         a, b = bisect.bisect_left(days, start), bisect.bisect_right(days, end)
         won = self._won[rep_id][b] - self._won[rep_id][a] if days else 0
-        return won, (b - a) - won
+        return ClosedCounts(won, (b - a) - won)
 
     def win_rate(self, rep_id: str, start: dt.date, end: dt.date) -> float | None:
         """won ÷ (won + lost) in the window; ``None`` without a closed deal."""
-        won, lost = self.counts(rep_id, start, end)
-        return won / (won + lost) if won + lost else None
+        c = self.counts(rep_id, start, end)
+        return c.won / (c.won + c.lost) if c.won + c.lost else None

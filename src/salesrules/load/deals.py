@@ -122,24 +122,33 @@ def _parsed(file: InputFile, date_columns: set[str]) -> pl.DataFrame | None:
     return frame.filter(~bad & pl.col("_amount").is_not_null())
 
 
+@attrs.frozen
+class Reached:
+    """The funnel index a deal's stage counts down to (``None``: none), and an info line
+    when a preset's stage was adapted to the funnel."""
+
+    index: int | None
+    info: str = ""
+
+
 def reached_index(value: str, st: DealStage, funnel: Funnel, entry: int,
-                  from_preset: bool) -> tuple[int | None, str]:
+                  from_preset: bool) -> Reached:
     """The funnel stage a deal at ``value`` counts down to, and an info line if adapted.
 
     A preset's stage that the funnel has not is dropped: the deal counts down
     to the deepest preset stage before it that the funnel has.
     """
     if not st.reaches:
-        return entry, ""
+        return Reached(entry)
     if st.reaches in funnel.names:
-        return funnel.index(st.reaches), ""
+        return Reached(funnel.index(st.reaches))
     if not from_preset or st.reaches not in PRESET_PATH:
-        return None, ""
+        return Reached(None)
     path = PRESET_PATH[:PRESET_PATH.index(st.reaches)]
     present = [s for s in path if s in funnel.names]
     to = funnel.index(present[-1]) if present else entry
-    return max(to, entry), (f"the funnel has no stage {st.reaches!r}, so deals at "
-                            f"{value!r} count down to {funnel.names[max(to, entry)]!r}")
+    return Reached(max(to, entry), (f"the funnel has no stage {st.reaches!r}, so deals at "
+                                    f"{value!r} count down to {funnel.names[max(to, entry)]!r}"))
 
 
 class _Seen:
@@ -248,7 +257,8 @@ class DealsSource(Source):
         out: dict[str, tuple[DealStage, int]] = {}
         adapted: dict[tuple[str, str], list[str]] = {}
         for value, st in self.stage_map().items():
-            reached, info = reached_index(value, st, funnel, entry, value not in p.stages)
+            hit = reached_index(value, st, funnel, entry, value not in p.stages)
+            reached, info = hit.index, hit.info
             if reached is None:
                 continue  # validate has said so
             if info:

@@ -135,13 +135,21 @@ def _is_zip(path: Path) -> bool:
         return False
 
 
-def _decode(raw: bytes, setting: str) -> tuple[str, str]:
+@attrs.frozen
+class _Decoded:
+    """A file's text, and the encoding it was read with."""
+
+    text: str
+    encoding: str
+
+
+def _decode(raw: bytes, setting: str) -> _Decoded:
     """The file's text, decoded once, and the encoding it was read with."""
     enc = detect_encoding(raw[:1 << 20]) if setting in ("", "auto") else setting
     if enc == "utf-8" and raw.startswith(codecs.BOM_UTF8):
         enc = "utf-8-sig"
     try:
-        return raw.decode(enc), enc
+        return _Decoded(raw.decode(enc), enc)
     except UnicodeDecodeError as exc:
         other = "gb18030" if enc.startswith("utf") else "utf-8"
         line = raw.count(b"\n", 0, exc.start) + 1
@@ -182,7 +190,8 @@ def _csv(path: Path, encoding: str) -> RawTable:
     if enc in ("utf-8", "utf-8-sig") and b"\n" in raw:
         data = raw.removeprefix(codecs.BOM_UTF8)  # polars reads (and checks) UTF-8 as it is
     else:  # decoded once, and given to polars as UTF-8 with LF line ends
-        text, enc = _decode(raw, enc)
+        decoded = _decode(raw, enc)
+        text, enc = decoded.text, decoded.encoding
         data = text.lstrip("\ufeff").encode("utf-8")
     if b"\r" in data and re.search(rb"\r(?!\n)", data):  # old Mac line ends, maybe mixed in
         data = re.sub(rb"\r\n?", b"\n", data)

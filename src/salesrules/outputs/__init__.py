@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import attrs
+
 from ..errors import PluginError
 from ..model import SEVERITIES
 from .crm import FILE as CRM_FILE
@@ -78,8 +80,16 @@ def manifest(result: RunResult, files: dict[str, int | None], run_id: str) -> di
     }
 
 
+@attrs.frozen
+class WrittenSet:
+    """The file names of an output set, ``run.json`` last, and the manifest written to it."""
+
+    files: list[str]
+    manifest: dict
+
+
 def write_set(folder: Path, result: RunResult, run_id: str,
-              plugin_writers: Callable[[Path], object] | None = None) -> tuple[list[str], dict]:
+              plugin_writers: Callable[[Path], object] | None = None) -> WrittenSet:
     """Write the kernel's files, then the plugins' (``write_outputs``), then ``run.json``.
 
     Returns the file names, ``run.json`` last, and the manifest written to it.
@@ -99,10 +109,11 @@ def write_set(folder: Path, result: RunResult, run_id: str,
     crash_point("written:assignments.csv")
     crm = result.config.output.crm_import
     if crm is not None:
-        counts[CRM_FILE], warnings = write_crm_import(
+        written = write_crm_import(
             result.allocation.new_assignments, result.dataset.reps, crm.format,
             crm.user_field, folder)
-        result.warnings.extend(warnings)
+        counts[CRM_FILE] = written.rows
+        result.warnings.extend(written.warnings)
     if plugin_writers is not None:
         plugin_writers(folder)
         _check_names(folder)
@@ -116,7 +127,7 @@ def write_set(folder: Path, result: RunResult, run_id: str,
     (folder / "run.json").write_text(
         json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     crash_point("written:run.json")
-    return sorted(n for n in counts if n != "run.json") + ["run.json"], data
+    return WrittenSet(sorted(n for n in counts if n != "run.json") + ["run.json"], data)
 
 
 def _check_names(folder: Path) -> None:

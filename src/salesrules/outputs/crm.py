@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import attrs
+
 from ..model import Assignment, Rep
 from .csvfile import write_csv
 
@@ -21,8 +23,16 @@ HEADERS: Mapping[str, tuple[str, str]] = {
 FILE = "crm_import.csv"
 
 
+@attrs.frozen
+class CrmImport:
+    """The rows written to ``crm_import.csv``, and the warnings about reps left out."""
+
+    rows: int
+    warnings: list[str]
+
+
 def write_crm_import(assignments: Sequence[Assignment], reps: Mapping[str, Rep],
-                     fmt: str, user_field: str, folder: Path) -> tuple[int, list[str]]:
+                     fmt: str, user_field: str, folder: Path) -> CrmImport:
     """Write ``crm_import.csv``: each assignment's lead id and its rep's CRM user, taken
     from the reps file's ``user_field`` column. Returns the rows written and the
     warnings: a rep without a CRM user is named, and their leads are left out."""
@@ -32,9 +42,9 @@ def write_crm_import(assignments: Sequence[Assignment], reps: Mapping[str, Rep],
               [[a.lead_id for a in rows], [users[a.rep_id] for a in rows]])
     missing = sorted({a.rep_id for a in assignments if not users.get(a.rep_id)})
     if not missing:
-        return len(rows), []
+        return CrmImport(len(rows), [])
     left_out = len(assignments) - len(rows)
-    return len(rows), [
+    return CrmImport(len(rows), [
         f"{FILE}: {len(missing)} rep(s) without a CRM user in the reps file's "
         f"{user_field!r} column: {', '.join(missing)}; their {left_out} assignment(s) are "
-        f"left out of {FILE} (assign them in the CRM by hand, or fill in the column)"]
+        f"left out of {FILE} (assign them in the CRM by hand, or fill in the column)"])

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import attrs
+
 from ..goals.calendar import month_of
 from ..model import Finding, Funnel, Period, ProgressRow
 from .csvfile import number, write_csv
@@ -63,7 +65,7 @@ def write_findings(findings: Sequence[Finding], path: Path) -> int:
     return len(findings)
 
 
-def write_targets(goals: GoalPlan, funnel: Funnel, day_window: tuple[dt.date, dt.date],
+def write_targets(goals: GoalPlan, funnel: Funnel, day_window: DayWindow,
                   path: Path) -> int:
     """``targets.csv``: every plan's period row and its
     month, week and day rows; returns the row count."""
@@ -71,7 +73,7 @@ def write_targets(goals: GoalPlan, funnel: Funnel, day_window: tuple[dt.date, dt
     rep, team, stage, grain_c, start_c, end_c, target, trace = cols
     iso: dict[dt.date, str] = {}  # dates and target values repeat across reps: format each once
     shown: dict = {}
-    lo, hi = day_window
+    lo, hi = day_window.start, day_window.end
     for plan in goals.plans.values():
         st = funnel.stage(plan.stage)
         period = plan.period
@@ -100,12 +102,20 @@ def write_targets(goals: GoalPlan, funnel: Funnel, day_window: tuple[dt.date, dt
     return len(rep)
 
 
-def day_target_window(period: Period, scope: str, as_of: dt.date) -> tuple[dt.date, dt.date]:
+@attrs.frozen
+class DayWindow:
+    """The days that get a day-grain row in targets.csv, both ends inclusive."""
+
+    start: dt.date
+    end: dt.date
+
+
+def day_target_window(period: Period, scope: str, as_of: dt.date) -> DayWindow:
     """Which days get a day-grain row in targets.csv (``output.day_targets``)."""
     if scope == "period":
-        return period.start, period.end
+        return DayWindow(period.start, period.end)
     if scope == "week":
         start = as_of - dt.timedelta(days=as_of.weekday())
-        return start, start + dt.timedelta(days=6)
+        return DayWindow(start, start + dt.timedelta(days=6))
     m = month_of(as_of)
-    return m.start, m.end
+    return DayWindow(m.start, m.end)

@@ -66,7 +66,8 @@ def generate(outdir: Path, spec: SampleSpec = DEFAULT_SPEC) -> dict[str, Path]:
     """Write reps, leads, activity, leave and call files, plus ``truth.json`` naming the plants."""
     outdir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(spec.seed)
-    reps, weak_team = _make_reps(spec, rng)
+    staff = _make_reps(spec, rng)
+    reps, weak_team = staff.reps, staff.weak_team
     heads = HEADERS_ZH if spec.chinese else HEADERS_EN
     enc = {"reps": "utf-8-sig", "leads": "utf-8", "activity": "utf-8", "leave": "utf-8",
            "calls": "utf-8"}
@@ -106,7 +107,7 @@ def generate(outdir: Path, spec: SampleSpec = DEFAULT_SPEC) -> dict[str, Path]:
         "bad_rows": [[rep_id, day.isoformat()] for rep_id, day in bad],
         # whether the export holds history before the period (a quarter's export does not)
         "history_before_period": (spec.end - dt.timedelta(days=spec.days - 1)
-                                  < _quarter(spec.end)[0]),
+                                  < _quarter(spec.end).start),
         "levels": {r.id: r.level for r in reps},
         "rates": {r.id: [round(x, 4) for x in r.rates] for r in reps},
     }

@@ -48,7 +48,7 @@ def generate_deals(outdir: Path, spec: SampleSpec, preset: str) -> dict[str, Pat
 
     outdir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(spec.seed)
-    reps, _ = _make_reps(spec, rng)
+    reps = _make_reps(spec, rng).reps
     head = PRESETS[preset]
     extra_cols = {"salesforce": ["Opportunity Name", "Lead Source"],
                   "hubspot": ["Deal Name", "Pipeline"], "generic": ["name", "source"]}[preset]

@@ -33,7 +33,7 @@ def _activity(spec: SampleSpec, rng: random.Random, reps: list[_Rep],
     """Daily rows per rep; the rep-days of the call window are also kept in ``calls``, and
     the planted rows that contradict themselves in ``bad``."""
     start = spec.end - dt.timedelta(days=spec.days - 1)
-    q_start, _ = _quarter(spec.end)
+    q_start = _quarter(spec.end).start
     cal = _calendar(spec)
     streak = set(_last_working_days(spec.end, 10, cal))
     gap = set(_last_working_days(spec.end - dt.timedelta(days=7), 3, cal))

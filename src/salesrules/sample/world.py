@@ -118,11 +118,19 @@ PLANT_CAUSES = {"behind": "activity", "weak_team": "activity", "low_conversion":
                 "effort_no_results": "conversion", "bad_rows": "data"}
 
 
-def _quarter(end: dt.date) -> tuple[dt.date, dt.date]:
+@attrs.frozen
+class _Quarter:
+    """A calendar quarter's first and last day."""
+
+    start: dt.date
+    end: dt.date
+
+
+def _quarter(end: dt.date) -> _Quarter:
     q0 = (end.month - 1) // 3 * 3 + 1
     start = dt.date(end.year, q0, 1)
     nxt = dt.date(end.year + (q0 + 3 > 12), (q0 + 2) % 12 + 1, 1)
-    return start, nxt - dt.timedelta(days=1)
+    return _Quarter(start, nxt - dt.timedelta(days=1))
 
 
 def _working(day: dt.date, cal) -> float:
@@ -136,7 +144,15 @@ def _working(day: dt.date, cal) -> float:
     return wd
 
 
-def _make_reps(spec: SampleSpec, rng: random.Random) -> tuple[list[_Rep], str]:
+@attrs.frozen
+class _Staff:
+    """The sample's reps, and its weak team (``""`` with fewer than three teams)."""
+
+    reps: list[_Rep]
+    weak_team: str
+
+
+def _make_reps(spec: SampleSpec, rng: random.Random) -> _Staff:
     """Reps with funnel rates around their team's, and effort that meets their level target.
 
     A healthy rep dials enough, at their own rates, to reach 102-115% of their
@@ -149,7 +165,8 @@ def _make_reps(spec: SampleSpec, rng: random.Random) -> tuple[list[_Rep], str]:
                       0.25 * rng.uniform(0.85, 1.15)] for t in teams}
     team_arpu = {t: 3000 * rng.uniform(0.9, 1.1) for t in teams}
     cal = _calendar(spec)
-    q_start, q_end = _quarter(spec.end)
+    quarter = _quarter(spec.end)
+    q_start, q_end = quarter.start, quarter.end
     q_days = [q_start + dt.timedelta(days=i) for i in range((q_end - q_start).days + 1)]
     q_factor = sum(_working(d, cal) * MONTH_FACTOR[d.month - 1] for d in q_days) or 1.0
     reps = []
@@ -194,7 +211,7 @@ def _make_reps(spec: SampleSpec, rng: random.Random) -> tuple[list[_Rep], str]:
         if rep.team == weak_team:
             rep.plant = "weak_team"
             _use_team_rates(rep, team_rates[rep.team])  # the team converts as usual: it works less
-    return reps, weak_team
+    return _Staff(reps, weak_team)
 
 
 def _use_team_rates(rep: _Rep, rates: list[float]) -> None:

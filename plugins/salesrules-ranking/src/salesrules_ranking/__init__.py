@@ -151,7 +151,8 @@ class RankingPriority(Policy):
                     values[metric] = totals[metric]
                     shown[rep.id].append(f"{metric} {totals[metric]:,.0f}")
                 elif metric == "conversion" and closed is not None:
-                    won, lost = closed.counts(rep.id, start, context.as_of)
+                    c = closed.counts(rep.id, start, context.as_of)
+                    won, lost = c.won, c.lost
                     values[metric] = won / (won + lost) if won + lost else 0.0
                     shown[rep.id].append(f"conversion {won}/{won + lost} closed won")
                 elif metric == "conversion":

@@ -8,6 +8,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+import attrs
+
 from salesrules.api import Assignment, Lead, RunResult
 
 ONE_DAY = dt.timedelta(days=1)
@@ -50,9 +52,25 @@ def _meets(pace: dict[str, float | None], process: list[str], meet_pace: float) 
     return bool(paces) and sum(paces) / len(paces) >= meet_pace
 
 
-def week_of(day: dt.date) -> tuple[dt.date, dt.date]:
+@attrs.frozen
+class Week:
+    """A Monday-to-Sunday week's first and last day."""
+
+    start: dt.date
+    end: dt.date
+
+
+def week_of(day: dt.date) -> Week:
     start = day - dt.timedelta(days=day.weekday())
-    return start, start + dt.timedelta(days=6)
+    return Week(start, start + dt.timedelta(days=6))
+
+
+@attrs.frozen
+class _Reps:
+    """Each rep's report entry by rep id, and each team's members."""
+
+    entries: dict[str, Any]
+    members: dict[str, list[str]]
 
 
 def _new_rep(rep: Any) -> dict[str, Any]:
@@ -61,11 +79,12 @@ def _new_rep(rep: Any) -> dict[str, Any]:
             "attainment": {}, "pace": {}, "required": {}, "findings": [], "proposal": None}
 
 
-def _reps(result: RunResult, stages: list[str]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+def _reps(result: RunResult, stages: list[str]) -> _Reps:
     """Each rep's targets today and this week, progress and funnel; and each team's members."""
     ds, funnel, as_of = result.dataset, result.dataset.funnel, result.as_of
     rows = {(p.rep_id, p.stage): p for p in result.progress}
-    wk_start, wk_end = week_of(as_of)
+    week = week_of(as_of)
+    wk_start, wk_end = week.start, week.end
     reps_out: dict[str, Any] = {}
     members: dict[str, list[str]] = defaultdict(list)
     for (rep_id, stage), plan in result.goals.plans.items():
@@ -86,7 +105,7 @@ def _reps(result: RunResult, stages: list[str]) -> tuple[dict[str, Any], dict[st
             entry["attainment"][stage] = _r(row.attainment)
             entry["pace"][stage] = _r(row.pace)
             entry["required"][stage] = _r(row.required_per_day, 2)
-    return reps_out, members
+    return _Reps(reps_out, members)
 
 
 def _period_totals(result: RunResult, reps_out: dict[str, Any],
@@ -249,7 +268,8 @@ def build(result: RunResult) -> dict[str, Any]:
     """The report's data: plain dicts and lists, ready for JSON."""
     funnel, period = result.dataset.funnel, result.goals.period
     stages = list(funnel.names)
-    reps_out, members = _reps(result, stages)
+    staff = _reps(result, stages)
+    reps_out, members = staff.entries, staff.members
     totals = _period_totals(result, reps_out, stages)
     team_rows = {(t.team, t.stage): t for t in result.team_progress}
     teams = sorted(members)
@@ -259,7 +279,7 @@ def build(result: RunResult) -> dict[str, Any]:
         "period": {"grain": period.grain, "start": period.start.isoformat(),
                    "end": period.end.isoformat()},
         "as_of": result.as_of.isoformat(),
-        "week": [d.isoformat() for d in week_of(result.as_of)],
+        "week": [d.isoformat() for d in attrs.astuple(week_of(result.as_of))],
         "stages": stages, "units": {s.name: s.unit for s in funnel.stages},
         "labels": {s.name: s.label for s in funnel.stages},
         "result_stage": funnel.result.name, "process": list(funnel.process),

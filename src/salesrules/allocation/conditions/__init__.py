@@ -33,9 +33,10 @@ class Condition:
 
     def __init__(self, text: str, types: Mapping[str, str] | None = None) -> None:
         self.text = text.strip()
-        tree, error = parse(self.text)
-        if error is not None:
-            raise ValueError(str(error))
+        parsed = parse(self.text)
+        if parsed.error is not None:
+            raise ValueError(str(parsed.error))
+        tree = parsed.tree
         self.tree: Node | None = tree
         self.names = sorted({n.name for n in walk(tree) if isinstance(n, Field)}) if tree else []
         self.types = {**implied_types(tree), **LEAD_TYPES, **(types or {})}

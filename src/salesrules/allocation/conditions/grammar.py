@@ -223,23 +223,31 @@ def _syntax_error(full: str, exc: lark.exceptions.UnexpectedInput) -> ConditionE
 # ---------------------------------------------------------------- parsing
 
 
-def parse(text: str) -> tuple[Node | None, ConditionError | None]:
+@attrs.frozen
+class Parsed:
+    """A condition's tree (``None`` when empty or wrong), or what is wrong with it."""
+
+    tree: Node | None
+    error: ConditionError | None
+
+
+def parse(text: str) -> Parsed:
     """The tree of ``text`` (``None`` for an empty condition), or what is wrong with it."""
     text = text.strip()
     if not text:
-        return None, None
+        return Parsed(None, None)
     if len(text) > MAX_LENGTH:
-        return None, ConditionError(1, f"the condition is {len(text)} characters "
-                                                    f"long; at most {MAX_LENGTH} are allowed")
+        return Parsed(None, ConditionError(
+            1, f"the condition is {len(text)} characters long; at most {MAX_LENGTH} are allowed"))
     try:
         raw = _parser().parse(text)
     except lark.exceptions.UnexpectedInput as exc:
-        return None, _syntax_error(text, exc)
+        return Parsed(None, _syntax_error(text, exc))
     try:
         _check_depth(raw)
-        return _build(raw, text), None
+        return Parsed(_build(raw, text), None)
     except _Refused as exc:
-        return None, exc.error
+        return Parsed(None, exc.error)
 
 
 def _check_depth(raw: lark.Tree | lark.Token) -> None:
@@ -259,10 +267,18 @@ def _check_depth(raw: lark.Tree | lark.Token) -> None:
             stack.extend((c, depth + 1) for c in node.children)
 
 
-def _span(item: lark.Tree | lark.Token) -> tuple[int, int]:
+@attrs.frozen
+class _Span:
+    """Where an item of the text starts and ends (0-based, end exclusive)."""
+
+    start: int
+    end: int
+
+
+def _span(item: lark.Tree | lark.Token) -> _Span:
     if isinstance(item, lark.Token):
-        return item.start_pos or 0, item.end_pos or 0
-    return item.meta.start_pos, item.meta.end_pos
+        return _Span(item.start_pos or 0, item.end_pos or 0)
+    return _Span(item.meta.start_pos, item.meta.end_pos)
 
 
 def _token(item: lark.Tree | lark.Token) -> lark.Token:
@@ -286,7 +302,8 @@ def _number(token: lark.Token) -> float:
 
 def _build(item: lark.Tree | lark.Token, text: str) -> Node:
     """The typed node of a lark tree (recursion is bounded by :func:`_check_depth`)."""
-    start, end = _span(item)
+    span = _span(item)
+    start, end = span.start, span.end
     if isinstance(item, lark.Token):
         raise AssertionError(f"unexpected token {item!r}")
     kind, kids = item.data, item.children
@@ -337,7 +354,8 @@ def _options(lst: lark.Tree, text: str) -> tuple[Literal, ...]:
 
 
 def _call(item: lark.Tree, text: str) -> Node:
-    start, end = _span(item)
+    span = _span(item)
+    start, end = span.start, span.end
     name, *args = item.children
     fname = str(name).lower()
     if fname == "date":

@@ -156,7 +156,8 @@ class Personal(FunnelModel):
         measured rep by rep.
         """
         everyone = batch.everyone or batch.reps
-        start, end = batch.history_window(self.params.lookback_days)
+        window = batch.history_window(self.params.lookback_days)
+        start, end = window.start, window.end
         cached = self._teams.get((start, end))
         # the same run passes the same reps and history objects to every team's batch
         if cached is not None and cached[0] is everyone and cached[1] is batch.history:
@@ -183,7 +184,8 @@ class Personal(FunnelModel):
         return pooled
 
     def rates(self, batch: FunnelBatch) -> dict[str, dict[str, Rate]]:
-        start, end = batch.history_window(self.params.lookback_days)
+        window = batch.history_window(self.params.lookback_days)
+        start, end = window.start, window.end
         pooled = self._pooled(batch)
         stats = pooled.reps
         missing = [rep for rep in batch.reps if rep.id not in stats.totals]
