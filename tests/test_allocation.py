@@ -66,6 +66,7 @@ RULES = RULES_FOR["balanced"]
 policies = pytest.mark.parametrize("policy", sorted(RULES_FOR))
 
 
+@pytest.mark.slow
 @policies
 @settings(max_examples=100, deadline=None)
 @given(reps=reps_st, leads=leads_st)
@@ -81,6 +82,7 @@ def test_every_lead_is_accounted_for_exactly_once(policy, reps, leads):
                for lead, rep in zip(res.kept["lead_id"], res.kept["rep_id"]))
 
 
+@pytest.mark.slow
 @policies
 @settings(max_examples=100, deadline=None)
 @given(reps=reps_st, leads=leads_st)
@@ -96,6 +98,7 @@ def test_caps_hold_and_inactive_reps_get_nothing(policy, reps, leads):
     assert all(by_id[a.rep_id].team == "East" for a in res.assignments if a.rule == "A to East")
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(st.integers(1, 15), st.integers(0, 200))
 def test_balanced_with_equal_loads_and_no_caps_differs_by_at_most_one(n_reps, n_leads):
@@ -108,6 +111,7 @@ def test_balanced_with_equal_loads_and_no_caps_differs_by_at_most_one(n_reps, n_
     assert max(got) - min(got) <= 1
 
 
+@pytest.mark.slow
 @policies
 @settings(max_examples=50, deadline=None)
 @given(reps=reps_st, leads=leads_st)

@@ -85,6 +85,7 @@ def reference_duplicates(fields, kept, pool):
                           st.sampled_from(["", "a@x.com", "A@X.COM ", "b@x.com"]),
                           st.integers(0, 2), st.sampled_from([0.0, 5.0]), st.integers(0, 3),
                           st.booleans()), max_size=25))
+@pytest.mark.slow
 def test_duplicates_found_on_the_frame_follow_the_rule(rows):
     """The frame operations find the duplicates the rule, applied lead by lead, finds."""
     from salesrules.allocation.pool import _duplicates, lead_order
@@ -139,6 +140,7 @@ def test_recycled_lead_with_only_its_old_owner_eligible_stays_unassigned():
 @given(n=st.integers(0, 8), moves=st.lists(
     st.tuples(st.sampled_from(["assign", "skip", "rest"]),
               st.one_of(st.just("next"), st.integers(-1, 9))), max_size=12))
+@pytest.mark.slow
 def test_batch_bookkeeping_matches_a_set_of_decided_ids(n, moves):
     """In order or not, twice or from outside: the batch decides as a plain set of ids would."""
     from salesrules.allocation.batch import AllocationBatch, RepSlot

@@ -16,6 +16,7 @@ from salesrules.model import Lead, Rep
 from salesrules.run import plan_run
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.integers(1, 4), min_size=1, max_size=8), st.integers(0, 300))
 def test_weighted_shares_follow_the_weights(weights, n_leads):
@@ -61,6 +62,7 @@ def test_weighted_rejects_negative_weights(tmp_path):
         "allocation.rules[0].params.level: must be >= 0, got P1 = -1.0")
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.floats(1, 5000, allow_nan=False), min_size=1, max_size=80), st.integers(2, 8))
 def test_fairness_by_value_keeps_value_spread_within_one_lead(values, n_reps):

@@ -77,6 +77,7 @@ def test_checks_name_the_planted_cause(scored):
     assert sum(false.values()) <= 0.05 * judged, lines
 
 
+@pytest.mark.slow
 def test_effort_without_results_fires_on_a_quarters_export_and_says_which_rates(scored):
     for truth, findings, _ in scored:
         rep = truth["planted"]["effort_no_results"]
@@ -89,6 +90,7 @@ def test_effort_without_results_fires_on_a_quarters_export_and_says_which_rates(
         assert f["cause"] == "conversion" and f["stage"] == "conversations→intents"
 
 
+@pytest.mark.slow
 def test_a_conversion_gap_gets_coaching_not_more_dials(scored):
     truth, findings, _ = scored[0]
     f = next(f for f in findings if f["check"] == "behind-pace"
@@ -98,6 +100,7 @@ def test_a_conversion_gap_gets_coaching_not_more_dials(scored):
     assert "against the" in f["message"] and "success cases" in f["message"]
 
 
+@pytest.mark.slow
 def test_an_activity_gap_gets_a_daily_plan_within_the_feasible_level(scored):
     for _truth, findings, _ in scored:
         for f in findings:
@@ -108,6 +111,7 @@ def test_an_activity_gap_gets_a_daily_plan_within_the_feasible_level(scored):
                 assert asked <= ev["feasible_per_day"] + 1
 
 
+@pytest.mark.slow
 def test_rows_that_contradict_themselves_are_data_findings(scored):
     for truth, findings, _ in scored:
         rep = truth["planted"]["bad_rows"]

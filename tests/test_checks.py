@@ -69,6 +69,7 @@ def test_planted_anomalies_are_found_and_clean_reps_left_alone(runs):
     assert clean_team_hits <= max(1, 0.05 * clean_teams), report
 
 
+@pytest.mark.slow
 def test_findings_say_why_with_evidence_and_an_action(runs):
     truth, findings, _ = runs[0]
     by = {(f["check"], f["subject"]): f for f in findings}

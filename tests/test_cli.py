@@ -9,6 +9,7 @@ import pytest
 from conftest import cli, edit_rules, invoke, read_csv, set_cell
 
 
+@pytest.mark.slow
 def test_bad_config_exits_2_with_key_paths_and_no_traceback(export):
     edit_rules(export / "rules.toml",
                lambda d: d["goals"].update(period="year", levels={"P1": {"revenue": "lots"}}))
@@ -20,6 +21,7 @@ def test_bad_config_exits_2_with_key_paths_and_no_traceback(export):
     assert not (export / "out").exists()
 
 
+@pytest.mark.slow
 def test_bad_data_exits_2_naming_file_line_and_column(export):
     set_cell(export / "leads.csv", 6, 4, "lots")  # the value column
     p = cli("run", "--rules", str(export / "rules.toml"))
@@ -100,6 +102,7 @@ def test_dry_run_writes_outputs_and_says_so(export):
     assert m["dry_run"] is True
 
 
+@pytest.mark.slow
 def test_quiet_prints_nothing(export):
     p = cli("run", "--rules", str(export / "rules.toml"), "-q")
     assert p.returncode == 0
@@ -141,6 +144,7 @@ def test_sample_chinese_gb18030_runs_end_to_end(tmp_path):
     assert any(r["team"] == "华东" for r in rows)
 
 
+@pytest.mark.slow
 def test_sample_xlsx_runs_end_to_end(tmp_path):
     res = invoke("sample", str(tmp_path / "x"), "--format", "xlsx", "--reps", "6",
                  "--leads", "15", "--days", "30")

@@ -233,6 +233,7 @@ def test_any_token_soup_parses_to_a_tree_or_a_clear_error(tokens):
     assert tree is not None or error is not None or not tokens
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(conditions, typed_conditions))
 def test_every_accepted_condition_agrees_on_frame_and_lead(sample, text):

@@ -59,6 +59,7 @@ deal = st.fixed_dictionaries({
 })
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(st.lists(deal, max_size=60))
 def test_aggregation_matches_a_plain_count(tmp_path_factory, deals):
@@ -196,6 +197,7 @@ def _standings(folder, deals_rows, as_of):
 @given(a=st.tuples(st.integers(1, 6), st.integers(0, 6), st.integers(0, 30)),
        b=st.tuples(st.integers(0, 6), st.integers(0, 6), st.integers(0, 30)),
        amount=st.integers(1, 9000))
+@pytest.mark.slow
 def test_open_deals_never_rank_a_better_closer_lower(tmp_path_factory, a, b, amount):
     """A rep with more revenue and a better won ÷ (won + lost) ranks first, however many open
     deals."""

@@ -132,6 +132,7 @@ def test_a_broken_quote_names_the_line_its_row_starts_on(export):
     assert "a quoted cell there is not closed, or has text after its closing quote" in result.output
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ends", [b"\r", b"\r\n", b"mixed"])
 def test_every_line_end_style_reads_the_same_export(export, ends):
     run = invoke("run", "--rules", str(export / "rules.toml"), "-q", "--dry-run")

@@ -46,6 +46,7 @@ def _batch_for(ds, as_of, days):
     return FunnelBatch("all", reps, ds.funnel, ds.activity, as_of, period_of(as_of, "quarter"))
 
 
+@pytest.mark.slow
 def test_shrunk_rates_predict_the_truth_better_than_raw_rates(tmp_path):
     """On generated data with known per-rep rates, shrinkage lowers the total squared error."""
     import json

@@ -9,6 +9,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from conftest import invoke, read_csv
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -105,6 +106,7 @@ reps_st = st.lists(
 @settings(max_examples=40, deadline=None)
 @given(reps=reps_st, n=st.integers(0, 40), cuts=st.lists(st.integers(0, 40), max_size=4),
        policy=st.sampled_from(["balanced", "weighted"]), cumulative=st.booleans())
+@pytest.mark.slow
 def test_any_split_of_a_day_into_runs_assigns_each_lead_once(reps, n, cuts, policy,
                                                               cumulative):
     leads = [Lead(f"L{i:03d}", dt.datetime(2026, 11, 24, 8) + dt.timedelta(minutes=7 * i),

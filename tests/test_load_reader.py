@@ -123,6 +123,7 @@ def test_semicolons_tabs_and_any_line_end_read_alike(tmp_path, end, delimiter):
                             "%d.%m.%Y", "%d-%b-%Y", "%d %b %Y", "%b %d, %Y"]),
        time=st.sampled_from(["", " %H:%M", " %H:%M:%S", "T%H:%M", "T%H:%M:%S",
                              " %H:%M:%S.%f"]))
+@pytest.mark.slow
 def test_every_documented_date_format_reads_back(when, fmt, time):
     import polars as pl
 

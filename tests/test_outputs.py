@@ -83,6 +83,7 @@ def killable(export_template, tmp_path_factory) -> dict:
             "assignments": (reference / "out" / "assignments.csv").read_bytes()}
 
 
+@pytest.mark.slow
 def test_the_commit_passes_every_named_point(killable):
     points = killable["points"]
     assert points[:4] == ["written:targets.csv", "written:progress.csv", "written:findings.csv",
@@ -123,6 +124,7 @@ def test_a_kill_at_any_step_of_the_commit_leaves_one_complete_set(killable, tmp_
         no_leftovers(out)
 
 
+@pytest.mark.slow
 def test_a_run_killed_after_its_history_commit_is_made_current_by_the_next_run(killable,
                                                                                 tmp_path):
     folder = tmp_path / "export"
@@ -139,6 +141,7 @@ def test_a_run_killed_after_its_history_commit_is_made_current_by_the_next_run(k
     assert complete_set(folder / "out")["dry_run"] is True
 
 
+@pytest.mark.slow
 def test_two_runs_started_together_each_finish_with_a_complete_set(export):
     rules = export / "rules.toml"
     exe = Path(sys.executable).with_name("salesrules")
@@ -173,6 +176,7 @@ def test_what_a_killed_run_left_is_removed_and_nothing_else_is_written(export):
                                                          ".salesrules.lock"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("keep", [1, 3])
 def test_old_run_folders_are_pruned_to_keep_runs(export, keep):
     rules = export / "rules.toml"
@@ -193,6 +197,7 @@ def test_keep_runs_below_one_is_a_config_error(export):
     assert res.exit_code == 2 and "output.keep_runs" in res.output
 
 
+@pytest.mark.slow
 def test_a_flat_output_folder_from_an_older_salesrules_is_taken_over_unchanged(export, tmp_path):
     rules = export / "rules.toml"
     run_ok(rules, "--as-of", "2026-11-24")
@@ -206,6 +211,7 @@ def test_a_flat_output_folder_from_an_older_salesrules_is_taken_over_unchanged(e
     no_leftovers(flat)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", [".notes", "current", "runs"])
 def test_a_plugin_output_the_folder_cannot_take_fails_before_anything_is_recorded(export, name):
     """Found in review: such a name used to fail only after the history commit, for good."""

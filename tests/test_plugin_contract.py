@@ -231,6 +231,7 @@ def test_hook_register_sources(counted):
                json.loads((export / "out" / "run.json").read_text())["inputs"])
 
 
+@pytest.mark.slow
 def test_hook_register_policies(counted):
     export, result, _ = counted
     rows = read_csv(export / "out" / "assignments.csv")
@@ -261,6 +262,7 @@ def test_hook_register_checks(counted):
     assert mine and all(f.subject_kind == "team" for f in mine)
 
 
+@pytest.mark.slow
 def test_hook_write_outputs(counted):
     export, result, _ = counted
     assert (export / "out" / "teams.txt").read_text().splitlines() == sorted(

@@ -168,6 +168,7 @@ def test_installed_plugin_runs_when_unambiguous(site, export, tmp_path):
             "version": "0.3.1", "builtin": False} in m["plugins"]
 
 
+@pytest.mark.slow
 def test_a_broken_plugin_warns_with_its_distribution_and_does_not_crash(site):
     p = cli("plugins", env=env_with(site))
     assert p.returncode == 0
@@ -176,12 +177,14 @@ def test_a_broken_plugin_warns_with_its_distribution_and_does_not_crash(site):
     assert "round-robin" in p.stdout
 
 
+@pytest.mark.slow
 def test_strict_mode_fails_on_a_broken_plugin(site):
     p = cli("plugins", "--strict", env=env_with(site))
     assert p.returncode == 2
     assert "salesrules-broken" in p.stderr and "Traceback" not in p.stderr
 
 
+@pytest.mark.slow
 def test_plugins_check_reports_each_problem(site):
     p = cli("plugins", "--check", env=env_with(site))
     assert p.returncode == 1

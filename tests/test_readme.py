@@ -91,6 +91,7 @@ def test_every_relative_link_points_to_a_file(page):
                 f"{page.relative_to(ROOT)}: link {link!r}: no such heading in {target.name}")
 
 
+@pytest.mark.slow
 def test_the_quickstart_runs(tmp_path, monkeypatch):
     """Every `salesrules` line of the Quickstart, in order, from a folder holding the repo's
     rules.toml."""

@@ -8,6 +8,7 @@ import json
 import os
 import textwrap
 
+import pytest
 from conftest import ROOT, edit_rules, invoke, read_csv
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -134,6 +135,7 @@ def test_a_failed_run_leaves_previous_outputs_untouched(export):
 @given(rows=st.lists(st.lists(st.text(st.one_of(st.sampled_from('=+-@\t\r\n",\' '),
                                                 st.characters(codec="utf-8"))),
                               min_size=3, max_size=3), max_size=8))
+@pytest.mark.slow
 def test_the_csv_writer_writes_the_csv_modules_bytes_with_risky_cells_neutralised(tmp_path, rows):
     """One writer for every CSV: the bytes Python's csv module would write for the same cells."""
     header = ["lead_id", "rep_id", "reason"]

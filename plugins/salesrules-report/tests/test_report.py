@@ -199,6 +199,7 @@ def test_report_in_chinese(export):
     assert "销售运营报告" in html and "季度业绩目标完成" in html
 
 
+@pytest.mark.slow
 def test_example_report_is_small_and_reruns_are_byte_identical(tmp_path):
     rules = ROOT / "rules.toml"
     if not (ROOT / "examples" / "acme" / "leads.csv").exists():
@@ -213,6 +214,7 @@ def test_example_report_is_small_and_reruns_are_byte_identical(tmp_path):
         assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("streamed", [False, True], ids=["in-memory", "row-by-row"])
 def test_workbook_sheets_match_the_csvs(export, monkeypatch, streamed):
     import openpyxl
@@ -287,6 +289,7 @@ def test_the_report_is_an_installed_plugin_using_only_the_public_api(default_run
     assert imported <= {"salesrules.api", "salesrules.hookspecs"}, imported
 
 
+@pytest.mark.slow
 def test_terminal_summary(export):
     res = invoke("run", "--rules", str(export / "rules.toml"))
     assert res.exit_code == 0
