@@ -9,6 +9,9 @@ import random
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import attrs
+
+from . import history
 from .simulate import _activity, _calls, _leads
 from .world import (
     FIELDS,
@@ -65,8 +68,14 @@ DEFAULT_SPEC = SampleSpec()
 def generate(outdir: Path, spec: SampleSpec = DEFAULT_SPEC) -> dict[str, Path]:
     """Write reps, leads, activity, leave and call files, plus ``truth.json`` naming the plants."""
     outdir.mkdir(parents=True, exist_ok=True)
+    if spec.quarters:
+        spec = attrs.evolve(spec, days=history.history_days(spec.end, spec.quarters))
     rng = random.Random(spec.seed)
     reps, weak_team = _make_reps(spec, rng)
+    slumps = None
+    if spec.quarters:
+        history.spread_reps(spec, reps)
+        slumps = history.plan_slumps(spec, reps)
     heads = HEADERS_ZH if spec.chinese else HEADERS_EN
     enc = {"reps": "utf-8-sig", "leads": "utf-8", "activity": "utf-8", "leave": "utf-8",
            "calls": "utf-8"}
@@ -82,12 +91,17 @@ def generate(outdir: Path, spec: SampleSpec = DEFAULT_SPEC) -> dict[str, Path]:
     files["reps"] = _write(outdir / "reps.csv", heads["reps"], (
         (r.id, r.name, r.team, r.level, r.active, r.capacity, r.hired) for r in reps),
         spec, enc["reps"])
-    files["leads"] = _write(outdir / "leads.csv", heads["leads"], _leads(spec, rng, reps),
-                            spec, enc["leads"])
+    lead_head, lead_rows = heads["leads"], _leads(spec, rng, reps)
+    if spec.quarters:
+        lead_head += (history.OUTCOME_HEADERS_ZH if spec.chinese
+                      else history.OUTCOME_HEADERS_EN)
+        lead_rows = history.history_leads(spec, rng, reps, len(lead_rows) + 1) + [
+            (*row, "", "") for row in lead_rows]
+    files["leads"] = _write(outdir / "leads.csv", lead_head, lead_rows, spec, enc["leads"])
     call_days: dict[tuple[str, dt.date], tuple[int, int]] = {}
     bad: list[tuple[str, dt.date]] = []
     files["activity"] = _write(outdir / "activity.csv", heads["activity"],
-                               _activity(spec, rng, reps, leave, call_days, bad), spec,
+                               _activity(spec, rng, reps, leave, call_days, bad, slumps), spec,
                                enc["activity"])
     files["leave"] = _write(outdir / "leave.csv", heads["leave"],
                             ((k, a, b) for k, (a, b) in leave.items()), spec, enc["leave"])
@@ -109,6 +123,7 @@ def generate(outdir: Path, spec: SampleSpec = DEFAULT_SPEC) -> dict[str, Path]:
                                   < _quarter(spec.end)[0]),
         "levels": {r.id: r.level for r in reps},
         "rates": {r.id: [round(x, 4) for x in r.rates] for r in reps},
+        **(history.truth_of(spec, slumps or {}) if spec.quarters else {}),
     }
     (outdir / "truth.json").write_text(json.dumps(truth, indent=2, ensure_ascii=False) + "\n",
                                        encoding="utf-8")

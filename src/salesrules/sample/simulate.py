@@ -7,6 +7,7 @@ import math
 import random
 from collections.abc import Iterable
 
+from .history import SLUMP
 from .world import (
     GRADE_VALUE,
     MONTH_FACTOR,
@@ -29,9 +30,12 @@ from .world import (
 def _activity(spec: SampleSpec, rng: random.Random, reps: list[_Rep],
               leave: dict[str, tuple[dt.date, dt.date]],
               calls: dict[tuple[str, dt.date], tuple[int, int]],
-              bad: list[tuple[str, dt.date]] | None = None) -> Iterable[tuple]:
+              bad: list[tuple[str, dt.date]] | None = None,
+              slumps: dict[str, list[tuple[dt.date, dt.date]]] | None = None
+              ) -> Iterable[tuple]:
     """Daily rows per rep; the rep-days of the call window are also kept in ``calls``, and
-    the planted rows that contradict themselves in ``bad``."""
+    the planted rows that contradict themselves in ``bad``. A rep works ``SLUMP`` of
+    their effort on the days of their ``slumps`` (a history sample's plants)."""
     start = spec.end - dt.timedelta(days=spec.days - 1)
     q_start, _ = _quarter(spec.end)
     cal = _calendar(spec)
@@ -60,6 +64,8 @@ def _activity(spec: SampleSpec, rng: random.Random, reps: list[_Rep],
                     effort *= 0.75
                 elif in_q and rep.plant == "effort_no_results":
                     effort *= 1.3
+                if slumps and any(a <= day <= b for a, b in slumps.get(rep.id, ())):
+                    effort *= SLUMP
                 dials = _poisson(rng, effort * wd * season)
                 r_conn, r_conv, r_int = rep.rates
                 if rep.plant == "short_calls":
