@@ -8,8 +8,8 @@ volume-weighted realised rate): ``Σ v·|est − real| / Σ v·real``.
 
 Models: ``personal`` and ``team-rates`` (the built-in funnel models, the rules'
 own params where the rules use that model), and ``standard``, one fixed rate
-for everyone: each stage's ``default_rate`` where the funnel sets one, else the
-company's rate over the 90 days before the period.
+for everyone: the company's rate over the 90 days before the period (each
+stage's ``default_rate`` where the company has no history of a link).
 """
 
 from __future__ import annotations
@@ -73,10 +73,10 @@ def _standard(known: Dataset, batch: FunnelBatch) -> dict[str, Rate]:
             totals[i] += v
     out: dict[str, Rate] = {}
     for i, (_, lower) in enumerate(known.funnel.links()):
-        if lower.default_rate is not None:
-            out[lower.name] = Rate(lower.default_rate, "the funnel's default_rate")
-        elif totals[i] > 0:
+        if totals[i] > 0 and totals[i + 1] > 0:
             out[lower.name] = Rate(totals[i + 1] / totals[i], "the company's rate")
+        elif lower.default_rate is not None:
+            out[lower.name] = Rate(lower.default_rate, "the funnel's default_rate")
     return out
 
 

@@ -22,8 +22,8 @@ from .rows import ALL, Correlation, Row, after, pooled, spearman
 
 WEEK = 7
 FOLLOWING = 28
-#: A stage's correlation must be above this, all of its interval, to be worth watching.
-USEFUL = 0.1
+#: A stage is worth watching when all of its interval is above this (it predicts something).
+USEFUL = 0.0
 
 
 class Metrics:
