@@ -21,7 +21,7 @@ def _pct(x: float) -> str:
 def goals_sentence(r: BacktestResult, zh: bool) -> str:
     overall = r.goals.overall()
     if not overall:
-        return ("目标：没有一个日期之后有足够的数据（{} 天）来检验费率。".format(HORIZON_DAYS) if zh
+        return (f"目标：没有一个日期之后有足够的数据（{HORIZON_DAYS} 天）来检验费率。" if zh
                 else f"Goals: no date had {HORIZON_DAYS} days of data after it, so no model's "
                      "rates could be checked.")
     ranked = sorted(overall.items(), key=lambda kv: kv[1])

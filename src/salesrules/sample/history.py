@@ -27,8 +27,8 @@ import random
 from .world import WIN_RATE, SampleSpec, _quarter, _Rep
 
 RATE_SPREAD = 0.2
-SLUMP = 0.45
-SLUMP_FROM = 35
+SLUMP = 0.3
+SLUMP_FROM = 28
 SLUMP_SHARE = 0.2
 HEADROOM = 1.25
 #: Historical leads per rep per week.
