@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-
 from backtest_export import make_history, truth
 from conftest import edit_rules, invoke, read_csv
+
 from salesrules.backtest import BacktestOptions, backtest
 from salesrules.backtest.replay import Replayer
 from salesrules.backtest.rows import spearman

@@ -8,9 +8,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from backtest_export import export_as_of, make_history
 from conftest import edit_rules
+
 from salesrules.backtest.cut import cut_dataset
 from salesrules.backtest.replay import Replayer, as_of_dates
 from salesrules.config import load_config

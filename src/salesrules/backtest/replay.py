@@ -33,7 +33,8 @@ def as_of_dates(start: dt.date, end: dt.date, every: str) -> list[dt.date]:
         raise UserError(f"--every must be one of {', '.join(EVERY)}, got {every!r}")
     if end < start:
         raise UserError(f"--to {end} is before --from {start}")
-    out, k = [], 0
+    out: list[dt.date] = []
+    k = 0
     while True:
         if every == "day":
             day = start + dt.timedelta(days=k)

@@ -66,7 +66,9 @@ def outcome(dataset: Dataset, day: Day, period: Period) -> Outcome | None:
         return None
     index = dataset.funnel.index(stage)
     final = dataset.activity.window_totals(period.start, period.end)
-    reps, team_target, team_actual = set(), {}, {}
+    reps: set[str] = set()
+    team_target: dict[str, float] = {}
+    team_actual: dict[str, float] = {}
     judged = 0
     for row in day.progress:
         if row.stage != stage:

@@ -65,6 +65,28 @@ def _write(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]], 
 DEFAULT_SPEC = SampleSpec()
 
 
+def _truth(spec: SampleSpec, reps: list, weak_team: str, bad: list[tuple[str, dt.date]],
+           slumps: dict[str, list[tuple[dt.date, dt.date]]] | None) -> dict:
+    """What ``truth.json`` says: the plants, and what a check or backtest should find."""
+    planted = {r.plant: r.id for r in reps if r.plant and r.plant != "weak_team"}
+    return {
+        "seed": spec.seed, "end": spec.end.isoformat(), "reps": spec.reps, "days": spec.days,
+        "leads": spec.leads,
+        "planted": planted,
+        "weak_team": weak_team,
+        "clean": sorted(r.id for r in reps if not r.plant),
+        # the cause a check should name for each planted rep (the weak team's reps included)
+        "causes": {r.id: PLANT_CAUSES[r.plant] for r in reps if r.plant in PLANT_CAUSES},
+        "bad_rows": [[rep_id, day.isoformat()] for rep_id, day in bad],
+        # whether the export holds history before the period (a quarter's export does not)
+        "history_before_period": (spec.end - dt.timedelta(days=spec.days - 1)
+                                  < _quarter(spec.end)[0]),
+        "levels": {r.id: r.level for r in reps},
+        "rates": {r.id: [round(x, 4) for x in r.rates] for r in reps},
+        **(history.truth_of(spec, slumps or {}) if spec.quarters else {}),
+    }
+
+
 def generate(outdir: Path, spec: SampleSpec = DEFAULT_SPEC) -> dict[str, Path]:
     """Write reps, leads, activity, leave and call files, plus ``truth.json`` naming the plants."""
     outdir.mkdir(parents=True, exist_ok=True)
@@ -108,23 +130,7 @@ def generate(outdir: Path, spec: SampleSpec = DEFAULT_SPEC) -> dict[str, Path]:
     if spec.call_days > 0:
         files["calls"] = _write(outdir / "calls.csv", heads["calls"],
                                 _calls(spec, rng, reps, call_days), spec, enc["calls"])
-    planted = {r.plant: r.id for r in reps if r.plant and r.plant != "weak_team"}
-    truth = {
-        "seed": spec.seed, "end": spec.end.isoformat(), "reps": spec.reps, "days": spec.days,
-        "leads": spec.leads,
-        "planted": planted,
-        "weak_team": weak_team,
-        "clean": sorted(r.id for r in reps if not r.plant),
-        # the cause a check should name for each planted rep (the weak team's reps included)
-        "causes": {r.id: PLANT_CAUSES[r.plant] for r in reps if r.plant in PLANT_CAUSES},
-        "bad_rows": [[rep_id, day.isoformat()] for rep_id, day in bad],
-        # whether the export holds history before the period (a quarter's export does not)
-        "history_before_period": (spec.end - dt.timedelta(days=spec.days - 1)
-                                  < _quarter(spec.end)[0]),
-        "levels": {r.id: r.level for r in reps},
-        "rates": {r.id: [round(x, 4) for x in r.rates] for r in reps},
-        **(history.truth_of(spec, slumps or {}) if spec.quarters else {}),
-    }
+    truth = _truth(spec, reps, weak_team, bad, slumps)
     (outdir / "truth.json").write_text(json.dumps(truth, indent=2, ensure_ascii=False) + "\n",
                                        encoding="utf-8")
     return files

@@ -57,15 +57,7 @@ def _activity(spec: SampleSpec, rng: random.Random, reps: list[_Rep],
                     continue
                 if rep.plant == "data_gap" and day in gap:
                     continue
-                effort = rep.effort
-                if in_q and rep.plant == "behind":
-                    effort *= 0.55
-                elif in_q and rep.plant == "weak_team":
-                    effort *= 0.75
-                elif in_q and rep.plant == "effort_no_results":
-                    effort *= 1.3
-                if slumps and any(a <= day <= b for a, b in slumps.get(rep.id, ())):
-                    effort *= SLUMP
+                effort = _effort(rep, day, in_q, slumps)
                 dials = _poisson(rng, effort * wd * season)
                 r_conn, r_conv, r_int = rep.rates
                 if rep.plant == "short_calls":
@@ -92,6 +84,21 @@ def _activity(spec: SampleSpec, rng: random.Random, reps: list[_Rep],
                         bad.append((rep.id, day))
                 yield (day, rep.id, dials, connects, convs, intents, pipeline, revenue)
         day += dt.timedelta(days=1)
+
+
+def _effort(rep: _Rep, day: dt.date, in_q: bool,
+            slumps: dict[str, list[tuple[dt.date, dt.date]]] | None) -> float:
+    """The rep's dials per unit of day factor on ``day``, their plants and slumps applied."""
+    effort = rep.effort
+    if in_q and rep.plant == "behind":
+        effort *= 0.55
+    elif in_q and rep.plant == "weak_team":
+        effort *= 0.75
+    elif in_q and rep.plant == "effort_no_results":
+        effort *= 1.3
+    if slumps and any(a <= day <= b for a, b in slumps.get(rep.id, ())):
+        effort *= SLUMP
+    return effort
 
 
 def _calls(spec: SampleSpec, rng: random.Random, reps: list[_Rep],
