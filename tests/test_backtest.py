@@ -180,3 +180,22 @@ def test_a_bad_rules_file_exits_2(tmp_path):
     bad.write_text("[goals]\nperiod = 'fortnight'\n", encoding="utf-8")
     res = invoke("backtest", "--rules", str(bad), "--from", "2026-01-01", "--to", "2026-02-01")
     assert res.exit_code == 2 and "goals.period" in res.output
+
+
+@pytest.mark.slow
+def test_the_readme_backtest_example_runs(tmp_path):
+    import re
+    import shlex
+
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- example: backtest -->\n```sh\n(.*?)```", readme, re.S).group(1)
+    lines = [shlex.split(line.split("#")[0]) for line in block.splitlines()
+             if line.startswith("salesrules ")]
+    assert [a[1] for a in lines] == ["sample", "backtest"]
+    for args in lines:
+        res = invoke(*args[1:], cwd=tmp_path)
+        assert res.exit_code == 0, res.output
+    assert "the personal model fits this team best" in res.output
+    assert (tmp_path / "past" / "out" / "backtest" / "backtest.html").exists()
