@@ -1,11 +1,10 @@
-"""``backtest.html`` opens offline in headless Chromium, as the report does, and draws its charts."""
+"""``backtest.html`` opens offline in headless Chromium, as the report does, and draws charts."""
 
 from __future__ import annotations
 
 import shutil
 
 import pytest
-
 from backtest_export import make_history
 from conftest import invoke
 
