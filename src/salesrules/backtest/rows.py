@@ -46,9 +46,10 @@ def after(dataset: Dataset, as_of: dt.date, days: int) -> tuple[dt.date, dt.date
 
 
 def period_seen(dataset: Dataset, period: Period) -> bool:
-    """Whether the export covers the whole period (its end is known)."""
-    last = dataset.activity.last_day()
-    return last is not None and last >= period.end
+    """Whether the export covers the whole period, from its first day to its end."""
+    first, last = dataset.activity.span()
+    return first is not None and last is not None and first <= period.start and (
+        last >= period.end)
 
 
 def ranks(x: np.ndarray) -> np.ndarray:

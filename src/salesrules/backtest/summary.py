@@ -50,9 +50,9 @@ def goals_sentence(r: BacktestResult, zh: bool) -> str:
 def warning_sentences(r: BacktestResult, zh: bool) -> list[str]:
     w = r.warnings
     if not w.outcomes:
-        return ["预警：导出数据没有覆盖任何一个完整的考核期，无法判断谁没完成。" if zh else
-                "Early warnings: the export covers no whole period after a replayed date, so "
-                "no one's end result could be judged."]
+        return ["预警：回测日期所在的考核期都没有被导出数据完整覆盖，无法判断谁没完成。" if zh else
+                "Early warnings: no replayed date falls in a period the export covers from "
+                "start to end, so no one's end result could be judged."]
     out = []
     for (check, kind), t in sorted(w.tally.items()):
         who = ("团队" if kind == "team" else "销售") if zh else ("team" if kind == "team"
