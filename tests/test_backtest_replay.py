@@ -175,3 +175,36 @@ def test_as_of_dates():
     assert as_of_dates(dt.date(2026, 1, 1), dt.date(2026, 1, 3), "day")[-1] == dt.date(2026, 1, 3)
     with pytest.raises(UserError):
         as_of_dates(dt.date(2026, 2, 1), dt.date(2026, 1, 1), "week")
+
+
+def test_a_deal_exports_closed_deals_are_cut_too(tmp_path):
+    """Deals won or lost after the as-of date are not known on it: flipping them changes
+    nothing in that day's replay, and its closed-deal index stops at the day."""
+    import tomli_w
+
+    from salesrules.load.deal_presets import ClosedDeals
+    from salesrules.sample import SampleSpec, deal_rules_for, generate_deals
+
+    folder = tmp_path / "deals"
+    generate_deals(folder, SampleSpec(reps=12, days=120, leads=30, seed=4), "generic")
+    (folder / "rules.toml").write_text(tomli_w.dumps(deal_rules_for("generic")), "utf-8")
+    day = dt.date(2026, 10, 20)
+    plan, dataset = _load(folder / "rules.toml")
+    closed = next(v for v in dataset.extra.values() if isinstance(v, ClosedDeals))
+    known = cut_dataset(dataset, day)
+    cut = next(v for v in known.extra.values() if isinstance(v, ClosedDeals))
+    start, end = dt.date(2026, 1, 1), dt.date(2026, 12, 31)
+    reps = list(dataset.reps)
+    assert sum(sum(closed.counts(r, day + dt.timedelta(1), end)) for r in reps) > 0
+    assert sum(sum(cut.counts(r, day + dt.timedelta(1), end)) for r in reps) == 0
+    assert all(cut.counts(r, start, day) == closed.counts(r, start, day) for r in reps)
+    before = _replayed(plan, dataset, [day])[day]
+
+    def flip(row):
+        if row["close_date"] and dt.date.fromisoformat(row["close_date"][:10]) > day:
+            row["stage"] = {"Won": "Lost", "Lost": "Won"}[row["stage"]]
+        return row
+
+    assert _edit(folder / "deals.csv", flip) > 0
+    plan2, dataset2 = _load(folder / "rules.toml")
+    assert _replayed(plan2, dataset2, [day])[day] == before

@@ -21,7 +21,7 @@ from ..config import RulesConfig, load_config
 from ..errors import UserError
 from ..goals.calendar import period_of
 from ..load import Dataset, data_dir, load_dataset
-from ..run import Plan, _inputs_digest, plan_run
+from ..run import Plan, plan_run
 from .cut import cut_dataset
 from .goals_fit import GoalsFit, estimates
 from .metrics import Metrics
@@ -130,7 +130,3 @@ def backtest(opts: BacktestOptions,
     result = measure(plan, dataset, dates, seed, other, on_day)
     result.timings = {"load": t1 - t0, "replay": time.perf_counter() - t1}
     return result
-
-
-def inputs_digest(result: BacktestResult) -> str:
-    return _inputs_digest(result.dataset.inputs)

@@ -7,10 +7,12 @@ loaded one, holding only what was known at the end of the as-of day:
 - leads created by then, each as it stood: a lead assigned later has no owner
   yet (its ``assigned_at`` and other later dates blanked), and the fields that
   say how it ended (:data:`OUTCOME_FIELDS`) are blank;
-- call-log figures up to that day, and leave that had begun by then.
+- call-log figures up to that day, and leave that had begun by then;
+- each value data sources keep in ``extra`` that has an ``until(day)`` method,
+  cut by it (a deal export's closed deals are).
 
-The reps file, goal overrides and data plugin sources' ``extra`` are kept as
-read: they carry no date to cut them by (docs/backtest.md says so).
+The reps file, goal overrides and other ``extra`` values are kept as read:
+they carry no date to cut them by (docs/backtest.md says so).
 """
 
 from __future__ import annotations
@@ -93,7 +95,9 @@ def cut_dataset(dataset: Dataset, as_of: dt.date) -> Dataset:
     """The export as it stood at the end of ``as_of`` (see the module's text)."""
     leave = {rep_id: kept for rep_id, spans in dataset.leave.items()
              if (kept := [(a, b) for a, b in spans if a <= as_of])}
+    extra = {k: v.until(as_of) if callable(getattr(v, "until", None)) else v
+             for k, v in dataset.extra.items()}
     return attrs.evolve(
         dataset, leads=cut_leads(dataset.leads.frame, as_of),
         activity=cut_activity(dataset.activity, as_of), warnings=list(dataset.warnings),
-        leave=leave, calls=cut_calls(dataset.calls, as_of))
+        leave=leave, calls=cut_calls(dataset.calls, as_of), extra=extra)

@@ -101,11 +101,12 @@ def estimates(plan: Plan, known: Dataset, as_of: dt.date) -> dict[str, Estimates
     return out
 
 
-def _interval(rate: Rate) -> tuple[float, float] | None:
-    """The model's stated uncertainty about a rate, where it states one."""
+def _inside(rate: Rate, achieved: float) -> bool | None:
+    """Whether ``achieved`` fell inside the model's stated uncertainty about the rate (its
+    ``low`` and ``high``); ``None`` where the model states none."""
     low, high = getattr(rate, "low", None), getattr(rate, "high", None)
     if isinstance(low, (int, float)) and isinstance(high, (int, float)):
-        return float(low), float(high)
+        return low <= achieved <= high
     return None
 
 
@@ -123,7 +124,7 @@ class GoalsFit:
         if window is None:
             return
         self.dates += 1
-        real = self.dataset.activity.window_totals(*window)
+        real = self.dataset.activity.window_totals(window.start, window.end)
         funnel = self.dataset.funnel
         for i, (upper, lower) in enumerate(funnel.links()):
             link = f"{upper.name}>{lower.name}"
@@ -138,10 +139,10 @@ class GoalsFit:
                     v, achieved = tot[i], tot[i + 1] / tot[i]
                     num += v * abs(rate.value - achieved)
                     den += v * achieved
-                    band = _interval(rate)
-                    if band is not None:
+                    within = _inside(rate, achieved)
+                    if within is not None:
                         stated += 1
-                        inside += band[0] <= achieved <= band[1]
+                        inside += within
                 if den > 0:
                     self.rows.append(Row(as_of.isoformat(), f"goals.error.{model}", link,
                                          num / den))

@@ -45,7 +45,7 @@ class Metrics:
         reps = [r.id for r in day.known.reps.values() if r.active]
         start = day.as_of - dt.timedelta(days=WEEK - 1)
         before = day.known.activity.window_totals(start, day.as_of)
-        later = self.dataset.activity.window_totals(*window)
+        later = self.dataset.activity.window_totals(window.start, window.end)
         zero = [0.0] * len(funnel.stages)
         r_index = funnel.index(result)
         y = np.array([later.get(r, zero)[r_index] for r in reps])

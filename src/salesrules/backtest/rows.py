@@ -36,13 +36,21 @@ class Correlation:
     n: int
 
 
-def after(dataset: Dataset, as_of: dt.date, days: int) -> tuple[dt.date, dt.date] | None:
+@attrs.frozen
+class Span:
+    """Days from ``start`` to ``end``, both included."""
+
+    start: dt.date
+    end: dt.date
+
+
+def after(dataset: Dataset, as_of: dt.date, days: int) -> Span | None:
     """The ``days`` after ``as_of``, if the export covers all of them."""
     last = dataset.activity.last_day()
     end = as_of + dt.timedelta(days=days)
     if last is None or last < end:
         return None
-    return as_of + dt.timedelta(days=1), end
+    return Span(as_of + dt.timedelta(days=1), end)
 
 
 def period_seen(dataset: Dataset, period: Period) -> bool:
