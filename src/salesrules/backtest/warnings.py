@@ -90,6 +90,8 @@ class Warnings:
         self.dataset = dataset
         self.rows: list[Row] = []
         self.tally: dict[tuple[str, str], Tally] = {}
+        #: The same, per week of the period the dates fall in (how early is it right?).
+        self.by_week: dict[tuple[str, str, int], Tally] = {}
         #: (check, kind, period start, subject) -> the first date it was flagged.
         self.first: dict[tuple[str, str, str, str], tuple[Period, str]] = {}
         self.outcomes: dict[str, Outcome] = {}
@@ -120,11 +122,14 @@ class Warnings:
             self.rows.append(Row(date, "warnings.precision", subject, len(hits) / len(flagged)))
         if missed:
             self.rows.append(Row(date, "warnings.recall", subject, len(hits) / len(missed)))
-        t = self.tally.setdefault((check, kind), Tally())
-        t.flagged += len(flagged)
-        t.hits += len(hits)
-        t.missed += len(missed)
         period = day.goals.period
+        week = (day.as_of - period.start).days // 7 + 1
+        for t in (self.tally.setdefault((check, kind), Tally()),
+                  self.by_week.setdefault((check, kind, week), Tally())):
+            t.flagged += len(flagged)
+            t.hits += len(hits)
+            t.missed += len(missed)
+        t = self.tally[check, kind]
         for s in sorted(hits):
             key = (check, kind, period.start.isoformat(), s)
             if key not in self.first:
@@ -139,4 +144,9 @@ class Warnings:
                                 ("lead_days", median(t.leads))):
                 if not math.isnan(value):
                     out.append(Row(ALL, f"warnings.{name}", subject, value))
+        for (check, kind, week), t in sorted(self.by_week.items()):
+            subject = (check if kind == "rep" else f"{check} (teams)") + f", week {week}"
+            for name, value in (("precision", t.precision), ("recall", t.recall)):
+                if not math.isnan(value):
+                    out.append(Row(ALL, f"warnings.{name}_by_week", subject, value))
         return out
