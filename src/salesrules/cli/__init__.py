@@ -1,4 +1,5 @@
-"""The ``salesrules`` command line: run, validate, compare, history, plugins, init and sample.
+"""The ``salesrules`` command line: run, validate, compare, history, plugins, init, sample
+and backtest.
 
 Each command lives in the module named for what it does; this module makes
 the group, adds them, and is the console script's :func:`entry`.
@@ -12,6 +13,7 @@ import sys
 import click
 
 from .. import __version__
+from .backtesting import backtest
 from .common import EXIT_INPUT, EXIT_INTERNAL, handle_errors
 from .info import compare_cmd, history, plugin_listing, plugins
 from .making import init, new_plugin_cmd, sample
@@ -32,7 +34,8 @@ def main() -> None:
     """
 
 
-for _command in (run, validate, plugins, compare_cmd, history, init, new_plugin_cmd, sample):
+for _command in (run, validate, plugins, compare_cmd, history, init, new_plugin_cmd, sample,
+                 backtest):
     main.add_command(_command)
 
 

@@ -56,17 +56,20 @@ def new_plugin_cmd(name: str, kind: str, parent: Path) -> None:
 @click.option("--chinese", is_flag=True, help="Chinese headers and names, GB18030-encoded.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv",
               show_default=True)
+@click.option("--quarters", default=0, show_default=True, type=click.IntRange(0, 40),
+              help="Write this many full quarters of history before --end's quarter, with "
+                   "planted truth for `salesrules backtest` (replaces --days).")
 @click.option("--deals", type=click.Choice(["salesforce", "hubspot", "generic"]),
               help="Write a deal (opportunity) export in this CRM's format instead.")
 @handle_errors
 def sample(outdir: Path, reps: int, days: int, call_days: int, leads: int, seed: int,
-           end: dt.date, chinese: bool, fmt: str, deals: str | None) -> None:
+           end: dt.date, chinese: bool, fmt: str, quarters: int, deals: str | None) -> None:
     """Write a realistic sample export (and a rules.toml that reads it) into OUTDIR."""
     import tomli_w
 
     from ..sample import SampleSpec, deal_rules_for, generate, generate_deals, rules_for
 
-    spec = SampleSpec(reps, days, leads, seed, end, chinese, fmt, call_days)
+    spec = SampleSpec(reps, days, leads, seed, end, chinese, fmt, call_days, quarters)
     if deals:
         files = generate_deals(outdir, spec, deals)
         rules = deal_rules_for(deals)

@@ -123,6 +123,16 @@ class ClosedDeals:
         self._rows = []
         return self
 
+    def until(self, day: dt.date) -> ClosedDeals:
+        """The deals closed by the end of ``day``, as a new index (a backtest's past day)."""
+        out = ClosedDeals()
+        for rep_id, days in self._days.items():
+            won = self._won[rep_id]
+            for k, d in enumerate(days):
+                if d <= day:
+                    out.add(rep_id, d, won[k + 1] > won[k])
+        return out.seal()
+
     def counts(self, rep_id: str, start: dt.date, end: dt.date) -> ClosedCounts:
         """How many of the rep's deals closed in ``[start, end]`` were won and lost."""
         days = self._days.get(rep_id, [])

@@ -9,6 +9,9 @@ import random
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import attrs
+
+from . import history
 from .simulate import _activity, _calls, _leads
 from .world import (
     FIELDS,
@@ -62,12 +65,40 @@ def _write(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]], 
 DEFAULT_SPEC = SampleSpec()
 
 
+def _truth(spec: SampleSpec, reps: list, weak_team: str, bad: list[tuple[str, dt.date]],
+           slumps: dict[str, list[tuple[dt.date, dt.date]]] | None) -> dict:
+    """What ``truth.json`` says: the plants, and what a check or backtest should find."""
+    planted = {r.plant: r.id for r in reps if r.plant and r.plant != "weak_team"}
+    return {
+        "seed": spec.seed, "end": spec.end.isoformat(), "reps": spec.reps, "days": spec.days,
+        "leads": spec.leads,
+        "planted": planted,
+        "weak_team": weak_team,
+        "clean": sorted(r.id for r in reps if not r.plant),
+        # the cause a check should name for each planted rep (the weak team's reps included)
+        "causes": {r.id: PLANT_CAUSES[r.plant] for r in reps if r.plant in PLANT_CAUSES},
+        "bad_rows": [[rep_id, day.isoformat()] for rep_id, day in bad],
+        # whether the export holds history before the period (a quarter's export does not)
+        "history_before_period": (spec.end - dt.timedelta(days=spec.days - 1)
+                                  < _quarter(spec.end).start),
+        "levels": {r.id: r.level for r in reps},
+        "rates": {r.id: [round(x, 4) for x in r.rates] for r in reps},
+        **(history.truth_of(spec, slumps or {}) if spec.quarters else {}),
+    }
+
+
 def generate(outdir: Path, spec: SampleSpec = DEFAULT_SPEC) -> dict[str, Path]:
     """Write reps, leads, activity, leave and call files, plus ``truth.json`` naming the plants."""
     outdir.mkdir(parents=True, exist_ok=True)
+    if spec.quarters:
+        spec = attrs.evolve(spec, days=history.history_days(spec.end, spec.quarters))
     rng = random.Random(spec.seed)
     staff = _make_reps(spec, rng)
     reps, weak_team = staff.reps, staff.weak_team
+    slumps = None
+    if spec.quarters:
+        history.spread_reps(spec, reps)
+        slumps = history.plan_slumps(spec, reps)
     heads = HEADERS_ZH if spec.chinese else HEADERS_EN
     enc = {"reps": "utf-8-sig", "leads": "utf-8", "activity": "utf-8", "leave": "utf-8",
            "calls": "utf-8"}
@@ -83,34 +114,24 @@ def generate(outdir: Path, spec: SampleSpec = DEFAULT_SPEC) -> dict[str, Path]:
     files["reps"] = _write(outdir / "reps.csv", heads["reps"], (
         (r.id, r.name, r.team, r.level, r.active, r.capacity, r.hired) for r in reps),
         spec, enc["reps"])
-    files["leads"] = _write(outdir / "leads.csv", heads["leads"], _leads(spec, rng, reps),
-                            spec, enc["leads"])
+    lead_head, lead_rows = heads["leads"], _leads(spec, rng, reps)
+    if spec.quarters:
+        lead_head += (history.OUTCOME_HEADERS_ZH if spec.chinese
+                      else history.OUTCOME_HEADERS_EN)
+        lead_rows = history.history_leads(spec, rng, reps, len(lead_rows) + 1) + [
+            (*row, "", "") for row in lead_rows]
+    files["leads"] = _write(outdir / "leads.csv", lead_head, lead_rows, spec, enc["leads"])
     call_days: dict[tuple[str, dt.date], tuple[int, int]] = {}
     bad: list[tuple[str, dt.date]] = []
     files["activity"] = _write(outdir / "activity.csv", heads["activity"],
-                               _activity(spec, rng, reps, leave, call_days, bad), spec,
+                               _activity(spec, rng, reps, leave, call_days, bad, slumps), spec,
                                enc["activity"])
     files["leave"] = _write(outdir / "leave.csv", heads["leave"],
                             ((k, a, b) for k, (a, b) in leave.items()), spec, enc["leave"])
     if spec.call_days > 0:
         files["calls"] = _write(outdir / "calls.csv", heads["calls"],
                                 _calls(spec, rng, reps, call_days), spec, enc["calls"])
-    planted = {r.plant: r.id for r in reps if r.plant and r.plant != "weak_team"}
-    truth = {
-        "seed": spec.seed, "end": spec.end.isoformat(), "reps": spec.reps, "days": spec.days,
-        "leads": spec.leads,
-        "planted": planted,
-        "weak_team": weak_team,
-        "clean": sorted(r.id for r in reps if not r.plant),
-        # the cause a check should name for each planted rep (the weak team's reps included)
-        "causes": {r.id: PLANT_CAUSES[r.plant] for r in reps if r.plant in PLANT_CAUSES},
-        "bad_rows": [[rep_id, day.isoformat()] for rep_id, day in bad],
-        # whether the export holds history before the period (a quarter's export does not)
-        "history_before_period": (spec.end - dt.timedelta(days=spec.days - 1)
-                                  < _quarter(spec.end).start),
-        "levels": {r.id: r.level for r in reps},
-        "rates": {r.id: [round(x, 4) for x in r.rates] for r in reps},
-    }
+    truth = _truth(spec, reps, weak_team, bad, slumps)
     (outdir / "truth.json").write_text(json.dumps(truth, indent=2, ensure_ascii=False) + "\n",
                                        encoding="utf-8")
     return files

@@ -7,6 +7,7 @@ import math
 import random
 from collections.abc import Iterable
 
+from .history import SLUMP
 from .world import (
     GRADE_VALUE,
     MONTH_FACTOR,
@@ -29,9 +30,12 @@ from .world import (
 def _activity(spec: SampleSpec, rng: random.Random, reps: list[_Rep],
               leave: dict[str, tuple[dt.date, dt.date]],
               calls: dict[tuple[str, dt.date], tuple[int, int]],
-              bad: list[tuple[str, dt.date]] | None = None) -> Iterable[tuple]:
+              bad: list[tuple[str, dt.date]] | None = None,
+              slumps: dict[str, list[tuple[dt.date, dt.date]]] | None = None
+              ) -> Iterable[tuple]:
     """Daily rows per rep; the rep-days of the call window are also kept in ``calls``, and
-    the planted rows that contradict themselves in ``bad``."""
+    the planted rows that contradict themselves in ``bad``. A rep works ``SLUMP`` of
+    their effort on the days of their ``slumps`` (a history sample's plants)."""
     start = spec.end - dt.timedelta(days=spec.days - 1)
     q_start = _quarter(spec.end).start
     cal = _calendar(spec)
@@ -53,13 +57,7 @@ def _activity(spec: SampleSpec, rng: random.Random, reps: list[_Rep],
                     continue
                 if rep.plant == "data_gap" and day in gap:
                     continue
-                effort = rep.effort
-                if in_q and rep.plant == "behind":
-                    effort *= 0.55
-                elif in_q and rep.plant == "weak_team":
-                    effort *= 0.75
-                elif in_q and rep.plant == "effort_no_results":
-                    effort *= 1.3
+                effort = _effort(rep, day, in_q, slumps)
                 dials = _poisson(rng, effort * wd * season)
                 r_conn, r_conv, r_int = rep.rates
                 if rep.plant == "short_calls":
@@ -86,6 +84,21 @@ def _activity(spec: SampleSpec, rng: random.Random, reps: list[_Rep],
                         bad.append((rep.id, day))
                 yield (day, rep.id, dials, connects, convs, intents, pipeline, revenue)
         day += dt.timedelta(days=1)
+
+
+def _effort(rep: _Rep, day: dt.date, in_q: bool,
+            slumps: dict[str, list[tuple[dt.date, dt.date]]] | None) -> float:
+    """The rep's dials per unit of day factor on ``day``, their plants and slumps applied."""
+    effort = rep.effort
+    if in_q and rep.plant == "behind":
+        effort *= 0.55
+    elif in_q and rep.plant == "weak_team":
+        effort *= 0.75
+    elif in_q and rep.plant == "effort_no_results":
+        effort *= 1.3
+    if slumps and any(a <= day <= b for a, b in slumps.get(rep.id, ())):
+        effort *= SLUMP
+    return effort
 
 
 def _calls(spec: SampleSpec, rng: random.Random, reps: list[_Rep],

@@ -69,6 +69,9 @@ class SampleSpec:
     format: str = "csv"
     #: Days (up to ``end``) with a call log; 0 writes none.
     call_days: int = 20
+    #: Full quarters of history before ``end``'s, with planted truth for a backtest
+    #: (:mod:`salesrules.sample.history`); 0 writes the usual ``days`` of activity.
+    quarters: int = 0
 
 
 @attrs.define

@@ -1,0 +1,179 @@
+"""Goals: each funnel model's rates on a date against the rates reps then achieved.
+
+For each as-of date and funnel link, every rep's rate as each model estimated
+it from what was known that day, against the rate the rep achieved over the
+:data:`HORIZON_DAYS` after it. The error is volume-weighted (by the rep's
+volume of the link's upper stage over those days) and relative (divided by the
+volume-weighted realised rate): ``Σ v·|est − real| / Σ v·real``.
+
+Models: ``personal`` and ``team-rates`` (the built-in funnel models, the rules'
+own params where the rules use that model), and ``standard``, one fixed rate
+for everyone: the company's rate over the 90 days before the period (each
+stage's ``default_rate`` where the company has no history of a link).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import attrs
+
+from ..components import FunnelModel
+from ..config import Use
+from ..errors import Problems
+from ..goals import Rate
+from ..goals.batches import FunnelBatch
+from ..goals.calendar import period_of
+from ..load import Dataset
+from ..resolve import Bound, resolve
+from ..run import Plan
+from .rows import ALL, Row, after
+
+HORIZON_DAYS = 28
+MODELS = ("personal", "team-rates", "standard")
+STANDARD_LOOKBACK = 90
+
+Estimates = dict[str, dict[str, Rate]]  # rep id -> lower stage -> rate
+
+
+@attrs.frozen
+class Fit:
+    """One model's error on one link, summed over dates: ``error = num / den``."""
+
+    model: str
+    link: str
+    num: float
+    den: float
+    inside: int = 0
+    stated: int = 0
+
+    @property
+    def error(self) -> float:
+        return self.num / self.den if self.den > 0 else math.nan
+
+
+def _models(plan: Plan) -> dict[str, Bound]:
+    out: dict[str, Bound] = {}
+    for name in MODELS[:2]:
+        if plan.funnel.name == name:
+            out[name] = plan.funnel
+            continue
+        bound = resolve(plan.registry, "funnel", Use(name, {}), ["backtest"], Problems())
+        if bound is not None:
+            out[name] = bound
+    return out
+
+
+def _standard(known: Dataset, batch: FunnelBatch) -> dict[str, Rate]:
+    window = batch.history_window(STANDARD_LOOKBACK)
+    start, end = window.start, window.end
+    totals = [0.0] * len(known.funnel.stages)
+    for rep in batch.everyone:
+        for i, v in enumerate(known.activity.totals(rep.id, start, end)):
+            totals[i] += v
+    out: dict[str, Rate] = {}
+    for i, (_, lower) in enumerate(known.funnel.links()):
+        if totals[i] > 0 and totals[i + 1] > 0:
+            out[lower.name] = Rate(totals[i + 1] / totals[i], "the company's rate")
+        elif lower.default_rate is not None:
+            out[lower.name] = Rate(lower.default_rate, "the funnel's default_rate")
+    return out
+
+
+def estimates(plan: Plan, known: Dataset, as_of: dt.date) -> dict[str, Estimates]:
+    """Per model, every active rep's rates as estimated on ``as_of`` from ``known``."""
+    g = plan.config.goals
+    period = period_of(as_of, g.period, g.fiscal_year_start)
+    everyone = tuple(r for r in known.reps.values() if r.active)
+    out: dict[str, Estimates] = {m: {} for m in MODELS}
+    for name, bound in _models(plan).items():
+        model = bound.component
+        assert isinstance(model, FunnelModel)
+        for team, reps in known.teams().items():
+            active = tuple(r for r in reps if r.active)
+            if active:
+                batch = FunnelBatch(team, active, known.funnel, known.activity, as_of, period,
+                                    everyone)
+                out[name].update(bound.call(model.rates, batch))
+    batch = FunnelBatch("", everyone, known.funnel, known.activity, as_of, period, everyone)
+    standard = _standard(known, batch)
+    out["standard"] = {r.id: standard for r in everyone}
+    return out
+
+
+def _inside(rate: Rate, achieved: float) -> bool | None:
+    """Whether ``achieved`` fell inside the model's stated uncertainty about the rate (its
+    ``low`` and ``high``); ``None`` where the model states none."""
+    low, high = getattr(rate, "low", None), getattr(rate, "high", None)
+    if isinstance(low, (int, float)) and isinstance(high, (int, float)):
+        return low <= achieved <= high
+    return None
+
+
+class GoalsFit:
+    """Adds up each model's error per link over the dates it is given."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+        self.fits: dict[tuple[str, str], list[float]] = {}
+        self.rows: list[Row] = []
+        self.dates = 0
+
+    def add(self, as_of: dt.date, est: dict[str, Estimates]) -> None:
+        window = after(self.dataset, as_of, HORIZON_DAYS)
+        if window is None:
+            return
+        self.dates += 1
+        real = self.dataset.activity.window_totals(window.start, window.end)
+        funnel = self.dataset.funnel
+        for i, (upper, lower) in enumerate(funnel.links()):
+            link = f"{upper.name}>{lower.name}"
+            for model, reps in est.items():
+                num = den = 0.0
+                inside = stated = 0
+                for rep_id, rates in reps.items():
+                    tot = real.get(rep_id)
+                    rate = rates.get(lower.name)
+                    if tot is None or rate is None or tot[i] <= 0:
+                        continue
+                    v, achieved = tot[i], tot[i + 1] / tot[i]
+                    num += v * abs(rate.value - achieved)
+                    den += v * achieved
+                    within = _inside(rate, achieved)
+                    if within is not None:
+                        stated += 1
+                        inside += within
+                if den > 0:
+                    self.rows.append(Row(as_of.isoformat(), f"goals.error.{model}", link,
+                                         num / den))
+                acc = self.fits.setdefault((model, link), [0.0, 0.0, 0, 0])
+                acc[0] += num
+                acc[1] += den
+                acc[2] += inside
+                acc[3] += stated
+
+    def summary(self) -> list[Fit]:
+        return [Fit(m, link, a[0], a[1], int(a[2]), int(a[3]))
+                for (m, link), a in self.fits.items()]
+
+    def overall(self) -> dict[str, float]:
+        """Per model, the mean of its per-link errors (the links every model estimated)."""
+        fits = self.summary()
+        links = sorted({f.link for f in fits if not math.isnan(f.error)})
+        links = [lk for lk in links if all(
+            not math.isnan(f.error) for f in fits if f.link == lk)]
+        out = {}
+        for m in MODELS:
+            errs = [f.error for f in fits if f.model == m and f.link in links]
+            if errs and len(errs) == len(links):
+                out[m] = sum(errs) / len(errs)
+        return out
+
+    def total_rows(self) -> list[Row]:
+        out = [Row(ALL, f"goals.error.{f.model}", f.link, f.error) for f in self.summary()
+               if not math.isnan(f.error)]
+        out += [Row(ALL, f"goals.inside.{f.model}", f.link, f.inside / f.stated)
+                for f in self.summary() if f.stated]
+        out += [Row(ALL, f"goals.error.{m}", "all links", e) for m, e in self.overall().items()]
+        return out

@@ -1,0 +1,201 @@
+"""``salesrules backtest`` on a generated multi-quarter export recovers the planted truth."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from backtest_export import make_history, truth
+from conftest import edit_rules, invoke, read_csv
+
+from salesrules.backtest import BacktestOptions, backtest
+from salesrules.backtest.replay import Replayer
+from salesrules.backtest.rows import spearman
+from salesrules.backtest.warnings import outcome
+from salesrules.config import load_config
+from salesrules.run import plan_run
+
+END = dt.date(2026, 9, 30)
+#: What behind-pace does at mid-quarter on the test export (docs/backtest.md): of the reps
+#: it flags 7 to 9 weeks into a quarter, at least this share miss their result target ...
+MID_PRECISION = 0.8
+#: ... and it flags at least this share of the reps planted to fall behind from week 5.
+MID_PLANTED_RECALL = 0.6
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("history")
+    make_history(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def weekly(history):
+    start = dt.date.fromisoformat(truth(history)["quarters"][0])
+    return backtest(BacktestOptions(history / "rules.toml", start, END, "week"))
+
+
+def test_personal_rates_beat_one_standard_for_everyone(weekly):
+    errors = {(f.model, f.link): f.error for f in weekly.goals.summary()}
+    for link in ("dials>connects", "connects>conversations"):  # where reps' rates differ most
+        assert errors["personal", link] < 0.7 * errors["standard", link], link
+        assert errors["personal", link] < errors["team-rates", link], link
+    overall = weekly.goals.overall()
+    assert overall["personal"] < overall["team-rates"] < overall["standard"]
+
+
+def test_behind_pace_at_mid_quarter_catches_the_planted_reps(history, weekly):
+    t = truth(history)
+    plan = plan_run(load_config(history / "rules.toml"))
+    replay = Replayer(plan, weekly.dataset, 0, allocation=False)
+    flagged_n = hits = 0
+    flagged, planted = set(), set()
+    for q in t["quarters"]:
+        q0 = dt.date.fromisoformat(q)
+        if q not in weekly.warnings.outcomes:
+            continue  # the export does not cover the quarter's end
+        planted |= {(q, rep) for rep, spans in t["slumps"].items()
+                    for a, _ in spans if dt.date.fromisoformat(a) - dt.timedelta(28) == q0}
+        for weeks in (7, 8, 9):
+            day = replay.day(q0 + dt.timedelta(weeks * 7))
+            missed = outcome(weekly.dataset, day, day.goals.period)
+            assert missed is not None
+            mine = {f.subject for f in day.findings
+                    if f.check == "behind-pace" and f.subject_kind == "rep"}
+            flagged_n += len(mine)
+            hits += len(mine & missed.reps)
+            flagged |= {(q, rep) for rep in mine}
+    assert len(planted) >= 6 and flagged_n >= 6
+    assert hits / flagged_n >= MID_PRECISION
+    assert len(flagged & planted) / len(planted) >= MID_PLANTED_RECALL
+
+
+def test_warnings_metrics_raises_and_allocation_are_measured(weekly):
+    tally = weekly.warnings.tally["behind-pace", "rep"]
+    assert tally.flagged and tally.precision > 0.5 and tally.leads
+    assert len(weekly.warnings.outcomes) == 4  # the four past quarters, the current one not
+    corr = weekly.metrics.correlations()
+    assert set(corr) == {"dials", "connects", "conversations", "intents", "pipeline"}
+    assert all(c.low <= c.rho <= c.high for c in corr.values())
+    assert weekly.raises.proposals > 0
+    route = weekly.allocation.by["route", "all leads"]
+    assert route[0] > 0 and 0 < route[1] <= route[0]
+
+
+def test_lead_outcomes_depend_on_the_rep(history):
+    """The sample's plant: a rep's history leads are won about as often as their rates say."""
+    t = truth(history)
+    leads = pl.read_csv(history / "leads.csv", infer_schema=False).filter(
+        pl.col("outcome").is_in(["won", "lost"]))
+    share = leads.group_by("owner").agg((pl.col("outcome") == "won").mean().alias("won"))
+    reps = share["owner"].to_list()
+    planted = np.array([t["rates"][r][1] * t["rates"][r][2] for r in reps])
+    assert spearman(planted, share["won"].to_numpy()) > 0.5
+
+
+def test_spearman_and_ties():
+    assert spearman(np.array([1.0, 2, 3, 4]), np.array([10.0, 20, 30, 40])) == pytest.approx(1)
+    assert spearman(np.array([1.0, 2, 3, 4]), np.array([4.0, 3, 2, 1])) == pytest.approx(-1)
+    assert spearman(np.array([1.0, 1, 2, 2]), np.array([1.0, 1, 2, 2])) == pytest.approx(1)
+    assert np.isnan(spearman(np.array([1.0, 1, 1]), np.array([1.0, 2, 3])))
+
+
+# ------------------------------------------------------------------ the command
+
+
+def _cli(history: Path, out: Path, *more: str):
+    return invoke("backtest", "--rules", str(history / "rules.toml"), "--from", "2026-01-07",
+                  "--to", "2026-06-30", "--every", "month", "--out", str(out), *more)
+
+
+def test_the_command_writes_its_files_and_says_the_answers(history, tmp_path):
+    res = _cli(history, tmp_path / "a", "--seed", "0")
+    assert res.exit_code == 0, res.output
+    assert "the personal model fits this team best" in res.output
+    assert "behind-pace flagged" in res.output
+    rows = read_csv(tmp_path / "a" / "backtest.csv")
+    assert list(rows[0]) == ["date", "measure", "subject", "value"]
+    assert {r["measure"] for r in rows} >= {"goals.error.personal", "warnings.precision",
+                                           "metrics.spearman"}
+    summary = json.loads((tmp_path / "a" / "backtest.json").read_text(encoding="utf-8"))
+    assert summary["config"]["digest"] == load_config(history / "rules.toml").digest
+    assert {i["name"] for i in summary["inputs"]} >= {"reps", "leads", "activity"}
+    assert summary["dates"][0] == "2026-01-07" and summary["every"] == "month"
+    assert summary["goals"]["personal"] < summary["goals"]["standard"]
+    page = (tmp_path / "a" / "backtest.html").read_text(encoding="utf-8")
+    assert "<polyline" in page and "<script" not in page and "http://" not in page.replace(
+        'xmlns="http://www.w3.org/2000/svg"', "")
+    again = _cli(history, tmp_path / "b", "--seed", "0")
+    assert again.exit_code == 0
+    for name in ("backtest.csv", "backtest.json", "backtest.html"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_the_summary_in_chinese(history, tmp_path):
+    folder = shutil.copytree(history, tmp_path / "zh")
+    edit_rules(folder / "rules.toml", lambda d: d["output"].update(language="zh"))
+    res = _cli(folder, tmp_path / "out", "-q")
+    assert res.exit_code == 0 and res.output == ""
+    res = _cli(folder, tmp_path / "out")
+    assert "目标：" in res.output and "预警：" in res.output
+
+
+def test_against_another_rule_set(history, tmp_path):
+    other = tmp_path / "other.toml"
+    shutil.copy(history / "rules.toml", other)
+    edit_rules(other, lambda d: d.update(
+        data={**d["data"], "dir": str(history)},
+        allocation={"rules": [{"name": "by level", "policy": "weighted",
+                               "params": {"level": {"P1": 1, "P2": 2, "P3": 4}}}]}))
+    res = _cli(history, tmp_path / "out", "--against", str(other))
+    assert res.exit_code == 0, res.output
+    assert "does not depend on how many leads they get" in res.output
+    summary = json.loads((tmp_path / "out" / "backtest.json").read_text(encoding="utf-8"))
+    assert summary["caveat"] and set(summary["totals"]["allocation.expected.a"]) == {"all"}
+    assert "allocation.expected.b" in summary["totals"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--from", "2026-03-01", "--to", "2026-01-01"], "before --from"),
+    (["--from", "2030-01-01", "--to", "2030-02-01"], "outside the export's activity"),
+    (["--from", "2026-13-45", "--to", "2026-02-01"], "expected a date"),
+    (["--from", "2026-01-01", "--to", "2026-02-01", "--against", "nope.toml"], "no such file"),
+])
+def test_bad_input_exits_2_with_a_message(history, tmp_path, args, message):
+    res = invoke("backtest", "--rules", str(history / "rules.toml"), "--out",
+                 str(tmp_path / "out"), *args)
+    assert res.exit_code == 2
+    assert message in res.output
+    assert "Traceback" not in res.output
+
+
+def test_a_bad_rules_file_exits_2(tmp_path):
+    bad = tmp_path / "rules.toml"
+    bad.write_text("[goals]\nperiod = 'fortnight'\n", encoding="utf-8")
+    res = invoke("backtest", "--rules", str(bad), "--from", "2026-01-01", "--to", "2026-02-01")
+    assert res.exit_code == 2 and "goals.period" in res.output
+
+
+@pytest.mark.slow
+def test_the_readme_backtest_example_runs(tmp_path):
+    import re
+    import shlex
+
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- example: backtest -->\n```sh\n(.*?)```", readme, re.S).group(1)
+    lines = [shlex.split(line.split("#")[0]) for line in block.splitlines()
+             if line.startswith("salesrules ")]
+    assert [a[1] for a in lines] == ["sample", "backtest"]
+    for args in lines:
+        res = invoke(*args[1:], cwd=tmp_path)
+        assert res.exit_code == 0, res.output
+    assert "the personal model fits this team best" in res.output
+    assert (tmp_path / "past" / "out" / "backtest" / "backtest.html").exists()
