@@ -55,8 +55,6 @@ def invoke(*args: str, cwd: Path | None = None):
     runner = CliRunner()
     if cwd is None:
         return runner.invoke(main, list(args), catch_exceptions=False)
-    with runner.isolated_filesystem(temp_dir=cwd):
-        pass
     old = os.getcwd()
     os.chdir(cwd)
     try:
