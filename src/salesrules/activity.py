@@ -177,6 +177,18 @@ class ActivityTable:
         keep = rep >= 0
         self._assign(tuple(names), rep[keep], self._day[keep], self._values[keep])
 
+    def without_rows(self, drop: np.ndarray) -> ActivityTable:
+        """A read-only table of these rows but those where ``drop`` holds (one flag per row
+        of :meth:`rows`, in order); the table itself when none does."""
+        self._merge()
+        if not drop.any():
+            return self
+        out = ActivityTable(self.stages)
+        keep = ~np.asarray(drop, dtype=bool)
+        out._assign(self._reps, self._rep[keep], self._day[keep], self._values[keep])
+        out._read_only = True
+        return out
+
     def _merge(self) -> None:
         """Merge what was added into the sorted rows, summing rows of the same rep-day in order."""
         if not self._chunks:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import attrs
 import numpy as np
@@ -12,7 +13,10 @@ from ..goals import GoalPlan, push_back
 from ..load import Dataset
 from ..model import ProgressRow, Rep
 from .diagnosis import Axes, Diagnosis, Norms, diagnose, norms
-from .rates import BadRow, RateEstimate, bad_rows, clean_totals, count_links, estimate_rates
+from .rates import BadRow, RateEstimate, count_links
+
+if TYPE_CHECKING:
+    from ..estimate import Estimate
 
 #: The share of a team's reps (by attainment on the result stage) that are its success cases.
 BENCHMARK_SHARE = 0.2
@@ -94,6 +98,18 @@ class CheckContext:
         for rep_id, rows in groups.items():
             yield self.dataset.reps[rep_id], rows
 
+    @property
+    def estimate(self) -> Estimate:
+        """The run's one estimate of rates, shared with the goals (``goals.estimate``): the
+        activity without the rows that contradict themselves, and the rates measured on it."""
+        est = self.goals.estimate or self.cache.get("estimate")
+        if est is None:  # a plan made without one (e.g. by a test)
+            from ..estimate import estimate_of  # the estimate module imports the checks' rates
+
+            est = self.cache["estimate"] = estimate_of(self.dataset, self.goals.period,
+                                                       self.as_of)
+        return est
+
     def rate_estimate(self, lookback_days: int = 180) -> RateEstimate:
         """Every rep's and team's rates for this run, one estimate shared by all checks.
 
@@ -103,13 +119,7 @@ class CheckContext:
         of their team. Rows where a count stage exceeds the one above it are
         left out. ``source`` says which window was used.
         """
-        key = ("rate_estimate", lookback_days)
-        hit = self.cache.get(key)
-        if hit is None:
-            hit = self.cache[key] = estimate_rates(
-                self.dataset.activity, self.funnel, self.dataset.teams(), self.goals.period,
-                self.as_of, lookback_days)
-        return hit
+        return self.estimate.rates(lookback_days)
 
     def prior_rates(self, lookback_days: int) -> dict[str, dict[str, tuple[float, float]]]:
         """Each active rep's count-to-count rates, as Beta posteriors ``(alpha, beta)``.
@@ -121,17 +131,11 @@ class CheckContext:
 
     def bad_rows(self) -> tuple[BadRow, ...]:
         """Activity rows (rep-days) where a count stage exceeds the count stage above it."""
-        hit = self.cache.get("bad_rows")
-        if hit is None:
-            hit = self.cache["bad_rows"] = bad_rows(self.dataset.activity, self.funnel)
-        return hit
+        return self.estimate.bad_rows
 
     def period_totals(self, rep_id: str) -> list[float]:
         """The rep's stage sums over the period to the as-of date, contradicting rows left out."""
-        hit = self.cache.get("period_totals")
-        if hit is None:
-            hit = self.cache["period_totals"] = clean_totals(
-                self.dataset.activity, self.funnel, self.goals.period.start, self.as_of)[0]
+        hit = self.estimate.totals(self.goals.period.start, self.as_of)
         return hit.get(rep_id) or [0.0] * len(self.funnel.names)
 
     def norms(self, quantile: float = 0.9) -> Norms:

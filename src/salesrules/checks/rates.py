@@ -11,24 +11,13 @@ import numpy as np
 
 from ..activity import ActivityTable
 from ..goals.batches import FunnelBatch
+from ..load.dataset import BadRow
 from ..model import Funnel, Period, Rep
 
 #: ``RateEstimate.source``: rates from history before the period.
 HISTORY = "history before the period"
 #: ``RateEstimate.source``: no history before the period, so the period so far, against the team.
 PERIOD = "the period so far, against the team"
-
-
-@attrs.frozen
-class BadRow:
-    """An activity row (one rep-day) where a count stage exceeds the count stage above it."""
-
-    rep_id: str
-    day: dt.date
-    upper: str
-    lower: str
-    upper_value: float
-    lower_value: float
 
 
 @attrs.frozen
@@ -70,19 +59,25 @@ def contradicts(values: np.ndarray, links: list[tuple[int, int]]) -> np.ndarray:
     return bad
 
 
-def bad_rows(activity: ActivityTable, funnel: Funnel) -> tuple[BadRow, ...]:
-    """Every rep-day of the table that contradicts itself, by rep then day."""
+def bad_rows(activity: ActivityTable, funnel: Funnel,
+             read: tuple[BadRow, ...] = ()) -> tuple[BadRow, ...]:
+    """Every row that contradicts itself, by rep then day: the rows a source ``read`` so
+    (with their ``file:line``), and rep-days of the table that contradict themselves summed."""
     links = count_links(funnel)
     rows = activity.rows()
     bad = contradicts(rows.values, links)
-    out = []
+    known = {(r.rep_id, r.day) for r in read}
+    out = list(read)
     names = funnel.names
     for k in np.flatnonzero(bad).tolist():
         v = rows.values[k]
+        rep_id = rows.reps[int(rows.rep[k])]
+        day = dt.date(1970, 1, 1) + dt.timedelta(days=int(rows.day[k]))
+        if (rep_id, day) in known:
+            continue
         up, low = next((u, lo) for u, lo in links if v[lo] > v[u])
-        out.append(BadRow(rows.reps[int(rows.rep[k])],
-                          dt.date(1970, 1, 1) + dt.timedelta(days=int(rows.day[k])),
-                          names[up], names[low], float(v[up]), float(v[low])))
+        out.append(BadRow(rep_id, day, names[up], names[low], float(v[up]), float(v[low])))
+    out.sort(key=lambda r: (r.rep_id, r.day))
     return tuple(out)
 
 
