@@ -11,20 +11,29 @@ named, with ``file:line``, by the ``data-gaps`` check.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 import numpy as np
 
 from .activity import day_numbers
 from .checks.rates import (
+    HISTORY,
+    PERIOD,
     RateEstimate,
+    _posterior,
     bad_rows,
     contradicts,
     count_links,
     estimate_rates,
 )
+from .goals.batches import FunnelBatch
 from .load.dataset import BadRow, Dataset
 from .model import ActivityTable, Funnel, Period, Rep
+
+if TYPE_CHECKING:
+    from .goals.personal import Pooled
 
 __all__ = ["Estimate", "estimate_of"]
 
@@ -48,18 +57,88 @@ class Estimate:
     period: Period
     as_of: dt.date
     _cache: dict = attrs.field(factory=dict, repr=False)
+    #: Who used which estimate (a check's or funnel model's name -> its look-back), for
+    #: ``run.json``.
+    used: dict[str, int] = attrs.field(factory=dict)
 
-    def rates(self, lookback_days: int = 180) -> RateEstimate:
-        """Every active rep's and team's count-to-count rates (see
-        :func:`~salesrules.checks.rates.estimate_rates`), once per look-back."""
+    def rates(self, lookback_days: int = 180, by: str = "") -> RateEstimate:
+        """Every active rep's and team's count-to-count rates, once per look-back.
+
+        The window is the goals' (``FunnelBatch.history_window``). With history
+        before the period, each rep's rate is their own shrunk toward their
+        team's with the same team rates and prior strengths as the ``personal``
+        funnel model (:meth:`pooled`): a rep's rate here is the rate their
+        targets were set with. Without it, the period so far, each rep judged
+        against the rest of their team (see
+        :func:`~salesrules.checks.rates.estimate_rates`). ``by`` names the user,
+        for ``run.json``.
+        """
+        if by:
+            self.used.setdefault(by, lookback_days)
         key = ("rates", lookback_days)
         hit = self._cache.get(key)
         if hit is None:
             est = estimate_rates(self.history, self.funnel, self.teams, self.period,
                                  self.as_of, lookback_days)
+            if est.from_history:
+                est = self._shared(est, self.pooled(lookback_days))
             left_out = sum(1 for r in self.bad_rows if est.start <= r.day <= est.end)
             hit = self._cache[key] = attrs.evolve(est, left_out=left_out)
         return hit
+
+    def pooled(self, lookback_days: int, everyone: Sequence[Rep] | None = None,
+               by: str = "") -> Pooled:
+        """The company-wide pooling of the ``personal`` funnel model over the look-back
+        window, for ``everyone`` (default: every active rep), once per run."""
+        from .goals.personal import pool  # the built-in model's pooling, which imports the API
+
+        if by:
+            self.used.setdefault(by, lookback_days)
+        reps = tuple(everyone) if everyone is not None else tuple(
+            r for members in self.teams.values() for r in members if r.active)
+        key = ("pooled", lookback_days, tuple(sorted(r.id for r in reps)))
+        hit = self._cache.get(key)
+        if hit is None:
+            start, end = FunnelBatch("", (), self.funnel, self.history, self.as_of,
+                                     self.period).history_window(lookback_days)
+            hit = self._cache[key] = pool(self.history, self.funnel, reps, start, end)
+        return hit
+
+    def _shared(self, est: RateEstimate, pooled: Pooled) -> RateEstimate:
+        """The estimate with each count link's team rate and prior strength from the pooling."""
+        names = self.funnel.names
+        totals = self.totals(est.start, est.end)
+        reps = {r: dict(v) for r, v in est.reps.items()}
+        teams = {t: dict(v) for t, v in est.teams.items()}
+        for up, low in count_links(self.funnel):
+            strength = pooled.strength.get(names[low])
+            if low != up + 1 or strength is None:  # pooled: adjacent count links only
+                continue
+            for team, members in self.teams.items():
+                mean = pooled.team_means.get(team, {}).get(names[low])
+                if mean is None or not 0 < mean < 1:
+                    continue
+                teams.setdefault(team, {})[names[low]] = (mean, strength)
+                for r in members:
+                    if r.active:
+                        t = totals.get(r.id) or [0.0] * len(names)
+                        mine = (min(t[low], t[up]), t[up])
+                        reps.setdefault(r.id, {})[names[low]] = _posterior(mine, mean, strength)
+        return attrs.evolve(est, reps=reps, teams=teams)
+
+    def describe(self) -> dict:
+        """What ``run.json`` says of the estimate: the rows left out, and each user's
+        history window and where its rates came from."""
+        used = []
+        for by, lookback in sorted(self.used.items()):
+            start, end = FunnelBatch("", (), self.funnel, self.history, self.as_of,
+                                     self.period).history_window(lookback)
+            used.append({"by": by, "lookback_days": lookback,
+                         "window": [start.isoformat(), end.isoformat()],
+                         "rates_from": HISTORY if end < self.period.start else PERIOD})
+        return {"rows_left_out": [{"rep_id": r.rep_id, "date": r.day.isoformat(),
+                                   "where": r.where} for r in self.bad_rows],
+                "used": used}
 
     def totals(self, start: dt.date, end: dt.date) -> dict[str, list[float]]:
         """Each rep's stage sums over ``[start, end]`` of :attr:`history`."""

@@ -110,24 +110,28 @@ class CheckContext:
                                                        self.as_of)
         return est
 
-    def rate_estimate(self, lookback_days: int = 180) -> RateEstimate:
-        """Every rep's and team's rates for this run, one estimate shared by all checks.
+    def rate_estimate(self, lookback_days: int = 180, by: str = "") -> RateEstimate:
+        """Every rep's and team's rates for this run: the run's one estimate, shared by every
+        check and by the goals (:attr:`estimate`; with history before the period a rep's
+        rate is the one the ``personal`` funnel model set their targets with).
 
         The window is the goals' (:meth:`FunnelBatch.history_window`): up to
         ``lookback_days`` before the period, or, when the export has no history
         before the period, the period so far, each rep judged against the rest
         of their team. Rows where a count stage exceeds the one above it are
-        left out. ``source`` says which window was used.
+        left out. ``source`` says which window was used; ``by`` (a check's name) puts
+        the window in ``run.json`` under ``rates.used``.
         """
-        return self.estimate.rates(lookback_days)
+        return self.estimate.rates(lookback_days, by)
 
-    def prior_rates(self, lookback_days: int) -> dict[str, dict[str, tuple[float, float]]]:
+    def prior_rates(self, lookback_days: int, by: str = ""
+                    ) -> dict[str, dict[str, tuple[float, float]]]:
         """Each active rep's count-to-count rates, as Beta posteriors ``(alpha, beta)``.
 
         The rate is ``alpha / (alpha + beta)``, and ``alpha + beta`` (history plus
         prior strength) says how sure it is: see :meth:`rate_estimate`.
         """
-        return self.rate_estimate(lookback_days).reps
+        return self.rate_estimate(lookback_days, by).reps
 
     def bad_rows(self) -> tuple[BadRow, ...]:
         """Activity rows (rep-days) where a count stage exceeds the count stage above it."""
@@ -198,7 +202,8 @@ class CheckContext:
         names = funnel.names
         out = self.cache[key] = diagnose(
             rep_id, team, rows.get(rep_id, {}), result, counts[0],
-            [(names[u], names[lo]) for u, lo in count_links(funnel)], self.rate_estimate(),
+            [(names[u], names[lo]) for u, lo in count_links(funnel)],
+            self.rate_estimate(by="diagnosis"),
             self.period_totals(rep_id), {n: i for i, n in enumerate(names)},
             self.norms(quantile), len(self.working_days(rep_id)), self.benchmark(team), axes)
         return out

@@ -72,6 +72,7 @@ def manifest(result: RunResult, files: dict[str, int | None], run_id: str) -> di
             "findings": by_sev,
         },
         "fairness": a.fairness(),
+        "rates": result.goals.estimate.describe() if result.goals.estimate else {},
         "outputs": [{"file": name, "rows": rows} for name, rows in sorted(files.items())],
         "warnings": list(result.warnings),
         "timings_s": {k: round(v, 3) for k, v in result.timings.items()},
