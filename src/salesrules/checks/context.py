@@ -39,7 +39,7 @@ class CheckContext:
     notes: list[str] = attrs.field(factory=list, eq=False)
 
     def working_days(self, rep_id: str) -> list[dt.date]:
-        """The rep's working days in the period up to the as-of date (leave excluded)."""
+        """The rep's working days in the period up to :attr:`pace_day` (leave excluded)."""
         known = self.cache.setdefault("working_days", {})
         days = known.get(rep_id)
         if days is None:
@@ -78,10 +78,17 @@ class CheckContext:
             for (r, _), p in self.goals.plans.items():
                 first.setdefault(r, p)
         plan = first.get(rep_id)
+        upto = self.pace_day
         if plan is not None:
-            return [d for d, _, _ in plan.grains["day"] if d <= self.as_of]
-        days = self.goals.calendar.working_days(self.goals.period.start, self.as_of)
+            return [d for d, _, _ in plan.grains["day"] if d <= upto]
+        days = self.goals.calendar.working_days(self.goals.period.start, upto)
         return [d for d in days if not self.dataset.on_leave(rep_id, d)]
+
+    @property
+    def pace_day(self) -> dt.date:
+        """The last day work is expected up to: the as-of date, or in a morning run (no
+        activity on it yet) the previous working day."""
+        return self.goals.expected_through or self.as_of
 
     @property
     def funnel(self):

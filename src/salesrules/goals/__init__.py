@@ -17,6 +17,7 @@ from ..errors import DataError, PluginError, Problem
 from ..load import Dataset
 from ..model import Funnel, Goal, Period, Rep, link_kind
 from ..resolve import Bound
+from .asof import expected_through
 from .batches import FunnelBatch, Rate, SplitBatch
 from .calendar import WorkCalendar, build_calendar, months_in, period_of
 from .days import OwnDays, TeamDays, hire_date, own_days, ramp_factor
@@ -58,6 +59,9 @@ class GoalPlan:
     #: The run's one estimate of rates (:class:`~salesrules.estimate.Estimate`), shared with
     #: the checks.
     estimate: Estimate | None = None
+    #: The last day work is expected up to when it is not the as-of date: the previous
+    #: working day in a morning run (no activity on the as-of day yet); else ``None``.
+    expected_through: dt.date | None = None
 
 
 @attrs.frozen
@@ -224,8 +228,9 @@ def set_goals(cfg: RulesConfig, dataset: Dataset, split: Bound, funnel_model: Bo
              for (rep_id, team), t, gr in zip(owners, targets, grains)}
     if not working:
         warnings.append(f"the {period.grain} {period.start}..{period.end} has no working day")
+    through = expected_through(as_of, dataset.activity, calendar, period, warnings)
     return GoalPlan(period, calendar, plans, goals, all_rates, all_weights, warnings,
-                    list(g.tiers), estimate)
+                    list(g.tiers), estimate, through)
 
 
 def _months(period: Period) -> list[Period]:

@@ -47,6 +47,7 @@ def manifest(result: RunResult, files: dict[str, int | None], run_id: str) -> di
         "run_id": run_id,
         "hook_contract": result.contract,
         "as_of": result.as_of.isoformat(),
+        "expected_through": (result.goals.expected_through or result.as_of).isoformat(),
         "period": {"grain": result.goals.period.grain,
                    "start": result.goals.period.start.isoformat(),
                    "end": result.goals.period.end.isoformat()},
