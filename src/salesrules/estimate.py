@@ -23,8 +23,6 @@ from .checks.rates import (
     PERIOD,
     RateEstimate,
     _posterior,
-    bad_rows,
-    contradicts,
     count_links,
     estimate_rates,
 )
@@ -150,21 +148,24 @@ class Estimate:
 
 
 def estimate_of(dataset: Dataset, period: Period, as_of: dt.date) -> Estimate:
-    """The run's estimate: the activity without every row that contradicts itself, whether a
-    source found it as it read it or the rep-day contradicts itself summed."""
+    """The run's estimate: the activity without the rep-days of every activity row that
+    contradicts itself, as the sources found them (``Dataset.contradicting``).
+
+    Only rows read as rows are judged: a deal export's rep-day may rightly hold
+    more wins than new deals (deals close on other days than they open).
+    """
     activity, funnel = dataset.activity, dataset.funnel
-    bad = bad_rows(activity, funnel, dataset.contradicting)
+    bad = tuple(sorted(dataset.contradicting, key=lambda r: (r.rep_id, r.day)))
     rows = activity.rows()
-    drop = contradicts(rows.values, count_links(funnel))
-    if bad and len(rows):
-        index = {r: i for i, r in enumerate(rows.reps)}
-        known = [r for r in bad if r.rep_id in index]
+    drop = np.zeros(len(rows), dtype=bool)
+    index = {r: i for i, r in enumerate(rows.reps)}
+    known = [r for r in bad if r.rep_id in index]
+    if known:
         base = int(rows.day.min())
         span = int(rows.day.max()) - base + 1
         keys = rows.rep * span + (rows.day - base)  # rows are sorted by rep, then day
         want = (np.array([index[r.rep_id] for r in known], dtype=np.int64) * span
                 + day_numbers(r.day for r in known) - base)
         at = np.searchsorted(keys, want).clip(max=len(keys) - 1)
-        drop = drop.copy()
         drop[at[keys[at] == want]] = True
     return Estimate(funnel, activity.without_rows(drop), bad, dataset.teams(), period, as_of)

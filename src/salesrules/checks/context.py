@@ -11,9 +11,10 @@ import numpy as np
 
 from ..goals import GoalPlan, push_back
 from ..load import Dataset
+from ..load.dataset import BadRow
 from ..model import ProgressRow, Rep
 from .diagnosis import Axes, Diagnosis, Norms, diagnose, norms
-from .rates import BadRow, RateEstimate, count_links
+from .rates import RateEstimate, count_links
 
 if TYPE_CHECKING:
     from ..estimate import Estimate

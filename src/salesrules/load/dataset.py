@@ -50,7 +50,7 @@ class BadRow:
     lower: str
     upper_value: float
     lower_value: float
-    #: Where it was read, ``file:line`` ("" for a rep-day whose rows contradict only summed).
+    #: Where it was read, ``file:line``.
     where: str = ""
 
 
