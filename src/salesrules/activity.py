@@ -19,24 +19,10 @@ import attrs
 import numpy as np
 import polars as pl
 
-#: ``date.toordinal()`` of 1970-01-01: day numbers here
-#: count from it, as numpy's ``datetime64[D]`` does.
-EPOCH = dt.date(1970, 1, 1).toordinal()
+from .daynumbers import EPOCH, day_number, day_numbers, from_day_number, sum_groups
 
-
-def day_number(day: dt.date) -> int:
-    """Days since 1970-01-01 (the table's day numbers)."""
-    return day.toordinal() - EPOCH
-
-
-def day_numbers(days: Iterable[dt.date]) -> np.ndarray:
-    """:func:`day_number` of many days, as an ``int64`` array."""
-    return np.fromiter((d.toordinal() for d in days), dtype=np.int64) - EPOCH
-
-
-def from_day_number(n: int) -> dt.date:
-    return dt.date.fromordinal(n + EPOCH)
-
+__all__ = ["EPOCH", "ActivityRows", "ActivitySpan", "ActivityTable", "DailyActivity",
+           "day_number", "day_numbers", "from_day_number"]
 
 @attrs.frozen
 class DailyActivity:
@@ -193,6 +179,18 @@ class ActivityTable:
         keep = rep >= 0
         self._assign(tuple(names), rep[keep], self._day[keep], self._values[keep])
 
+    def without_rows(self, drop: np.ndarray) -> ActivityTable:
+        """A read-only table of these rows but those where ``drop`` holds (one flag per row
+        of :meth:`rows`, in order); the table itself when none does."""
+        self._merge()
+        if not drop.any():
+            return self
+        out = ActivityTable(self.stages)
+        keep = ~np.asarray(drop, dtype=bool)
+        out._assign(self._reps, self._rep[keep], self._day[keep], self._values[keep])
+        out._read_only = True
+        return out
+
     def _merge(self) -> None:
         """Merge what was added into the sorted rows, summing rows of the same rep-day in order."""
         if not self._chunks:
@@ -216,7 +214,7 @@ class ActivityTable:
             np.not_equal(key[1:], key[:-1], out=new[1:])
             if not new.all():
                 starts = np.flatnonzero(new)
-                values = _sum_groups(values, starts)
+                values = sum_groups(values, starts)
                 rep, day = rep[starts], day[starts]
         self._assign(tuple(names), rep, day, values)
 
@@ -383,18 +381,3 @@ class ActivityTable:
     def __len__(self) -> int:
         self._merge()
         return len(self._day)
-
-
-def _sum_groups(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Sum consecutive rows in groups beginning at ``starts``, one row after another."""
-    out = values[starts].copy()
-    ends = np.append(starts[1:], len(values))
-    extra = ends - starts - 1
-    k = 1
-    while True:  # the k-th row of every group that has one, added in order
-        has = extra >= k
-        if not has.any():
-            break
-        out[has] += values[starts[has] + k]
-        k += 1
-    return out

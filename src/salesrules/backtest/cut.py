@@ -7,7 +7,8 @@ loaded one, holding only what was known at the end of the as-of day:
 - leads created by then, each as it stood: a lead assigned later has no owner
   yet (its ``assigned_at`` and other later dates blanked), and the fields that
   say how it ended (:data:`OUTCOME_FIELDS`) are blank;
-- call-log figures up to that day, and leave that had begun by then;
+- call-log figures up to that day, leave that had begun by then, and the activity rows
+  found contradicting themselves up to that day;
 - each value data sources keep in ``extra`` that has an ``until(day)`` method,
   cut by it (a deal export's closed deals are).
 
@@ -100,4 +101,5 @@ def cut_dataset(dataset: Dataset, as_of: dt.date) -> Dataset:
     return attrs.evolve(
         dataset, leads=cut_leads(dataset.leads.frame, as_of),
         activity=cut_activity(dataset.activity, as_of), warnings=list(dataset.warnings),
-        leave=leave, calls=cut_calls(dataset.calls, as_of), extra=extra)
+        leave=leave, calls=cut_calls(dataset.calls, as_of), extra=extra,
+        contradicting=tuple(r for r in dataset.contradicting if r.day <= as_of))

@@ -11,7 +11,9 @@ import attrs
 from ..allocation import AllocationContext, AllocationResult, allocate
 from ..checks import CheckContext, run_checks
 from ..errors import UserError
+from ..estimate import estimate_of
 from ..goals import GoalPlan, set_goals
+from ..goals.asof import expected_through
 from ..goals.calendar import period_of
 from ..load import Dataset
 from ..model import Finding, ProgressRow
@@ -64,6 +66,25 @@ class Day:
     known: Dataset
 
 
+@attrs.frozen
+class _PeriodGoals:
+    """A period's goals as set on its first replayed day, and the warnings that belong to the
+    period rather than to that day."""
+
+    plan: GoalPlan
+    period_warnings: list[str]
+
+    def on(self, known: Dataset, as_of: dt.date) -> GoalPlan:
+        """The period's targets with what depends on the day made anew for ``as_of``: the
+        estimate of rates (the checks read the period so far from it), the day work is
+        expected up to, and that day's warnings."""
+        plan = self.plan
+        warnings = list(self.period_warnings)
+        through = expected_through(as_of, known.activity, plan.calendar, plan.period, warnings)
+        return attrs.evolve(plan, estimate=estimate_of(known, plan.period, as_of),
+                            expected_through=through, warnings=warnings)
+
+
 class Replayer:
     """Replays one plan on one loaded export, date after date; goals are computed once per
     period where the split and funnel model allow it (:data:`STEADY_SPLITS`)."""
@@ -75,7 +96,7 @@ class Replayer:
         self.dataset = dataset
         self.seed = seed
         self.allocation = allocation
-        self._goals: dict[tuple, GoalPlan] = {}
+        self._goals: dict[tuple, _PeriodGoals] = {}
         self.steady = (plan.split.name in STEADY_SPLITS and plan.funnel.name in STEADY_FUNNELS)
 
     def goals(self, known: Dataset, as_of: dt.date) -> GoalPlan:
@@ -91,9 +112,13 @@ class Replayer:
         key = (period.start, period.end, leave)
         got = self._goals.get(key)
         if got is None:
-            got = self._goals[key] = set_goals(cfg, known, self.plan.split, self.plan.funnel,
-                                               as_of)
-        return got
+            plan = set_goals(cfg, known, self.plan.split, self.plan.funnel, as_of)
+            day_warnings: list[str] = []
+            expected_through(as_of, known.activity, plan.calendar, period, day_warnings)
+            assert plan.warnings[len(plan.warnings) - len(day_warnings):] == day_warnings
+            got = self._goals[key] = _PeriodGoals(
+                plan, plan.warnings[:len(plan.warnings) - len(day_warnings)])
+        return got.on(known, as_of)
 
     def day(self, as_of: dt.date) -> Day:
         """The rules' goals, progress, findings and allocation on ``as_of``."""

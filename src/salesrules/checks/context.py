@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import attrs
 import numpy as np
 
 from ..goals import GoalPlan, push_back
 from ..load import Dataset
+from ..load.dataset import BadRow
 from ..model import ProgressRow, Rep
 from .diagnosis import Axes, Diagnosis, Norms, diagnose, norms
-from .rates import BadRow, RateEstimate, bad_rows, clean_totals, count_links, estimate_rates
+from .rates import RateEstimate, count_links
+
+if TYPE_CHECKING:
+    from ..estimate import Estimate
 
 #: The share of a team's reps (by attainment on the result stage) that are its success cases.
 BENCHMARK_SHARE = 0.2
@@ -35,7 +40,7 @@ class CheckContext:
     notes: list[str] = attrs.field(factory=list, eq=False)
 
     def working_days(self, rep_id: str) -> list[dt.date]:
-        """The rep's working days in the period up to the as-of date (leave excluded)."""
+        """The rep's working days in the period up to :attr:`pace_day` (leave excluded)."""
         known = self.cache.setdefault("working_days", {})
         days = known.get(rep_id)
         if days is None:
@@ -74,10 +79,17 @@ class CheckContext:
             for (r, _), p in self.goals.plans.items():
                 first.setdefault(r, p)
         plan = first.get(rep_id)
+        upto = self.pace_day
         if plan is not None:
-            return [d for d, _, _ in plan.grains["day"] if d <= self.as_of]
-        days = self.goals.calendar.working_days(self.goals.period.start, self.as_of)
+            return [d for d, _, _ in plan.grains["day"] if d <= upto]
+        days = self.goals.calendar.working_days(self.goals.period.start, upto)
         return [d for d in days if not self.dataset.on_leave(rep_id, d)]
+
+    @property
+    def pace_day(self) -> dt.date:
+        """The last day work is expected up to: the as-of date, or in a morning run (no
+        activity on it yet) the previous working day."""
+        return self.goals.expected_through or self.as_of
 
     @property
     def funnel(self):
@@ -94,44 +106,48 @@ class CheckContext:
         for rep_id, rows in groups.items():
             yield self.dataset.reps[rep_id], rows
 
-    def rate_estimate(self, lookback_days: int = 180) -> RateEstimate:
-        """Every rep's and team's rates for this run, one estimate shared by all checks.
+    @property
+    def estimate(self) -> Estimate:
+        """The run's one estimate of rates, shared with the goals (``goals.estimate``): the
+        activity without the rows that contradict themselves, and the rates measured on it."""
+        est = self.goals.estimate or self.cache.get("estimate")
+        if est is None:  # a plan made without one (e.g. by a test)
+            from ..estimate import estimate_of  # the estimate module imports the checks' rates
+
+            est = self.cache["estimate"] = estimate_of(self.dataset, self.goals.period,
+                                                       self.as_of)
+        return est
+
+    def rate_estimate(self, lookback_days: int = 180, by: str = "") -> RateEstimate:
+        """Every rep's and team's rates for this run: the run's one estimate, shared by every
+        check and by the goals (:attr:`estimate`; with history before the period a rep's
+        rate is the one the ``personal`` funnel model set their targets with).
 
         The window is the goals' (:meth:`FunnelBatch.history_window`): up to
         ``lookback_days`` before the period, or, when the export has no history
         before the period, the period so far, each rep judged against the rest
         of their team. Rows where a count stage exceeds the one above it are
-        left out. ``source`` says which window was used.
+        left out. ``source`` says which window was used; ``by`` (a check's name) puts
+        the window in ``run.json`` under ``rates.used``.
         """
-        key = ("rate_estimate", lookback_days)
-        hit = self.cache.get(key)
-        if hit is None:
-            hit = self.cache[key] = estimate_rates(
-                self.dataset.activity, self.funnel, self.dataset.teams(), self.goals.period,
-                self.as_of, lookback_days)
-        return hit
+        return self.estimate.rates(lookback_days, by)
 
-    def prior_rates(self, lookback_days: int) -> dict[str, dict[str, tuple[float, float]]]:
+    def prior_rates(self, lookback_days: int, by: str = ""
+                    ) -> dict[str, dict[str, tuple[float, float]]]:
         """Each active rep's count-to-count rates, as Beta posteriors ``(alpha, beta)``.
 
         The rate is ``alpha / (alpha + beta)``, and ``alpha + beta`` (history plus
         prior strength) says how sure it is: see :meth:`rate_estimate`.
         """
-        return self.rate_estimate(lookback_days).reps
+        return self.rate_estimate(lookback_days, by).reps
 
     def bad_rows(self) -> tuple[BadRow, ...]:
         """Activity rows (rep-days) where a count stage exceeds the count stage above it."""
-        hit = self.cache.get("bad_rows")
-        if hit is None:
-            hit = self.cache["bad_rows"] = bad_rows(self.dataset.activity, self.funnel)
-        return hit
+        return self.estimate.bad_rows
 
     def period_totals(self, rep_id: str) -> list[float]:
         """The rep's stage sums over the period to the as-of date, contradicting rows left out."""
-        hit = self.cache.get("period_totals")
-        if hit is None:
-            hit = self.cache["period_totals"] = clean_totals(
-                self.dataset.activity, self.funnel, self.goals.period.start, self.as_of).totals
+        hit = self.estimate.totals(self.goals.period.start, self.as_of)
         return hit.get(rep_id) or [0.0] * len(self.funnel.names)
 
     def norms(self, quantile: float = 0.9) -> Norms:
@@ -194,7 +210,8 @@ class CheckContext:
         names = funnel.names
         out = self.cache[key] = diagnose(
             rep_id, team, rows.get(rep_id, {}), result, counts[0],
-            [(names[u], names[lo]) for u, lo in count_links(funnel)], self.rate_estimate(),
+            [(names[u], names[lo]) for u, lo in count_links(funnel)],
+            self.rate_estimate(by="diagnosis"),
             self.period_totals(rep_id), {n: i for i, n in enumerate(names)},
             self.norms(quantile), len(self.working_days(rep_id)), self.benchmark(team), axes)
         return out

@@ -59,7 +59,7 @@ class EffortWithoutResults(Check):
         source = ctx.funnel.upstream(result)
         if source is None:
             return
-        est = ctx.rate_estimate(p.lookback_days)
+        est = ctx.rate_estimate(p.lookback_days, by=self.name)
         if not est.reps or not any(est.reps.values()):
             ctx.notes.append(f"{self.name}: no activity from {est.start} to {est.end} "
                              "to estimate rates from; no rep was judged")

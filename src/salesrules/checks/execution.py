@@ -125,7 +125,7 @@ class DataGaps(Check):
     def _finding(self, rep, missing: list, rows: list) -> Finding:
         said, actions = [], []
         if rows:
-            shown = "; ".join(f"{r.day.isoformat()} ({r.lower} {r.lower_value:,.0f} > "
+            shown = "; ".join(f"{r.where or r.day.isoformat()} ({r.lower} {r.lower_value:,.0f} > "
                               f"{r.upper} {r.upper_value:,.0f})" for r in rows[:5])
             more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
             said.append(f"{len(rows)} activity row(s) that contradict themselves: "
@@ -141,8 +141,8 @@ class DataGaps(Check):
         evidence: dict = {"missing_days": [d.isoformat() for d in missing]}
         if rows:
             evidence["contradicting_rows"] = [
-                {"rep_id": r.rep_id, "date": r.day.isoformat(), r.upper: r.upper_value,
-                 r.lower: r.lower_value} for r in rows]
+                {"rep_id": r.rep_id, "date": r.day.isoformat(), "where": r.where,
+                 r.upper: r.upper_value, r.lower: r.lower_value} for r in rows]
         stage = f"{rows[0].upper}→{rows[0].lower}" if rows else ""
         return Finding(
             rep.id, "rep", self.name, "warn",

@@ -61,7 +61,7 @@ class GoalRaise(Check):
         """Where the rep is heading on the stage, or ``None`` if too early or already at the top."""
         tiers = ctx.goals.tiers
         days = plan.grains["day"]
-        elapsed = plan.days_through(ctx.as_of)
+        elapsed = plan.days_through(ctx.pace_day)
         if not days or elapsed / len(days) < self.params.min_elapsed:
             return None
         names = [t.name for t in tiers]

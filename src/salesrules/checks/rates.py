@@ -7,7 +7,6 @@ import datetime as dt
 import math
 
 import attrs
-import numpy as np
 
 from ..activity import ActivityTable
 from ..goals.batches import FunnelBatch
@@ -17,18 +16,6 @@ from ..model import Funnel, Period, Rep
 HISTORY = "history before the period"
 #: ``RateEstimate.source``: no history before the period, so the period so far, against the team.
 PERIOD = "the period so far, against the team"
-
-
-@attrs.frozen
-class BadRow:
-    """An activity row (one rep-day) where a count stage exceeds the count stage above it."""
-
-    rep_id: str
-    day: dt.date
-    upper: str
-    lower: str
-    upper_value: float
-    lower_value: float
 
 
 @attrs.frozen
@@ -62,54 +49,10 @@ def count_links(funnel: Funnel) -> list[tuple[int, int]]:
     return out
 
 
-def contradicts(values: np.ndarray, links: list[tuple[int, int]]) -> np.ndarray:
-    """Per row: does any count stage exceed the count stage above it?"""
-    bad = np.zeros(len(values), dtype=bool)
-    for up, low in links:
-        bad |= values[:, low] > values[:, up]
-    return bad
-
-
-def bad_rows(activity: ActivityTable, funnel: Funnel) -> tuple[BadRow, ...]:
-    """Every rep-day of the table that contradicts itself, by rep then day."""
-    links = count_links(funnel)
-    rows = activity.rows()
-    bad = contradicts(rows.values, links)
-    out = []
-    names = funnel.names
-    for k in np.flatnonzero(bad).tolist():
-        v = rows.values[k]
-        up, low = next((u, lo) for u, lo in links if v[lo] > v[u])
-        out.append(BadRow(rows.reps[int(rows.rep[k])],
-                          dt.date(1970, 1, 1) + dt.timedelta(days=int(rows.day[k])),
-                          names[up], names[low], float(v[up]), float(v[low])))
-    return tuple(out)
-
-
-@attrs.frozen
-class CleanTotals:
-    """Each rep's stage sums without the rows that contradict themselves, and how many
-    rows were left out."""
-
-    totals: dict[str, list[float]]
-    left_out: int
-
-
-def clean_totals(activity: ActivityTable, funnel: Funnel, start: dt.date,
-                 end: dt.date) -> CleanTotals:
-    """Each rep's stage sums over ``[start, end]`` without the rows that contradict themselves,
-    and how many rows were left out."""
-    rows = activity.rows(start, end)
-    ok = ~contradicts(rows.values, count_links(funnel))
-    width = rows.values.shape[1]
-    sums = (np.stack([rows.per_rep(rows.values[:, j] * ok) for j in range(width)], axis=1)
-            if width else np.zeros((len(rows.reps), 0)))
-    return CleanTotals(dict(zip(rows.reps, sums.tolist())), int((~ok).sum()))
-
-
 def estimate_rates(activity: ActivityTable, funnel: Funnel, teams: dict[str, list[Rep]],
                    period: Period, as_of: dt.date, lookback_days: int) -> RateEstimate:
-    """Rates from the goals' history window (:meth:`FunnelBatch.history_window`).
+    """Rates from the goals' history window (:meth:`FunnelBatch.history_window`) of
+    ``activity`` (the run's: :attr:`salesrules.estimate.Estimate.history`).
 
     With history before the period, each rep's rate is their own, shrunk toward
     the team's (a beta-binomial prior fitted to the team's spread). Without it,
@@ -122,8 +65,8 @@ def estimate_rates(activity: ActivityTable, funnel: Funnel, teams: dict[str, lis
     window = FunnelBatch("", (), funnel, activity, as_of, period).history_window(lookback_days)
     start, end = window.start, window.end
     source = HISTORY if end < period.start else PERIOD
-    clean = clean_totals(activity, funnel, start, end)
-    totals, left_out = clean.totals, clean.left_out
+    # the run's estimate passes its activity, rows that contradict themselves already left out
+    totals, left_out = activity.window_totals(start, end), 0
     zero = [0.0] * len(funnel.names)
     names = funnel.names
     reps_out: dict[str, dict[str, tuple[float, float]]] = {}

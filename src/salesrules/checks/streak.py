@@ -40,7 +40,7 @@ class ZeroStreak(Check):
         funnel = ctx.funnel
         counts = [s.name for s in funnel.stages if s.unit == "count"]
         stages = p.stages or counts[-1:]
-        rates = ctx.prior_rates(p.lookback_days)
+        rates = ctx.prior_rates(p.lookback_days, by=self.name)
         for rep, _ in ctx.by_rep():
             working = ctx.working_days(rep.id)
             values = ctx.daily(rep.id)

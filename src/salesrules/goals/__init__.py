@@ -7,6 +7,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from statistics import NormalDist
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -16,12 +17,16 @@ from ..errors import DataError, PluginError, Problem
 from ..load import Dataset
 from ..model import Funnel, Goal, Period, Rep, link_kind
 from ..resolve import Bound
+from .asof import expected_through
 from .batches import FunnelBatch, Rate, SplitBatch
 from .calendar import WorkCalendar, build_calendar, months_in, period_of
 from .days import OwnDays, TeamDays, hire_date, own_days, ramp_factor
 from .feasible import Cap, Limit, feasible_per_day
 from .given import Given, given_targets, reps_file
 from .split import Grains, Plan, SplitRequest, largest_remainder, split_plans
+
+if TYPE_CHECKING:
+    from ..estimate import Estimate
 
 __all__ = [
     "Cap",
@@ -51,6 +56,12 @@ class GoalPlan:
     warnings: list[str] = attrs.Factory(list)
     #: The goal ladder from rules.toml, lowest first.
     tiers: list = attrs.Factory(list)
+    #: The run's one estimate of rates (:class:`~salesrules.estimate.Estimate`), shared with
+    #: the checks.
+    estimate: Estimate | None = None
+    #: The last day work is expected up to when it is not the as-of date: the previous
+    #: working day in a morning run (no activity on the as-of day yet); else ``None``.
+    expected_through: dt.date | None = None
 
 
 @attrs.frozen
@@ -86,6 +97,10 @@ def push_back(funnel: Funnel, given: dict[str, float], rates: dict[str, Rate],
         rate = rates.get(lower.name)
         if rate is None or not rate.value > 0:
             continue
+        if upper.unit == lower.unit == "count" and rate.value > 1:
+            # more of a count out of fewer of the one above: never a rate; taken as 1
+            rate = Rate(1.0, "the funnel model's rate is above 1, which a conversion cannot "
+                             "be: taken as 1")
         values[upper.name] = values[lower.name] / rate.value
         what = "ARPU" if link_kind(upper, lower) == "arpu" else f"{upper.name}→{lower.name}"
         traces[upper.name] = (
@@ -163,9 +178,17 @@ class StageTarget:
 
 def set_goals(cfg: RulesConfig, dataset: Dataset, split: Bound, funnel_model: Bound,
               as_of: dt.date) -> GoalPlan:
-    """Decompose every active rep's targets for the period containing ``as_of``."""
+    """Decompose every active rep's targets for the period containing ``as_of``.
+
+    Rates are measured on the run's one estimate (:func:`~salesrules.estimate.estimate_of`,
+    made here and kept as ``GoalPlan.estimate`` for the checks): the activity without
+    the rows that contradict themselves.
+    """
+    from ..estimate import estimate_of  # it imports the checks' rates, which import goals
+
     g = cfg.goals
     period = period_of(as_of, g.period, g.fiscal_year_start)
+    estimate = estimate_of(dataset, period, as_of)
     warnings: list[str] = []
     c = g.calendar
     calendar = build_calendar(c.weekdays, c.country, c.subdiv, c.holidays, c.workdays,
@@ -182,14 +205,14 @@ def set_goals(cfg: RulesConfig, dataset: Dataset, split: Bound, funnel_model: Bo
     own = _all_own_days(cfg, dataset, teams, period, working, all_weights, warnings)
     given_all = given_targets(cfg, dataset, [r for r in active_all if r.id in own],
                               {rep_id: o.factor for rep_id, o in own.items()}, warnings)
-    feasible = _feasible(cfg, dataset, funnel_model, teams, as_of, period, active_all)
+    feasible = _feasible(cfg, estimate, funnel_model, teams, as_of, period, active_all)
     goals: list[Goal] = []
     all_rates: dict[str, dict[str, Rate]] = {}
     owners: list[tuple[str, str]] = []  # (rep_id, team) of each target, in order
     targets: list[StageTarget] = []
     for team, reps in teams.items():
         rates = _team_rates(funnel_model, FunnelBatch(
-            team, reps, dataset.funnel, dataset.activity, as_of, period, active_all))
+            team, reps, dataset.funnel, estimate.history, as_of, period, active_all, estimate))
         for rep in reps:
             given = given_all.get(rep.id) or {}
             if not given:
@@ -205,8 +228,9 @@ def set_goals(cfg: RulesConfig, dataset: Dataset, split: Bound, funnel_model: Bo
              for (rep_id, team), t, gr in zip(owners, targets, grains)}
     if not working:
         warnings.append(f"the {period.grain} {period.start}..{period.end} has no working day")
+    through = expected_through(as_of, dataset.activity, calendar, period, warnings)
     return GoalPlan(period, calendar, plans, goals, all_rates, all_weights, warnings,
-                    list(g.tiers))
+                    list(g.tiers), estimate, through)
 
 
 def _months(period: Period) -> list[Period]:
@@ -264,18 +288,20 @@ def _all_own_days(cfg: RulesConfig, dataset: Dataset, teams: dict[str, tuple[Rep
     return out
 
 
-def _feasible(cfg: RulesConfig, dataset: Dataset, funnel_model: Bound,
+def _feasible(cfg: RulesConfig, estimate: Estimate, funnel_model: Bound,
               teams: dict[str, tuple[Rep, ...]], as_of: dt.date, period: Period,
               everyone: tuple[Rep, ...]) -> dict[str, dict[str, tuple[float, str]]]:
     """Per team, per activity stage: the feasible activity per day, over the funnel model's
-    history window (its ``lookback_days``, else 90 days)."""
+    history window (its ``lookback_days``, else 90 days), rows that contradict themselves
+    left out."""
     q = cfg.goals.feasible_quantile
     if not q:
         return {}
     lookback = getattr(getattr(funnel_model.component, "params", None), "lookback_days", 90)
-    window = FunnelBatch("", everyone, dataset.funnel, dataset.activity, as_of, period,
+    window = FunnelBatch("", everyone, estimate.funnel, estimate.history, as_of, period,
                          everyone).history_window(lookback)
-    return feasible_per_day(dataset.activity, dataset.funnel, teams, window.start, window.end, q)
+    return feasible_per_day(estimate.history, estimate.funnel, teams, window.start, window.end,
+                            q)
 
 
 def _rep_targets(cfg: RulesConfig, funnel: Funnel, rep: Rep, given_src: dict[str, Given],

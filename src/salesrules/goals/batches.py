@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import attrs
 
 from ..model import ActivityTable, Funnel, Period, Rep
+
+if TYPE_CHECKING:
+    from ..estimate import Estimate
 
 
 @attrs.frozen
@@ -52,6 +56,10 @@ class FunnelBatch:
     period: Period
     #: Every active rep of every team, for models that pool across teams.
     everyone: tuple[Rep, ...] = ()
+    #: The run's one estimate of rates, shared with the checks
+    #: (:class:`~salesrules.estimate.Estimate`): ``history`` is its activity, without the
+    #: rows that contradict themselves. ``None`` for a batch made outside a run.
+    estimate: Estimate | None = None
 
     def history_window(self, lookback_days: int) -> HistoryWindow:
         """The days rates are measured on: ``lookback_days`` up to the day before the period.

@@ -19,7 +19,9 @@ class CallsParams:
     least ``min_seconds``."""
 
     connect_by: Literal["outcome", "duration"] = "outcome"
-    #: Outcome values that mean the call was answered (compared ignoring case).
+    #: Outcome values that mean the call was answered: a list of strings, compared ignoring
+    #: case and surrounding spaces, e.g. ``["是"]`` for a log whose outcome reads 是/否. A
+    #: log none of whose outcomes is listed is an error that lists the outcomes it has.
     connected_outcomes: list[str] = attrs.Factory(
         lambda: ["connected", "answered", "接通", "已接通"])
     #: Shortest call that counts as connected when ``connect_by = "duration"``.
@@ -130,6 +132,8 @@ class CallsSource(Source):
             grouped = grouped.filter(pl.col("bad") == 0)
         outcomes = sorted({o.strip().lower() for o in p.connected_outcomes})
         if by_outcome:  # few distinct outcomes per rep-day: decide them on the grouped rows
+            if not _outcomes_match(file, into, grouped, outcomes):
+                return
             hit = pl.col("outcome").str.strip_chars().str.to_lowercase().is_in(outcomes)
             connects, short_n, talk_s = (pl.when(hit).then(pl.col(c)).otherwise(0)
                                          for c in ("n", "short", "talk"))
@@ -151,3 +155,26 @@ class CallsSource(Source):
             into.replace_stage_values(stage, ((rep_id, day, row[field])
                                               for rep_id, rep_days in by_rep.items()
                                               for day, row in rep_days.items()))
+
+
+def _outcomes_match(file: InputFile, into: DatasetBuilder, grouped: pl.DataFrame,
+                    outcomes: list[str]) -> bool:
+    """Whether any call's outcome is one of ``connected_outcomes``; if none is, every connect
+    would be zero: an error listing the outcome values the log has, most frequent first."""
+    if not grouped.height:
+        return True
+    found = (grouped.group_by(pl.col("outcome").str.strip_chars().fill_null(""))
+             .agg(pl.col("n").sum()).sort(["n", "outcome"], descending=[True, False]))
+    if found["outcome"].str.to_lowercase().is_in(outcomes).any():
+        return True
+    values = found.head(20).iter_rows()
+    shown = ", ".join(f"{v or '(empty)'!r} ({n:,} calls)" for v, n in values)
+    more = f" and {found.height - 20} more" if found.height > 20 else ""
+    column = file.columns.get("outcome", "outcome")
+    into.problems.add(
+        f"{file.display}: column {column!r}",
+        f"no call's outcome is one of data.{file.name}.params.connected_outcomes "
+        f"({', '.join(repr(o) for o in outcomes)}), so every call would count as not "
+        f"connected; the outcomes in the file: {shown}{more}. Set connected_outcomes to the "
+        "values that mean a call was answered, e.g. connected_outcomes = [\"是\"]")
+    return False

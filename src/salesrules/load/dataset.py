@@ -14,7 +14,8 @@ from ..leads import SCHEMA, LeadList, conform, frame_of
 from ..model import ActivityTable, Funnel, GoalOverride, Lead, Rep
 from .inputfile import InputFile, InputRecord, file_record
 
-__all__ = ["CallStats", "Dataset", "DatasetBuilder", "InputFile", "InputRecord", "file_record"]
+__all__ = ["BadRow", "CallStats", "Dataset", "DatasetBuilder", "InputFile", "InputRecord",
+           "file_record"]
 from .tables import CellError, parse_date
 
 
@@ -37,6 +38,20 @@ class CallStats:
                 for i in range(4):
                     out[i] += row[i]
         return out
+
+
+@attrs.frozen
+class BadRow:
+    """An activity row (one rep-day) where a count stage exceeds the count stage above it."""
+
+    rep_id: str
+    day: dt.date
+    upper: str
+    lower: str
+    upper_value: float
+    lower_value: float
+    #: Where it was read, ``file:line``.
+    where: str = ""
 
 
 def _as_lead_list(leads: Any) -> LeadList:
@@ -63,6 +78,8 @@ class Dataset:
     calls: CallStats | None = None
     #: Targets set per rep or team by a goals file, over the level targets.
     goal_overrides: list[GoalOverride] = attrs.Factory(list)
+    #: The activity rows that contradict themselves, where the source read them (``file:line``).
+    contradicting: tuple[BadRow, ...] = ()
 
     def on_leave(self, rep_id: str, day: dt.date) -> bool:
         return any(a <= day <= b for a, b in self.leave.get(rep_id, ()))
@@ -100,6 +117,7 @@ class DatasetBuilder:
         self.goal_overrides: list[GoalOverride] = []
         self.leave: dict[str, list[tuple[dt.date, dt.date]]] = {}
         self._replace: dict[tuple[str, dt.date, int], float] = {}
+        self.contradicting: list[BadRow] = []
         self._after: list = []
 
     def add_rep(self, rep: Rep, where: str = "") -> None:
@@ -195,6 +213,11 @@ class DatasetBuilder:
         self._loose[1].append(day)
         self._loose[2].append([float(v) for v in values])
 
+    def add_contradicting(self, row: BadRow) -> None:
+        """Record an activity row that contradicts itself (a count stage above the count
+        stage above it), with where it was read: it is left out of every rate estimate."""
+        self.contradicting.append(row)
+
     def add_stage(self, rep_id: str, day: dt.date, stage: str, value: float) -> None:
         """Add to a single stage of one rep-day, e.g. a won deal's amount to revenue."""
         row = [0.0] * len(self.funnel.names)
@@ -250,4 +273,6 @@ class DatasetBuilder:
                       f"{', '.join(unknown_leave[:5])}")
         self.activity.freeze()
         return Dataset(self.funnel, self.reps, self._leads(), self.activity, inputs,
-                       self.warnings, self.leave, self.extra, self.calls, self.goal_overrides)
+                       self.warnings, self.leave, self.extra, self.calls, self.goal_overrides,
+                       tuple(r for r in self.contradicting if r.rep_id in self.reps
+                             or not self.reps))

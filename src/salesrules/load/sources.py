@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 
 import attrs
+import numpy as np
 import polars as pl
 
 from ..components import Source
 from ..hookspecs import hookimpl
 from ..model import GoalOverride, Rep
 from .calls import CallsSource
-from .dataset import DatasetBuilder, InputFile
+from .dataset import BadRow, DatasetBuilder, InputFile
 from .tables import (
     CellError,
     bool_column,
@@ -180,12 +181,37 @@ class ActivitySource(Source):
                             lambda cell: f"activity cannot be negative, got {cell!r}")
             frame = frame.filter(good)
         values = frame.select(f"_{s}" for s in stages).to_numpy().astype("float64")
-        into.activity.add_columns(frame.select(text("rep_id")).to_series().to_list(),
-                                  frame["_day"].to_numpy(), values.reshape(-1, len(stages)))
+        rep_ids = frame.select(text("rep_id")).to_series().to_list()
+        into.activity.add_columns(rep_ids, frame["_day"].to_numpy(),
+                                  values.reshape(-1, len(stages)))
+        _contradicting(file, into, frame, rep_ids, values.reshape(-1, len(stages)))
         absent = [s for s in stages if file.found.get(s) is False]
         if absent:
             into.warn(f"{file.display}: no column for stage(s) {', '.join(absent)}; "
                       "counted as 0 (map them under columns if the file has them)")
+
+
+def _contradicting(file: InputFile, into: DatasetBuilder, frame: pl.DataFrame,
+                   rep_ids: list[str], values: np.ndarray) -> None:
+    """Record where each row that contradicts itself (a count stage above the count stage
+    above it) was read, as ``file:line``; lines are worked out for those rows only."""
+    funnel = into.funnel
+    links = [(funnel.index(above), funnel.index(s.name)) for s in funnel.stages
+             if s.unit == "count" and (above := funnel.upstream(s.name)) is not None]
+    bad = np.zeros(len(values), dtype=bool)
+    for i, j in links:
+        bad |= values[:, j] > values[:, i]
+    if not bad.any():
+        return
+    at = np.flatnonzero(bad)
+    lines = file.lines(frame["row"].gather(at))
+    days = frame["_day"].gather(at).to_list()
+    names = funnel.names
+    for k, line, day in zip(at.tolist(), lines, days):
+        v = values[k]
+        i, j = next((u, lo) for u, lo in links if v[lo] > v[u])
+        into.add_contradicting(BadRow(rep_ids[k], day, names[i], names[j], float(v[i]),
+                                      float(v[j]), f"{file.display}:{line}"))
 
 
 class LeaveSource(Source):

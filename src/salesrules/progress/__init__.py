@@ -11,11 +11,16 @@ from ..model import ProgressRow
 
 
 def track(plan: GoalPlan, dataset: Dataset, as_of: dt.date) -> list[ProgressRow]:
-    """One row per rep and stage that has a target, in the order of the plans."""
+    """One row per rep and stage that has a target, in the order of the plans.
+
+    Work is expected up to ``plan.expected_through`` when the plan has one (a
+    morning run: up to the previous working day; the as-of day is still ahead).
+    """
     funnel = dataset.funnel
     scale = {s.name: s.scale for s in funnel.stages}
     index = {s.name: i for i, s in enumerate(funnel.stages)}
     start = plan.period.start
+    through = plan.expected_through or as_of
     rows: list[ProgressRow] = []
     actual_cache = dataset.activity.window_totals(start, as_of)  # every rep in one pass
     for (rep_id, stage), p in plan.plans.items():
@@ -24,9 +29,9 @@ def track(plan: GoalPlan, dataset: Dataset, as_of: dt.date) -> list[ProgressRow]
             actual = actual_cache[rep_id] = [0.0] * len(funnel.stages)
         s = scale[stage]
         done = actual[index[stage]]
-        expected = p.expected_to(as_of) / s
+        expected = p.expected_to(through) / s
         target = p.total / s
-        remaining = len(p.grains["day"]) - p.days_through(as_of)
+        remaining = len(p.grains["day"]) - p.days_through(through)
         projected = done * target / expected if expected else done
         required = max(target - done, 0.0) / remaining if remaining else 0.0
         rows.append(ProgressRow(rep_id, p.team, stage, done, expected, target,

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import attrs
 import numpy as np
 
-from salesrules.api import ActivityTable, FunnelBatch, FunnelModel, Rate, Rep, hookimpl
+from salesrules.api import ActivityTable, Funnel, FunnelBatch, FunnelModel, Rate, Rep, hookimpl
 
 from .shrinkage import (
     beta_binomial_prior,
@@ -80,12 +80,12 @@ def _measure(history: ActivityTable, reps: Sequence[Rep], start: dt.date, end: d
     return RepStats(dict(zip(ids, tot.tolist())), ratio)
 
 
-def _team_days(batch: FunnelBatch, everyone: Sequence[Rep], names: list[str],
+def _team_days(history: ActivityTable, width: int, everyone: Sequence[Rep], names: list[str],
                start: dt.date, end: dt.date) -> list[np.ndarray]:
     """Per team (in ``names`` order), its activity summed per day, over the days one of its
     reps has a row, in date order: ``(days, stages)``."""
     team_of = np.array([names.index(rep.team) for rep in everyone], dtype=np.int64)
-    rows = batch.history.rows(start, end, reps=[rep.id for rep in everyone])
+    rows = history.rows(start, end, reps=[rep.id for rep in everyone])
     first = int(rows.day.min()) if len(rows) else 0
     n_days = int(rows.day.max()) - first + 1 if len(rows) else 0
     slot = team_of[rows.rep] * n_days + (rows.day - first)
@@ -93,7 +93,7 @@ def _team_days(batch: FunnelBatch, everyone: Sequence[Rep], names: list[str],
     present = np.bincount(slot, minlength=size).reshape(len(names), n_days) > 0
     by_day = np.stack([np.bincount(slot, weights=rows.values[:, j], minlength=size)
                        for j in range(rows.values.shape[1])], axis=1
-                      ).reshape(len(names), n_days, len(batch.funnel.stages))
+                      ).reshape(len(names), n_days, width)
     return [by_day[t][present[t]] for t in range(len(names))]
 
 
@@ -130,6 +130,31 @@ def _pool_normal(i: int, teams: dict[str, list[Rep]], team_days: list[np.ndarray
     return pooled_between(groups, [out[t][lower] for t in teams])
 
 
+def pool(history: ActivityTable, funnel: Funnel, everyone: Sequence[Rep], start: dt.date,
+         end: dt.date) -> Pooled:
+    """The company-wide pooling over ``[start, end]``: each team's rate pulled toward the
+    company's, and how far reps spread around their teams (a prior strength per count link,
+    a variance per other link)."""
+    teams: dict[str, list[Rep]] = {}
+    for rep in sorted(everyone, key=lambda r: r.team):  # stable: reps in input order
+        teams.setdefault(rep.team, []).append(rep)
+    stats = _measure(history, everyone, start, end)
+    team_days = _team_days(history, len(funnel.stages), everyone, list(teams), start, end)
+    totals = [d.sum(axis=0).tolist() for d in team_days]
+    out: dict[str, dict[str, float]] = {t: {} for t in teams}
+    strength: dict[str, float] = {}
+    tau2: dict[str, float] = {}
+    for i, (upper, lower) in enumerate(funnel.links()):
+        up, low = [t[i] for t in totals], [t[i + 1] for t in totals]
+        if sum(up) <= 0 or sum(low) <= 0:
+            continue
+        if upper.unit == lower.unit == "count" and all(b <= a for a, b in zip(up, low)):
+            strength[lower.name] = _pool_binomial(i, teams, up, low, stats, out, lower.name)
+        else:
+            tau2[lower.name] = _pool_normal(i, teams, team_days, stats, out, lower.name)
+    return Pooled(out, strength, tau2, stats)
+
+
 class Personal(FunnelModel):
     """Each rep's own rates, shrunk toward the team's by how thin their history is (不搞一刀切).
 
@@ -151,35 +176,21 @@ class Personal(FunnelModel):
     def _pooled(self, batch: FunnelBatch) -> Pooled:
         """The company-wide pooling, with each rep's totals and ratio statistics.
 
-        Computed once per run (the batches of one run share the as-of date and
-        reps), so that each team's batch reuses what the company-wide pooling
-        measured rep by rep.
+        In a run, the run's one estimate (``batch.estimate``) pools once and
+        the checks judge with the same team rates and prior strengths. A batch
+        made outside a run pools here, once for all the teams' batches.
         """
         everyone = batch.everyone or batch.reps
+        if batch.estimate is not None and batch.everyone:
+            return batch.estimate.pooled(self.params.lookback_days, everyone,
+                                         by=f"funnel {self.name}")
         window = batch.history_window(self.params.lookback_days)
         start, end = window.start, window.end
         cached = self._teams.get((start, end))
         # the same run passes the same reps and history objects to every team's batch
         if cached is not None and cached[0] is everyone and cached[1] is batch.history:
             return cached[2]
-        teams: dict[str, list[Rep]] = {}
-        for rep in sorted(everyone, key=lambda r: r.team):  # stable: reps in input order
-            teams.setdefault(rep.team, []).append(rep)
-        stats = _measure(batch.history, everyone, start, end)
-        team_days = _team_days(batch, everyone, list(teams), start, end)
-        totals = [d.sum(axis=0).tolist() for d in team_days]
-        out: dict[str, dict[str, float]] = {t: {} for t in teams}
-        strength: dict[str, float] = {}
-        tau2: dict[str, float] = {}
-        for i, (upper, lower) in enumerate(batch.funnel.links()):
-            up, low = [t[i] for t in totals], [t[i + 1] for t in totals]
-            if sum(up) <= 0 or sum(low) <= 0:
-                continue
-            if upper.unit == lower.unit == "count" and all(b <= a for a, b in zip(up, low)):
-                strength[lower.name] = _pool_binomial(i, teams, up, low, stats, out, lower.name)
-            else:
-                tau2[lower.name] = _pool_normal(i, teams, team_days, stats, out, lower.name)
-        pooled = Pooled(out, strength, tau2, stats)
+        pooled = pool(batch.history, batch.funnel, everyone, start, end)
         self._teams[(start, end)] = (everyone, batch.history, pooled)
         return pooled
 

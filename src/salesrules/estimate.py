@@ -1,0 +1,173 @@
+"""The run's one estimate of rates, computed once per run and shared by goals and checks.
+
+Every rate the run uses (the funnel model's, the feasible activity caps, the
+checks' expected rates and norms of conversion) is measured on
+:attr:`Estimate.history`: the loaded activity without the rows that contradict
+themselves (a count stage above the count stage above it, e.g. more connects
+than dials). Those rows are kept for progress (they are what was reported) and
+named, with ``file:line``, by the ``data-gaps`` check.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import attrs
+import numpy as np
+
+from .activity import day_numbers
+from .checks.rates import (
+    HISTORY,
+    PERIOD,
+    RateEstimate,
+    _posterior,
+    count_links,
+    estimate_rates,
+)
+from .goals.batches import FunnelBatch
+from .load.dataset import BadRow, Dataset
+from .model import ActivityTable, Funnel, Period, Rep
+
+if TYPE_CHECKING:
+    from .goals.personal import Pooled
+
+__all__ = ["Estimate", "estimate_of"]
+
+
+@attrs.define(eq=False)
+class Estimate:
+    """The activity every rate of the run is measured on, and the rates measured on it.
+
+    Made once per run (:func:`estimate_of`); goals receive it as
+    ``FunnelBatch.estimate`` (their ``history`` is :attr:`history`), checks as
+    ``ctx.estimate``.
+    """
+
+    funnel: Funnel
+    #: The loaded activity without the rows that contradict themselves.
+    history: ActivityTable
+    #: The rows left out of :attr:`history`, by rep then day, with where they were read.
+    bad_rows: tuple[BadRow, ...]
+    #: Reps by team, teams sorted by name.
+    teams: dict[str, list[Rep]]
+    period: Period
+    as_of: dt.date
+    _cache: dict = attrs.field(factory=dict, repr=False)
+    #: Who used which estimate (a check's or funnel model's name -> its look-back), for
+    #: ``run.json``.
+    used: dict[str, int] = attrs.field(factory=dict)
+
+    def rates(self, lookback_days: int = 180, by: str = "") -> RateEstimate:
+        """Every active rep's and team's count-to-count rates, once per look-back.
+
+        The window is the goals' (``FunnelBatch.history_window``). With history
+        before the period, each rep's rate is their own shrunk toward their
+        team's with the same team rates and prior strengths as the ``personal``
+        funnel model (:meth:`pooled`): a rep's rate here is the rate their
+        targets were set with. Without it, the period so far, each rep judged
+        against the rest of their team (see
+        :func:`~salesrules.checks.rates.estimate_rates`). ``by`` names the user,
+        for ``run.json``.
+        """
+        if by:
+            self.used.setdefault(by, lookback_days)
+        key = ("rates", lookback_days)
+        hit = self._cache.get(key)
+        if hit is None:
+            est = estimate_rates(self.history, self.funnel, self.teams, self.period,
+                                 self.as_of, lookback_days)
+            if est.from_history:
+                est = self._shared(est, self.pooled(lookback_days))
+            left_out = sum(1 for r in self.bad_rows if est.start <= r.day <= est.end)
+            hit = self._cache[key] = attrs.evolve(est, left_out=left_out)
+        return hit
+
+    def pooled(self, lookback_days: int, everyone: Sequence[Rep] | None = None,
+               by: str = "") -> Pooled:
+        """The company-wide pooling of the ``personal`` funnel model over the look-back
+        window, for ``everyone`` (default: every active rep), once per run."""
+        from .goals.personal import pool  # the built-in model's pooling, which imports the API
+
+        if by:
+            self.used.setdefault(by, lookback_days)
+        reps = tuple(everyone) if everyone is not None else tuple(
+            r for members in self.teams.values() for r in members if r.active)
+        key = ("pooled", lookback_days, tuple(sorted(r.id for r in reps)))
+        hit = self._cache.get(key)
+        if hit is None:
+            window = FunnelBatch("", (), self.funnel, self.history, self.as_of,
+                                 self.period).history_window(lookback_days)
+            hit = self._cache[key] = pool(self.history, self.funnel, reps, window.start,
+                                          window.end)
+        return hit
+
+    def _shared(self, est: RateEstimate, pooled: Pooled) -> RateEstimate:
+        """The estimate with each count link's team rate and prior strength from the pooling."""
+        names = self.funnel.names
+        totals = self.totals(est.start, est.end)
+        reps = {r: dict(v) for r, v in est.reps.items()}
+        teams = {t: dict(v) for t, v in est.teams.items()}
+        for up, low in count_links(self.funnel):
+            strength = pooled.strength.get(names[low])
+            if low != up + 1 or strength is None:  # pooled: adjacent count links only
+                continue
+            for team, members in self.teams.items():
+                mean = pooled.team_means.get(team, {}).get(names[low])
+                if mean is None or not 0 < mean < 1:
+                    continue
+                teams.setdefault(team, {})[names[low]] = (mean, strength)
+                for r in members:
+                    if r.active:
+                        t = totals.get(r.id) or [0.0] * len(names)
+                        mine = (min(t[low], t[up]), t[up])
+                        reps.setdefault(r.id, {})[names[low]] = _posterior(mine, mean, strength)
+        return attrs.evolve(est, reps=reps, teams=teams)
+
+    def describe(self) -> dict:
+        """What ``run.json`` says of the estimate: the rows left out, and each user's
+        history window and where its rates came from."""
+        used = []
+        for by, lookback in sorted(self.used.items()):
+            window = FunnelBatch("", (), self.funnel, self.history, self.as_of,
+                                 self.period).history_window(lookback)
+            start, end = window.start, window.end
+            used.append({"by": by, "lookback_days": lookback,
+                         "window": [start.isoformat(), end.isoformat()],
+                         "rates_from": HISTORY if end < self.period.start else PERIOD})
+        return {"rows_left_out": [{"rep_id": r.rep_id, "date": r.day.isoformat(),
+                                   "where": r.where} for r in self.bad_rows],
+                "used": used}
+
+    def totals(self, start: dt.date, end: dt.date) -> dict[str, list[float]]:
+        """Each rep's stage sums over ``[start, end]`` of :attr:`history`."""
+        key = ("totals", start, end)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._cache[key] = self.history.window_totals(start, end)
+        return hit
+
+
+def estimate_of(dataset: Dataset, period: Period, as_of: dt.date) -> Estimate:
+    """The run's estimate: the activity without the rep-days of every activity row that
+    contradicts itself, as the sources found them (``Dataset.contradicting``).
+
+    Only rows read as rows are judged: a deal export's rep-day may rightly hold
+    more wins than new deals (deals close on other days than they open).
+    """
+    activity, funnel = dataset.activity, dataset.funnel
+    bad = tuple(sorted(dataset.contradicting, key=lambda r: (r.rep_id, r.day)))
+    rows = activity.rows()
+    drop = np.zeros(len(rows), dtype=bool)
+    index = {r: i for i, r in enumerate(rows.reps)}
+    known = [r for r in bad if r.rep_id in index]
+    if known:
+        base = int(rows.day.min())
+        span = int(rows.day.max()) - base + 1
+        keys = rows.rep * span + (rows.day - base)  # rows are sorted by rep, then day
+        want = (np.array([index[r.rep_id] for r in known], dtype=np.int64) * span
+                + day_numbers(r.day for r in known) - base)
+        at = np.searchsorted(keys, want).clip(max=len(keys) - 1)
+        drop[at[keys[at] == want]] = True
+    return Estimate(funnel, activity.without_rows(drop), bad, dataset.teams(), period, as_of)

@@ -1,0 +1,59 @@
+"""The as-of date against the activity: a date outside it is said out loud, and a morning run
+(no activity on the as-of day yet) expects work up to the previous working day."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ..model import ActivityTable, Period
+from .calendar import WorkCalendar
+
+#: How far back a previous working day is looked for (a long holiday is shorter).
+SEARCH_DAYS = 60
+
+
+def expected_through(as_of: dt.date, activity: ActivityTable, calendar: WorkCalendar,
+                     period: Period, warnings: list[str]) -> dt.date | None:
+    """The last day work is expected up to, when it is not ``as_of``; says why in ``warnings``.
+
+    When no rep has activity on ``as_of`` and it is a working day, the export
+    was taken before that day's work (a morning run): work is expected up to
+    the previous working day, and the day itself is still ahead. An as-of date
+    before the activity begins, after a working day with no activity past its
+    end, or in a period with work expected but no activity yet, is warned
+    about: the progress of every rep would read as nothing done.
+    """
+    span = activity.span()
+    first, last = span.first, span.last
+    if first is None or last is None:
+        return None
+    if as_of < first:
+        warnings.append(f"the as-of date {as_of} is before the activity begins ({first} .. "
+                        f"{last}): every rep's progress reads as nothing done; check --as-of")
+        return None
+    through = None
+    if calendar.is_working(as_of) and not len(activity.rows(as_of, as_of)):
+        through = _previous_working(as_of, calendar)
+    upto = through or as_of
+    if last < upto and calendar.working_days(last + dt.timedelta(days=1), upto):
+        warnings.append(f"the as-of date {as_of} is after the activity ends ({first} .. "
+                        f"{last}): working days up to {upto} have no activity in the export, "
+                        "so every rep reads as behind; check --as-of or the export")
+    if (calendar.working_days(period.start, upto)
+            and not len(activity.rows(period.start, as_of))):
+        warnings.append(f"the {period.grain} {period.start} .. {period.end} has no activity "
+                        f"up to the as-of date {as_of} (the activity is {first} .. {last}): "
+                        "nothing done counts toward its targets; check --as-of or the export")
+    if through is not None:
+        warnings.append(f"no activity on the as-of date {as_of} yet (a morning run): work is "
+                        f"expected up to the previous working day, {through}")
+    return through
+
+
+def _previous_working(day: dt.date, calendar: WorkCalendar) -> dt.date:
+    """The last working day before ``day`` (the day before, if none is found)."""
+    for k in range(1, SEARCH_DAYS + 1):
+        d = day - dt.timedelta(days=k)
+        if calendar.is_working(d):
+            return d
+    return day - dt.timedelta(days=1)
