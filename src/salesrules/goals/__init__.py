@@ -177,7 +177,8 @@ def set_goals(cfg: RulesConfig, dataset: Dataset, split: Bound, funnel_model: Bo
              if (active := tuple(r for r in reps if r.active))}
     active_all = tuple(r for r in dataset.reps.values() if r.active)
     all_weights = {team: _month_weights(split, SplitBatch(
-        team, reps, period, months, dataset.funnel, dataset.activity, as_of, month_days))
+        team, reps, period, months, dataset.funnel, dataset.activity, as_of, month_days,
+        warnings))
         for team, reps in teams.items()}
     own = _all_own_days(cfg, dataset, teams, period, working, all_weights, warnings)
     given_all = given_targets(cfg, dataset, [r for r in active_all if r.id in own],

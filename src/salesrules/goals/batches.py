@@ -30,6 +30,9 @@ class SplitBatch:
     as_of: dt.date
     #: Working days of the team's calendar in each of ``months``.
     month_working_days: tuple[int, ...] = ()
+    #: Lines for the run's warnings (``run.json``, the terminal) that the split adds,
+    #: e.g. months it could not learn from the history.
+    notes: list[str] = attrs.Factory(list)
 
 
 @attrs.frozen
