@@ -101,7 +101,7 @@ def write_set(folder: Path, result: RunResult, run_id: str,
     if crm is not None:
         counts[CRM_FILE], warnings = write_crm_import(
             result.allocation.new_assignments, result.dataset.reps, crm.format,
-            crm.user_field, folder)
+            crm.user_field, folder, crm.hubspot_object)
         result.warnings.extend(warnings)
     if plugin_writers is not None:
         plugin_writers(folder)
