@@ -10,6 +10,7 @@ import numpy as np
 
 from ..goals import GoalPlan, push_back
 from ..load import Dataset
+from ..load.deal_presets import CLOSED_KEY
 from ..model import ProgressRow, Rep
 from .diagnosis import Axes, Diagnosis, Norms, diagnose, norms
 from .rates import BadRow, RateEstimate, bad_rows, clean_totals, count_links, estimate_rates
@@ -101,14 +102,16 @@ class CheckContext:
         ``lookback_days`` before the period, or, when the export has no history
         before the period, the period so far, each rep judged against the rest
         of their team. Rows where a count stage exceeds the one above it are
-        left out. ``source`` says which window was used.
+        left out. ``source`` says which window was used. With a deals export,
+        the rate into the win stage is won ÷ (won + lost) of the deals closed in
+        the window: open deals are pipeline, not losses.
         """
         key = ("rate_estimate", lookback_days)
         hit = self.cache.get(key)
         if hit is None:
             hit = self.cache[key] = estimate_rates(
                 self.dataset.activity, self.funnel, self.dataset.teams(), self.goals.period,
-                self.as_of, lookback_days)
+                self.as_of, lookback_days, self.dataset.extra.get(CLOSED_KEY))
         return hit
 
     def prior_rates(self, lookback_days: int) -> dict[str, dict[str, tuple[float, float]]]:

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..activity import ActivityTable
 from ..goals.batches import FunnelBatch
+from ..load.deal_presets import ClosedDeals
 from ..model import Funnel, Period, Rep
 
 #: ``RateEstimate.source``: rates from history before the period.
@@ -99,19 +100,22 @@ def clean_totals(activity: ActivityTable, funnel: Funnel, start: dt.date,
 
 
 def estimate_rates(activity: ActivityTable, funnel: Funnel, teams: dict[str, list[Rep]],
-                   period: Period, as_of: dt.date, lookback_days: int) -> RateEstimate:
+                   period: Period, as_of: dt.date, lookback_days: int,
+                   closed: ClosedDeals | None = None) -> RateEstimate:
     """Rates from the goals' history window (:meth:`FunnelBatch.history_window`).
 
     With history before the period, each rep's rate is their own, shrunk toward
     the team's (a beta-binomial prior fitted to the team's spread). Without it,
     the window is the period so far and each rep is judged against the rest of
     their team: their posterior is the prior of their teammates alone, so a
-    rep's own bad weeks never lower the bar they are judged against.
+    rep's own bad weeks never lower the bar they are judged against. With
+    ``closed`` (a deals export), the rate into the win stage counts the deals
+    closed in the window, won ÷ (won + lost), open deals left out.
     """
     from ..goals.personal.shrinkage import beta_binomial_prior
 
-    window = FunnelBatch("", (), funnel, activity, as_of, period).history_window(lookback_days)
-    start, end = window
+    batch = FunnelBatch("", (), funnel, activity, as_of, period, (), closed)
+    start, end = batch.history_window(lookback_days)
     source = HISTORY if end < period.start else PERIOD
     totals, left_out = clean_totals(activity, funnel, start, end)
     zero = [0.0] * len(funnel.names)
@@ -124,9 +128,12 @@ def estimate_rates(activity: ActivityTable, funnel: Funnel, teams: dict[str, lis
         teams_out[team] = {}
         for r in active:
             reps_out[r.id] = {}
+        won = batch.closed_counts([r.id for r in active], start, end)
         for up, low in count_links(funnel):
             n = [t[up] for t in tot]
             x = [min(t[low], t[up]) for t in tot]
+            if won is not None and low == batch.closed_stage == up + 1:
+                n, x = [float(c) for c in won.closed], [float(w) for w in won.won]
             prior = beta_binomial_prior(x, n)
             if not any(n) or prior.mean <= 0:
                 continue

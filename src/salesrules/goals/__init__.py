@@ -14,6 +14,7 @@ from ..components import FunnelModel, TimeSplit
 from ..config import RulesConfig
 from ..errors import DataError, PluginError, Problem
 from ..load import Dataset
+from ..load.deal_presets import CLOSED_KEY
 from ..model import Funnel, Goal, Period, Rep, link_kind
 from ..resolve import Bound
 from .batches import FunnelBatch, Rate, SplitBatch
@@ -190,7 +191,8 @@ def set_goals(cfg: RulesConfig, dataset: Dataset, split: Bound, funnel_model: Bo
     targets: list[StageTarget] = []
     for team, reps in teams.items():
         rates = _team_rates(funnel_model, FunnelBatch(
-            team, reps, dataset.funnel, dataset.activity, as_of, period, active_all))
+            team, reps, dataset.funnel, dataset.activity, as_of, period, active_all,
+            dataset.extra.get(CLOSED_KEY)))
         for rep in reps:
             given = given_all.get(rep.id) or {}
             if not given:

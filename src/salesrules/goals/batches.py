@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import attrs
 
+from ..load.deal_presets import ClosedCounts, ClosedDeals
 from ..model import ActivityTable, Funnel, Period, Rep
 
 
@@ -47,6 +49,26 @@ class FunnelBatch:
     period: Period
     #: Every active rep of every team, for models that pool across teams.
     everyone: tuple[Rep, ...] = ()
+    #: With a deals export, each rep's closed deals by close date (read them with
+    #: :meth:`closed_counts`); ``None`` otherwise.
+    closed: ClosedDeals | None = None
+
+    @property
+    def closed_stage(self) -> int | None:
+        """The stage whose rate is a win rate of closed deals, won ÷ (won + lost), open deals
+        left out: with a deals export, the funnel's last count stage (``wins``), when a count
+        stage is just above it. ``None`` otherwise: every rate is lower stage ÷ upper."""
+        if self.closed is None:
+            return None
+        stages = self.funnel.stages
+        last = max((i for i, s in enumerate(stages) if s.unit == "count"), default=0)
+        return last if last and stages[last - 1].unit == "count" else None
+
+    def closed_counts(self, rep_ids: Sequence[str], start: dt.date,
+                      end: dt.date) -> ClosedCounts | None:
+        """The deals each of ``rep_ids`` closed in ``[start, end]`` (won, and won plus lost),
+        for the rate into :attr:`closed_stage`; ``None`` without a deals export."""
+        return None if self.closed is None else self.closed.window(rep_ids, start, end)
 
     def history_window(self, lookback_days: int) -> tuple[dt.date, dt.date]:
         """The days rates are measured on: ``lookback_days`` up to the day before the period.
