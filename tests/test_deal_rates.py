@@ -90,3 +90,40 @@ def test_a_rep_with_open_deals_gets_the_win_rate_of_their_closed_deals(
         assert mean == pytest.approx(won / (won + lost))
         (a_alpha, a_beta), (b_alpha, b_beta) = est.reps["A"]["wins"], est.reps["B"]["wins"]
         assert a_alpha / (a_alpha + a_beta) == pytest.approx(b_alpha / (b_alpha + b_beta))
+
+
+def test_the_checks_judge_a_reps_period_on_their_closed_deals(tmp_path):
+    """In the period too: A and B closed the same deals this quarter (6 won, 4 lost) and A has
+    30 more open. The checks' diagnosis gives both the same conversion, the success cases'
+    benchmark is the closed win rate, and both have the same tries for the win stage."""
+    from salesrules.config import load_config
+    from salesrules.goals import set_goals
+    from salesrules.load import data_dir, load_dataset
+    from salesrules.progress import track
+    from salesrules.run import plan_run
+
+    write_export(tmp_path, won=12, lost=8, a_open=0)
+    with (tmp_path / "deals.csv").open("a", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        n = 1000
+        for owner, open_ in (("A", 30), ("B", 0)):
+            for stage, k, closed in (("Won", 6, "2026-11-10"), ("Lost", 4, "2026-11-12"),
+                                     ("Proposal", open_, "")):
+                for _ in range(k):
+                    n += 1
+                    w.writerow([f"D{n}", owner, stage, "1000" if stage != "Lost" else "0",
+                                "2026-10-06", closed])
+    cfg = load_config(tmp_path / "rules.toml")
+    plan = plan_run(cfg)
+    ds = load_dataset(cfg, plan.sources, data_dir(cfg, None))
+    goals = set_goals(cfg, ds, plan.split, plan.funnel, AS_OF)
+    ctx = CheckContext(ds, goals, tuple(track(goals, ds, AS_OF)), AS_OF)
+    assert ctx.closed_stage == "wins"
+    assert ctx.period_totals("A")[0] == 40 and ctx.period_totals("B")[0] == 10  # intents
+    a, b = ctx.diagnosis("A"), ctx.diagnosis("B")
+    assert a is not None and b is not None
+    assert a.conversion == pytest.approx(b.conversion)
+    assert [s.rep for s in a.steps] == [s.rep for s in b.steps] == [pytest.approx(0.6)]
+    assert ctx.benchmark("East")["wins"] == pytest.approx(0.6)
+    counts = ctx.closed_counts(["A", "B"])
+    assert counts is not None and counts.closed == (10, 10) and counts.won == (6, 6)

@@ -37,6 +37,14 @@ class SplitBatch:
     notes: list[str] = attrs.Factory(list)
 
 
+def win_stage(funnel: Funnel) -> int | None:
+    """The funnel's last count stage, when a count stage is just above it: with a deals
+    export, the stage whose rate is won ÷ (won + lost) of the deals closed."""
+    stages = funnel.stages
+    last = max((i for i, s in enumerate(stages) if s.unit == "count"), default=0)
+    return last if last and stages[last - 1].unit == "count" else None
+
+
 @attrs.frozen
 class FunnelBatch:
     """A team's reps and history, for a :class:`FunnelModel` to estimate rates from."""
@@ -58,11 +66,7 @@ class FunnelBatch:
         """The stage whose rate is a win rate of closed deals, won ÷ (won + lost), open deals
         left out: with a deals export, the funnel's last count stage (``wins``), when a count
         stage is just above it. ``None`` otherwise: every rate is lower stage ÷ upper."""
-        if self.closed is None:
-            return None
-        stages = self.funnel.stages
-        last = max((i for i, s in enumerate(stages) if s.unit == "count"), default=0)
-        return last if last and stages[last - 1].unit == "count" else None
+        return None if self.closed is None else win_stage(self.funnel)
 
     def closed_counts(self, rep_ids: Sequence[str], start: dt.date,
                       end: dt.date) -> ClosedCounts | None:
