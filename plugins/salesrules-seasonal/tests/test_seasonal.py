@@ -134,7 +134,8 @@ def test_a_history_starting_with_engagements_only_invents_no_off_season():
     w = Seasonal(SeasonalParams(estimate=True)).month_weights(b)
     assert w == [22.0, 21.0, 23.0]
     assert len(b.notes) == 1
-    assert "from 2026-01-01 only, not October, November, December" in b.notes[0]
+    assert "covers revenue from 2026-01-01 to 2026-09-30, not October, November, December" \
+        in b.notes[0]
     assert "weigh by their working days" in b.notes[0]
 
 

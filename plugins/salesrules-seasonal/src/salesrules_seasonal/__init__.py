@@ -70,6 +70,8 @@ class Learned:
     rep_days: dict[int, int]
     #: The team's first day with a result (the start of coverage); ``None`` without one.
     first_result: dt.date | None
+    #: The team's last day with a row before the period (the end of coverage).
+    last_day: dt.date | None = None
 
 
 def learn(batch: SplitBatch, idx: int, key_of) -> Learned:
@@ -101,7 +103,7 @@ def learn(batch: SplitBatch, idx: int, key_of) -> Learned:
         for d, v in days:
             if d >= first:
                 value[key_of(d)] = value.get(key_of(d), 0.0) + v
-    return Learned(value, rep_days, first)
+    return Learned(value, rep_days, first, team_days[-1] if team_days else None)
 
 
 class Seasonal(TimeSplit):
@@ -169,8 +171,8 @@ class Seasonal(TimeSplit):
         else:
             what = ", ".join(m.start.strftime("%B") for m in months)
         return (f"seasonal: team {batch.team}'s history covers {stage} from "
-                f"{seen.first_result} only, not {what}, so those months weigh by their "
-                "working days")
+                f"{seen.first_result} to {seen.last_day}, not {what}, so those months weigh "
+                "by their working days")
 
 
 @hookimpl
