@@ -29,11 +29,15 @@ def run(folder: Path):
     return invoke("run", "--rules", str(folder / "rules.toml"), "--as-of", "2026-11-25")
 
 
-@pytest.mark.parametrize("fmt, header", [("salesforce", ["Id", "OwnerId"]),
-                                         ("hubspot", ["Record ID", "Contact owner"]),
-                                         ("generic", ["lead_id", "owner"])])
-def test_each_assignment_goes_back_as_the_lead_and_its_reps_crm_user(export, fmt, header):
-    users = set_up(export, fmt)
+@pytest.mark.parametrize("fmt, extra, header", [
+    ("salesforce", {}, ["Id", "OwnerId"]),
+    # HubSpot's importer matches an "[Object] owner" header to the object's owner property
+    # (knowledge.hubspot.com/records/how-to-set-a-record-owner): deals by default
+    ("hubspot", {}, ["Record ID", "Deal owner"]),
+    ("hubspot", {"hubspot_object": "contact"}, ["Record ID", "Contact owner"]),
+    ("generic", {}, ["lead_id", "owner"])])
+def test_each_assignment_goes_back_as_the_lead_and_its_reps_crm_user(export, fmt, extra, header):
+    users = set_up(export, fmt, **extra)
     assert run(export).exit_code == 0
     out = export / "out"
     rows = read_csv(out / "crm_import.csv")

@@ -28,6 +28,7 @@ from .checks.rates import (
 )
 from .goals.batches import FunnelBatch
 from .load.dataset import BadRow, Dataset
+from .load.deal_presets import CLOSED_KEY, ClosedDeals
 from .model import ActivityTable, Funnel, Period, Rep
 
 if TYPE_CHECKING:
@@ -54,6 +55,9 @@ class Estimate:
     teams: dict[str, list[Rep]]
     period: Period
     as_of: dt.date
+    #: With a deals export, each rep's closed deals (the win stage's rate is won ÷ (won + lost)
+    #: of them, open deals left out); ``None`` otherwise.
+    closed: ClosedDeals | None = None
     _cache: dict = attrs.field(factory=dict, repr=False)
     #: Who used which estimate (a check's or funnel model's name -> its look-back), for
     #: ``run.json``.
@@ -77,7 +81,7 @@ class Estimate:
         hit = self._cache.get(key)
         if hit is None:
             est = estimate_rates(self.history, self.funnel, self.teams, self.period,
-                                 self.as_of, lookback_days)
+                                 self.as_of, lookback_days, self.closed)
             if est.from_history:
                 est = self._shared(est, self.pooled(lookback_days))
             left_out = sum(1 for r in self.bad_rows if est.start <= r.day <= est.end)
@@ -88,7 +92,7 @@ class Estimate:
                by: str = "") -> Pooled:
         """The company-wide pooling of the ``personal`` funnel model over the look-back
         window, for ``everyone`` (default: every active rep), once per run."""
-        from .goals.personal import pool  # the built-in model's pooling, which imports the API
+        from .goals.personal import closed_trials, pool  # the built-in model's, via the API
 
         if by:
             self.used.setdefault(by, lookback_days)
@@ -97,16 +101,26 @@ class Estimate:
         key = ("pooled", lookback_days, tuple(sorted(r.id for r in reps)))
         hit = self._cache.get(key)
         if hit is None:
-            window = FunnelBatch("", (), self.funnel, self.history, self.as_of,
-                                 self.period).history_window(lookback_days)
+            batch = self._batch()
+            window = batch.history_window(lookback_days)
             hit = self._cache[key] = pool(self.history, self.funnel, reps, window.start,
-                                          window.end)
+                                          window.end,
+                                          closed_trials(batch, reps, window.start, window.end))
         return hit
+
+    def _batch(self) -> FunnelBatch:
+        return FunnelBatch("", (), self.funnel, self.history, self.as_of, self.period,
+                           closed=self.closed)
 
     def _shared(self, est: RateEstimate, pooled: Pooled) -> RateEstimate:
         """The estimate with each count link's team rate and prior strength from the pooling."""
         names = self.funnel.names
         totals = self.totals(est.start, est.end)
+        batch = self._batch()
+        active = [r for members in self.teams.values() for r in members if r.active]
+        won = batch.closed_counts([r.id for r in active], est.start, est.end)
+        closed = ({} if won is None else
+                  {r.id: (float(w), float(n)) for r, w, n in zip(active, won.won, won.closed)})
         reps = {r: dict(v) for r, v in est.reps.items()}
         teams = {t: dict(v) for t, v in est.teams.items()}
         for up, low in count_links(self.funnel):
@@ -121,7 +135,8 @@ class Estimate:
                 for r in members:
                     if r.active:
                         t = totals.get(r.id) or [0.0] * len(names)
-                        mine = (min(t[low], t[up]), t[up])
+                        mine = (closed[r.id] if closed and low == batch.closed_stage
+                                else (min(t[low], t[up]), t[up]))
                         reps.setdefault(r.id, {})[names[low]] = _posterior(mine, mean, strength)
         return attrs.evolve(est, reps=reps, teams=teams)
 
@@ -170,4 +185,5 @@ def estimate_of(dataset: Dataset, period: Period, as_of: dt.date) -> Estimate:
                 + day_numbers(r.day for r in known) - base)
         at = np.searchsorted(keys, want).clip(max=len(keys) - 1)
         drop[at[keys[at] == want]] = True
-    return Estimate(funnel, activity.without_rows(drop), bad, dataset.teams(), period, as_of)
+    return Estimate(funnel, activity.without_rows(drop), bad, dataset.teams(), period, as_of,
+                    dataset.extra.get(CLOSED_KEY))

@@ -104,3 +104,89 @@ def test_bad_params_in_rules_toml_name_the_key(sample_export):
     res = CliRunner().invoke(main, ["run", "--rules", str(rules)])
     assert res.exit_code == 2
     assert "goals.split.params: months: '13' is not a month number 1-12" in res.output
+
+
+def _issue_history(peak: tuple[float, float, float] = (1.0, 1.0, 1.0)) -> ActivityTable:
+    """Two reps engaging deals from October 2025, the first close in January 2026, and from
+    then results every day; ``peak`` scales the first, second and third month of each quarter.
+    October 2025 has a handful of engagement days, November and December many."""
+    hist = ActivityTable(FUNNEL.names)
+    day = dt.date(2025, 10, 1)
+    while day < dt.date(2026, 10, 1):
+        busy = day.month != 10 or day.day <= 3
+        if day.year == 2026:
+            scale = peak[(day.month - 1) % 3]
+            hist.add_columns(["R1", "R2"], [day, day], [[5, 100.0 * scale], [5, 80.0 * scale]])
+        elif busy:  # engagements only: nothing closed yet
+            hist.add_columns(["R1", "R2"], [day, day], [[5, 0.0], [5, 0.0]])
+        day += dt.timedelta(days=1)
+    return hist
+
+
+TWO_REPS = (Rep("R1", "a", "East", "P1"), Rep("R2", "b", "East", "P1"))
+
+
+def test_a_history_starting_with_engagements_only_invents_no_off_season():
+    """Issue 15: no closes in last year's October-December (the history starts with
+    engagements), so those months are not covered: they weigh by their working days, and the
+    run says so, instead of reading as zero-result months."""
+    b = batch(_issue_history(), TWO_REPS)
+    w = Seasonal(SeasonalParams(estimate=True)).month_weights(b)
+    assert w == [22.0, 21.0, 23.0]
+    assert len(b.notes) == 1
+    assert "covers revenue from 2026-01-01 to 2026-09-30, not October, November, December" \
+        in b.notes[0]
+    assert "weigh by their working days" in b.notes[0]
+
+
+def test_the_month_of_quarter_profile_recovers_a_quarter_end_peak():
+    """The same history with a quarter-end peak (26% / 34% / 40% of each quarter): the
+    calendar months of Q4 are not covered, but every quarter's first, second and third month
+    are, so the profile splits Q4 with the peak."""
+    hist = _issue_history((0.26 * 3, 0.34 * 3, 0.40 * 3))
+    by_month = batch(hist, TWO_REPS)
+    assert Seasonal(SeasonalParams(estimate=True)).month_weights(by_month) == [22.0, 21.0, 23.0]
+    b = batch(hist, TWO_REPS)
+    w = Seasonal(SeasonalParams(estimate=True, by="month-of-quarter")).month_weights(b)
+    per_day = [x / d for x, d in zip(w, (22, 21, 23))]
+    shares = [p / sum(per_day) for p in per_day]
+    assert shares == pytest.approx([0.26, 0.34, 0.40], abs=0.01)
+    assert b.notes == []
+
+
+def test_the_profile_says_which_month_of_a_quarter_it_has_not_seen():
+    hist = ActivityTable(FUNNEL.names)
+    for day in range(1, 29):  # one month of history: the first month of Q3
+        hist.add_columns(["R1"], [dt.date(2026, 7, day)], [[5, 100.0]])
+    b = batch(hist)
+    w = Seasonal(SeasonalParams(estimate=True, by="month-of-quarter")).month_weights(b)
+    assert w[1:] == [21.0, 23.0]
+    assert "not the second month of a quarter, the third month of a quarter" in b.notes[0]
+
+
+def test_the_profile_needs_an_estimate():
+    with pytest.raises(ValueError, match="needs estimate = true"):
+        SeasonalParams(months={"1": 1.2}, by="month-of-quarter")
+
+
+def test_a_run_says_which_months_weigh_by_working_days(tmp_path):
+    """On a generated opportunity export whose closes start in April 2025, Q1 2026's calendar
+    months have no history: the run's warnings (run.json and the terminal) say so."""
+    import json
+
+    import tomli_w
+
+    from salesrules.sample.crm_export import crm_export_rules, generate_crm_export
+
+    generate_crm_export(tmp_path, deals=1500)
+    rules = crm_export_rules()
+    rules["goals"]["split"] = {"strategy": "seasonal", "params": {"estimate": True}}
+    (tmp_path / "rules.toml").write_text(tomli_w.dumps(rules), encoding="utf-8")
+    res = CliRunner().invoke(main, ["run", "--rules", str(tmp_path / "rules.toml"),
+                                    "--as-of", "2026-01-15"])
+    assert res.exit_code == 0, res.output
+    warnings = json.loads((tmp_path / "out" / "run.json").read_text())["warnings"]
+    said = [w for w in warnings if w.startswith("seasonal: team")]
+    assert len(said) == 3  # one per office
+    assert all("not January, February, March" in w for w in said)
+    assert "weigh by their working days" in " ".join(res.output.split())

@@ -26,6 +26,7 @@ from ..goals import Rate
 from ..goals.batches import FunnelBatch
 from ..goals.calendar import period_of
 from ..load import Dataset
+from ..load.deal_presets import CLOSED_KEY
 from ..resolve import Bound, resolve
 from ..run import Plan
 from .rows import ALL, Row, after
@@ -94,9 +95,10 @@ def estimates(plan: Plan, known: Dataset, as_of: dt.date) -> dict[str, Estimates
             active = tuple(r for r in reps if r.active)
             if active:
                 batch = FunnelBatch(team, active, known.funnel, known.activity, as_of, period,
-                                    everyone)
+                                    everyone, closed=known.extra.get(CLOSED_KEY))
                 out[name].update(bound.call(model.rates, batch))
-    batch = FunnelBatch("", everyone, known.funnel, known.activity, as_of, period, everyone)
+    batch = FunnelBatch("", everyone, known.funnel, known.activity, as_of, period, everyone,
+                        closed=known.extra.get(CLOSED_KEY))
     standard = _standard(known, batch)
     out["standard"] = {r.id: standard for r in everyone}
     return out

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
 import numpy as np
 
 from ..goals import GoalPlan, push_back
+from ..goals.batches import win_stage
 from ..load import Dataset
 from ..load.dataset import BadRow
+from ..load.deal_presets import CLOSED_KEY, ClosedWindow
 from ..model import ProgressRow, Rep
 from .diagnosis import Axes, Diagnosis, Norms, diagnose, norms
 from .rates import RateEstimate, count_links
@@ -128,7 +130,9 @@ class CheckContext:
         before the period, the period so far, each rep judged against the rest
         of their team. Rows where a count stage exceeds the one above it are
         left out. ``source`` says which window was used; ``by`` (a check's name) puts
-        the window in ``run.json`` under ``rates.used``.
+        the window in ``run.json`` under ``rates.used``. With a deals export, the
+        rate into the win stage is won ÷ (won + lost) of the deals closed in the
+        window: open deals are pipeline, not losses.
         """
         return self.estimate.rates(lookback_days, by)
 
@@ -149,6 +153,25 @@ class CheckContext:
         """The rep's stage sums over the period to the as-of date, contradicting rows left out."""
         hit = self.estimate.totals(self.goals.period.start, self.as_of)
         return hit.get(rep_id) or [0.0] * len(self.funnel.names)
+
+    @property
+    def closed_stage(self) -> str | None:
+        """With a deals export, the win stage: its rate is won ÷ (won + lost) of the deals
+        closed, open deals left out, and checks count closed deals as its tries
+        (:meth:`closed_counts`) instead of the stage above. ``None`` otherwise."""
+        if self.dataset.extra.get(CLOSED_KEY) is None:
+            return None
+        i = win_stage(self.funnel)
+        return None if i is None else self.funnel.names[i]
+
+    def closed_counts(self, rep_ids: Sequence[str], start: dt.date | None = None,
+                      end: dt.date | None = None) -> ClosedWindow | None:
+        """The deals each of ``rep_ids`` closed in ``[start, end]`` (default: the period to
+        the as-of date): won, and won plus lost. ``None`` without a deals export."""
+        closed = self.dataset.extra.get(CLOSED_KEY)
+        if closed is None:
+            return None
+        return closed.window(rep_ids, start or self.goals.period.start, end or self.as_of)
 
     def norms(self, quantile: float = 0.9) -> Norms:
         """Each team's activity per working day: the median rep's, and the ``quantile`` as the
@@ -178,6 +201,12 @@ class CheckContext:
             names = self.funnel.names
             hit[team] = {names[low]: tot[low] / tot[up]
                          for up, low in count_links(self.funnel) if tot and tot[up] > 0}
+            win = self.closed_stage
+            closed = self.closed_counts([r.rep_id for r in top]) if win else None
+            if win and closed is not None:  # the success cases' win rate of closed deals
+                hit[team].pop(win, None)
+                if sum(closed.closed):
+                    hit[team][win] = sum(closed.won) / sum(closed.closed)
         return hit[team]
 
     def diagnosis(self, rep_id: str, result_stage: str = "", quantile: float = 0.9,
@@ -213,7 +242,8 @@ class CheckContext:
             [(names[u], names[lo]) for u, lo in count_links(funnel)],
             self.rate_estimate(by="diagnosis"),
             self.period_totals(rep_id), {n: i for i, n in enumerate(names)},
-            self.norms(quantile), len(self.working_days(rep_id)), self.benchmark(team), axes)
+            self.norms(quantile), len(self.working_days(rep_id)), self.benchmark(team), axes,
+            self.closed_stage, self.closed_counts([rep_id]))
         return out
 
     def pushed_back(self, rep_id: str, given: dict[str, float]) -> dict[str, float]:

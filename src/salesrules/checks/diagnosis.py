@@ -8,6 +8,7 @@ import math
 import attrs
 import numpy as np
 
+from ..load.deal_presets import ClosedWindow
 from ..model import ProgressRow
 from .rates import RateEstimate, poisson_cdf
 
@@ -127,8 +128,14 @@ class Axes:
 def diagnose(rep_id: str, team: str, rows: dict[str, ProgressRow], result: str, top: str,
              links: list[tuple[str, str]], est: RateEstimate, period_totals: list[float],
              stage_index: dict[str, int], n: Norms, days: int,
-             bench: dict[str, float], axes: Axes) -> Diagnosis | None:
-    """The rep's two axes on ``result``; ``None`` when nothing was expected of it yet."""
+             bench: dict[str, float], axes: Axes, win: str | None = None,
+             closed: ClosedWindow | None = None) -> Diagnosis | None:
+    """The rep's two axes on ``result``; ``None`` when nothing was expected of it yet.
+
+    With a deals export, the link into the ``win`` stage counts the rep's deals
+    closed this period (``closed``), won ÷ (won + lost), as the team's rate does:
+    open deals are not losses.
+    """
     res, act = rows.get(result), rows.get(top)
     if res is None or act is None or res.expected_to_date <= 0 or days <= 0:
         return None
@@ -147,9 +154,16 @@ def diagnose(rep_id: str, team: str, rows: dict[str, ProgressRow], result: str, 
     feasible = min(need, cap) if cap > 0 else need
     activity = act.actual / (feasible * days) if feasible > 0 else None
     tot_top, tot_res = period_totals[i_top], period_totals[stage_index[result]]
+    won = closed if win is not None and chain_links and chain_links[-1][1] == win else None
+    if won is not None:  # the top's tries that have closed, and the deals won of them
+        above = period_totals[stage_index[chain_links[-1][0]]]
+        tot_top = tot_top * won.closed[0] / above if above > 0 else 0.0
+        tot_res = won.won[0]
     conversion = (tot_res / tot_top) / chain if tot_top > 0 else None
     conv_p = poisson_cdf(tot_res, tot_top * chain) if tot_top > 0 else 1.0
-    steps = tuple(Step(up, low, _rate(period_totals, stage_index, up, low),
+    steps = tuple(Step(up, low, _rate(period_totals, stage_index, up, low)
+                       if won is None or low != win else
+                       (won.won[0] / won.closed[0] if won.closed[0] else None),
                        team_rates[low][0], bench.get(low)) for up, low in chain_links)
     shares = {"activity": _share(activity), "conversion": _share(conversion)}
     short = []

@@ -70,12 +70,16 @@ class EffortWithoutResults(Check):
                 continue
             mine = ctx.period_totals(rep.id)
             n, x = int(mine[ctx.funnel.index(source)]), int(mine[ctx.funnel.index(result)])
+            closed = ctx.closed_counts([rep.id]) if result == ctx.closed_stage else None
+            tries = source
+            if closed is not None:  # a deals export: won of the deals closed, open ones apart
+                n, x, tries = closed.closed[0], closed.won[0], "closed deals"
             post = est.reps.get(rep.id, {}).get(result)
             if not n or not post or post[0] <= 0 or d.gap < p.min_gap:
                 continue
             prob = beta_binom_cdf(x, n, *post)
             if prob < p.alpha:
-                yield self._finding(ctx, rep, d, est, result, source, x, n, post, prob)
+                yield self._finding(ctx, rep, d, est, result, tries, x, n, post, prob)
 
     def _finding(self, ctx, rep, d, est, result, source, x, n, post, prob) -> Finding:
         rate = post[0] / (post[0] + post[1])

@@ -10,6 +10,7 @@ import attrs
 
 from ..activity import ActivityTable
 from ..goals.batches import FunnelBatch
+from ..load.deal_presets import ClosedDeals
 from ..model import Funnel, Period, Rep
 
 #: ``RateEstimate.source``: rates from history before the period.
@@ -50,7 +51,8 @@ def count_links(funnel: Funnel) -> list[tuple[int, int]]:
 
 
 def estimate_rates(activity: ActivityTable, funnel: Funnel, teams: dict[str, list[Rep]],
-                   period: Period, as_of: dt.date, lookback_days: int) -> RateEstimate:
+                   period: Period, as_of: dt.date, lookback_days: int,
+                   closed: ClosedDeals | None = None) -> RateEstimate:
     """Rates from the goals' history window (:meth:`FunnelBatch.history_window`) of
     ``activity`` (the run's: :attr:`salesrules.estimate.Estimate.history`).
 
@@ -58,11 +60,14 @@ def estimate_rates(activity: ActivityTable, funnel: Funnel, teams: dict[str, lis
     the team's (a beta-binomial prior fitted to the team's spread). Without it,
     the window is the period so far and each rep is judged against the rest of
     their team: their posterior is the prior of their teammates alone, so a
-    rep's own bad weeks never lower the bar they are judged against.
+    rep's own bad weeks never lower the bar they are judged against. With
+    ``closed`` (a deals export), the rate into the win stage counts the deals
+    closed in the window, won ÷ (won + lost), open deals left out.
     """
     from ..goals.personal.shrinkage import beta_binomial_prior
 
-    window = FunnelBatch("", (), funnel, activity, as_of, period).history_window(lookback_days)
+    batch = FunnelBatch("", (), funnel, activity, as_of, period, closed=closed)
+    window = batch.history_window(lookback_days)
     start, end = window.start, window.end
     source = HISTORY if end < period.start else PERIOD
     # the run's estimate passes its activity, rows that contradict themselves already left out
@@ -77,9 +82,12 @@ def estimate_rates(activity: ActivityTable, funnel: Funnel, teams: dict[str, lis
         teams_out[team] = {}
         for r in active:
             reps_out[r.id] = {}
+        won = batch.closed_counts([r.id for r in active], start, end)
         for up, low in count_links(funnel):
             n = [t[up] for t in tot]
             x = [min(t[low], t[up]) for t in tot]
+            if won is not None and low == batch.closed_stage == up + 1:
+                n, x = [float(c) for c in won.closed], [float(w) for w in won.won]
             prior = beta_binomial_prior(x, n)
             if not any(n) or prior.mean <= 0:
                 continue

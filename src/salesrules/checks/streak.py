@@ -52,12 +52,15 @@ class ZeroStreak(Check):
                 a, b = post
                 rate = a / (a + b)
                 iu, il = funnel.index(up), funnel.index(stage)
+                tries_of, results_of = values[::-1, iu].tolist(), values[::-1, il].tolist()
+                what = up
+                if stage == ctx.closed_stage:  # a deals export: a day's tries are its closes
+                    what, tries_of = "closed deals", _closes(ctx, rep.id, working[::-1])
+                    results_of = [0.0 if r != r else r for r in results_of]
                 streak, tried = [], 0.0
                 # the current streak: back from the as-of date over the rep's working days
                 # (leave excluded); days without a row (NaN) neither extend nor break it
-                for day, tries, results in zip(reversed(working),
-                                               values[::-1, iu].tolist(),
-                                               values[::-1, il].tolist()):
+                for day, tries, results in zip(reversed(working), tries_of, results_of):
                     if results != results:
                         continue
                     if results > 0:
@@ -75,12 +78,21 @@ class ZeroStreak(Check):
                 yield Finding(
                     rep.id, "rep", self.name, "critical" if prob < p.alpha / 100 else "warn",
                     f"{rep.name} ({rep.team}) has had no {stage} for {len(streak)} working "
-                    f"days (since {streak[-1].isoformat()}) despite {tried:,.0f} {up}; at their "
+                    f"days (since {streak[-1].isoformat()}) despite {tried:,.0f} {what}; at their "
                     f"usual {rate:.1%} that happens with probability {prob:.2g}.",
                     {"stage": stage, "days": len(streak), "since": streak[-1].isoformat(),
-                     up: tried, "rate": round(rate, 4), "probability": float(f"{prob:.3g}")},
+                     what: tried, "rate": round(rate, 4), "probability": float(f"{prob:.3g}")},
                     f"Sit in on {rep.name}'s {up} this week: something changed "
                     f"{len(streak)} working days ago.", "conversion", f"{up}→{stage}")
+
+
+def _closes(ctx: CheckContext, rep_id: str, days: list) -> list[float]:
+    """The deals the rep closed (won or lost) on each of ``days``."""
+    out = []
+    for day in days:
+        counts = ctx.closed_counts([rep_id], day, day)
+        out.append(float(counts.closed[0]) if counts is not None else 0.0)
+    return out
 
 
 @hookimpl(trylast=True)

@@ -237,9 +237,13 @@ class CrmImportConfig:
     """``[output.crm_import]``: the assignments as a file the CRM imports (``crm_import.csv``)."""
 
     #: ``salesforce`` (``Id``, ``OwnerId``: Data Loader's update of the leads' owner),
-    #: ``hubspot`` (``Record ID``, ``Contact owner``: the owner's email) or ``generic``
-    #: (``lead_id``, ``owner``).
+    #: ``hubspot`` (``Record ID``, ``Deal owner``: the owner's email; the owner column
+    #: follows ``hubspot_object``) or ``generic`` (``lead_id``, ``owner``).
     format: Literal["salesforce", "hubspot", "generic"] = "generic"
+    #: With ``format = "hubspot"``: the object the leads are in HubSpot, which names
+    #: the owner column as HubSpot's importer matches it (``Deal owner``,
+    #: ``Contact owner``, ...): ``deal`` for leads from a HubSpot deals export.
+    hubspot_object: Literal["deal", "contact", "company", "ticket"] = "deal"
     #: The reps file's column holding each rep's CRM user: a Salesforce user Id, a
     #: HubSpot owner email. Reps without one are named in a warning and their leads
     #: left out of the file.

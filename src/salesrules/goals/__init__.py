@@ -15,6 +15,7 @@ from ..components import FunnelModel, TimeSplit
 from ..config import RulesConfig
 from ..errors import DataError, PluginError, Problem
 from ..load import Dataset
+from ..load.deal_presets import CLOSED_KEY
 from ..model import Funnel, Goal, Period, Rep, link_kind
 from ..resolve import Bound
 from .asof import expected_through
@@ -200,7 +201,8 @@ def set_goals(cfg: RulesConfig, dataset: Dataset, split: Bound, funnel_model: Bo
              if (active := tuple(r for r in reps if r.active))}
     active_all = tuple(r for r in dataset.reps.values() if r.active)
     all_weights = {team: _month_weights(split, SplitBatch(
-        team, reps, period, months, dataset.funnel, dataset.activity, as_of, month_days))
+        team, reps, period, months, dataset.funnel, dataset.activity, as_of, month_days,
+        warnings))
         for team, reps in teams.items()}
     own = _all_own_days(cfg, dataset, teams, period, working, all_weights, warnings)
     given_all = given_targets(cfg, dataset, [r for r in active_all if r.id in own],
@@ -212,7 +214,8 @@ def set_goals(cfg: RulesConfig, dataset: Dataset, split: Bound, funnel_model: Bo
     targets: list[StageTarget] = []
     for team, reps in teams.items():
         rates = _team_rates(funnel_model, FunnelBatch(
-            team, reps, dataset.funnel, estimate.history, as_of, period, active_all, estimate))
+            team, reps, dataset.funnel, estimate.history, as_of, period, active_all, estimate,
+            dataset.extra.get(CLOSED_KEY)))
         for rep in reps:
             given = given_all.get(rep.id) or {}
             if not given:

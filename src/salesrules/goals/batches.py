@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import attrs
 
+from ..load.deal_presets import ClosedDeals, ClosedWindow
 from ..model import ActivityTable, Funnel, Period, Rep
 
 if TYPE_CHECKING:
@@ -34,6 +36,17 @@ class SplitBatch:
     as_of: dt.date
     #: Working days of the team's calendar in each of ``months``.
     month_working_days: tuple[int, ...] = ()
+    #: Lines for the run's warnings (``run.json``, the terminal) that the split adds,
+    #: e.g. months it could not learn from the history.
+    notes: list[str] = attrs.Factory(list)
+
+
+def win_stage(funnel: Funnel) -> int | None:
+    """The funnel's last count stage, when a count stage is just above it: with a deals
+    export, the stage whose rate is won ÷ (won + lost) of the deals closed."""
+    stages = funnel.stages
+    last = max((i for i, s in enumerate(stages) if s.unit == "count"), default=0)
+    return last if last and stages[last - 1].unit == "count" else None
 
 
 @attrs.frozen
@@ -60,6 +73,22 @@ class FunnelBatch:
     #: (:class:`~salesrules.estimate.Estimate`): ``history`` is its activity, without the
     #: rows that contradict themselves. ``None`` for a batch made outside a run.
     estimate: Estimate | None = None
+    #: With a deals export, each rep's closed deals by close date (read them with
+    #: :meth:`closed_counts`); ``None`` otherwise.
+    closed: ClosedDeals | None = None
+
+    @property
+    def closed_stage(self) -> int | None:
+        """The stage whose rate is a win rate of closed deals, won ÷ (won + lost), open deals
+        left out: with a deals export, the funnel's last count stage (``wins``), when a count
+        stage is just above it. ``None`` otherwise: every rate is lower stage ÷ upper."""
+        return None if self.closed is None else win_stage(self.funnel)
+
+    def closed_counts(self, rep_ids: Sequence[str], start: dt.date,
+                      end: dt.date) -> ClosedWindow | None:
+        """The deals each of ``rep_ids`` closed in ``[start, end]`` (won, and won plus lost),
+        for the rate into :attr:`closed_stage`; ``None`` without a deals export."""
+        return None if self.closed is None else self.closed.window(rep_ids, start, end)
 
     def history_window(self, lookback_days: int) -> HistoryWindow:
         """The days rates are measured on: ``lookback_days`` up to the day before the period.

@@ -29,22 +29,40 @@ class TeamRates(FunnelModel):
         for i, (upper, lower) in enumerate(batch.funnel.links()):
             up, low = totals[i], totals[i + 1]
             what = "ARPU" if batch.funnel.link_kind(upper, lower) == "arpu" else "rate"
+            of = _is_closed(batch, i)
+            closed = batch.closed_counts([r.id for r in batch.reps], start, end) if of else None
+            if closed is not None:  # the win rate of the deals closed: open ones left out
+                up, low = sum(closed.closed), sum(closed.won)
             if up > 0 and low > 0:
                 team_rates[lower.name] = Rate(
-                    low / up, f"team {batch.team} {what} {_num(low)}/{_num(up)} "
+                    low / up, f"team {batch.team} {what} {_figures(low, up, of)} "
                     f"from {start} to {end}")
                 continue
             if company is None:  # a team without history takes the company's rates
                 company = _totals(batch, batch.everyone, start, end)
             up, low = company[i], company[i + 1]
+            closed = (batch.closed_counts([r.id for r in batch.everyone], start, end) if of
+                      else None)
+            if closed is not None:
+                up, low = sum(closed.closed), sum(closed.won)
             if up > 0 and low > 0:
                 team_rates[lower.name] = Rate(
-                    low / up, f"company {what} {_num(low)}/{_num(up)} from {start} to {end} "
-                    f"(team {batch.team} has no history)")
+                    low / up, f"company {what} {_figures(low, up, of)} from {start} to "
+                    f"{end} (team {batch.team} has no history)")
             elif lower.default_rate is not None:
                 team_rates[lower.name] = Rate(
                     lower.default_rate, f"default {what} (no history in any team)")
         return {rep.id: team_rates for rep in batch.reps}
+
+
+def _is_closed(batch: FunnelBatch, link: int) -> bool:
+    """Whether ``link`` goes into the win stage of a deals export (a win rate of closed deals)."""
+    return batch.closed_stage == link + 1
+
+
+def _figures(low: float, up: float, closed: bool) -> str:
+    return (f"{_num(low)} won/{_num(up)} closed deals" if closed
+            else f"{_num(low)}/{_num(up)}")
 
 
 def _totals(batch: FunnelBatch, reps, start, end) -> list[float]:

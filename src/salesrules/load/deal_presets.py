@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -103,6 +104,15 @@ class ClosedCounts:
     lost: int
 
 
+@attrs.frozen
+class ClosedWindow:
+    """Deals closed in a window, per rep in the order asked: how many were won, and how many
+    closed at all (won plus lost); open deals are in neither."""
+
+    won: tuple[int, ...]
+    closed: tuple[int, ...]
+
+
 class ClosedDeals:
     """Each rep's closed deals by close date: how many were won and lost in a window."""
 
@@ -139,6 +149,16 @@ class ClosedDeals:
         a, b = bisect.bisect_left(days, start), bisect.bisect_right(days, end)
         won = self._won[rep_id][b] - self._won[rep_id][a] if days else 0
         return ClosedCounts(won, (b - a) - won)
+
+    def window(self, rep_ids: Sequence[str], start: dt.date, end: dt.date) -> ClosedWindow:
+        """The deals each of ``rep_ids`` closed in ``[start, end]``: won, and won plus lost."""
+        won, closed = [], []
+        for rep_id in rep_ids:
+            days = self._days.get(rep_id, [])
+            a, b = bisect.bisect_left(days, start), bisect.bisect_right(days, end)
+            won.append(self._won[rep_id][b] - self._won[rep_id][a] if days else 0)
+            closed.append(b - a)
+        return ClosedWindow(tuple(won), tuple(closed))
 
     def win_rate(self, rep_id: str, start: dt.date, end: dt.date) -> float | None:
         """won ÷ (won + lost) in the window; ``None`` without a closed deal."""

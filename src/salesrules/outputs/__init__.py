@@ -113,7 +113,7 @@ def write_set(folder: Path, result: RunResult, run_id: str,
     if crm is not None:
         written = write_crm_import(
             result.allocation.new_assignments, result.dataset.reps, crm.format,
-            crm.user_field, folder)
+            crm.user_field, folder, crm.hubspot_object)
         counts[CRM_FILE] = written.rows
         result.warnings.extend(written.warnings)
     if plugin_writers is not None:

@@ -4,8 +4,9 @@ assessment (综合考核) are served first and get more.
 A team's reps are scored on weighted metrics over a look-back window, each
 normalised within the team. Reps are ranked; tiers by rank percentile carry
 quota multipliers. A ``base_share`` of every batch is shared equally (一视同仁)
-and the rest by merit (区别对待). Leads, best first, are dealt in rounds in rank
-order, so the top-ranked reps get first pick.
+and the rest by merit (区别对待). Leads, best first, are dealt in rank order, with
+each rep's share spread over the whole batch: the top-ranked reps get first pick,
+and a higher rank never ends with worse leads on average.
 """
 
 from __future__ import annotations
@@ -207,14 +208,14 @@ class RankingPriority(Policy):
                               if mult_sum else (1 - base) / m) for s in slots]
         quota = largest_remainder(n, shares)
         share_of = {s.rep.id: q for s, q in zip(slots, quota)}
-        given = {s.rep.id: 0 for s in slots}
         room = {s.rep.id: s.remaining for s in slots}  # before this batch
-        queue = deque((s, q) for s, q in zip(slots, quota) if q > 0)
-        extra = deque(slots)  # after the quotas: anyone with room, in rank order
+        deal = _Dealer(slots, [q if r is None else min(q, r)
+                               for q, r in zip(quota, room.values())])
+        extra = deque(slots)  # after the shares: anyone with room, in rank order
         for lead in batch.leads:
-            slot = self._next(batch, lead, queue, given, quota_of=True)
+            slot = deal.next(batch, lead)
             if slot is None:
-                slot = self._next(batch, lead, extra, given, quota_of=False)
+                slot = self._next(batch, lead, extra)
             if slot is None:
                 if all(s.full for s in slots):
                     batch.skip_rest("every eligible rep is at their daily capacity")
@@ -223,26 +224,69 @@ class RankingPriority(Policy):
                 continue
             st = standing[slot.rep.id]
             q = share_of[slot.rep.id]
+            given = deal.given[slot.rep.id]
             batch.assign(lead, slot,
                          f"rank {st.rank}/{st.of} in {st.team} (score {st.score:.2f}: "
                          f"{st.figures}; {st.tier.name} tier ×{st.tier.multiplier:g}), "
-                         f"{_share_text(given[slot.rep.id], q, room[slot.rep.id], slot)}; "
+                         f"{_share_text(given, q, room[slot.rep.id], slot)}; "
                          f"{slot.cap_text()}")
-            given[slot.rep.id] += 1
+            deal.given[slot.rep.id] += 1
 
     @staticmethod
-    def _next(batch: AllocationBatch, lead, queue: deque, given: dict[str, int],
-              quota_of: bool) -> RepSlot | None:
-        """The next rep in rank order with room (and, in the first pass, share left)."""
+    def _next(batch: AllocationBatch, lead, queue: deque) -> RepSlot | None:
+        """The next rep in rank order with room (beyond the shares, when others are full)."""
         for _ in range(len(queue)):
-            item = queue.popleft()
-            slot, q = item if quota_of else (item, None)
-            if slot.full or (q is not None and given[slot.rep.id] >= q):
+            slot = queue.popleft()
+            if slot.full:
                 continue  # drops out of the rotation
-            queue.append(item)  # back of the round: the next lead starts after this rep
+            queue.append(slot)  # back of the round: the next lead starts after this rep
             if batch.allowed(lead, slot):
                 return slot
         return None
+
+
+class _Dealer:
+    """Deals the leads, best first, so that every prefix of the batch is shared by rank.
+
+    Each rep's part of their share dealt so far (``given / share``) never falls
+    below that of a rep ranked under them: a rep's k-th lead waits until the
+    rep ranked just above has had as large a part of their own share, and is
+    dealt as soon as they have (after them, at the same moment). So the
+    top-ranked get first pick, their extra leads are spread over the whole batch
+    rather than taken from its tail, and a higher-ranked rep's leads are never
+    worse on average (by the batch's order: priority, value, age) than a
+    lower-ranked rep's. Equal shares deal in rounds in rank order. A share is
+    cut to the rep's room under their cap. The order is worked out once per
+    batch, in time linear in the leads.
+    """
+
+    def __init__(self, slots: list[RepSlot], shares: list[int]) -> None:
+        self.given = {s.rep.id: 0 for s in slots}
+        keyed: list[tuple[int, int, int, RepSlot]] = []
+        above: list[int] = []  # when the rep ranked just above gets each lead
+        above_share = 0
+        for rank, (slot, q) in enumerate(zip(slots, shares)):
+            if q <= 0:
+                continue
+            # the k-th lead of q comes with the lead that gives the rep above a part k/q
+            times = (list(range(1, q + 1)) if not above else
+                     [above[-(-k * above_share // q) - 1] for k in range(1, q + 1)])
+            keyed.extend((t, rank, k, slot) for k, t in enumerate(times))
+            above, above_share = times, q
+        keyed.sort(key=lambda x: x[:3])
+        self.turns = deque(x[3] for x in keyed)
+
+    def next(self, batch: AllocationBatch, lead) -> RepSlot | None:
+        """The rep whose turn it is; a recycled lead goes to the next turn of another rep
+        (that turn is used now, the skipped one kept)."""
+        turns = self.turns
+        while turns and turns[0].full:
+            turns.popleft()
+        for i, slot in enumerate(turns):
+            if not slot.full and batch.allowed(lead, slot):
+                del turns[i]
+                return slot
+        return None  # the turns are over, or left only to the reps it was recycled from
 
 
 def _share_text(given: int, share: int, room: int | None, slot: RepSlot) -> str:

@@ -98,9 +98,11 @@ def _team_days(history: ActivityTable, width: int, everyone: Sequence[Rep], name
 
 
 def _pool_binomial(i: int, teams: dict[str, list[Rep]], up: list[float], low: list[float],
-                   stats: RepStats, out: dict[str, dict[str, float]], lower: str) -> float:
+                   trials: dict[str, tuple[float, float]], out: dict[str, dict[str, float]],
+                   lower: str) -> float:
     """A count→count link: each team's rate pulled toward the company's (into ``out``);
-    returns the reps' prior strength, from their spread around their teams."""
+    returns the reps' prior strength, from their spread around their teams. ``trials``
+    holds each rep's ``(upper, lower)`` totals of the link."""
     prior = beta_binomial_prior(low, up)
     for t, a, b in zip(teams, up, low):
         out[t][lower] = shrink(b, a, prior.mean, prior.strength) if a > 0 else prior.mean
@@ -109,8 +111,8 @@ def _pool_binomial(i: int, teams: dict[str, list[Rep]], up: list[float], low: li
     groups, centers = [], []
     for t, members in teams.items():
         m = out[t][lower]
-        groups.append([(min(tot[i + 1], tot[i]) / tot[i], m * (1 - m) / tot[i])
-                       for tot in (stats.totals[rep.id] for rep in members) if tot[i] > 0])
+        groups.append([(min(x, n) / n, m * (1 - m) / n)
+                       for n, x in (trials[rep.id] for rep in members) if n > 0])
         centers.append(m)
     tau2 = pooled_between(groups, centers)
     company = sum(low) / sum(up)
@@ -131,10 +133,11 @@ def _pool_normal(i: int, teams: dict[str, list[Rep]], team_days: list[np.ndarray
 
 
 def pool(history: ActivityTable, funnel: Funnel, everyone: Sequence[Rep], start: dt.date,
-         end: dt.date) -> Pooled:
+         end: dt.date, closed: ClosedTrials | None = None) -> Pooled:
     """The company-wide pooling over ``[start, end]``: each team's rate pulled toward the
     company's, and how far reps spread around their teams (a prior strength per count link,
-    a variance per other link)."""
+    a variance per other link). With a deals export, ``closed`` gives the link into the win
+    stage its trials: deals closed, won ÷ (won + lost), open deals left out."""
     teams: dict[str, list[Rep]] = {}
     for rep in sorted(everyone, key=lambda r: r.team):  # stable: reps in input order
         teams.setdefault(rep.team, []).append(rep)
@@ -146,10 +149,16 @@ def pool(history: ActivityTable, funnel: Funnel, everyone: Sequence[Rep], start:
     tau2: dict[str, float] = {}
     for i, (upper, lower) in enumerate(funnel.links()):
         up, low = [t[i] for t in totals], [t[i + 1] for t in totals]
+        trials = {r.id: (tot[i], tot[i + 1]) for r in everyone
+                  for tot in [stats.totals.get(r.id, [0.0] * len(funnel.stages))]}
+        if closed is not None and closed.stage == i + 1:
+            trials = closed.trials  # a win rate of the deals closed: open deals left out
+            up = [sum(trials[r.id][0] for r in members) for members in teams.values()]
+            low = [sum(trials[r.id][1] for r in members) for members in teams.values()]
         if sum(up) <= 0 or sum(low) <= 0:
             continue
         if upper.unit == lower.unit == "count" and all(b <= a for a, b in zip(up, low)):
-            strength[lower.name] = _pool_binomial(i, teams, up, low, stats, out, lower.name)
+            strength[lower.name] = _pool_binomial(i, teams, up, low, trials, out, lower.name)
         else:
             tau2[lower.name] = _pool_normal(i, teams, team_days, stats, out, lower.name)
     return Pooled(out, strength, tau2, stats)
@@ -190,7 +199,8 @@ class Personal(FunnelModel):
         # the same run passes the same reps and history objects to every team's batch
         if cached is not None and cached[0] is everyone and cached[1] is batch.history:
             return cached[2]
-        pooled = pool(batch.history, batch.funnel, everyone, start, end)
+        pooled = pool(batch.history, batch.funnel, everyone, start, end,
+                      closed_trials(batch, everyone, start, end))
         self._teams[(start, end)] = (everyone, batch.history, pooled)
         return pooled
 
@@ -204,21 +214,49 @@ class Personal(FunnelModel):
             more = _measure(batch.history, missing, start, end)
             stats = RepStats({**stats.totals, **more.totals}, {**stats.ratios, **more.ratios})
         totals = [stats.totals[rep.id] for rep in batch.reps]
+        closed = closed_trials(batch, batch.reps, start, end)
         out: dict[str, dict[str, Rate]] = {rep.id: {} for rep in batch.reps}
         for i, (upper, lower) in enumerate(batch.funnel.links()):
             up, low = [t[i] for t in totals], [t[i + 1] for t in totals]
+            of = upper.name
+            if closed is not None and closed.stage == i + 1:
+                up = [closed.trials[rep.id][0] for rep in batch.reps]
+                low = [closed.trials[rep.id][1] for rep in batch.reps]
+                of = "closed deals"
             kind = "ARPU" if batch.funnel.link_kind(upper, lower) == "arpu" else "rate"
             team = pooled.team_means.get(batch.team, {}).get(lower.name)
             if sum(up) <= 0 or sum(low) <= 0:
                 _no_history(batch, lower, kind, team, out)
                 continue
             if upper.unit == lower.unit == "count" and all(b <= a for a, b in zip(up, low)):
-                _binomial_rates(batch, pooled, i, up, low, team, out)
+                _binomial_rates(batch, pooled, i, up, low, team, out, of)
             else:
                 _normal_rates(batch, stats, i, totals, team if team is not None
                               else sum(low) / sum(up), pooled.tau2.get(lower.name, 0.0),
                               kind, out)
         return out
+
+
+@attrs.frozen
+class ClosedTrials:
+    """With a deals export: the link into the win stage measured on closed deals."""
+
+    #: The funnel index of the win stage (the link's lower stage).
+    stage: int
+    #: Each rep's ``(closed, won)`` deals: the link's trials and successes.
+    trials: dict[str, tuple[float, float]]
+
+
+def closed_trials(batch: FunnelBatch, reps: Sequence[Rep], start: dt.date,
+                  end: dt.date) -> ClosedTrials | None:
+    """With a deals export: each rep's ``(closed, won)`` deals over ``[start, end]``, the
+    trials and successes of the link into the win stage (open deals in neither)."""
+    stage = batch.closed_stage
+    counts = batch.closed_counts([r.id for r in reps], start, end)
+    if stage is None or counts is None:
+        return None
+    return ClosedTrials(stage, {r.id: (float(n), float(x))
+                                for r, n, x in zip(reps, counts.closed, counts.won)})
 
 
 def _no_history(batch: FunnelBatch, lower, kind: str, company: float | None,
@@ -236,19 +274,21 @@ def _no_history(batch: FunnelBatch, lower, kind: str, company: float | None,
 
 
 def _binomial_rates(batch: FunnelBatch, pooled: Pooled, i: int, up: list[float],
-                    low: list[float], team: float | None, out: dict[str, dict[str, Rate]]) -> None:
-    """A count→count link: each rep's rate by beta-binomial shrinkage toward the team's."""
-    upper, lower = batch.funnel.stages[i], batch.funnel.stages[i + 1]
+                    low: list[float], team: float | None, out: dict[str, dict[str, Rate]],
+                    of: str) -> None:
+    """A count→count link: each rep's rate by beta-binomial shrinkage toward the team's;
+    ``of`` names what ``up`` counts (the upper stage, or closed deals)."""
+    lower = batch.funnel.stages[i + 1]
     prior = beta_binomial_prior(low, up)
     strength = pooled.strength.get(lower.name, prior.strength)
     mean = team if team is not None else prior.mean
     for rep, a, b in zip(batch.reps, up, low):
         if a <= 0:
             out[rep.id][lower.name] = Rate(
-                mean, f"team {batch.team} {mean:.3g} (no {upper.name} of their own)")
+                mean, f"team {batch.team} {mean:.3g} (no {of} of their own)")
             continue
         out[rep.id][lower.name] = Rate(shrink(b, a, mean, strength), (
-            f"rep {b / a:.3g} from {a:,.0f} {upper.name}, shrunk toward team "
+            f"rep {b / a:.3g} from {a:,.0f} {of}, shrunk toward team "
             f"{mean:.3g}" + ("" if math.isinf(strength)
                              else f" with prior strength {strength:,.0f}")))
 
