@@ -28,11 +28,18 @@ class Component:
     parameters, ``Params``: an attrs class whose fields are structured from the
     component's TOML table, unknown keys refused. The class docstring is the
     component's help text.
+
+    What a manager reads (a finding's message, an assignment's reason, a rate's
+    trace) is said through :meth:`say`, from the component's ``words``: message
+    key -> ``{"en": template, "zh": template}``, so that it follows
+    ``output.language``. A ``"name"`` entry is the component's name as shown.
     """
 
     kind: ClassVar[str] = "component"
     name: ClassVar[str] = ""
     Params: ClassVar[type] = NoParams
+    #: Message key -> its template per language (``en`` required, ``zh`` optional).
+    words: ClassVar[dict[str, dict[str, str]]] = {}
 
     def __init__(self, params: Any = None) -> None:
         self.params = params if params is not None else self.Params()
@@ -40,6 +47,27 @@ class Component:
     def validate(self, funnel: Funnel) -> list[tuple[str, str]]:
         """Check params against the configured funnel; return ``(key, message)`` pairs."""
         return []
+
+    def say(self, key: str, /, **fields: Any) -> str:
+        """The message ``key`` in the run's language (``output.language``), fields filled in.
+
+        The template comes from the component's ``words`` (else the kernel's own catalogue);
+        English when it has none in that language. Besides Python's format specs, a template
+        may write ``{x:stage}`` (a stage or step ``a→b`` by its label in Chinese),
+        ``{p:chance}`` (a probability in words), ``{x:amount}`` (two decimals, thousands
+        separated) and ``{x:skill}``::
+
+            words = {"slow": {"en": "{n:,} {stage} in {days} days",
+                              "zh": "{days} 天仅 {n:,} 个{stage:stage}"}}
+            self.say("slow", n=12, stage="dials", days=3)
+        """
+        from .words import say
+
+        return say(key, self.words, **fields)
+
+    def shown_name(self) -> str:
+        """The name a manager reads: the ``"name"`` entry of ``words``, else :attr:`name`."""
+        return self.say("name") if "name" in self.words else self.name
 
     @classmethod
     def summary(cls) -> str:
