@@ -29,7 +29,8 @@ from typing import Any
 LANGUAGES = ("en", "zh")
 
 _LANG: ContextVar[str] = ContextVar("salesrules_language", default="en")
-_LABELS: ContextVar[Mapping[str, str]] = ContextVar("salesrules_stage_labels", default={})
+_LABELS: ContextVar[Mapping[str, str] | None] = ContextVar("salesrules_stage_labels",
+                                                          default=None)
 
 #: The kernel's templates: allocation reasons, the trace, the summary, skills, chance.
 CATALOGUE: dict[str, dict[str, str]] = {}
@@ -88,7 +89,7 @@ def stage(name: str) -> str:
     """A stage, or a step ``a→b``, as a manager reads it: its label in Chinese."""
     if language() != "zh":
         return name
-    labels = _LABELS.get()
+    labels = _LABELS.get() or {}
     return "→".join(labels.get(part, part) or part for part in name.split("→"))
 
 

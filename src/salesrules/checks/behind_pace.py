@@ -43,7 +43,8 @@ WORDS = {
                             "target needs at the {team} rates{cap}, {activity:.0%} of the norm "
                             "(team median {median:,.0f})",
                       "zh": "每个工作日{top:stage} {per_day:,.0f}，按{team}的转化率目标需要 "
-                            "{need:,.0f}{cap}，为常模的 {activity:.0%}（团队中位数 {median:,.0f}）"},
+                            "{need:,.0f}{cap}，为常模的 {activity:.0%}"
+                            "（团队中位数 {median:,.0f}）"},
     "capped": {"en": " (capped at the team's feasible level)", "zh": "（已按团队可行水平封顶）"},
     "conversion-plain": {"en": "conversion from {top} to {result} is {conversion:.0%} of the "
                                "team's",

@@ -10,6 +10,19 @@ import attrs
 
 from salesrules.api import Check, CheckContext, Finding, Funnel, hookimpl
 
+WORDS = {
+    "name": {"en": "zero-streak", "zh": "连续零产出"},
+    "message": {"en": "{name} ({team}) has had no {stage} for {days} working days (since "
+                      "{since}) despite {tried:,.0f} {up}; at their usual {rate:.1%} that is "
+                      "{prob:chance}.",
+                "zh": "{name}（{team}）自 {since} 起连续 {days} 个工作日没有{stage:stage}，"
+                      "期间{up:stage} {tried:,.0f}；按其以往 {rate:.1%} 的转化率，"
+                      "这{prob:chance}。"},
+    "action": {"en": "Sit in on {name}'s {up} this week: something changed {days} working "
+                     "days ago.",
+               "zh": "本周旁听{name}的{up:stage}：{days} 个工作日前情况变了。"},
+}
+
 
 @attrs.define
 class StreakParams:
@@ -30,6 +43,7 @@ class ZeroStreak(Check):
 
     name = "zero-streak"
     Params = StreakParams
+    words = WORDS
 
     def validate(self, funnel: Funnel) -> list[tuple[str, str]]:
         return [("stages", f"{s!r} is not a count stage") for s in self.params.stages
@@ -72,15 +86,14 @@ class ZeroStreak(Check):
                 prob = math.exp(lg(b + tried) + lg(a + b) - lg(b) - lg(a + b + tried))
                 if prob >= p.alpha:
                     continue
+                who = {"name": rep.name, "team": rep.team, "stage": stage, "up": up,
+                       "days": len(streak), "since": streak[-1].isoformat()}
                 yield Finding(
                     rep.id, "rep", self.name, "critical" if prob < p.alpha / 100 else "warn",
-                    f"{rep.name} ({rep.team}) has had no {stage} for {len(streak)} working "
-                    f"days (since {streak[-1].isoformat()}) despite {tried:,.0f} {up}; at their "
-                    f"usual {rate:.1%} that happens with probability {prob:.2g}.",
+                    self.say("message", tried=tried, rate=rate, prob=prob, **who),
                     {"stage": stage, "days": len(streak), "since": streak[-1].isoformat(),
                      up: tried, "rate": round(rate, 4), "probability": float(f"{prob:.3g}")},
-                    f"Sit in on {rep.name}'s {up} this week: something changed "
-                    f"{len(streak)} working days ago.", "conversion", f"{up}→{stage}")
+                    self.say("action", **who), "conversion", f"{up}→{stage}")
 
 
 @hookimpl(trylast=True)

@@ -137,7 +137,7 @@ def rules_for(files: dict[str, Path], chinese: bool, data_dir: str = ".") -> dic
         "checks": {name: {} for name in ("behind-pace", "effort-without-results",
                                          "vanity-activity", "zero-streak", "team-execution",
                                          "data-gaps", "goal-raise")},
-        "output": {"dir": "out"},
+        "output": {"dir": "out", **({"language": "zh"} if chinese else {})},
     }
 
 
