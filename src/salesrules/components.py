@@ -66,7 +66,7 @@ class Component:
         return say(key, self.words, **fields)
 
     def shown_name(self) -> str:
-        """The name a manager reads: the ``"name"`` entry of ``words``, else :attr:`name`."""
+        """The name a manager reads: the ``"name"`` entry of ``words``, else ``name``."""
         return self.say("name") if "name" in self.words else self.name
 
     @classmethod
