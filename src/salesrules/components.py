@@ -48,7 +48,8 @@ class Component:
         """Check params against the configured funnel; return ``(key, message)`` pairs."""
         return []
 
-    def say(self, key: str, /, **fields: Any) -> str:
+    @classmethod
+    def say(cls, key: str, /, **fields: Any) -> str:
         """The message ``key`` in the run's language (``output.language``), fields filled in.
 
         The template comes from the component's ``words`` (else the kernel's own catalogue);
@@ -63,11 +64,12 @@ class Component:
         """
         from .words import say
 
-        return say(key, self.words, **fields)
+        return say(key, cls.words, **fields)
 
-    def shown_name(self) -> str:
+    @classmethod
+    def shown_name(cls) -> str:
         """The name a manager reads: the ``"name"`` entry of ``words``, else ``name``."""
-        return self.say("name") if "name" in self.words else self.name
+        return cls.say("name") if "name" in cls.words else cls.name
 
     @classmethod
     def summary(cls) -> str:

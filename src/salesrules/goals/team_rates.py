@@ -19,6 +19,18 @@ class TeamRates(FunnelModel):
 
     name = "team-rates"
     Params = TeamRatesParams
+    words = {
+        "name": {"en": "team-rates", "zh": "团队转化率"},
+        "arpu": {"en": "ARPU", "zh": "客单价"},
+        "rate": {"en": "rate", "zh": "转化率"},
+        "team": {"en": "team {team} {what} {low}/{up} from {start} to {end}",
+                 "zh": "团队{team}{what} {low}/{up}（{start} 至 {end}）"},
+        "company": {"en": "company {what} {low}/{up} from {start} to {end} (team {team} has no "
+                          "history)",
+                    "zh": "全公司{what} {low}/{up}（{start} 至 {end}；团队{team}没有历史数据）"},
+        "default": {"en": "default {what} (no history in any team)",
+                    "zh": "默认{what}（所有团队都没有历史数据）"},
+    }
 
     def rates(self, batch: FunnelBatch) -> dict[str, dict[str, Rate]]:
         start, end = batch.history_window(self.params.lookback_days)
@@ -27,22 +39,20 @@ class TeamRates(FunnelModel):
         team_rates: dict[str, Rate] = {}
         for i, (upper, lower) in enumerate(batch.funnel.links()):
             up, low = totals[i], totals[i + 1]
-            what = "ARPU" if batch.funnel.link_kind(upper, lower) == "arpu" else "rate"
+            what = self.say("arpu" if batch.funnel.link_kind(upper, lower) == "arpu" else "rate")
+            said = {"team": batch.team, "what": what, "start": start, "end": end}
             if up > 0 and low > 0:
                 team_rates[lower.name] = Rate(
-                    low / up, f"team {batch.team} {what} {_num(low)}/{_num(up)} "
-                    f"from {start} to {end}")
+                    low / up, self.say("team", low=_num(low), up=_num(up), **said))
                 continue
             if company is None:  # a team without history takes the company's rates
                 company = _totals(batch, batch.everyone, start, end)
             up, low = company[i], company[i + 1]
             if up > 0 and low > 0:
                 team_rates[lower.name] = Rate(
-                    low / up, f"company {what} {_num(low)}/{_num(up)} from {start} to {end} "
-                    f"(team {batch.team} has no history)")
+                    low / up, self.say("company", low=_num(low), up=_num(up), **said))
             elif lower.default_rate is not None:
-                team_rates[lower.name] = Rate(
-                    lower.default_rate, f"default {what} (no history in any team)")
+                team_rates[lower.name] = Rate(lower.default_rate, self.say("default", **said))
         return {rep.id: team_rates for rep in batch.reps}
 
 
