@@ -28,7 +28,7 @@ from .conditions import Condition, column_type, condition_frame
 from .conditions.types import LEAD_TYPES
 from .fairness import fairness, gini
 from .pool import Pool, settle
-from .reasons import reason
+from .reasons import REASONS, reason
 
 __all__ = ["AllocationBatch", "AllocationContext", "AllocationResult", "RepSlot", "Route",
            "allocate", "assigned_values", "check_fields", "eligible_reps", "gini"]
@@ -251,6 +251,7 @@ def _duplicates_unassigned(pool: Pool, assignments: list[Assignment]) -> list[Un
     out = []
     for lead_id, (first, field) in pool.duplicates.items():
         where = reason("went", rep=went[first]) if first in went else reason("went-nowhere")
-        out.append(Unassigned(lead_id, reason("duplicate", first=first, field=field,
+        shown = reason(f"field.{field}") if f"field.{field}" in REASONS else field
+        out.append(Unassigned(lead_id, reason("duplicate", first=first, field=shown,
                                               where=where)))
     return out

@@ -18,6 +18,8 @@ REASONS: dict[str, dict[str, str]] = {
     "unmatched": {"en": "no routing rule matched ({names})", "zh": "没有匹配的分配规则（{names}）"},
     "duplicate": {"en": "duplicate of {first} (same {field}){where}; handled once",
                   "zh": "与 {first} 重复（{field}相同）{where}；只处理一次"},
+    "field.phone": {"en": "phone", "zh": "电话"},
+    "field.email": {"en": "email", "zh": "邮箱"},
     "went": {"en": ", which went to {rep}", "zh": "，该线索已分给 {rep}"},
     "went-nowhere": {"en": ", which is unassigned", "zh": "，该线索未分配"},
     "account-full": {"en": "account {account} is owned by {owner}, who is at their cap today",

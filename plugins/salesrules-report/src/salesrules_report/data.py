@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
 from salesrules.api import Assignment, Lead, RunResult
+
+from . import evidence
 
 ONE_DAY = dt.timedelta(days=1)
 
@@ -217,18 +220,31 @@ def _allocation(result: RunResult) -> dict[str, Any]:
         # the kernel's figure: reps who could receive leads, today and over the window
         **a.fairness(),
         "rules": _rules(result),
-        "unassigned_reasons": Counter(u.reason.split(": ", 1)[-1] for u in a.unassigned
-                                      ).most_common(8),
+        "unassigned_reasons": Counter(_why(u.reason) for u in a.unassigned).most_common(8),
     }
+
+
+def _why(reason: str) -> str:
+    """An unassigned lead's reason without its rule prefix (``rule 'x' → policy: ``)."""
+    return re.split(r": |：", reason, maxsplit=1)[-1]
+
+
+def check_names(result: RunResult) -> dict[str, str]:
+    """Each check's name as a manager reads it (its ``words``' ``"name"``, in the run's
+    language), by the name findings carry."""
+    return {b.name: b.component.shown_name() for b in result.components
+            if b.component.kind == "check"}
 
 
 def _findings(result: RunResult, reps_out: dict[str, Any]) -> list[dict[str, Any]]:
     """Every finding; each rep's entry lists its findings and its goal-raise proposal."""
     findings = []
+    lang = result.config.output.language
+    labels = {s.name: s.label for s in result.dataset.funnel.stages}
     for i, f in enumerate(result.findings):
         findings.append({"subject": f.subject, "kind": f.subject_kind, "check": f.check,
                          "severity": f.severity, "message": f.message, "action": f.action,
-                         "evidence": f.evidence})
+                         "evidence": evidence.rows(f.evidence, lang, labels)})
         if f.subject_kind == "rep" and f.subject in reps_out:
             reps_out[f.subject]["findings"].append(i)
             if f.check == "goal-raise":
@@ -271,6 +287,7 @@ def build(result: RunResult) -> dict[str, Any]:
         "allocation": _allocation(result),
         "findings": findings,
         "severity_counts": {s: by_sev.get(s, 0) for s in SEVERITIES},
+        "check_names": check_names(result),
         "reps": reps_out,
         "warnings": result.warnings[:20],
     }
