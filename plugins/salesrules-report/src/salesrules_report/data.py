@@ -274,7 +274,7 @@ def build(result: RunResult) -> dict[str, Any]:
     return {
         "period": {"grain": period.grain, "start": period.start.isoformat(),
                    "end": period.end.isoformat()},
-        "as_of": result.as_of.isoformat(),
+        "as_of": result.as_of.isoformat(), "lang": result.config.output.language,
         "week": [d.isoformat() for d in week_of(result.as_of)],
         "stages": stages, "units": {s.name: s.unit for s in funnel.stages},
         "labels": {s.name: s.label for s in funnel.stages},
