@@ -28,6 +28,13 @@ KEYS_ZH = {
     "team_median_short_share": "团队短通话中位数",
 }
 
+#: Evidence values that are words, in Chinese (the cause values stay English in the CSVs).
+VALUES_ZH = {
+    "activity": "过程", "conversion": "转化", "data": "数据", "other": "其他",
+    "history before the period": "本周期之前的历史",
+    "the period so far, against the team": "本周期至今，与团队比较",
+}
+
 #: Rows shown per finding; the rest is in findings.csv.
 MAX_ROWS = 12
 
@@ -70,13 +77,20 @@ def _value(value: Any, lang: str, labels: dict[str, str], key: str = "") -> str:
     if isinstance(value, (list, tuple)):
         shown = [_value(v, lang, labels) for v in value[:8]]
         return ", ".join(shown) + (f" … (+{len(value) - 8})" if len(value) > 8 else "")
-    return number(value, exact="probability" in key)
+    if isinstance(value, str) and lang == "zh":
+        parts = value.split("→")
+        if all(p in labels for p in parts):  # a stage or a step
+            return "→".join(labels[p] or p for p in parts)
+    return number(value, exact="probability" in key, lang=lang)
 
 
-def number(value: Any, exact: bool = False) -> str:
-    """A figure as read: thousands separated; a probability exactly as computed."""
+def number(value: Any, exact: bool = False, lang: str = "en") -> str:
+    """A figure as read: thousands separated; a probability exactly as computed; words in
+    the report's language."""
     if value is None:
         return "–"
+    if isinstance(value, str):
+        return VALUES_ZH.get(value, value) if lang == "zh" else value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, int):
