@@ -48,7 +48,7 @@ def _sig(obj: Any) -> str:
         return "(...)"
     parts = []
     for p in sig.parameters.values():
-        text = p.name if p.kind is not p.VAR_POSITIONAL else "*" + p.name
+        text = {p.VAR_POSITIONAL: "*", p.VAR_KEYWORD: "**"}.get(p.kind, "") + p.name
         if p.annotation is not p.empty:
             text += f": {_type_text(p.annotation)}"
         if p.default is not p.empty:
