@@ -48,7 +48,8 @@ def _sig(obj: Any) -> str:
         return "(...)"
     parts = []
     for p in sig.parameters.values():
-        text = {p.VAR_POSITIONAL: "*", p.VAR_KEYWORD: "**"}.get(p.kind, "") + p.name
+        stars = "*" if p.kind is p.VAR_POSITIONAL else "**" if p.kind is p.VAR_KEYWORD else ""
+        text = stars + p.name
         if p.annotation is not p.empty:
             text += f": {_type_text(p.annotation)}"
         if p.default is not p.empty:

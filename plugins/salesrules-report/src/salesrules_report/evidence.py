@@ -4,6 +4,7 @@ numbers thousands separated, nested figures on one line; the exact figures are k
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 #: Evidence keys in Chinese; stages take their funnel labels, other keys show as written.
@@ -39,7 +40,7 @@ VALUES_ZH = {
 MAX_ROWS = 12
 
 
-def rows(evidence: dict[str, Any], lang: str, labels: dict[str, str]) -> list[list[str]]:
+def rows(evidence: Mapping[str, Any], lang: str, labels: dict[str, str]) -> list[list[str]]:
     """``[label, value]`` rows for a finding's evidence, in the report's language."""
     out: list[list[str]] = []
     for key, value in evidence.items():
