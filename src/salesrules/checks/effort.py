@@ -25,6 +25,9 @@ WORDS = {
                       "个{source:stage}只带来 {x} 个{result:stage}；按{usual} {rate:.1%} 计，"
                       "这{prob:chance}。{skill_text}"},
     "usual": {"en": "their usual rate", "zh": "其以往的转化率"},
+    "no-rates": {"en": "{name}: no activity from {start} to {end} to estimate rates from; "
+                       "no rep was judged",
+                 "zh": "{name}：{start} 至 {end} 没有活动数据可用于估计转化率；未评判任何销售"},
     "usual-team": {"en": "the rest of {team}'s rate this period (no earlier history)",
                    "zh": "{team}其他人本周期的转化率（没有更早的历史）"},
     "weakest": {"en": " The weakest step is {step}, at {vs_team:.0%} of the {team} rate{bench}: "
@@ -88,8 +91,8 @@ class EffortWithoutResults(Check):
             return
         est = ctx.rate_estimate(p.lookback_days)
         if not est.reps or not any(est.reps.values()):
-            ctx.notes.append(f"{self.name}: no activity from {est.start} to {est.end} "
-                             "to estimate rates from; no rep was judged")
+            ctx.notes.append(self.say("no-rates", name=self.shown_name(), start=est.start,
+                                      end=est.end))
             return
         for rep, _ in ctx.by_rep():
             d = ctx.diagnosis(rep.id, result, activity_tolerance=p.activity_tolerance)
