@@ -86,6 +86,9 @@ def test_summary_and_report_speak_chinese(zh_run):
     data = json.loads(re.search(r'<script id="report-data" type="application/json">(.*?)'
                                 r"</script>", html, re.S).group(1))
     assert_chinese(list(data["check_names"].values()), "a check name")
+    rule = data["allocation"]["rules"][0]
+    assert_chinese([rule["name"], rule["when"], rule["policy"]], "a routing rule")
+    assert rule["policy"] == "雨露均沾"
     for f in data["findings"]:
         assert_chinese([f["message"], f["action"]], "a report finding")
         # evidence is a labelled table of words and figures, not JSON

@@ -18,6 +18,9 @@ ONE_DAY = dt.timedelta(days=1)
 #: Share of a team's reps (by result attainment) whose rates make the benchmark.
 TOP_SHARE = 0.2
 
+#: A routing rule without a condition, as the report shows it.
+ALL_LEADS = {"en": "(all leads)", "zh": "（全部线索）"}
+
 #: Finding severities, most severe first (the values ``Finding.severity`` takes).
 SEVERITIES = ("critical", "warn", "info")
 
@@ -196,11 +199,15 @@ def _pace(result: RunResult, members: list[str]) -> dict[str, Any]:
 
 def _rules(result: RunResult) -> list[dict[str, Any]]:
     by_rule = Counter(x.rule for x in result.allocation.assignments)
-    rules = [{"name": r.name, "when": r.when or "(all leads)", "policy": r.policy,
-              "params": r.params, "teams": r.teams, "assigned": by_rule.get(r.name, 0)}
+    everything = ALL_LEADS.get(result.config.output.language, ALL_LEADS["en"])
+    shown = {b.name: b.component.shown_name() for b in result.components
+             if b.component.kind == "policy"}
+    rules = [{"name": r.name, "when": r.when or everything,
+              "policy": shown.get(r.policy, r.policy), "params": r.params, "teams": r.teams,
+              "assigned": by_rule.get(r.name, 0)}
              for r in (result.config.allocation.rules or [])]
-    return rules or [{"name": n, "when": "(all leads)", "policy": "balanced", "params": {},
-                      "teams": [], "assigned": c} for n, c in by_rule.items()]
+    return rules or [{"name": n, "when": everything, "policy": shown.get("balanced", "balanced"),
+                      "params": {}, "teams": [], "assigned": c} for n, c in by_rule.items()]
 
 
 def _allocation(result: RunResult) -> dict[str, Any]:
