@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
+
+from .words import sayer
 
 if TYPE_CHECKING:
     from .allocation.batch import AllocationBatch
@@ -62,9 +64,14 @@ class Component:
                               "zh": "{days} 天仅 {n:,} 个{stage:stage}"}}
             self.say("slow", n=12, stage="dials", days=3)
         """
-        from .words import say
+        return sayer(key, cls.words)(**fields)
 
-        return say(key, cls.words, **fields)
+    @classmethod
+    def sayer(cls, key: str) -> Callable[..., str]:
+        """The message ``key`` as a function of its fields, in the run's language: for a
+        message said once per lead, looked up once per batch
+        (``why = self.sayer("why")``, then ``why(n=3)`` for each lead)."""
+        return sayer(key, cls.words)
 
     @classmethod
     def shown_name(cls) -> str:

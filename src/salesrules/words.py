@@ -19,9 +19,8 @@ Besides Python's format specs (``{n:,.0f}``), templates know four of their own:
 
 from __future__ import annotations
 
-import functools
 import string
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -70,6 +69,7 @@ def add(entries: Mapping[str, Mapping[str, str]]) -> None:
         if "en" not in by_lang:
             raise ValueError(f"message {key!r} has no English template")
         CATALOGUE[key] = dict(by_lang)
+    _SAYERS.clear()
 
 
 def template(key: str, catalogue: Mapping[str, Mapping[str, str]] | None = None) -> str:
@@ -83,16 +83,38 @@ def template(key: str, catalogue: Mapping[str, Mapping[str, str]] | None = None)
 def say(key: str, catalogue: Mapping[str, Mapping[str, str]] | None = None,
         /, **fields: Any) -> str:
     """The message ``key`` (from ``catalogue``, else the kernel's) with ``fields`` filled in."""
+    return sayer(key, catalogue)(**fields)
+
+
+def sayer(key: str, catalogue: Mapping[str, Mapping[str, str]] | None = None
+          ) -> Callable[..., str]:
+    """The message ``key`` in the current language as a function of its fields: for a
+    message said once per lead, looked up once per batch.
+
+    A template without specs of our own is Python's ``str.format``, at C speed.
+    Catalogues are read once: change one after it was said and the change is not seen.
+    """
+    lang = _LANG.get()
+    cache_key = (id(catalogue), key, lang)
+    hit = _SAYERS.get(cache_key)
+    if hit is not None and hit[0] is catalogue:
+        return hit[1]
     text = template(key, catalogue)
-    if _plain(text):  # Python's own formatting, at C speed: reasons are said per lead
-        return text.format_map(fields)
-    return _FORMATTER.vformat(text, (), fields)
+    fn: Callable[..., str]
+    if any(f":{spec}}}" in text for spec in OWN_SPECS):
+        def fn(**fields: Any) -> str:
+            return _FORMATTER.vformat(text, (), fields)
+    else:
+        fn = text.format
+    # the catalogue is kept with its sayers, so that its id is not reused while they are
+    _SAYERS[cache_key] = (catalogue, fn)
+    return fn
 
 
-@functools.lru_cache(maxsize=4096)
-def _plain(text: str) -> bool:
-    """Whether a template uses none of the specs of our own."""
-    return not any(f":{spec}}}" in text for spec in ("stage", "chance", "amount", "skill"))
+#: The format specs of our own (see the module's docstring).
+OWN_SPECS = ("stage", "chance", "amount", "skill")
+#: (catalogue id, key, language) -> the catalogue and the key's sayer.
+_SAYERS: dict[tuple[int, str, str], tuple[object, Callable[..., str]]] = {}
 
 
 def stage(name: str) -> str:

@@ -59,6 +59,9 @@ class Balanced(Policy):
         heap = [(start[i] + (s.today_value if by_value else s.today), i, s)
                 for i, s in enumerate(reps) if not s.full]
         heapq.heapify(heap)
+        # said once per lead: looked up once per batch
+        say_value, say_count, say_why = self.sayer("value"), self.sayer("count"), self.sayer("why")
+        catching = self.say("catching")
         for lead in batch.leads:
             while heap and heap[0][2].full:
                 heapq.heappop(heap)
@@ -75,12 +78,11 @@ class Balanced(Policy):
                 batch.skip(lead, self.say("recycled-only"))
                 continue
             load, i, slot = heap[0]
-            held = (self.say("value", value=slot.load_value + slot.today_value) if by_value
-                    else self.say("count", load=slot.load + slot.today, received=slot.received,
-                                  held=slot.held, today=slot.today))
-            catching = self.say("catching") if start[i] > base[i] else ""
-            batch.assign(lead, slot, self.say("why", n=n, held=held, catching=catching,
-                                              cap=slot.cap_text()))
+            held = (say_value(value=slot.load_value + slot.today_value) if by_value
+                    else say_count(load=slot.load + slot.today, received=slot.received,
+                                   held=slot.held, today=slot.today))
+            batch.assign(lead, slot, say_why(n=n, held=held, cap=slot.cap_text(),
+                                             catching=catching if start[i] > base[i] else ""))
             heapq.heapreplace(heap, (load + (lead.value if by_value else 1.0), i, slot))
             for item in passed:
                 if not item[2].full:

@@ -12,7 +12,8 @@ import polars as pl
 
 from ..leads import LeadList
 from ..model import Assignment, Lead, Rep, Unassigned
-from .reasons import reason
+from ..words import sayer
+from .reasons import REASONS, reason
 
 if TYPE_CHECKING:
     from ..goals import GoalPlan
@@ -63,8 +64,8 @@ class RepSlot:
     def cap_text(self) -> str:
         """Where the next lead would put the rep against their cap, in words."""
         if self.rep.capacity is None:
-            return reason("no-cap", n=self.today + 1)
-        return reason("cap", n=self.today + 1, cap=self.rep.capacity)
+            return sayer("no-cap", REASONS)(n=self.today + 1)
+        return sayer("cap", REASONS)(n=self.today + 1, cap=self.rep.capacity)  # once per lead
 
 
 @attrs.frozen

@@ -127,6 +127,9 @@ class Weighted(Policy):
             keys = [0.5 / q if q else math.inf for q in quotas]
         heap = [(k, i) for i, k in enumerate(keys) if weights[i][0] > 0 and not reps[i].full]
         heapq.heapify(heap)
+        # said once per lead: looked up once per batch
+        say_value, say_count, say_why = self.sayer("value"), self.sayer("count"), self.sayer("why")
+        catching_text = self.say("catching")
         for lead in batch.leads:
             passed = []
             while heap and not batch.allowed(lead, reps[heap[0][1]]):
@@ -143,17 +146,16 @@ class Weighted(Policy):
             slot = reps[i]
             w, source = weights[i]
             if by_value:
-                why = self.say("value", value=loads[i])
+                why = say_value(value=loads[i])
                 loads[i] += lead.value
                 key = (loads[i] + unit) / w
             else:
-                why = self.say("count", load=loads[i], n=given[i] + 1, quota=quotas[i])
+                why = say_count(load=loads[i], n=given[i] + 1, quota=quotas[i])
                 given[i] += 1
                 loads[i] += 1
                 key = (given[i] + 0.5) / quotas[i] if quotas[i] else math.inf
-            why += self.say("catching") if catching[i] else ""
-            batch.assign(lead, slot, self.say("why", w=w, source=source, rest=why,
-                                              cap=slot.cap_text()))
+            why += catching_text if catching[i] else ""
+            batch.assign(lead, slot, say_why(w=w, source=source, rest=why, cap=slot.cap_text()))
             if slot.full:
                 heapq.heappop(heap)
             else:

@@ -18,11 +18,11 @@ def _default_skills() -> dict[str, str]:
 
 WORDS = {
     "name": {"en": "effort-without-results", "zh": "一顿操作猛如虎"},
-    "message": {"en": "{name} ({team}) works at {activity:.0%} of the activity norm but has {x} "
+    "message": {"en": "{name} ({team}) works at {activity:.0%} of the activity norm but has {x:,} "
                       "{result} from {n:,} {source}; with {usual} of {rate:.1%} that is "
                       "{prob:chance}.{skill_text}",
                 "zh": "{name}（{team}）一顿操作猛如虎：活动量达到常模的 {activity:.0%}，但 {n:,} "
-                      "个{source:stage}只带来 {x} 个{result:stage}；按{usual} {rate:.1%} 计，"
+                      "个{source:stage}只带来 {x:,} 个{result:stage}；按{usual} {rate:.1%} 计，"
                       "这{prob:chance}。{skill_text}"},
     "usual": {"en": "their usual rate", "zh": "其以往的转化率"},
     "no-rates": {"en": "{name}: no activity from {start} to {end} to estimate rates from; "
