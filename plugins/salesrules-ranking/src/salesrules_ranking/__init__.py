@@ -236,6 +236,9 @@ class RankingPriority(Policy):
         room = {s.rep.id: s.remaining for s in slots}  # before this batch
         queue = deque((s, q) for s, q in zip(slots, quota) if q > 0)
         extra = deque(slots)  # after the quotas: anyone with room, in rank order
+        say_why = self.sayer("why")  # said once per lead: looked up once per batch
+        tiers = {t.name: self.say(f"tier.{t.name}") if f"tier.{t.name}" in self.words else t.name
+                 for t in self.params.tiers}
         for lead in batch.leads:
             slot = self._next(batch, lead, queue, given, quota_of=True)
             if slot is None:
@@ -248,11 +251,9 @@ class RankingPriority(Policy):
                 continue
             st = standing[slot.rep.id]
             q = share_of[slot.rep.id]
-            tier = (self.say(f"tier.{st.tier.name}") if f"tier.{st.tier.name}" in self.words
-                    else st.tier.name)
-            batch.assign(lead, slot, self.say(
-                "why", rank=st.rank, of=st.of, team=st.team, score=st.score,
-                figures=st.figures, tier=tier, multiplier=st.tier.multiplier,
+            batch.assign(lead, slot, say_why(
+                rank=st.rank, of=st.of, team=st.team, score=st.score,
+                figures=st.figures, tier=tiers[st.tier.name], multiplier=st.tier.multiplier,
                 share=_share_text(self, given[slot.rep.id], q, room[slot.rep.id], slot),
                 cap=slot.cap_text()))
             given[slot.rep.id] += 1
