@@ -30,7 +30,7 @@ def test_reverse_funnel_from_revenue_to_dials():
     assert values["connects"] == pytest.approx(240)
     assert values["dials"] == pytest.approx(600)
     assert traces["pipeline"].startswith("revenue 30,000.00 ÷ pipeline→revenue 0.3333")
-    assert "ARPU 3000" in traces["intents"]
+    assert "ARPU 3,000.00" in traces["intents"]  # an amount: thousands separated, two decimals
     assert to_units(values["dials"], "count") == 600
     assert to_units(100.2, "count") == 101  # counts round up only at the end
     assert to_units(1234.567, "amount") == 123457  # amounts keep cents

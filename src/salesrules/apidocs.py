@@ -48,7 +48,8 @@ def _sig(obj: Any) -> str:
         return "(...)"
     parts = []
     for p in sig.parameters.values():
-        text = p.name if p.kind is not p.VAR_POSITIONAL else "*" + p.name
+        stars = "*" if p.kind is p.VAR_POSITIONAL else "**" if p.kind is p.VAR_KEYWORD else ""
+        text = stars + p.name
         if p.annotation is not p.empty:
             text += f": {_type_text(p.annotation)}"
         if p.default is not p.empty:

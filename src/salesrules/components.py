@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
+
+from .words import sayer
 
 if TYPE_CHECKING:
     from .allocation.batch import AllocationBatch
@@ -28,11 +30,18 @@ class Component:
     parameters, ``Params``: an attrs class whose fields are structured from the
     component's TOML table, unknown keys refused. The class docstring is the
     component's help text.
+
+    What a manager reads (a finding's message, an assignment's reason, a rate's
+    trace) is said through :meth:`say`, from the component's ``words``: message
+    key -> ``{"en": template, "zh": template}``, so that it follows
+    ``output.language``. A ``"name"`` entry is the component's name as shown.
     """
 
     kind: ClassVar[str] = "component"
     name: ClassVar[str] = ""
     Params: ClassVar[type] = NoParams
+    #: Message key -> its template per language (``en`` required, ``zh`` optional).
+    words: ClassVar[dict[str, dict[str, str]]] = {}
 
     def __init__(self, params: Any = None) -> None:
         self.params = params if params is not None else self.Params()
@@ -40,6 +49,34 @@ class Component:
     def validate(self, funnel: Funnel) -> list[tuple[str, str]]:
         """Check params against the configured funnel; return ``(key, message)`` pairs."""
         return []
+
+    @classmethod
+    def say(cls, key: str, /, **fields: Any) -> str:
+        """The message ``key`` in the run's language (``output.language``), fields filled in.
+
+        The template comes from the component's ``words`` (else the kernel's own catalogue);
+        English when it has none in that language. Besides Python's format specs, a template
+        may write ``{x:stage}`` (a stage or step ``a→b`` by its label in Chinese),
+        ``{p:chance}`` (a probability in words), ``{x:amount}`` (two decimals, thousands
+        separated) and ``{x:skill}``::
+
+            words = {"slow": {"en": "{n:,} {stage} in {days} days",
+                              "zh": "{days} 天仅 {n:,} 个{stage:stage}"}}
+            self.say("slow", n=12, stage="dials", days=3)
+        """
+        return sayer(key, cls.words)(**fields)
+
+    @classmethod
+    def sayer(cls, key: str) -> Callable[..., str]:
+        """The message ``key`` as a function of its fields, in the run's language: for a
+        message said once per lead, looked up once per batch
+        (``why = self.sayer("why")``, then ``why(n=3)`` for each lead)."""
+        return sayer(key, cls.words)
+
+    @classmethod
+    def shown_name(cls) -> str:
+        """The name a manager reads: the ``"name"`` entry of ``words``, else ``name``."""
+        return cls.say("name") if "name" in cls.words else cls.name
 
     @classmethod
     def summary(cls) -> str:

@@ -28,6 +28,7 @@ from .outputs.folder import crash_point, protected_reason
 from .plugins import Registry, call_each, load_local_module, load_registry
 from .progress import team_totals, track
 from .resolve import Bound, resolve
+from .words import speaking
 
 
 @attrs.define
@@ -175,9 +176,16 @@ def plan_run(cfg: RulesConfig, strict: bool = False, entry_points: bool = True,
 
 def run(opts: RunOptions, on_stage: Callable[[str], None] | None = None,
         plan: Plan | None = None) -> RunResult:
+    """Execute one run and write its outputs, in the words of ``output.language``."""
+    cfg = plan.config if plan else load_config(opts.rules)
+    with speaking(cfg.output.language, {s.name: s.label for s in cfg.funnel.stages}):
+        return _run(opts, on_stage, plan, cfg)
+
+
+def _run(opts: RunOptions, on_stage: Callable[[str], None] | None, plan: Plan | None,
+         cfg: RulesConfig) -> RunResult:
     """Execute one run and write its outputs: the six stages, one after another."""
     clock = StageClock(on_stage)
-    cfg = plan.config if plan else load_config(opts.rules)
     plan = plan or plan_run(cfg, strict=opts.strict)
     clock.lap("plan")
     out_dir = opts.out or (cfg.base_dir / cfg.output.dir)

@@ -67,6 +67,28 @@ def export(tmp_path) -> Path:
     return tmp_path / "export"
 
 
+#: An A4 page's width inside the report's print margins (12 mm each side), in CSS pixels.
+A4_PRINTABLE_PX = round((210 - 2 * 12) / 25.4 * 96)
+#: How the findings table sits in the page: its right edge, the page's width, and how many
+#: of its cells have content wider than themselves.
+FITS = """() => { const t = document.getElementById('f-table');
+  const cells = [...t.querySelectorAll('th, td')];
+  return {right: t.getBoundingClientRect().right, width: document.documentElement.clientWidth,
+          overflowing: cells.filter(c => c.scrollWidth > c.clientWidth + 1).length,
+          rows: t.querySelectorAll('#f-rows > tr').length}; }"""
+#: Each finding row's evidence: the labelled table's row count, and whether raw JSON shows.
+EVIDENCE = """rows => rows.map(r => [r.querySelectorAll('table.ev tr').length,
+  /[{}]/.test(r.textContent)])"""
+
+
+def assert_findings_fit(seen: dict) -> None:
+    """The findings table fits a 1,280 px window and an A4 page, evidence as a small table."""
+    for where, fit in seen["fit"].items():
+        assert fit["rows"] > 0, where
+        assert fit["right"] <= fit["width"] and fit["overflowing"] == 0, (where, fit)
+    assert seen["evidence"] and all(n > 0 and not raw for n, raw in seen["evidence"])
+
+
 def open_in_chromium(report: Path, shot: Path | None = None) -> dict:
     """Open the report offline in headless Chromium; what it drew, logged and requested."""
     playwright = pytest.importorskip("playwright.sync_api")
@@ -95,6 +117,13 @@ def open_in_chromium(report: Path, shot: Path | None = None) -> dict:
         seen["injected"] = page.evaluate("document.querySelectorAll('img, iframe').length + "
                                          "document.scripts.length")
         seen["pwned"] = page.evaluate("window.__pwned === undefined ? 0 : 1")
+        seen["fit"] = {"window": page.evaluate(FITS)}
+        seen["evidence"] = page.eval_on_selector_all("#f-rows > tr", EVIDENCE)
+        page.emulate_media(media="print")  # an A4 page: 210 mm less the report's 12 mm margins
+        page.set_viewport_size({"width": A4_PRINTABLE_PX, "height": 1123})
+        seen["fit"]["A4"] = page.evaluate(FITS)
+        page.emulate_media(media="screen")
+        page.set_viewport_size({"width": 1280, "height": 900})
         page.select_option("#f-sev", "critical")  # a filter works: only critical findings left
         seen["severities"] = page.eval_on_selector_all("#f-rows .pill",
                                                        "els => els.map(e => e.className)")
@@ -121,6 +150,7 @@ def test_report_renders_in_headless_chromium_offline(default_run, tmp_path):
     shot = tmp_path / "report.png"
     seen = open_in_chromium(default_run / "report.html", shot)
     assert_every_section_drawn(seen)
+    assert_findings_fit(seen)
     assert seen["severities"] and all("critical" in c for c in seen["severities"])
     assert shot.stat().st_size > 50_000
 
@@ -197,6 +227,18 @@ def test_report_in_chinese(export):
     edit_rules(export / "rules.toml", lambda d: d["output"].update(language="zh"))
     html = (run(export) / "report.html").read_text(encoding="utf-8")
     assert "销售运营报告" in html and "季度业绩目标完成" in html
+    _, data = embedded(html)
+    assert data["check_names"]["behind-pace"] == "落后进度"
+    assert any("外呼" in label for f in data["findings"] for label, _ in f["evidence"])
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_chinese_findings_fit_a_window_and_a_page(export):
+    edit_rules(export / "rules.toml", lambda d: d["output"].update(language="zh"))
+    seen = open_in_chromium(run(export) / "report.html")
+    assert seen["errors"] == []
+    assert_findings_fit(seen)
 
 
 @pytest.mark.slow

@@ -28,6 +28,7 @@ from .conditions import Condition, column_type, condition_frame
 from .conditions.types import LEAD_TYPES
 from .fairness import fairness, gini
 from .pool import Pool, settle
+from .reasons import REASONS, reason
 
 __all__ = ["AllocationBatch", "AllocationContext", "AllocationResult", "RepSlot", "Route",
            "allocate", "assigned_values", "check_fields", "eligible_reps", "gini"]
@@ -143,7 +144,7 @@ def _carried(pool: Pool, history: HistoryView | None) -> list[Assignment]:
     for p in history.today:
         if p.lead_id in wanted:
             out[p.lead_id] = Assignment(p.lead_id, p.rep_id, p.team, p.policy, p.rule,
-                                        f"kept from the run at {p.at} UTC; {p.reason}")
+                                        reason("kept", at=p.at, reason=p.reason))
     return list(out.values())
 
 
@@ -176,9 +177,9 @@ def allocate(cfg: RulesConfig, routes: list[Route], dataset: Dataset, as_of: dt.
             if (not route.teams or dataset.reps[rep_id].team in route.teams)
             and (not route.reps or rep_id in route.reps)
         ]
-        batch = AllocationBatch(route.name, route.policy.name, leads, eligible, as_of, seed,
-                                pool.notes, pool.excluded, context)
         policy = route.policy.component
+        batch = AllocationBatch(route.name, route.policy.name, leads, eligible, as_of, seed,
+                                pool.notes, pool.excluded, context, policy.shown_name())
         assert isinstance(policy, Policy)  # resolved as a policy, so registered as one
         route.policy.call(policy.allocate, batch)
         batch.finish()
@@ -244,8 +245,9 @@ def _match(routes: list[Route], pool: Pool) -> _Routed:
                for i in range(len(routes))]
     names = ", ".join(repr(r.name) for r in routes)
     unmatched = leads.filter(pl.col("_rule").is_null())["id"].to_list()
-    unassigned = [Unassigned(i, (pool.notes[i] + "; " if i in pool.notes else "")
-                             + f"no routing rule matched ({names})") for i in unmatched]
+    plain = reason("unmatched", names=names)
+    unassigned = [Unassigned(i, reason("note", note=pool.notes[i], rest=plain)
+                             if i in pool.notes else plain) for i in unmatched]
     return _Routed(matched, unassigned)
 
 
@@ -257,7 +259,8 @@ def _duplicates_unassigned(pool: Pool, assignments: list[Assignment]) -> list[Un
     went.update(zip(pool.kept["lead_id"].to_list(), pool.kept["rep_id"].to_list()))
     out = []
     for lead_id, (first, field) in pool.duplicates.items():
-        where = f", which went to {went[first]}" if first in went else ", which is unassigned"
-        out.append(Unassigned(lead_id, f"duplicate of {first} (same {field})"
-                                       f"{where}; handled once"))
+        where = reason("went", rep=went[first]) if first in went else reason("went-nowhere")
+        shown = reason(f"field.{field}") if f"field.{field}" in REASONS else field
+        out.append(Unassigned(lead_id, reason("duplicate", first=first, field=shown,
+                                              where=where)))
     return out

@@ -16,6 +16,7 @@ from ..errors import ConfigError
 from ..model import Assignment
 from .batch import RepSlot
 from .pool import Pool
+from .reasons import reason
 
 #: The lead columns taken as the account when ``allocation.account_field`` is not set.
 ACCOUNT_COLUMNS = ("account", "company")
@@ -77,17 +78,16 @@ def keep_with_accounts(pool: Pool, leads: pl.DataFrame, column: str,
         if pool.excluded.get(lead_id) == owner:
             continue
         if slot.full:
-            note = f"account {shown} is owned by {owner}, who is at their cap today"
-            pool.notes[lead_id] = (pool.notes[lead_id] + "; " + note
+            note = reason("account-full", account=shown, owner=owner)
+            pool.notes[lead_id] = (reason("note", note=pool.notes[lead_id], rest=note)
                                    if lead_id in pool.notes else note)
             continue
         before = pool.notes.get(lead_id)
-        why = (f"account {shown} is owned by {owner}; kept with the account's rep; "
-               f"{slot.cap_text()}")
+        why = reason("account", account=shown, owner=owner, cap=slot.cap_text())
         slot.today += 1
         slot.today_value += value
         out.append(Assignment(lead_id, owner, slot.rep.team, POLICY, RULE,
-                              f"{before}; {why}" if before else why))
+                              reason("note", note=before, rest=why) if before else why))
     if out:
         pool.leads = pool.leads.filter(~pl.col("id").is_in([a.lead_id for a in out]))
     return out

@@ -12,6 +12,8 @@ import polars as pl
 
 from ..leads import LeadList
 from ..model import Assignment, Lead, Rep, Unassigned
+from ..words import sayer
+from .reasons import REASONS, reason
 
 if TYPE_CHECKING:
     from ..goals import GoalPlan
@@ -62,8 +64,8 @@ class RepSlot:
     def cap_text(self) -> str:
         """Where the next lead would put the rep against their cap, in words."""
         if self.rep.capacity is None:
-            return f"lead {self.today + 1} today, no cap"
-        return f"{self.today + 1} of cap {self.rep.capacity} today"
+            return sayer("no-cap", REASONS)(n=self.today + 1)
+        return sayer("cap", REASONS)(n=self.today + 1, cap=self.rep.capacity)  # once per lead
 
 
 @attrs.frozen
@@ -92,7 +94,7 @@ class AllocationBatch:
                  reps: Sequence[RepSlot], as_of: dt.date, seed: int,
                  notes: dict[str, str] | None = None,
                  excluded: dict[str, str] | None = None,
-                 context: AllocationContext | None = None) -> None:
+                 context: AllocationContext | None = None, shown: str = "") -> None:
         self.rule = rule
         self.policy = policy
         #: The rule's leads, best first (a LeadList: each Lead is built as it is read).
@@ -113,7 +115,7 @@ class AllocationBatch:
         self._next = 0
         self._lead_ids: set[str] | None = None
         self._done: set[str] | None = None
-        self._base = f"rule {rule!r} → {policy}: "
+        self._base = reason("prefix", rule=rule, policy=shown or policy)
 
     def allowed(self, lead: Lead, slot: RepSlot) -> bool:
         """Whether ``slot`` may take ``lead``: room today, and not the rep it was recycled from."""
@@ -121,7 +123,7 @@ class AllocationBatch:
 
     def _prefix(self, lead: Lead) -> str:
         note = self.notes.get(lead.id)
-        return note + "; " + self._base if note else self._base
+        return reason("note", note=note, rest=self._base) if note else self._base
 
     def _claim(self, lead: Lead) -> None:
         at = self._next
@@ -183,7 +185,7 @@ class AllocationBatch:
         reasons = [plain] * len(rest)
         if notes:  # the few leads with a note, found at C speed
             for k in compress(range(len(rest)), map(notes.get, rest)):
-                reasons[k] = notes[rest[k]] + "; " + plain
+                reasons[k] = reason("note", note=notes[rest[k]], rest=plain)
         self.unassigned.extend(map(Unassigned, rest, reasons))
 
     @property
@@ -198,4 +200,4 @@ class AllocationBatch:
     def finish(self) -> None:
         """Called by the kernel after the policy: leads it left undecided become unassigned."""
         if self.decided < len(self.leads):
-            self.skip_rest("the policy gave it to no one")
+            self.skip_rest(reason("no-one"))

@@ -17,6 +17,7 @@ import polars as pl
 from ..load.tables import date_column
 from ..model import Rep
 from .batch import RepSlot
+from .reasons import polars_format
 
 #: The lead columns every leads frame has; any others are the export's own fields (text).
 LEAD_COLUMNS = ("id", "created_at", "owner", "priority", "value")
@@ -167,9 +168,9 @@ def _owners(leads: pl.DataFrame, reps: Mapping[str, Rep], prior: pl.DataFrame, r
         _recycled=active & stale.is_not_null(),
         _note=pl.when(active).then(stale)
         .when(pl.col("_owner").is_not_null() & pl.col("_active").is_not_null())
-        .then(pl.format("previous owner {} is inactive", pl.col("_owner")))
+        .then(pl.format(polars_format("pool.inactive"), pl.col("_owner")))
         .when(pl.col("_owner").is_not_null())
-        .then(pl.format("previous owner {} is not in the reps file", pl.col("_owner"))))
+        .then(pl.format(polars_format("pool.unknown"), pl.col("_owner"))))
 
 
 def _stale(recycle, as_of: dt.date) -> pl.Expr:
@@ -183,8 +184,8 @@ def _stale(recycle, as_of: dt.date) -> pl.Expr:
     late = ((pl.lit(as_of) - since).dt.total_days() > recycle.after_days) & (
         touched.is_null() | (touched < since))
     return pl.when(late.fill_null(False)).then(pl.format(
-        "recycled from {} (assigned {}, no follow-up within " f"{recycle.after_days} days)",
-        pl.col("_owner"), since.dt.strftime("%Y-%m-%d")))
+        polars_format("pool.recycled"), pl.col("_owner"), since.dt.strftime("%Y-%m-%d"),
+        pl.lit(str(recycle.after_days))))
 
 
 def is_phone(field: str) -> bool:

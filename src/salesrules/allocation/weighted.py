@@ -79,16 +79,33 @@ class Weighted(Policy):
 
     name = "weighted"
     Params = WeightedParams
+    words = {
+        "name": {"en": "weighted", "zh": "按权重分配"},
+        "by-rep": {"en": "rep {rep}", "zh": "销售 {rep}"},
+        "by-level": {"en": "level {level}", "zh": "职级 {level}"},
+        "by-team": {"en": "team {team}", "zh": "团队 {team}"},
+        "by-default": {"en": "default", "zh": "默认"},
+        "all-full": {"en": "no rep with a weight above 0 has room today",
+                     "zh": "权重大于 0 的销售今日都已满额"},
+        "recycled-only": {"en": "the only reps with room are the ones it was recycled from",
+                          "zh": "还有余量的只有该线索被回收前的负责人"},
+        "value": {"en": "{value:,.2f} in lead value so far", "zh": "目前线索价值 {value:,.2f}"},
+        "count": {"en": "{load:.0f} lead(s) so far, {n} of a share of {quota}",
+                  "zh": "目前 {load:.0f} 条线索，份额 {quota} 条中的第 {n} 条"},
+        "catching": {"en": " (new or returning, catching up)", "zh": "（新人或回归，逐步补齐）"},
+        "why": {"en": "weight {w:g} ({source}), {rest}; {cap}",
+                "zh": "权重 {w:g}（{source}），{rest}；{cap}"},
+    }
 
     def weight(self, slot: RepSlot) -> Weight:
         p, rep = self.params, slot.rep
         if rep.id in p.rep:
-            return Weight(p.rep[rep.id], f"rep {rep.id}")
+            return Weight(p.rep[rep.id], self.say("by-rep", rep=rep.id))
         if rep.level in p.level:
-            return Weight(p.level[rep.level], f"level {rep.level}")
+            return Weight(p.level[rep.level], self.say("by-level", level=rep.level))
         if rep.team in p.team:
-            return Weight(p.team[rep.team], f"team {rep.team}")
-        return Weight(p.default, "default")
+            return Weight(p.team[rep.team], self.say("by-team", team=rep.team))
+        return Weight(p.default, self.say("by-default"))
 
     def starts(self, reps: list[RepSlot], weights: list[float], unit: float,
                by_value: bool) -> Starts:
@@ -128,6 +145,9 @@ class Weighted(Policy):
             keys = [0.5 / q if q else math.inf for q in quotas]
         heap = [(k, i) for i, k in enumerate(keys) if values[i] > 0 and not reps[i].full]
         heapq.heapify(heap)
+        # said once per lead: looked up once per batch
+        say_value, say_count, say_why = self.sayer("value"), self.sayer("count"), self.sayer("why")
+        catching_text = self.say("catching")
         for lead in batch.leads:
             passed = []
             while heap and not batch.allowed(lead, reps[heap[0][1]]):
@@ -136,24 +156,24 @@ class Weighted(Policy):
                 heap = [x for x in passed if not reps[x[1]].full]
                 heapq.heapify(heap)
                 if not heap:
-                    batch.skip_rest("no rep with a weight above 0 has room today")
+                    batch.skip_rest(self.say("all-full"))
                     return
-                batch.skip(lead, "the only reps with room are the ones it was recycled from")
+                batch.skip(lead, self.say("recycled-only"))
                 continue
             _, i = heap[0]
             slot = reps[i]
             w, source = weights[i].value, weights[i].source
             if by_value:
-                why = f"{loads[i]:,.2f} in lead value so far"
+                why = say_value(value=loads[i])
                 loads[i] += lead.value
                 key = (loads[i] + unit) / w
             else:
-                why = f"{loads[i]:.0f} lead(s) so far, {given[i] + 1} of a share of {quotas[i]}"
+                why = say_count(load=loads[i], n=given[i] + 1, quota=quotas[i])
                 given[i] += 1
                 loads[i] += 1
                 key = (given[i] + 0.5) / quotas[i] if quotas[i] else math.inf
-            why += " (new or returning, catching up)" if catching[i] else ""
-            batch.assign(lead, slot, f"weight {w:g} ({source}), {why}; {slot.cap_text()}")
+            why += catching_text if catching[i] else ""
+            batch.assign(lead, slot, say_why(w=w, source=source, rest=why, cap=slot.cap_text()))
             if slot.full:
                 heapq.heappop(heap)
             else:

@@ -16,6 +16,67 @@ def _default_skills() -> dict[str, str]:
             "intents": "professional knowledge", "pipeline": "closing", "revenue": "closing"}
 
 
+WORDS = {
+    "name": {"en": "behind-pace", "zh": "落后进度"},
+    "sep": {"en": "; ", "zh": "；"},
+    "head": {"en": "{name} ({team}) is {gap}% behind on {result} ({actual:,.0f} of "
+                   "{expected:,.0f} expected) as of {as_of}",
+             "zh": "{name}（{team}）截至 {as_of} {result:stage}落后进度 {gap}%"
+                   "（应完成 {expected:,.0f}，实际 {actual:,.0f}）"},
+    "on-pace": {"en": "{name} ({team}) is on pace on {result} as of {as_of}",
+                "zh": "{name}（{team}）截至 {as_of} {result:stage}符合进度"},
+    "cause.activity": {"en": "activity is the cause", "zh": "原因在过程：过程没做够"},
+    "cause.conversion": {"en": "conversion is the cause",
+                         "zh": "原因在转化：一顿操作猛如虎，结果没跟上"},
+    "cause.other": {"en": "the cause is unclear", "zh": "原因不明确"},
+    "both": {"en": " Both are true: the larger share of the gap is named first.",
+             "zh": "两者都有：占差距更大的一项列在前面。"},
+    "message": {"en": "{head}: {lead}. {said}.{both}", "zh": "{head}：{lead}。{said}。{both}"},
+    "near-norm": {"en": "activity ({activity:.0%} of the norm) and conversion "
+                        "({conversion:.0%} of the team's) are both near the team's norm",
+                  "zh": "活动量（常模的 {activity:.0%}）与转化率（团队的 {conversion:.0%}）"
+                        "都接近团队常模"},
+    "review": {"en": "Review {name}'s {result} with them: the plan may ask more than "
+                     "the team's norm.",
+               "zh": "与{name}一起复盘{result:stage}：计划可能高于团队常模。"},
+    "activity-text": {"en": "{per_day:,.0f} {top} a working day against the {need:,.0f} their "
+                            "target needs at the {team} rates{cap}, {activity:.0%} of the norm "
+                            "(team median {median:,.0f})",
+                      "zh": "每个工作日{top:stage} {per_day:,.0f}，按{team}的转化率目标需要 "
+                            "{need:,.0f}{cap}，为常模的 {activity:.0%}"
+                            "（团队中位数 {median:,.0f}）"},
+    "capped": {"en": " (capped at the team's feasible level)", "zh": "（已按团队可行水平封顶）"},
+    "conversion-plain": {"en": "conversion from {top} to {result} is {conversion:.0%} of the "
+                               "team's",
+                         "zh": "从{top:stage}到{result:stage}的转化率是团队的 {conversion:.0%}"},
+    "bench": {"en": " and {vs:.0%} of the success cases' {bench:.1%}",
+              "zh": "，是成功案例 {bench:.1%} 的 {vs:.0%}"},
+    "conversion-text": {"en": "{top} are at {activity:.0%} of the norm, but {step} is {rep:.1%} "
+                              "against the {team} rate of {team_rate:.1%} ({vs_team:.0%} of "
+                              "the team's{bench}): a {skill} problem",
+                        "zh": "{top:stage}达到常模的 {activity:.0%}，但{step:stage}只有 {rep:.1%}，"
+                              "{team}为 {team_rate:.1%}（团队的 {vs_team:.0%}{bench}）："
+                              "{skill:skill}问题"},
+    "coach-plain": {"en": "Review their calls with them against the team's best; not more "
+                          "activity.",
+                    "zh": "对照团队最佳，和他一起复盘通话；不是加活动量。"},
+    "coach": {"en": "Coach {skill} at {step} ({rep:.1%} against the team's {team:.1%}): listen "
+                    "to calls with the team's best this week; not more {top}.",
+              "zh": "辅导{skill:skill}，重点在{step:stage}（{rep:.1%}，团队 {team:.1%}）："
+                    "本周和团队最佳一起听通话；不是加{top:stage}。"},
+    "over": {"en": "The period is over; review why {top} fell short.",
+             "zh": "本周期已结束；复盘{top:stage}为何不足。"},
+    "plan-item": {"en": "{n:,} {stage}", "zh": "{stage:stage} {n:,}"},
+    "plan-sep": {"en": ", ", "zh": "、"},
+    "plan-capped": {"en": "; that is the team's feasible level, so the rest needs better "
+                          "conversion",
+                    "zh": "；这已是团队的可行水平，其余差距要靠提升转化"},
+    "plan": {"en": "Agree a daily activity plan: {plan} a day on the {left} remaining working "
+                   "days{capped}.",
+             "zh": "约定每日活动计划：剩余 {left} 个工作日，每天{plan}{capped}。"},
+}
+
+
 @attrs.define
 class BehindPaceParams:
     #: Points behind expected-to-date (0.165 = 16.5%) from which a rep is flagged as warn.
@@ -50,6 +111,7 @@ class BehindPace(Check):
 
     name = "behind-pace"
     Params = BehindPaceParams
+    words = WORDS
 
     def validate(self, funnel: Funnel) -> list[tuple[str, str]]:
         s = self.params.result_stage
@@ -80,66 +142,59 @@ class BehindPace(Check):
         said = [self._activity_text(d) if c == "activity" else self._conversion_text(d)
                 for c in d.causes]
         if not said:
-            said = [f"activity ({d.activity or 0:.0%} of the norm) and conversion "
-                    f"({d.conversion or 0:.0%} of the team's) are both near the team's norm"]
-        head = (f"{rep.name} ({rep.team}) is {math.floor(d.gap * 100)}% behind on {d.result} "
-                f"({d.result_actual:,.0f} of {d.result_expected:,.0f} expected) as of "
-                f"{ctx.as_of.isoformat()}" if d.gap > 0 else
-                f"{rep.name} ({rep.team}) is on pace on {d.result} as of {ctx.as_of.isoformat()}")
-        lead = {"activity": "activity is the cause", "conversion": "conversion is the cause",
-                "other": "the cause is unclear"}[d.cause]
-        both = (" Both are true: the larger share of the gap is named first."
-                if len(d.causes) > 1 else "")
+            said = [self.say("near-norm", activity=d.activity or 0, conversion=d.conversion or 0)]
+        who = {"name": rep.name, "team": rep.team, "result": d.result,
+               "as_of": ctx.as_of.isoformat()}
+        head = (self.say("head", gap=math.floor(d.gap * 100), actual=d.result_actual,
+                         expected=d.result_expected, **who) if d.gap > 0 else
+                self.say("on-pace", **who))
         action = (self._activity_plan(ctx, d, rows) if d.cause == "activity"
                   else self._coaching(d) if d.cause == "conversion"
-                  else f"Review {rep.name}'s {d.result} with them: the plan may ask more than "
-                       "the team's norm.")
+                  else self.say("review", **who))
         return Finding(
             rep.id, "rep", self.name, severity,  # type: ignore[arg-type]
-            f"{head}: {lead}. " + "; ".join(s[0].upper() + s[1:] for s in said) + "." + both,
+            self.say("message", head=head, lead=self.say(f"cause.{d.cause}"),
+                     said=self.say("sep").join(s[0].upper() + s[1:] for s in said),
+                     both=self.say("both") if len(d.causes) > 1 else ""),
             _evidence(d), action, d.cause, d.stage)  # type: ignore[arg-type]
 
     def _activity_text(self, d) -> str:
-        cap = " (capped at the team's feasible level)" if d.capped else ""
-        return (f"{d.per_day:,.0f} {d.top} a working day against the {d.need_per_day:,.0f} "
-                f"their target needs at the {d.team} rates{cap}, {d.activity:.0%} of the norm "
-                f"(team median {d.median_per_day:,.0f})")
+        return self.say("activity-text", per_day=d.per_day, top=d.top, need=d.need_per_day,
+                        team=d.team, cap=self.say("capped") if d.capped else "",
+                        activity=d.activity, median=d.median_per_day)
 
     def _conversion_text(self, d) -> str:
         w = d.weakest
         if w is None:
-            return f"conversion from {d.top} to {d.result} is {d.conversion:.0%} of the team's"
-        skill = self.params.skills.get(w.lower, w.lower)
-        bench = (f" and {w.rep / w.benchmark:.0%} of the success cases' {w.benchmark:.1%}"
+            return self.say("conversion-plain", top=d.top, result=d.result,
+                            conversion=d.conversion)
+        bench = (self.say("bench", vs=w.rep / w.benchmark, bench=w.benchmark)
                  if w.benchmark else "")
-        return (f"{d.top} are at {d.activity:.0%} of the norm, but {w.name} is {w.rep:.1%} "
-                f"against the {d.team} rate of {w.team:.1%} ({w.vs_team:.0%} of the team's"
-                f"{bench}): a {skill} problem")
+        return self.say("conversion-text", top=d.top, activity=d.activity, step=w.name,
+                        rep=w.rep, team=d.team, team_rate=w.team, vs_team=w.vs_team,
+                        bench=bench, skill=self.params.skills.get(w.lower, w.lower))
 
     def _coaching(self, d) -> str:
         w = d.weakest
         if w is None:
-            return "Review their calls with them against the team's best; not more activity."
-        skill = self.params.skills.get(w.lower, w.lower)
-        return (f"Coach {skill} at {w.name} ({w.rep:.1%} against the team's {w.team:.1%}): "
-                f"listen to calls with the team's best this week; not more {d.top}.")
+            return self.say("coach-plain")
+        return self.say("coach", skill=self.params.skills.get(w.lower, w.lower), step=w.name,
+                        rep=w.rep, team=w.team, top=d.top)
 
     def _activity_plan(self, ctx: CheckContext, d, rows) -> str:
         left = next((r.remaining_days for r in rows if r.stage == d.result), 0)
         res = next((r for r in rows if r.stage == d.result), None)
         if not left or res is None:
-            return f"The period is over; review why {d.top} fell short."
+            return self.say("over", top=d.top)
         need = max(res.target - res.actual, 0.0) / d.team_chain / left
         per_day = min(need, d.cap_per_day) if d.cap_per_day > 0 else need
-        plan = [f"{math.ceil(per_day):,} {d.top}"]
+        plan = [self.say("plan-item", n=math.ceil(per_day), stage=d.top)]
         rate = 1.0
         for s in d.steps[:-1]:
             rate *= s.team
-            plan.append(f"{math.ceil(per_day * rate):,} {s.lower}")
-        capped = ("; that is the team's feasible level, so the rest needs better conversion"
-                  if per_day < need else "")
-        return (f"Agree a daily activity plan: {', '.join(plan)} a day on the {left} "
-                f"remaining working days{capped}.")
+            plan.append(self.say("plan-item", n=math.ceil(per_day * rate), stage=s.lower))
+        return self.say("plan", plan=self.say("plan-sep").join(plan), left=left,
+                        capped=self.say("plan-capped") if per_day < need else "")
 
 
 def _own_plan_gap(ctx: CheckContext, rows) -> float:

@@ -16,6 +16,35 @@ def _default_skills() -> dict[str, str]:
             "intents": "professional knowledge", "pipeline": "closing", "revenue": "closing"}
 
 
+WORDS = {
+    "name": {"en": "effort-without-results", "zh": "一顿操作猛如虎"},
+    "message": {"en": "{name} ({team}) works at {activity:.0%} of the activity norm but has {x:,} "
+                      "{result} from {n:,} {source}; with {usual} of {rate:.1%} that is "
+                      "{prob:chance}.{skill_text}",
+                "zh": "{name}（{team}）一顿操作猛如虎：活动量达到常模的 {activity:.0%}，但 {n:,} "
+                      "个{source:stage}只带来 {x:,} 个{result:stage}；按{usual} {rate:.1%} 计，"
+                      "这{prob:chance}。{skill_text}"},
+    "usual": {"en": "their usual rate", "zh": "其以往的转化率"},
+    "no-rates": {"en": "{name}: no activity from {start} to {end} to estimate rates from; "
+                       "no rep was judged",
+                 "zh": "{name}：{start} 至 {end} 没有活动数据可用于估计转化率；未评判任何销售"},
+    "usual-team": {"en": "the rest of {team}'s rate this period (no earlier history)",
+                   "zh": "{team}其他人本周期的转化率（没有更早的历史）"},
+    "weakest": {"en": " The weakest step is {step}, at {vs_team:.0%} of the {team} rate{bench}: "
+                      "a {skill} problem.",
+                "zh": "最弱的环节是{step:stage}，为{team}转化率的 {vs_team:.0%}{bench}："
+                      "{skill:skill}问题。"},
+    "bench": {"en": ", {vs:.0%} of the success cases'", "zh": "，成功案例的 {vs:.0%}"},
+    "review": {"en": "Review their calls and pipeline with them against the team's best; "
+                     "not more activity.",
+               "zh": "对照团队最佳，和他一起复盘通话与储备；不是加活动量。"},
+    "coach": {"en": "Coach {skill}: review {step} with them, e.g. listen to calls with "
+                    "the team's best; not more {top}.",
+              "zh": "辅导{skill:skill}：和他一起复盘{step:stage}，例如与团队最佳一起听通话；"
+                    "不是加{top:stage}。"},
+}
+
+
 @attrs.define
 class EffortParams:
     #: Fire when results this low (or lower) have less than this probability.
@@ -41,6 +70,7 @@ class EffortWithoutResults(Check):
 
     name = "effort-without-results"
     Params = EffortParams
+    words = WORDS
 
     def validate(self, funnel: Funnel) -> list[tuple[str, str]]:
         out = []
@@ -61,8 +91,8 @@ class EffortWithoutResults(Check):
             return
         est = ctx.rate_estimate(p.lookback_days, by=self.name)
         if not est.reps or not any(est.reps.values()):
-            ctx.notes.append(f"{self.name}: no activity from {est.start} to {est.end} "
-                             "to estimate rates from; no rep was judged")
+            ctx.notes.append(self.say("no-rates", name=self.shown_name(), start=est.start,
+                                      end=est.end))
             return
         for rep, _ in ctx.by_rep():
             d = ctx.diagnosis(rep.id, result, activity_tolerance=p.activity_tolerance)
@@ -85,22 +115,19 @@ class EffortWithoutResults(Check):
         rate = post[0] / (post[0] + post[1])
         w = d.weakest
         skill_text = ""
-        action = ("Review their calls and pipeline with them against the team's best; "
-                  "not more activity.")
+        action = self.say("review")
         if w is not None:
             skill = self.params.skills.get(w.lower, w.lower)
-            bench = (f", {w.rep / w.benchmark:.0%} of the success cases'" if w.benchmark else "")
-            skill_text = (f" The weakest step is {w.name}, at {w.vs_team:.0%} of the "
-                          f"{rep.team} rate{bench}: a {skill} problem.")
-            action = (f"Coach {skill}: review {w.name} with them, e.g. listen to calls with "
-                      f"the team's best; not more {d.top}.")
-        usual = ("their usual rate" if est.from_history
-                 else f"the rest of {rep.team}'s rate this period (no earlier history)")
+            bench = self.say("bench", vs=w.rep / w.benchmark) if w.benchmark else ""
+            skill_text = self.say("weakest", step=w.name, vs_team=w.vs_team, team=rep.team,
+                                  bench=bench, skill=skill)
+            action = self.say("coach", skill=skill, step=w.name, top=d.top)
+        usual = self.say("usual") if est.from_history else self.say("usual-team", team=rep.team)
         return Finding(
             rep.id, "rep", self.name, "critical" if prob < self.params.alpha / 100 else "warn",
-            f"{rep.name} ({rep.team}) works at {d.activity:.0%} of the activity norm "
-            f"but has {x} {result} from {n} {source}; with {usual} of {rate:.1%} that has "
-            f"a probability of {prob:.2g}.{skill_text}",
+            self.say("message", name=rep.name, team=rep.team, activity=d.activity, x=x,
+                     result=result, n=n, source=source, usual=usual, rate=rate, prob=prob,
+                     skill_text=skill_text),
             {"activity_vs_norm": round(d.activity, 3), result: x, source: n,
              "expected_rate": round(rate, 4), "expected": round(n * rate, 1),
              "probability": float(f"{prob:.3g}"), "rates_from": est.source,

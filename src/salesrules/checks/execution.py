@@ -33,6 +33,25 @@ class TeamExecution(Check):
 
     name = "team-execution"
     Params = ExecutionParams
+    words = {
+        "name": {"en": "team-execution", "zh": "团队执行率"},
+        "message": {"en": "{team}: {meeting} of {reps} reps ({share:.0%}) meet their feasible "
+                          "{top} targets to date, under the {threshold:.0%} a frontline manager "
+                          "must reach. The team's main cause is {main} ({main_share:.2f} of the "
+                          "log gap against {other_share:.2f} for {other}).",
+                    "zh": "{team}：{reps} 人中 {meeting} 人（{share:.0%}）达到可行的{top:stage}"
+                          "目标，低于一线经理必须达到的 {threshold:.0%}。团队的主要原因是{main}"
+                          "（对数差距 {main_share:.2f}；{other}：{other_share:.2f}）。"},
+        "cause.activity": {"en": "activity", "zh": "过程没做够"},
+        "cause.conversion": {"en": "conversion", "zh": "转化不足"},
+        "list-sep": {"en": ", ", "zh": "、"},
+        "plan": {"en": "The {team} manager agrees a daily activity plan with each of them this "
+                       "week: {names}.",
+                 "zh": "{team}经理本周与他们逐一约定每日活动计划：{names}。"},
+        "coach": {"en": "The {team} manager coaches the team's weakest step with its best "
+                        "performers; not more activity.",
+                  "zh": "{team}经理带着团队最佳辅导团队最弱的环节；不是加活动量。"},
+    }
 
     def run(self, ctx: CheckContext) -> Iterable[Finding]:
         p = self.params
@@ -62,17 +81,15 @@ class TeamExecution(Check):
         top = reps[0].top
         return Finding(
             team, "team", self.name, "critical" if share < p.threshold / 2 else "warn",
-            f"{team}: {meeting} of {len(reps)} reps ({share:.0%}) meet their feasible "
-            f"{top} targets to date, under the {p.threshold:.0%} a frontline manager must "
-            f"reach. The team's main cause is {main} ({shares[main]:.2f} of the log gap "
-            f"against {shares[other]:.2f} for {other}).",
+            self.say("message", team=team, meeting=meeting, reps=len(reps), share=share,
+                     top=top, threshold=p.threshold, main=self.say(f"cause.{main}"),
+                     main_share=shares[main], other_share=shares[other],
+                     other=self.say(f"cause.{other}")),
             {"meeting": meeting, "reps": len(reps), "share": round(share, 4),
              "threshold": p.threshold, "behind": missing,
              "cause_shares": {k: round(v, 3) for k, v in shares.items()}},
-            f"The {team} manager agrees a daily activity plan with each of them this week: "
-            + ", ".join(sorted(missing)) + "." if main == "activity" else
-            f"The {team} manager coaches the team's weakest step with its best performers; "
-            "not more activity.",
+            self.say("plan", team=team, names=self.say("list-sep").join(sorted(missing)))
+            if main == "activity" else self.say("coach", team=team),
             main, top if main == "activity" else _team_step(reps))
 
 
@@ -94,6 +111,27 @@ class DataGaps(Check):
 
     name = "data-gaps"
     Params = GapsParams
+    words = {
+        "name": {"en": "data-gaps", "zh": "数据缺失"},
+        "message": {"en": "{name} ({team}) has {said}.", "zh": "{name}（{team}）：{said}。"},
+        "and": {"en": "; and ", "zh": "；另外，"},
+        "sep": {"en": "; ", "zh": "；"},
+        "list-sep": {"en": ", ", "zh": "、"},
+        "more": {"en": " and {n} more", "zh": " 等，另有 {n} 项"},
+        "bad-row": {"en": "{day} ({lower} {lower_value:,.0f} > {upper} {upper_value:,.0f})",
+                    "zh": "{day}（{lower:stage} {lower_value:,.0f} > {upper:stage} "
+                          "{upper_value:,.0f}）"},
+        "bad-rows": {"en": "{n} activity row(s) that contradict themselves: {shown}{more}; "
+                           "they are left out of every rate estimate",
+                     "zh": "{n} 行活动记录自相矛盾：{shown}{more}；这些行不计入任何转化率估计"},
+        "missing": {"en": "no activity rows on {n} working day(s) this period: {shown}",
+                    "zh": "本周期有 {n} 个工作日没有活动记录：{shown}"},
+        "fix-rows": {"en": "Correct those rows in the CRM export", "zh": "在 CRM 导出中更正这些行"},
+        "fix-missing": {"en": "check the CRM export or the rep's logging for the missing days; "
+                              "record leave in the leave file",
+                        "zh": "检查 CRM 导出或该销售缺失日期的记录；请假记入请假文件"},
+        "actions": {"en": "{actions}.", "zh": "{actions}。"},
+    }
 
     def run(self, ctx: CheckContext) -> Iterable[Finding]:
         bad: dict[str, list] = {}
@@ -125,19 +163,18 @@ class DataGaps(Check):
     def _finding(self, rep, missing: list, rows: list) -> Finding:
         said, actions = [], []
         if rows:
-            shown = "; ".join(f"{r.where or r.day.isoformat()} ({r.lower} {r.lower_value:,.0f} > "
-                              f"{r.upper} {r.upper_value:,.0f})" for r in rows[:5])
-            more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
-            said.append(f"{len(rows)} activity row(s) that contradict themselves: "
-                        f"{shown}{more}; they are left out of every rate estimate")
-            actions.append("Correct those rows in the CRM export")
+            shown = self.say("sep").join(
+                self.say("bad-row", day=r.where or r.day.isoformat(), lower=r.lower, upper=r.upper,
+                         lower_value=r.lower_value, upper_value=r.upper_value)
+                for r in rows[:5])
+            more = self.say("more", n=len(rows) - 5) if len(rows) > 5 else ""
+            said.append(self.say("bad-rows", n=len(rows), shown=shown, more=more))
+            actions.append(self.say("fix-rows"))
         if missing:
-            shown = ", ".join(d.isoformat() for d in missing[:5]) + (
-                f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-            said.append(f"no activity rows on {len(missing)} working day(s) this period: "
-                        f"{shown}")
-            actions.append("check the CRM export or the rep's logging for the missing days; "
-                           "record leave in the leave file")
+            shown = self.say("list-sep").join(d.isoformat() for d in missing[:5]) + (
+                self.say("more", n=len(missing) - 5) if len(missing) > 5 else "")
+            said.append(self.say("missing", n=len(missing), shown=shown))
+            actions.append(self.say("fix-missing"))
         evidence: dict = {"missing_days": [d.isoformat() for d in missing]}
         if rows:
             evidence["contradicting_rows"] = [
@@ -146,8 +183,9 @@ class DataGaps(Check):
         stage = f"{rows[0].upper}→{rows[0].lower}" if rows else ""
         return Finding(
             rep.id, "rep", self.name, "warn",
-            f"{rep.name} ({rep.team}) has " + "; and ".join(said) + ".", evidence,
-            "; ".join(actions) + ".", "data", stage)
+            self.say("message", name=rep.name, team=rep.team,
+                     said=self.say("and").join(said)), evidence,
+            self.say("actions", actions=self.say("sep").join(actions)), "data", stage)
 
 
 @hookimpl(trylast=True)

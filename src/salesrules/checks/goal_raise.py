@@ -31,6 +31,27 @@ class GoalRaise(Check):
 
     name = "goal-raise"
     Params = GoalRaiseParams
+    words = {
+        "name": {"en": "goal-raise", "zh": "目标上调"},
+        "message": {"en": "{name} ({team}) is on course for {tier}: projected {projected:,.0f} "
+                          "{stage} against the {tier} target of {target:,.0f} (probability "
+                          "{prob:.0%}), {done} of {days} working days in.",
+                    "zh": "{name}（{team}）有望达到{tier}：预计{stage:stage} {projected:,.0f}，"
+                          "{tier}目标为 {target:,.0f}（概率 {prob:.0%}），{days} 个工作日已过 "
+                          "{done} 个。"},
+        "list-sep": {"en": ", ", "zh": "、"},
+        "plan-item": {"en": "{n:,} {stage}", "zh": "{stage:stage} {n:,}"},
+        "next-period": {"en": "Raise next period's goal to {tier}.",
+                        "zh": "下个周期把目标上调到{tier}。"},
+        "past": {"en": "Already past the {tier} target: raise the goal to {tier} ({target:,.0f} "
+                       "{stage}) and agree a stretch for the {left} remaining working days.",
+                 "zh": "已超过{tier}目标：把目标上调到{tier}（{stage:stage} {target:,.0f}），"
+                       "并为剩余 {left} 个工作日约定挑战目标。"},
+        "raise": {"en": "Raise the goal to {tier} ({target:,.0f} {stage}); for the {left} "
+                        "remaining working days that is {plan} a day.",
+                  "zh": "把目标上调到{tier}（{stage:stage} {target:,.0f}）；剩余 {left} 个工作日，"
+                        "每天{plan}。"},
+    }
 
     def validate(self, funnel: Funnel) -> list[tuple[str, str]]:
         s = self.params.stage
@@ -96,23 +117,21 @@ class GoalRaise(Check):
         per_day = {st.name: (math.ceil(values[st.name] / remaining) if st.unit == "count"
                              else round(values[st.name] / remaining, 2)) if remaining else 0
                    for st in funnel.stages if st.name in values}
-        plan_text = ", ".join(f"{v:,} {k}" for k, v in per_day.items()
-                              if funnel.stage(k).unit == "count")
+        plan_text = self.say("list-sep").join(
+            self.say("plan-item", n=v, stage=k) for k, v in per_day.items()
+            if funnel.stage(k).unit == "count")
+        said = {"tier": nxt.name, "target": next_target, "stage": stage.name,
+                "left": remaining}
         if not remaining:
-            action = f"Raise next period's goal to {nxt.name}."
+            action = self.say("next-period", **said)
         elif need == 0:
-            action = (f"Already past the {nxt.name} target: raise the goal to {nxt.name} "
-                      f"({next_target:,.0f} {stage.name}) and agree a stretch for the "
-                      f"{remaining} remaining working days.")
+            action = self.say("past", **said)
         else:
-            action = (f"Raise the goal to {nxt.name} ({next_target:,.0f} {stage.name}); "
-                      f"for the {remaining} remaining working days that is {plan_text} a day.")
+            action = self.say("raise", plan=plan_text, **said)
         return Finding(
             o.rep_id, "rep", self.name, "info",
-            f"{rep.name} ({rep.team}) is on course for {nxt.name}: projected "
-            f"{o.projected:,.0f} {stage.name} against the {nxt.name} target of "
-            f"{next_target:,.0f} (probability {prob:.0%}), "
-            f"{o.days_done} of {o.days} working days in.",
+            self.say("message", name=rep.name, team=rep.team, projected=o.projected,
+                     prob=prob, done=o.days_done, days=o.days, **said),
             {"tier": tiers[o.at].name, "next_tier": nxt.name, "target": round(o.target, 2),
              "next_target": round(next_target, 2), "actual": round(o.actual, 2),
              "projected": round(o.projected, 2), "probability": round(prob, 4),

@@ -10,6 +10,20 @@ import attrs
 
 from salesrules.api import Check, CheckContext, Finding, Funnel, hookimpl
 
+WORDS = {
+    "name": {"en": "zero-streak", "zh": "连续零产出"},
+    "message": {"en": "{name} ({team}) has had no {stage} for {days} working days (since "
+                      "{since}) despite {tried:,.0f} {what}; at their usual {rate:.1%} that is "
+                      "{prob:chance}.",
+                "zh": "{name}（{team}）自 {since} 起连续 {days} 个工作日没有{stage:stage}，"
+                      "期间{what:stage} {tried:,.0f}；按其以往 {rate:.1%} 的转化率，"
+                      "这{prob:chance}。"},
+    "closed-deals": {"en": "closed deals", "zh": "已结单"},
+    "action": {"en": "Sit in on {name}'s {up} this week: something changed {days} working "
+                     "days ago.",
+               "zh": "本周旁听{name}的{up:stage}：{days} 个工作日前情况变了。"},
+}
+
 
 @attrs.define
 class StreakParams:
@@ -30,6 +44,7 @@ class ZeroStreak(Check):
 
     name = "zero-streak"
     Params = StreakParams
+    words = WORDS
 
     def validate(self, funnel: Funnel) -> list[tuple[str, str]]:
         return [("stages", f"{s!r} is not a count stage") for s in self.params.stages
@@ -53,9 +68,10 @@ class ZeroStreak(Check):
                 rate = a / (a + b)
                 iu, il = funnel.index(up), funnel.index(stage)
                 tries_of, results_of = values[::-1, iu].tolist(), values[::-1, il].tolist()
-                what = up
+                what = key = up  # what the tries are, as said and as the evidence's key
                 if stage == ctx.closed_stage:  # a deals export: a day's tries are its closes
-                    what, tries_of = "closed deals", _closes(ctx, rep.id, working[::-1])
+                    what, key = self.say("closed-deals"), "closed deals"
+                    tries_of = _closes(ctx, rep.id, working[::-1])
                     results_of = [0.0 if r != r else r for r in results_of]
                 streak, tried = [], 0.0
                 # the current streak: back from the as-of date over the rep's working days
@@ -75,15 +91,14 @@ class ZeroStreak(Check):
                 prob = math.exp(lg(b + tried) + lg(a + b) - lg(b) - lg(a + b + tried))
                 if prob >= p.alpha:
                     continue
+                who = {"name": rep.name, "team": rep.team, "stage": stage, "up": up,
+                       "days": len(streak), "since": streak[-1].isoformat()}
                 yield Finding(
                     rep.id, "rep", self.name, "critical" if prob < p.alpha / 100 else "warn",
-                    f"{rep.name} ({rep.team}) has had no {stage} for {len(streak)} working "
-                    f"days (since {streak[-1].isoformat()}) despite {tried:,.0f} {what}; at their "
-                    f"usual {rate:.1%} that happens with probability {prob:.2g}.",
+                    self.say("message", tried=tried, rate=rate, prob=prob, what=what, **who),
                     {"stage": stage, "days": len(streak), "since": streak[-1].isoformat(),
-                     what: tried, "rate": round(rate, 4), "probability": float(f"{prob:.3g}")},
-                    f"Sit in on {rep.name}'s {up} this week: something changed "
-                    f"{len(streak)} working days ago.", "conversion", f"{up}→{stage}")
+                     key: tried, "rate": round(rate, 4), "probability": float(f"{prob:.3g}")},
+                    self.say("action", **who), "conversion", f"{up}→{stage}")
 
 
 def _closes(ctx: CheckContext, rep_id: str, days: list) -> list[float]:

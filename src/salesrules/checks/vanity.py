@@ -31,6 +31,31 @@ class VanityActivity(Check):
 
     name = "vanity-activity"
     Params = VanityParams
+    words = {
+        "name": {"en": "vanity-activity", "zh": "虚假繁荣指标"},
+        "message": {"en": "{name} ({team}): {signals}.{own}",
+                    "zh": "{name}（{team}）：{signals}。{own}"},
+        "sep": {"en": "; ", "zh": "；"},
+        "rate": {"en": "{low} per {up} is {rate:.0%} against a {team} median of {median:.0%} "
+                       "(robust z {z:.1f})",
+                 "zh": "{low:stage}/{up:stage}为 {rate:.0%}，{team}中位数 {median:.0%}"
+                       "（稳健 z 值 {z:.1f}）"},
+        "follow": {"en": ", yet only {follow:.0%} of {low} become {next} (team median "
+                         "{median:.0%})",
+                   "zh": "，但{low:stage}只有 {follow:.0%} 成为{next:stage}"
+                         "（团队中位数 {median:.0%}）"},
+        "short": {"en": "{share:.0%} of connected calls are shorter than {seconds}s against a "
+                        "{team} median of {median:.0%} (robust z {z:.1f})",
+                  "zh": "{share:.0%} 的接通通话短于 {seconds} 秒，{team}中位数 {median:.0%}"
+                        "（稳健 z 值 {z:.1f}）"},
+        "own": {"en": " Their own rate before this period was {own:.0%}.",
+                "zh": "其本周期之前的比率为 {own:.0%}。"},
+        "no-own": {"en": " There is no earlier history of theirs to compare with.",
+                   "zh": "没有其更早的历史可供比较。"},
+        "action": {"en": "Listen to a sample of {name}'s connected calls; count only calls "
+                         "that reach a real conversation.",
+                   "zh": "抽听{name}的接通通话；只把真正进入沟通的通话计入。"},
+    }
 
     def validate(self, funnel: Funnel) -> list[tuple[str, str]]:
         if self.params.rate == ["dials", "connects"]:
@@ -87,26 +112,25 @@ class VanityActivity(Check):
         own = before[idx(low)] / before[idx(up)] if before[idx(up)] else None
         signals = []
         if sc.rate_z[i] >= p.z and (not sc.follow_name or sc.follow_z[i] <= -p.follow_z):
-            text = (f"{low} per {up} is {sc.rate[i]:.0%} against a {team} median of "
-                    f"{_median(sc.rate):.0%} (robust z {sc.rate_z[i]:.1f})")
+            text = self.say("rate", low=low, up=up, rate=sc.rate[i], team=team,
+                            median=_median(sc.rate), z=sc.rate_z[i])
             if sc.follow_name:
-                text += (f", yet only {sc.follow[i]:.0%} of {low} become {sc.follow_name} "
-                         f"(team median {_median(sc.follow):.0%})")
+                text += self.say("follow", follow=sc.follow[i], low=low, next=sc.follow_name,
+                                 median=_median(sc.follow))
             signals.append(text)
         short, short_z, calls = sc.short, sc.short_z, ctx.dataset.calls
         if calls is not None and short is not None and short_z is not None \
                 and short_z[i] >= p.z and short[i] >= p.min_short_share:
-            signals.append(f"{short[i]:.0%} of connected calls are shorter than "
-                           f"{calls.short_seconds}s against a {team} median of "
-                           f"{_median(short):.0%} (robust z {short_z[i]:.1f})")
+            signals.append(self.say("short", share=short[i], seconds=calls.short_seconds,
+                                    team=team, median=_median(short), z=short_z[i]))
         if not signals:
             return None
-        own_text = (f" Their own rate before this period was {own:.0%}." if own is not None
-                    else " There is no earlier history of theirs to compare with.")
+        own_text = self.say("own", own=own) if own is not None else self.say("no-own")
         both = own is not None and sc.rate[i] > 1.5 * own
         return Finding(
             rep.id, "rep", self.name, "critical" if len(signals) > 1 or both else "warn",
-            f"{rep.name} ({team}): " + "; ".join(signals) + "." + own_text,
+            self.say("message", name=rep.name, team=team,
+                     signals=self.say("sep").join(signals), own=own_text),
             {"rate": round(sc.rate[i], 4), "rate_z": round(sc.rate_z[i], 2),
              "follow_rate": round(sc.follow[i], 4), "follow_z": round(sc.follow_z[i], 2),
              "team_median_rate": round(_median(sc.rate), 4),
@@ -114,8 +138,7 @@ class VanityActivity(Check):
              **({"short_share": round(short[i], 4), "short_z": round(short_z[i], 2),
                  "team_median_short_share": round(_median(short), 4)}
                 if short is not None and short_z is not None else {})},
-            f"Listen to a sample of {rep.name}'s connected calls; count only calls "
-            f"that reach a real conversation.", "activity", low)
+            self.say("action", name=rep.name), "activity", low)
 
 
 @attrs.frozen

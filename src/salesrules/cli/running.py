@@ -80,10 +80,46 @@ def run(rules: Path, data: Path | None, out: Path | None, as_of: dt.date | None,
     print_summary(result, Console(highlight=False, soft_wrap=True))
 
 
+SUMMARY: dict[str, dict[str, str]] = {
+    "title": {"en": "salesrules run as of {as_of} ({grain} {start} .. {end}){dry}",
+              "zh": "salesrules 运行，截至 {as_of}（{grain} {start} .. {end}）{dry}"},
+    "dry": {"en": " [dry run]", "zh": " [试运行]"},
+    "quarter": {"en": "quarter", "zh": "季度"}, "month": {"en": "month", "zh": "月度"},
+    "reps": {"en": "reps", "zh": "销售"},
+    "reps-text": {"en": "{n:,} ({active:,} active)", "zh": "{n:,} 人（在职 {active:,} 人）"},
+    "leads": {"en": "leads", "zh": "线索"},
+    "leads-text": {"en": "{n:,} to allocate: {assigned:,} assigned, {unassigned:,} unassigned; "
+                         "{kept:,} kept by their owner",
+                   "zh": "待分配 {n:,} 条：已分配 {assigned:,}，未分配 {unassigned:,}；"
+                         "{kept:,} 条保留原负责人"},
+    "behind": {"en": "behind pace", "zh": "落后进度"},
+    "behind-text": {"en": "{n:,} rep", "zh": "{n:,} 人"},
+    "behind-texts": {"en": "{n:,} reps", "zh": "{n:,} 人"},
+    "findings": {"en": "findings", "zh": "需关注"},
+    "findings-text": {"en": "{critical:,} critical, {warn:,} warn, {info:,} info",
+                      "zh": "严重 {critical:,}，警告 {warn:,}，提示 {info:,}"},
+    "report": {"en": "report", "zh": "报告"},
+    "outputs": {"en": "outputs", "zh": "输出"},
+}
+
+
 def print_summary(result: Any, console: Any) -> None:
+    """The short table after a run, in ``output.language``."""
+    from ..words import speaking
+
+    with speaking(result.config.output.language):
+        _print_summary(result, console)
+
+
+def _print_summary(result: Any, console: Any) -> None:
     """The short table after a run: leads, reps behind pace, findings, where the report is."""
     from rich.table import Table
     from rich.text import Text
+
+    from ..words import say
+
+    def s(key: str, **fields: Any) -> str:
+        return say(key, SUMMARY, **fields)
 
     a = result.allocation
     sev = {s: 0 for s in ("critical", "warn", "info")}
@@ -92,28 +128,27 @@ def print_summary(result: Any, console: Any) -> None:
     behind = len({f.subject for f in result.findings
                   if f.check == "behind-pace" and f.subject_kind == "rep"})
     p = result.goals.period
-    title = (f"salesrules run as of {result.as_of} ({p.grain} {p.start} .. {p.end})"
-             + (" [dry run]" if result.dry_run else ""))
+    title = s("title", as_of=result.as_of, grain=s(p.grain) if p.grain in SUMMARY else p.grain,
+              start=p.start, end=p.end, dry=s("dry") if result.dry_run else "")
     table = Table(title=Text(title), title_justify="left", show_header=False, box=None,
                   padding=(0, 2))
     table.add_column(style="bold")
     table.add_column()
     reps = result.dataset.reps
-    table.add_row("reps", f"{len(reps):,} ({sum(r.active for r in reps.values()):,} active)")
-    table.add_row("leads", f"{a.to_allocate:,} to allocate: {len(a.assignments):,} assigned, "
-                           f"{len(a.unassigned):,} unassigned; {len(a.kept):,} kept by their "
-                           "owner")
-    table.add_row("behind pace", count(behind, "rep"))
-    table.add_row("findings", f"{sev['critical']:,} critical, {sev['warn']:,} warn, "
-                              f"{sev['info']:,} info")
+    table.add_row(s("reps"), s("reps-text", n=len(reps),
+                                active=sum(r.active for r in reps.values())))
+    table.add_row(s("leads"), s("leads-text", n=a.to_allocate, assigned=len(a.assignments),
+                                unassigned=len(a.unassigned), kept=len(a.kept)))
+    table.add_row(s("behind"), s("behind-text" if behind == 1 else "behind-texts", n=behind))
+    table.add_row(s("findings"), s("findings-text", **sev))
     shown = result.out_dir
     try:
         shown = shown.resolve().relative_to(Path.cwd().resolve())
     except ValueError:
         pass
     if "report.html" in result.files:
-        table.add_row("report", f"{shown}/report.html")
-    table.add_row("outputs", f"{shown}/ ({', '.join(result.files)})")
+        table.add_row(s("report"), f"{shown}/report.html")
+    table.add_row(s("outputs"), f"{shown}/ ({', '.join(result.files)})")
     console.print(table)
 
 

@@ -264,7 +264,9 @@ class OutputConfig:
     report: bool = True
     #: Write ``workbook.xlsx``: one sheet per output, with native charts.
     workbook: bool = True
-    #: Language of the report and workbook labels: ``en`` or ``zh``.
+    #: Language of what a manager reads: findings, assignment reasons, the targets' trace,
+    #: the terminal summary, the report and the workbook (``en`` or ``zh``). CSV columns and
+    #: ``cause`` values stay English.
     language: Literal["en", "zh"] = "en"
     #: Run folders kept under ``out/runs/``, the current one included (at least 1).
     #: Each run writes a new folder and makes it current in one step; older ones

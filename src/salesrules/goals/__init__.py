@@ -25,6 +25,7 @@ from .days import OwnDays, TeamDays, hire_date, own_days, ramp_factor
 from .feasible import Cap, Limit, feasible_per_day
 from .given import Given, given_targets, reps_file
 from .split import Grains, Plan, SplitRequest, largest_remainder, split_plans
+from .trace_words import TRACE, trace
 
 if TYPE_CHECKING:
     from ..estimate import Estimate
@@ -103,11 +104,12 @@ def push_back(funnel: Funnel, given: dict[str, float], rates: dict[str, Rate],
             rate = Rate(1.0, "the funnel model's rate is above 1, which a conversion cannot "
                              "be: taken as 1")
         values[upper.name] = values[lower.name] / rate.value
-        what = "ARPU" if link_kind(upper, lower) == "arpu" else f"{upper.name}→{lower.name}"
-        traces[upper.name] = (
-            f"{lower.name} {_fmt(values[lower.name], lower.unit)} ÷ {what} "
-            f"{rate.value:.4g} ({rate.trace}) = {_fmt(values[upper.name], upper.unit)} "
-            f"{upper.name}")
+        arpu = link_kind(upper, lower) == "arpu"
+        traces[upper.name] = trace(
+            "push", lower=lower.name, lower_value=_fmt(values[lower.name], lower.unit),
+            what=trace("arpu") if arpu else trace("step", upper=upper.name, lower=lower.name),
+            rate=f"{rate.value:,.2f}" if arpu else f"{rate.value:.4g}", why=rate.trace,
+            upper_value=_fmt(values[upper.name], upper.unit), upper=upper.name)
         limit = (limits or {}).get(upper.name)
         if limit is not None and values[upper.name] > limit.value > 0:
             cap = Cap(upper.name, limit, values[upper.name], lower.name, rate.value,
@@ -158,8 +160,8 @@ def confidence_trace(funnel: Funnel, values: dict[str, float], rates: dict[str, 
     # D·p − z·sqrt(D·p·(1−p)) ≥ need, solved for sqrt(D)
     b = z * math.sqrt(p * (1 - p))
     x = (b + math.sqrt(b * b + 4 * p * need)) / (2 * p)
-    return (f"; at {confidence:.0%} confidence of reaching {need:,.0f} {counts[-1].name}: "
-            f"{math.ceil(x * x):,} {counts[0].name}")
+    return trace("confidence", conf=confidence, need=need, last=counts[-1].name,
+                 n=math.ceil(x * x), first=counts[0].name)
 
 
 #: A goals-file target for a middle stage more than this far below what the
@@ -330,16 +332,17 @@ def _rep_targets(cfg: RulesConfig, funnel: Funnel, rep: Rep, given_src: dict[str
             g = given_src[stage.name]
             goals.append(Goal(rep.id, stage.name, given[stage.name], g.how))
             amount = _fmt(g.amount, stage.unit)
-            trace = f"{g.how} {stage.name} target {amount} for the {period.grain}"
+            said = trace("given", how=g.how, stage=stage.name, amount=amount,
+                         grain=trace(period.grain) if period.grain in TRACE else period.grain)
             if own.note:
                 lowered = not g.prorated and own.factor != 1.0
-                trace += (f", prorated for {own.note}" if lowered else f", over {own.note}")
+                said += trace("prorated" if lowered else "over", note=own.note)
         else:
-            trace = pushed.traces[stage.name]
+            said = pushed.traces[stage.name]
         if stage is funnel.stages[0] and cfg.goals.confidence:
-            trace += confidence_trace(funnel, pushed.values, rates, cfg.goals.confidence)
+            said += confidence_trace(funnel, pushed.values, rates, cfg.goals.confidence)
         total = to_units(pushed.values[stage.name], stage.unit)
-        out.append(StageTarget(stage.name, SplitRequest(total, own.weights, own.days), trace,
+        out.append(StageTarget(stage.name, SplitRequest(total, own.weights, own.days), said,
                                pushed.caps.get(stage.name)))
     return out
 

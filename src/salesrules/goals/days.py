@@ -10,6 +10,7 @@ import attrs
 
 from ..errors import DataError, Problem
 from ..model import Period, Rep
+from .trace_words import trace
 
 
 @attrs.frozen
@@ -131,10 +132,10 @@ def _note(of: int, after: int, off: int, hired: dt.date | None, ramp: Sequence[f
           prorate_leave: bool) -> str:
     parts = []
     if hired is not None and after < of:
-        parts.append(f"hired {hired}: {after} of {of} working days")
+        parts.append(trace("hired", hired=hired, after=after, of=of))
     if hired is not None and ramp:
-        parts.append("ramp " + ", ".join(f"{r:.0%}" for r in ramp) + " in the first months")
+        parts.append(trace("ramp", ramp=trace("list-sep").join(f"{r:.0%}" for r in ramp)))
     if off:
-        parts.append(f"{off} leave day(s): {after - off} of {of} working days"
-                     + ("" if prorate_leave else " (target kept)"))
-    return "; ".join(parts)
+        parts.append(trace("leave", off=off, left=after - off, of=of,
+                           kept="" if prorate_leave else trace("kept")))
+    return trace("sep").join(parts)

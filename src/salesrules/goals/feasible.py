@@ -10,6 +10,7 @@ import attrs
 import numpy as np
 
 from ..model import ActivityTable, Funnel, Rep
+from .trace_words import trace
 
 #: A team needs this many reps with activity for its own quantile; fewer use the company's.
 MIN_REPS = 3
@@ -66,12 +67,10 @@ class Cap:
     def words(self) -> str:
         """The cap and the conversion target in words, for the trace."""
         lim = self.limit
-        need = (f"{self.needed_rate:.3g}" if self.needed_rate <= 1 else
-                "more than 1 (out of reach by conversion alone)")
-        return (f"; capped at the feasible {lim.value:,.0f} ({lim.per_day:,.1f} a day, the "
-                f"{lim.source}'s {lim.quantile:.0%} quantile, × {lim.days} working days; "
-                f"uncapped {self.uncapped:,.1f}): the rest of the gap is a conversion target, "
-                f"{self.stage}→{self.next_stage} {need} (now {self.rate:.3g})")
+        need = (f"{self.needed_rate:.3g}" if self.needed_rate <= 1 else trace("out-of-reach"))
+        return trace("cap", value=lim.value, per_day=lim.per_day, source=lim.source,
+                     q=lim.quantile, days=lim.days, uncapped=self.uncapped, stage=self.stage,
+                     next=self.next_stage, need=need, rate=self.rate)
 
 
 def feasible_per_day(history: ActivityTable, funnel: Funnel, teams: Mapping[str, Sequence[Rep]],
@@ -91,7 +90,7 @@ def feasible_per_day(history: ActivityTable, funnel: Funnel, teams: Mapping[str,
     for team, reps in teams.items():
         mine = [means[r.id] for r in reps if r.id in means]
         q = _quantiles(mine, stages, quantile) if len(mine) >= MIN_REPS else company
-        source = f"team {team}" if len(mine) >= MIN_REPS else "company"
+        source = trace("team", team=team) if len(mine) >= MIN_REPS else trace("company")
         out[team] = {funnel.stages[i].name: (v, source) for i, v in q.items() if v > 0}
     return out
 

@@ -11,6 +11,7 @@ from ..errors import DataError, Problem
 from ..load import Dataset
 from ..model import GoalOverride, Rep
 from .split import largest_remainder
+from .trace_words import trace
 
 
 @attrs.frozen
@@ -69,7 +70,7 @@ def given_targets(cfg: RulesConfig, dataset: Dataset, reps: Sequence[Rep],
             continue
         tier = str(rep.fields.get("tier", "") or "").strip()
         m = mult[rep.id]
-        how = f"level {rep.level}" + (f" × {m:g} ({tier})" if m != 1.0 else "")
+        how = trace("level", level=rep.level) + (trace("tier", m=m, tier=tier) if m != 1.0 else "")
         out[rep.id] = {stage: Given(amount * m, how) for stage, amount in level.items()}
     for name, n in sorted(missing.items()):
         warnings.append(f"{n} active rep(s) at level {name!r} have no level targets: add "
@@ -119,8 +120,9 @@ def _share_team_target(cfg: RulesConfig, dataset: Dataset, o: GoalOverride, memb
         weights = [1.0] * len(others)
     scale = dataset.funnel.stage(o.stage).scale
     shares = largest_remainder(round(rest * scale), weights)
-    how = f"team {o.team} target {o.amount:,.2f} shared by {cfg.goals.cascade}"
+    how = trace("shared", team=o.team, amount=o.amount,
+                cascade=trace(f"cascade.{cfg.goals.cascade}"))
     if mine:
-        how += f" (less {len(mine)} member(s)' own rows)"
+        how += trace("less-own", n=len(mine))
     for rep, share in zip(others, shares):
         out[rep.id][o.stage] = Given(share / scale, how, prorated=True)

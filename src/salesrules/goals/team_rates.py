@@ -19,6 +19,20 @@ class TeamRates(FunnelModel):
 
     name = "team-rates"
     Params = TeamRatesParams
+    words = {
+        "name": {"en": "team-rates", "zh": "团队转化率"},
+        "arpu": {"en": "ARPU", "zh": "客单价"},
+        "rate": {"en": "rate", "zh": "转化率"},
+        "team": {"en": "team {team} {what} {figures} from {start} to {end}",
+                 "zh": "团队{team}{what} {figures}（{start} 至 {end}）"},
+        "company": {"en": "company {what} {figures} from {start} to {end} (team {team} has no "
+                          "history)",
+                    "zh": "全公司{what} {figures}（{start} 至 {end}；团队{team}没有历史数据）"},
+        "figures": {"en": "{low}/{up}", "zh": "{low}/{up}"},
+        "closed-figures": {"en": "{low} won/{up} closed deals", "zh": "赢单 {low}/已结单 {up}"},
+        "default": {"en": "default {what} (no history in any team)",
+                    "zh": "默认{what}（所有团队都没有历史数据）"},
+    }
 
     def rates(self, batch: FunnelBatch) -> dict[str, dict[str, Rate]]:
         window = batch.history_window(self.params.lookback_days)
@@ -28,15 +42,15 @@ class TeamRates(FunnelModel):
         team_rates: dict[str, Rate] = {}
         for i, (upper, lower) in enumerate(batch.funnel.links()):
             up, low = totals[i], totals[i + 1]
-            what = "ARPU" if batch.funnel.link_kind(upper, lower) == "arpu" else "rate"
+            what = self.say("arpu" if batch.funnel.link_kind(upper, lower) == "arpu" else "rate")
+            said = {"team": batch.team, "what": what, "start": start, "end": end}
             of = _is_closed(batch, i)
             closed = batch.closed_counts([r.id for r in batch.reps], start, end) if of else None
             if closed is not None:  # the win rate of the deals closed: open ones left out
                 up, low = sum(closed.closed), sum(closed.won)
             if up > 0 and low > 0:
                 team_rates[lower.name] = Rate(
-                    low / up, f"team {batch.team} {what} {_figures(low, up, of)} "
-                    f"from {start} to {end}")
+                    low / up, self.say("team", figures=self._figures(low, up, of), **said))
                 continue
             if company is None:  # a team without history takes the company's rates
                 company = _totals(batch, batch.everyone, start, end)
@@ -47,12 +61,14 @@ class TeamRates(FunnelModel):
                 up, low = sum(closed.closed), sum(closed.won)
             if up > 0 and low > 0:
                 team_rates[lower.name] = Rate(
-                    low / up, f"company {what} {_figures(low, up, of)} from {start} to "
-                    f"{end} (team {batch.team} has no history)")
+                    low / up, self.say("company", figures=self._figures(low, up, of), **said))
             elif lower.default_rate is not None:
-                team_rates[lower.name] = Rate(
-                    lower.default_rate, f"default {what} (no history in any team)")
+                team_rates[lower.name] = Rate(lower.default_rate, self.say("default", **said))
         return {rep.id: team_rates for rep in batch.reps}
+
+    def _figures(self, low: float, up: float, closed: bool) -> str:
+        """The link's figures: ``low/up``, or won and closed deals."""
+        return self.say("closed-figures" if closed else "figures", low=_num(low), up=_num(up))
 
 
 def _is_closed(batch: FunnelBatch, link: int) -> bool:
@@ -60,9 +76,6 @@ def _is_closed(batch: FunnelBatch, link: int) -> bool:
     return batch.closed_stage == link + 1
 
 
-def _figures(low: float, up: float, closed: bool) -> str:
-    return (f"{_num(low)} won/{_num(up)} closed deals" if closed
-            else f"{_num(low)}/{_num(up)}")
 
 
 def _totals(batch: FunnelBatch, reps, start, end) -> list[float]:

@@ -154,12 +154,13 @@ def rules_for(files: dict[str, Path], chinese: bool, data_dir: str = ".") -> dic
         "goals": {"period": "quarter", "split": "even", "funnel": "personal",
                   "levels": {lvl: {"revenue": amt} for lvl, amt in LEVEL_TARGETS.items()},
                   **({"calendar": {"country": "CN"}} if chinese else {})},
-        "allocation": {"rules": [{"name": "all leads", "policy": "balanced"}],
+        "allocation": {"rules": [{"name": "全部线索" if chinese else "all leads",
+                                  "policy": "balanced"}],
                        "recycle": {"after_days": 7}},
         "checks": {name: {} for name in ("behind-pace", "effort-without-results",
                                          "vanity-activity", "zero-streak", "team-execution",
                                          "data-gaps", "goal-raise")},
-        "output": {"dir": "out"},
+        "output": {"dir": "out", **({"language": "zh"} if chinese else {})},
     }
 
 

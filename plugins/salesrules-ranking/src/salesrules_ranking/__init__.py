@@ -103,6 +103,31 @@ class RankingPriority(Policy):
 
     name = "ranking-priority"
     Params = RankingParams
+    words = {
+        "name": {"en": "ranking-priority", "zh": "综合考核优先"},
+        "metric": {"en": "{metric} {value:,.0f}", "zh": "{metric:stage} {value:,.0f}"},
+        "won": {"en": "conversion {won}/{closed} closed won",
+                "zh": "赢单率 {won}/{closed}（已关闭商机）"},
+        "conversion": {"en": "conversion {low:,.0f}/{up:,.0f} {last}/{first}",
+                       "zh": "转化 {low:,.0f}/{up:,.0f}（{last:stage}/{first:stage}）"},
+        "list-sep": {"en": ", ", "zh": "，"},
+        "all-full": {"en": "every eligible rep is at their daily capacity",
+                     "zh": "所有可分配的销售今日都已满额"},
+        "no-rep": {"en": "no active rep is eligible", "zh": "没有可分配的在职销售"},
+        "recycled-only": {"en": "the only reps with room are the ones it was recycled from",
+                          "zh": "还有余量的只有该线索被回收前的负责人"},
+        "why": {"en": "rank {rank}/{of} in {team} (score {score:.2f}: {figures}; {tier} tier "
+                      "×{multiplier:g}), {share}; {cap}",
+                "zh": "综合考核 {team} 第 {rank}/{of} 名（得分 {score:.2f}：{figures}；"
+                      "{tier}档 ×{multiplier:g}），{share}；{cap}"},
+        "tier.top": {"en": "top", "zh": "头部"},
+        "tier.middle": {"en": "middle", "zh": "中间"},
+        "tier.bottom": {"en": "bottom", "zh": "尾部"},
+        "beyond": {"en": "beyond its share, as others are full", "zh": "超出份额（其他人已满额）"},
+        "capped": {"en": "lead {n}, share {share}, capped at {cap} today",
+                   "zh": "第 {n} 条，份额 {share}，今日上限 {cap}"},
+        "share": {"en": "lead {n} of a share of {share}", "zh": "份额 {share} 条中的第 {n} 条"},
+    }
 
     def validate(self, funnel: Funnel) -> list[tuple[str, str]]:
         known = set(funnel.names) | set(DERIVED_METRICS)
@@ -150,16 +175,18 @@ class RankingPriority(Policy):
             for metric in self.params.metrics:
                 if metric in totals:
                     values[metric] = totals[metric]
-                    shown[rep.id].append(f"{metric} {totals[metric]:,.0f}")
+                    shown[rep.id].append(self.say("metric", metric=metric,
+                                                  value=totals[metric]))
                 elif metric == "conversion" and closed is not None:
                     c = closed.counts(rep.id, start, context.as_of)
                     won, lost = c.won, c.lost
                     values[metric] = won / (won + lost) if won + lost else 0.0
-                    shown[rep.id].append(f"conversion {won}/{won + lost} closed won")
+                    shown[rep.id].append(self.say("won", won=won, closed=won + lost))
                 elif metric == "conversion":
                     values[metric] = (totals[last_count] / totals[first]) if totals[first] else 0.0
-                    shown[rep.id].append(f"conversion {totals[last_count]:,.0f}/"
-                                         f"{totals[first]:,.0f} {last_count}/{first}")
+                    shown[rep.id].append(self.say("conversion", low=totals[last_count],
+                                                  up=totals[first], last=last_count,
+                                                  first=first))
                 elif metric == "attainment":
                     values[metric] = pace.get((rep.id, result_stage), 0.0)
                 else:  # process
@@ -181,7 +208,7 @@ class RankingPriority(Policy):
         for rank, rep in enumerate(order, start=1):
             tier = next(t for t in self.params.tiers if rank / n <= t.upto + 1e-12)
             out[rep.id] = Standing(rep.id, team, rank, n, score[rep.id], tier,
-                                   ", ".join(shown[rep.id]))
+                                   self.say("list-sep").join(shown[rep.id]))
         return out
 
     # ------------------------------------------------------------ allocation
@@ -191,8 +218,7 @@ class RankingPriority(Policy):
             raise ValueError("ranking-priority needs the run context (salesrules >= 0.1)")
         slots = [s for s in batch.reps if not s.full]
         if not slots:
-            batch.skip_rest("every eligible rep is at their daily capacity"
-                            if batch.reps else "no active rep is eligible")
+            batch.skip_rest(self.say("all-full") if batch.reps else self.say("no-rep"))
             return
         standing = {}
         for team in sorted({s.rep.team for s in slots}):
@@ -212,24 +238,27 @@ class RankingPriority(Policy):
         deal = _Dealer(slots, [q if r is None else min(q, r)
                                for q, r in zip(quota, room.values())])
         extra = deque(slots)  # after the shares: anyone with room, in rank order
+        say_why = self.sayer("why")  # said once per lead: looked up once per batch
+        tiers = {t.name: self.say(f"tier.{t.name}") if f"tier.{t.name}" in self.words else t.name
+                 for t in self.params.tiers}
         for lead in batch.leads:
             slot = deal.next(batch, lead)
             if slot is None:
                 slot = self._next(batch, lead, extra)
             if slot is None:
                 if all(s.full for s in slots):
-                    batch.skip_rest("every eligible rep is at their daily capacity")
+                    batch.skip_rest(self.say("all-full"))
                     return
-                batch.skip(lead, "the only reps with room are the ones it was recycled from")
+                batch.skip(lead, self.say("recycled-only"))
                 continue
             st = standing[slot.rep.id]
             q = share_of[slot.rep.id]
             given = deal.given[slot.rep.id]
-            batch.assign(lead, slot,
-                         f"rank {st.rank}/{st.of} in {st.team} (score {st.score:.2f}: "
-                         f"{st.figures}; {st.tier.name} tier ×{st.tier.multiplier:g}), "
-                         f"{_share_text(given, q, room[slot.rep.id], slot)}; "
-                         f"{slot.cap_text()}")
+            batch.assign(lead, slot, say_why(
+                rank=st.rank, of=st.of, team=st.team, score=st.score,
+                figures=st.figures, tier=tiers[st.tier.name], multiplier=st.tier.multiplier,
+                share=_share_text(self, given, q, room[slot.rep.id], slot),
+                cap=slot.cap_text()))
             deal.given[slot.rep.id] += 1
 
     @staticmethod
@@ -289,13 +318,14 @@ class _Dealer:
         return None  # the turns are over, or left only to the reps it was recycled from
 
 
-def _share_text(given: int, share: int, room: int | None, slot: RepSlot) -> str:
+def _share_text(policy: Policy, given: int, share: int, room: int | None,
+                slot: RepSlot) -> str:
     """Which lead of the rep's share this is, and the cap when the cap, not the share, binds."""
     if given >= share:
-        return "beyond its share, as others are full"
+        return policy.say("beyond")
     if room is not None and room < share:
-        return f"lead {given + 1}, share {share}, capped at {slot.capacity} today"
-    return f"lead {given + 1} of a share of {share}"
+        return policy.say("capped", n=given + 1, share=share, cap=slot.capacity)
+    return policy.say("share", n=given + 1, share=share)
 
 
 @hookimpl

@@ -33,7 +33,7 @@ def _num(x: float | None) -> str:
 def _rate(x: float | None, unit: str, upper_unit: str) -> str:
     if x is None:
         return "–"
-    return f"{x:,.0f}" if unit == "amount" and upper_unit == "count" else f"{x:.1%}"
+    return f"{x:,.2f}" if unit == "amount" and upper_unit == "count" else f"{x:.1%}"
 
 
 _JSON_TABLE = str.maketrans(_JSON_ESCAPES)
@@ -57,6 +57,7 @@ def render_html(result: RunResult, d: dict[str, Any] | None = None) -> str:
     env = jinja2.Environment(loader=loader,
                              autoescape=True, trim_blocks=True, lstrip_blocks=True)
     env.filters["repname"] = lambda r: d["reps"].get(r, {}).get("name", r)
+    env.filters["stage"] = lambda s: (d["labels"].get(s) or s) if lang == "zh" else s
     stage = d["result_stage"]
     stage_label = d["labels"].get(stage) if lang == "zh" and d["labels"].get(stage) else stage
     headlines = [headline(lang, t, d["period"]["grain"], stage_label,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -12,10 +13,15 @@ import attrs
 
 from salesrules.api import Assignment, Lead, RunResult
 
+from . import evidence
+
 ONE_DAY = dt.timedelta(days=1)
 
 #: Share of a team's reps (by result attainment) whose rates make the benchmark.
 TOP_SHARE = 0.2
+
+#: A routing rule without a condition, as the report shows it.
+ALL_LEADS = {"en": "(all leads)", "zh": "（全部线索）"}
 
 #: Finding severities, most severe first (the values ``Finding.severity`` takes).
 SEVERITIES = ("critical", "warn", "info")
@@ -212,11 +218,15 @@ def _pace(result: RunResult, members: list[str]) -> dict[str, Any]:
 
 def _rules(result: RunResult) -> list[dict[str, Any]]:
     by_rule = Counter(x.rule for x in result.allocation.assignments)
-    rules = [{"name": r.name, "when": r.when or "(all leads)", "policy": r.policy,
-              "params": r.params, "teams": r.teams, "assigned": by_rule.get(r.name, 0)}
+    everything = ALL_LEADS.get(result.config.output.language, ALL_LEADS["en"])
+    shown = {b.name: b.component.shown_name() for b in result.components
+             if b.component.kind == "policy"}
+    rules = [{"name": r.name, "when": r.when or everything,
+              "policy": shown.get(r.policy, r.policy), "params": r.params, "teams": r.teams,
+              "assigned": by_rule.get(r.name, 0)}
              for r in (result.config.allocation.rules or [])]
-    return rules or [{"name": n, "when": "(all leads)", "policy": "balanced", "params": {},
-                      "teams": [], "assigned": c} for n, c in by_rule.items()]
+    return rules or [{"name": n, "when": everything, "policy": shown.get("balanced", "balanced"),
+                      "params": {}, "teams": [], "assigned": c} for n, c in by_rule.items()]
 
 
 def _allocation(result: RunResult) -> dict[str, Any]:
@@ -236,18 +246,31 @@ def _allocation(result: RunResult) -> dict[str, Any]:
         # the kernel's figure: reps who could receive leads, today and over the window
         **a.fairness(),
         "rules": _rules(result),
-        "unassigned_reasons": Counter(u.reason.split(": ", 1)[-1] for u in a.unassigned
-                                      ).most_common(8),
+        "unassigned_reasons": Counter(_why(u.reason) for u in a.unassigned).most_common(8),
     }
+
+
+def _why(reason: str) -> str:
+    """An unassigned lead's reason without its rule prefix (``rule 'x' → policy: ``)."""
+    return re.split(r": |：", reason, maxsplit=1)[-1]
+
+
+def check_names(result: RunResult) -> dict[str, str]:
+    """Each check's name as a manager reads it (its ``words``' ``"name"``, in the run's
+    language), by the name findings carry."""
+    return {b.name: b.component.shown_name() for b in result.components
+            if b.component.kind == "check"}
 
 
 def _findings(result: RunResult, reps_out: dict[str, Any]) -> list[dict[str, Any]]:
     """Every finding; each rep's entry lists its findings and its goal-raise proposal."""
     findings = []
+    lang = result.config.output.language
+    labels = {s.name: s.label for s in result.dataset.funnel.stages}
     for i, f in enumerate(result.findings):
         findings.append({"subject": f.subject, "kind": f.subject_kind, "check": f.check,
                          "severity": f.severity, "message": f.message, "action": f.action,
-                         "evidence": f.evidence})
+                         "evidence": evidence.rows(f.evidence, lang, labels)})
         if f.subject_kind == "rep" and f.subject in reps_out:
             reps_out[f.subject]["findings"].append(i)
             if f.check == "goal-raise":
@@ -278,7 +301,7 @@ def build(result: RunResult) -> dict[str, Any]:
     return {
         "period": {"grain": period.grain, "start": period.start.isoformat(),
                    "end": period.end.isoformat()},
-        "as_of": result.as_of.isoformat(),
+        "as_of": result.as_of.isoformat(), "lang": result.config.output.language,
         "week": [d.isoformat() for d in attrs.astuple(week_of(result.as_of))],
         "stages": stages, "units": {s.name: s.unit for s in funnel.stages},
         "labels": {s.name: s.label for s in funnel.stages},
@@ -291,6 +314,7 @@ def build(result: RunResult) -> dict[str, Any]:
         "allocation": _allocation(result),
         "findings": findings,
         "severity_counts": {s: by_sev.get(s, 0) for s in SEVERITIES},
+        "check_names": check_names(result),
         "reps": reps_out,
         "warnings": result.warnings[:20],
     }

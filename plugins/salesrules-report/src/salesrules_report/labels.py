@@ -157,6 +157,19 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 
+#: The workbook's sheet names and column headers in Chinese (the CSVs keep their English
+#: columns: they are a contract; the workbook is read by people).
+SHEETS_ZH = {"summary": "汇总", "assignments": "分配", "targets": "目标", "progress": "进度",
+             "findings": "需关注"}
+COLUMNS_ZH = {
+    "lead_id": "线索编号", "rep_id": "销售编号", "rep_name": "姓名", "name": "姓名",
+    "team": "团队", "policy": "策略", "rule": "规则", "reason": "原因", "stage": "环节",
+    "actual": "实际", "expected_to_date": "应完成（至今）", "target": "目标",
+    "attainment": "完成率", "pace": "进度", "projected": "预计完成",
+    "required_per_day": "现需每日", "remaining_days": "剩余工作日", "subject_kind": "对象类型",
+    "subject": "对象", "check": "检查", "severity": "级别", "message": "说明",
+    "action": "建议动作", "cause": "原因类别",
+}
 PERIOD_WORDS = {"en": {"quarter": "quarter", "month": "month"},
                 "zh": {"quarter": "季度", "month": "月度"}}
 

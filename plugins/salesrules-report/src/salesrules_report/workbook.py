@@ -9,7 +9,7 @@ from typing import Any
 from salesrules.api import RunResult
 
 from . import data as report_data
-from .labels import LABELS
+from .labels import COLUMNS_ZH, LABELS, PERIOD_WORDS, SHEETS_ZH
 
 #: Above this many cells the workbook is written row by row (xlsxwriter's constant_memory).
 MAX_IN_MEMORY = 1_000_000
@@ -27,8 +27,10 @@ def _widths(header: list[str], rows: list[list[Any]], cap: int = 60) -> list[int
 
 
 def _sheet(wb: Any, name: str, header: list[str], rows: list[list[Any]], bold: Any,
-           fmts: dict[int, Any] | None = None) -> Any:
-    ws = wb.add_worksheet(name)
+           fmts: dict[int, Any] | None = None, lang: str = "en") -> Any:
+    zh = lang == "zh"
+    ws = wb.add_worksheet(SHEETS_ZH.get(name, name) if zh else name)
+    header = [COLUMNS_ZH.get(h, h) for h in header] if zh else header
     ws.write_row(0, 0, header, bold)
     for r, row in enumerate(rows, start=1):
         for c, v in enumerate(row):
@@ -67,14 +69,15 @@ def _summary(wb: Any, words: dict[str, str], d: dict[str, Any], fmt: dict[str, A
     rows = [[t["team"], t["reps"], t["target"], t["actual"], t["attainment"], t["pace"],
              t["projected"], t["process_pace"], t["execution"]] for t in d["overview"]["teams"]]
     ws = _sheet(wb, "summary", header, rows, bold,
-                {2: money, 3: money, 4: pct, 5: pct, 6: money, 7: pct, 8: pct})
+                {2: money, 3: money, 4: pct, 5: pct, 6: money, 7: pct, 8: pct}, d["lang"])
+    name = ws.get_name()
     n = len(rows)
     if not n:
         return n
     chart = wb.add_chart({"type": "column"})
     for col, label in ((4, words["attainment"]), (5, words["pace"])):
-        chart.add_series({"name": label, "categories": ["summary", 1, 0, n, 0],
-                          "values": ["summary", 1, col, n, col]})
+        chart.add_series({"name": label, "categories": [name, 1, 0, n, 0],
+                          "values": [name, 1, col, n, col]})
     chart.set_title({"name": f"{words['attainment']} / {words['pace']}"})
     chart.set_y_axis({"num_format": "0%"})
     ws.insert_chart(n + 3, 0, chart, {"x_scale": 1.4, "y_scale": 1.2})
@@ -86,47 +89,59 @@ def _summary(wb: Any, words: dict[str, str], d: dict[str, Any], fmt: dict[str, A
         ws.write_number(base + i, 12, c)
     pie = wb.add_chart({"type": "pie"})
     pie.add_series({"name": words["findings"],
-                    "categories": ["summary", base + 1, 11, base + len(sev), 11],
-                    "values": ["summary", base + 1, 12, base + len(sev), 12]})
+                    "categories": [name, base + 1, 11, base + len(sev), 11],
+                    "values": [name, base + 1, 12, base + len(sev), 12]})
     pie.set_title({"name": words["findings"]})
     ws.insert_chart(base + len(sev) + 2, 11, pie)
     return n
 
 
 def _targets(wb: Any, words: dict[str, str], d: dict[str, Any], bold: Any) -> int:
-    rows = [[rep_id, r["name"], r["team"], s, r["today"][s], r["week"][s], r["target"].get(s)]
+    zh = d["lang"] == "zh"
+    shown = {s: (d["labels"].get(s) or s) if zh else s for s in d["stages"]}
+    rows = [[rep_id, r["name"], r["team"], shown[s], r["today"][s], r["week"][s],
+             r["target"].get(s)]
             for rep_id, r in d["reps"].items() for s in d["stages"] if s in r["today"]]
+    grain = PERIOD_WORDS[d["lang"]].get(d["period"]["grain"], d["period"]["grain"])
     _sheet(wb, "targets", ["rep_id", "name", "team", "stage",
                            f"{words['today']} {d['as_of']}",
                            f"{words['this_week']} {d['week'][0]}..{d['week'][1]}",
-                           f"{words['target']} ({d['period']['grain']})"], rows, bold)
+                           f"{words['target']} ({grain})"], rows, bold, lang=d["lang"])
     return len(rows)
 
 
-def _assignments(wb: Any, result: RunResult, bold: Any) -> int:
+def _assignments(wb: Any, result: RunResult, bold: Any, lang: str) -> int:
     """The assignments sheet: assignments.csv's rows with each rep's name beside the id."""
     reps = result.dataset.reps
     rows = [[x.lead_id, x.rep_id, reps[x.rep_id].name if x.rep_id in reps else "", x.team,
              x.policy, x.rule, x.reason] for x in result.allocation.assignments]
     _sheet(wb, "assignments", ["lead_id", "rep_id", "rep_name", "team", "policy", "rule",
-                               "reason"], rows, bold)
+                               "reason"], rows, bold, lang=lang)
     return len(rows)
 
 
-def _tables(wb: Any, result: RunResult, bold: Any, pct: Any) -> dict[str, int]:
+def _tables(wb: Any, result: RunResult, bold: Any, pct: Any, lang: str) -> dict[str, int]:
     """The progress and findings sheets: the CSVs' rows, figures rounded to cents."""
     counts: dict[str, int] = {}
-    rows = [[p.rep_id, p.team, p.stage, p.actual, p.expected_to_date, p.target, p.attainment,
-             p.pace, _round2(p.projected), _round2(p.required_per_day), p.remaining_days,
-             p.subject_kind] for p in [*result.progress, *result.team_progress]]
+    shown = {st.name: (st.label or st.name) if lang == "zh" else st.name
+             for st in result.dataset.funnel.stages}
+    rows = [[p.rep_id, p.team, shown.get(p.stage, p.stage), p.actual, p.expected_to_date,
+             p.target, p.attainment, p.pace, _round2(p.projected),
+             _round2(p.required_per_day), p.remaining_days, p.subject_kind]
+            for p in [*result.progress, *result.team_progress]]
     _sheet(wb, "progress", ["rep_id", "team", "stage", "actual", "expected_to_date", "target",
                             "attainment", "pace", "projected", "required_per_day",
-                            "remaining_days", "subject_kind"], rows, bold, {6: pct, 7: pct})
+                            "remaining_days", "subject_kind"], rows, bold, {6: pct, 7: pct},
+           lang)
     counts["progress"] = len(rows)
-    rows = [[f.subject, f.subject_kind, f.check, f.severity, f.message, f.action]
+    zh = lang == "zh"
+    names = report_data.check_names(result) if zh else {}
+    words = LABELS[lang]
+    rows = [[f.subject, f.subject_kind, names.get(f.check, f.check),
+             words[f.severity] if zh else f.severity, f.message, f.action]
             for f in result.findings]
     _sheet(wb, "findings", ["subject", "subject_kind", "check", "severity", "message",
-                            "action"], rows, bold)
+                            "action"], rows, bold, lang=lang)
     counts["findings"] = len(rows)
     return counts
 
@@ -151,9 +166,10 @@ def write_workbook(result: RunResult, path: Path, d: dict[str, Any] | None = Non
            "pct": wb.add_format({"num_format": "0.0%"}),
            "money": wb.add_format({"num_format": "#,##0.00"})}
     counts = {"summary": _summary(wb, words, d, fmt)}
-    counts["assignments"] = _assignments(wb, result, fmt["bold"])
+    lang = result.config.output.language
+    counts["assignments"] = _assignments(wb, result, fmt["bold"], lang)
     counts["targets"] = _targets(wb, words, d, fmt["bold"])
-    counts.update(_tables(wb, result, fmt["bold"], fmt["pct"]))
+    counts.update(_tables(wb, result, fmt["bold"], fmt["pct"], lang))
     wb.close()
     return counts
 

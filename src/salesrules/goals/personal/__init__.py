@@ -19,6 +19,28 @@ from .shrinkage import (
     shrink,
 )
 
+WORDS = {
+    "name": {"en": "personal", "zh": "个人漏斗"},
+    "arpu": {"en": "ARPU", "zh": "客单价"},
+    "rate": {"en": "rate", "zh": "转化率"},
+    "company": {"en": "company {kind} {value} (team {team} has no history)",
+                "zh": "全公司{kind} {value}（团队{team}没有历史数据）"},
+    "default": {"en": "default {kind} (no history in any team)",
+                "zh": "默认{kind}（所有团队都没有历史数据）"},
+    "closed-deals": {"en": "closed deals", "zh": "已结单"},
+    "no-own-stage": {"en": "team {team} {value:.3g} (no {stage} of their own)",
+                     "zh": "团队{team} {value:.3g}（本人没有{stage:stage}）"},
+    "no-own": {"en": "team {team} {kind} {value} (no history of their own)",
+               "zh": "团队{team}{kind} {value}（本人没有历史数据）"},
+    "shrunk": {"en": "rep {value} from {n:,.0f} {unit}, shrunk toward team {team}{strength}: "
+                     "{weights}",
+               "zh": "本人 {value}（基于 {n:,.0f} 个{unit:stage}），向团队 {team} 收缩{strength}："
+                     "{weights}"},
+    "strength": {"en": " with prior strength {m:,.0f}", "zh": "（先验强度 {m:,.0f}）"},
+    "weights": {"en": "your own history counts for {own}%, the team's for {team}%",
+                "zh": "你自己的历史占 {own}%，团队的占 {team}%"},
+}
+
 
 @attrs.define
 class PersonalParams:
@@ -173,6 +195,7 @@ class Personal(FunnelModel):
 
     name = "personal"
     Params = PersonalParams
+    words = WORDS
 
     def __init__(self, params: PersonalParams | None = None) -> None:
         super().__init__(params)
@@ -222,7 +245,7 @@ class Personal(FunnelModel):
             if closed is not None and closed.stage == i + 1:
                 up = [closed.trials[rep.id][0] for rep in batch.reps]
                 low = [closed.trials[rep.id][1] for rep in batch.reps]
-                of = "closed deals"
+                of = Personal.say("closed-deals")
             kind = "ARPU" if batch.funnel.link_kind(upper, lower) == "arpu" else "rate"
             team = pooled.team_means.get(batch.team, {}).get(lower.name)
             if sum(up) <= 0 or sum(low) <= 0:
@@ -264,9 +287,10 @@ def _no_history(batch: FunnelBatch, lower, kind: str, company: float | None,
     """A team without history of a link: the company's rate (pooled over every team),
     else the stage's ``default_rate``."""
     if company is not None and company > 0:
-        rate = Rate(company, f"company {kind} {company:.3g} (team {batch.team} has no history)")
+        rate = Rate(company, Personal.say("company", kind=_kind(kind), value=_num(company, kind),
+                                          team=batch.team))
     elif lower.default_rate is not None:
-        rate = Rate(lower.default_rate, f"default {kind} (no history in any team)")
+        rate = Rate(lower.default_rate, Personal.say("default", kind=_kind(kind)))
     else:
         return
     for rep in batch.reps:
@@ -285,12 +309,13 @@ def _binomial_rates(batch: FunnelBatch, pooled: Pooled, i: int, up: list[float],
     for rep, a, b in zip(batch.reps, up, low):
         if a <= 0:
             out[rep.id][lower.name] = Rate(
-                mean, f"team {batch.team} {mean:.3g} (no {of} of their own)")
+                mean, Personal.say("no-own-stage", team=batch.team, value=mean, stage=of))
             continue
-        out[rep.id][lower.name] = Rate(shrink(b, a, mean, strength), (
-            f"rep {b / a:.3g} from {a:,.0f} {of}, shrunk toward team "
-            f"{mean:.3g}" + ("" if math.isinf(strength)
-                             else f" with prior strength {strength:,.0f}")))
+        own = 0.0 if math.isinf(strength) else a / (a + strength)
+        out[rep.id][lower.name] = Rate(shrink(b, a, mean, strength), Personal.say(
+            "shrunk", value=f"{b / a:.3g}", n=a, unit=of, team=f"{mean:.3g}",
+            strength="" if math.isinf(strength) else Personal.say("strength", m=strength),
+            weights=_weights(own)))
 
 
 def _normal_rates(batch: FunnelBatch, stats: RepStats, i: int, totals: list[list[float]],
@@ -305,12 +330,29 @@ def _normal_rates(batch: FunnelBatch, stats: RepStats, i: int, totals: list[list
         raw, noise = stats.ratios[rep.id, i]
         if math.isnan(raw):
             out[rep.id][lower.name] = Rate(
-                mean, f"team {batch.team} {kind} {mean:.3g} (no history of their own)")
+                mean, Personal.say("no-own", team=batch.team, kind=_kind(kind),
+                                   value=_num(mean, kind)))
             continue
         b = 1.0 if tau2 == 0 or math.isnan(noise) else noise / (noise + tau2)
         n = totals[j][deals] if deals is not None else 0
-        out[rep.id][lower.name] = Rate(b * mean + (1 - b) * raw, (
-            f"rep {raw:.3g} from {n:,.0f} {unit}, shrunk toward team {mean:.3g}"))
+        out[rep.id][lower.name] = Rate(b * mean + (1 - b) * raw, Personal.say(
+            "shrunk", value=_num(raw, kind), n=n, unit=unit, team=_num(mean, kind),
+            strength="", weights=_weights(1 - b)))
+
+
+def _num(x: float, kind: str) -> str:
+    """A rate as a manager reads it: ARPU an amount (two decimals), a rate three digits."""
+    return f"{x:,.2f}" if kind == "ARPU" else f"{x:.3g}"
+
+
+def _kind(kind: str) -> str:
+    return Personal.say("arpu") if kind == "ARPU" else Personal.say("rate")
+
+
+def _weights(own: float) -> str:
+    """What shrinkage did, in words: the shares of the rep's own history and the team's."""
+    mine = round(own * 100)
+    return Personal.say("weights", own=mine, team=100 - mine)
 
 
 @hookimpl(trylast=True)

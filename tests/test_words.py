@@ -1,0 +1,105 @@
+"""The words mechanism: one catalogue of message templates by language, for the kernel and
+for plugins alike (``Component.words`` and ``Component.say``)."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from salesrules import words
+from salesrules.allocation.reasons import REASONS
+from salesrules.api import Check, Finding
+from salesrules.cli.running import SUMMARY
+from salesrules.goals.trace_words import TRACE
+from salesrules.plugins import load_registry
+
+
+class Slow(Check):
+    """A third party's check, written as the docs say."""
+
+    name = "slow-dials"
+    words = {
+        "name": {"en": "slow-dials", "zh": "外呼偏慢"},
+        "slow": {"en": "{n:,} {stage} in {days} days, {p:chance}",
+                 "zh": "{days} 天仅 {n:,} 个{stage:stage}，{p:chance}"},
+        "plain": {"en": "review with {who}"},  # no Chinese template: English is said
+    }
+
+    def run(self, ctx):
+        yield Finding("r1", "rep", self.name, "warn", self.say("slow", n=1200, stage="dials",
+                                                               days=3, p=1e-9))
+
+
+def test_a_plugin_speaks_the_run_language():
+    assert Slow.say("slow", n=1200, stage="dials", days=3, p=1e-9) == (
+        "1,200 dials in 3 days, far below what chance explains")
+    with words.speaking("zh", {"dials": "外呼"}):
+        assert Slow.say("slow", n=1200, stage="dials", days=3, p=1e-9) == (
+            "3 天仅 1,200 个外呼，远低于偶然波动能解释的范围")
+        assert Slow.say("plain", who="王芳") == "review with 王芳"  # English as the fallback
+        assert Slow().shown_name() == "外呼偏慢"
+        # the kernel's words follow too: a rep's cap in an assignment reason
+        assert words.say("cap", REASONS, n=2, cap=8) == "今日第 2 条，上限 8"
+    assert Slow().shown_name() == "slow-dials" and words.language() == "en"
+
+
+def test_a_missing_message_names_its_key():
+    with pytest.raises(KeyError, match="no-such-message"):
+        Slow.say("no-such-message")
+    with pytest.raises(ValueError, match="no English template"):
+        words.add({"x.only-zh": {"zh": "只有中文"}})
+
+
+def test_steps_amounts_and_skills():
+    with words.speaking("zh", {"connects": "接通", "conversations": "深入沟通"}):
+        assert words.stage("connects→conversations") == "接通→深入沟通"
+        assert words.say("t", {"t": {"en": "", "zh": "{a:amount} {s:skill}"}},
+                         a=3020.4, s="closing") == "3,020.40 促单能力"
+    assert words.stage("connects→conversations") == "connects→conversations"
+
+
+def _fields(template: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(template) if f}
+
+
+def catalogues() -> list[tuple[str, dict[str, dict[str, str]]]]:
+    """Every catalogue: the kernel's and each registered component's."""
+    registry = load_registry(entry_points=True)
+    found = [("kernel", words.CATALOGUE), ("reasons", REASONS), ("trace", TRACE),
+             ("summary", SUMMARY)]
+    for kind in registry.components.values():
+        for name, reg in sorted(kind.items()):
+            if reg.cls.words:
+                found.append((f"{reg.cls.kind} {name}", reg.cls.words))
+    return found
+
+
+@pytest.mark.parametrize("where, catalogue", catalogues(), ids=[w for w, _ in catalogues()])
+def test_every_chinese_template_fills_from_the_english_fields(where, catalogue):
+    """A caller fills the English template's fields; the Chinese one may use no other."""
+    for key, by_lang in catalogue.items():
+        assert "en" in by_lang, f"{where}: {key} has no English template"
+        for lang, template in by_lang.items():
+            assert lang in words.LANGUAGES, (where, key, lang)
+            assert _fields(template) <= _fields(by_lang["en"]), (where, key, lang)
+        if where.startswith("check ") or where.startswith("policy "):
+            assert "zh" in by_lang, f"{where}: {key} has no Chinese template"
+
+
+@given(st.floats(0, 1), st.floats(0, 1))
+def test_chance_words_grow_with_the_probability(p, q):
+    order = [en for _, en, _ in words.CHANCE]
+    lo, hi = sorted((p, q))
+    assert order.index(words.chance(lo)) <= order.index(words.chance(hi))
+
+
+@given(st.integers(-10**9, 10**9), st.floats(-1e9, 1e9, allow_nan=False))
+def test_plain_templates_format_as_python_does(n, x):
+    template = {"t": {"en": "{n:,} and {x:,.2f} ({x:.1%})"}}
+    assert words.say("t", template, n=n, x=x) == f"{n:,} and {x:,.2f} ({x:.1%})"
+    # the same through the formatter that knows our own specs
+    assert words._FORMATTER.vformat(template["t"]["en"], (), {"n": n, "x": x}) == (
+        f"{n:,} and {x:,.2f} ({x:.1%})")
