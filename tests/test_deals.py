@@ -254,6 +254,31 @@ def test_idle_reps_can_be_kept_from_leads(tmp_path):
     assert assigned and all(a["rep_id"] != "IDLE1" for a in assigned)
 
 
+def test_data_gaps_takes_a_deals_export_for_events_not_a_daily_log(tmp_path):
+    """A working day on which a rep only closed a deal, or touched none, is normal in a deals
+    export: data-gaps names no missing day (on a daily log it does: tests/test_checks.py)."""
+    rules = make_deals(tmp_path, "generic")
+    edit_rules(rules, lambda r: r.update(checks={"data-gaps": {}}))
+    res = invoke("run", "--rules", str(rules))
+    assert res.exit_code == 0, res.output
+    period = json.loads((tmp_path / "out" / "run.json").read_text())["period"]
+    start, as_of = dt.date.fromisoformat(period["start"]), dt.date(2026, 11, 25)
+    engaged, closed = set(), set()
+    for d in read_csv(tmp_path / "deals.csv"):
+        engaged.add((d["owner"], d["created_at"][:10]))
+        if d["close_date"]:
+            closed.add((d["owner"], d["close_date"]))
+    workdays = {(start + dt.timedelta(days=i)).isoformat()
+                for i in range((as_of - start).days + 1)
+                if (start + dt.timedelta(days=i)).weekday() < 5}
+    owners = {o for o, _ in engaged}
+    # the export has both kinds of day, so the check had something to flag
+    assert {k for k in closed - engaged if k[1] in workdays}
+    assert {(o, d) for o in owners for d in workdays} - engaged - closed
+    assert not [f for f in read_csv(tmp_path / "out" / "findings.csv")
+                if f["check"] == "data-gaps"]
+
+
 @pytest.mark.parametrize("preset", ["salesforce", "generic"])
 def test_every_built_in_check_validates_on_a_deals_funnel_with_its_defaults(preset, tmp_path):
     rules = make_deals(tmp_path, preset)

@@ -106,8 +106,9 @@ class GapsParams:
 
 
 class DataGaps(Check):
-    """Flags active reps with no activity rows on working days (leave excluded), and
-    activity rows where a count stage exceeds the one above it: the export is wrong."""
+    """Flags active reps with no activity rows on working days (leave excluded; not on a
+    deals export without a daily log), and activity rows where a count stage exceeds the one
+    above it: the export is wrong."""
 
     name = "data-gaps"
     Params = GapsParams
@@ -147,9 +148,13 @@ class DataGaps(Check):
             yield self._finding(rep, days, rows)
 
     def _missing(self, ctx: CheckContext) -> dict:
-        """Each active rep's working days without an activity row, up to the export's end."""
+        """Each active rep's working days without an activity row, up to the export's end.
+
+        A deals export is a list of events, not a daily log: a working day on which a rep
+        engaged no deal, or only closed one (won or lost), is normal. Without a daily log
+        beside it (an ``activity`` or ``calls`` file), no day is missing."""
         last = ctx.dataset.activity.last_day()
-        if last is None:
+        if last is None or not _has_daily_log(ctx):
             return {}
         upto = min(ctx.as_of, last)  # the export ends here: days after it are not gaps
         out = {}
@@ -186,6 +191,17 @@ class DataGaps(Check):
             self.say("message", name=rep.name, team=rep.team,
                      said=self.say("and").join(said)), evidence,
             self.say("actions", actions=self.say("sep").join(actions)), "data", stage)
+
+
+#: The built-in sources that read a daily log: one row per rep and working day.
+DAILY_LOGS = ("activity", "calls")
+
+
+def _has_daily_log(ctx: CheckContext) -> bool:
+    """Whether the export has a daily log: always without a deals export (the activity is
+    then a log), and with one only when an activity or calls file is read beside it."""
+    deals = ctx.closed_counts([], ctx.as_of, ctx.as_of) is not None
+    return not deals or any(i.source in DAILY_LOGS for i in ctx.dataset.inputs)
 
 
 @hookimpl(trylast=True)
