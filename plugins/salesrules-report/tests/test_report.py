@@ -9,6 +9,7 @@ import re
 import shutil
 import tomllib
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -221,6 +222,43 @@ def test_report_is_self_contained_and_has_every_section(default_run):
                                                             abs=1e-4)
     headline = re.search(r'<p class="headline">(.*?)</p>', html).group(1)
     assert "of its quarter revenue target" in headline
+
+
+def test_on_a_deals_export_the_win_rate_is_of_closed_deals(tmp_path):
+    """The funnel's win rate, per rep, for the benchmark and for the team, is won ÷ (won +
+    lost) of the deals closed this period to date, as the goals and the ranking count it:
+    open deals are pipeline, not losses (it was wins ÷ intents)."""
+    folder = tmp_path / "deals"
+    res = invoke("sample", str(folder), "--deals", "generic", "--reps", "14", "--days", "150",
+                 "--leads", "25", "--seed", "4")
+    assert res.exit_code == 0, res.output
+    html = (run(folder) / "report.html").read_text(encoding="utf-8")
+    _, data = embedded(html)
+    assert data["closed_stage"] == "wins"
+    start, as_of = data["period"]["start"], data["as_of"]
+    won, closed, intents = Counter(), Counter(), Counter()
+    for d in read_csv(folder / "deals.csv"):
+        if start <= d["close_date"] <= as_of and d["stage"] in ("Won", "Lost"):
+            closed[d["owner"]] += 1
+            won[d["owner"]] += d["stage"] == "Won"
+        if start <= d["created_at"][:10] <= as_of:
+            intents[d["owner"]] += 1
+
+    def rate(reps):
+        n = sum(closed[r] for r in reps)
+        return round(sum(won[r] for r in reps) / n, 4) if n else None
+
+    differs = 0
+    for rep_id, entry in data["reps"].items():
+        assert entry["rates"]["wins"] == rate([rep_id]), rep_id
+        differs += closed[rep_id] > 0 and won[rep_id] / closed[rep_id] != (
+            won[rep_id] / intents[rep_id] if intents[rep_id] else None)
+    assert differs  # the old figure, wins ÷ intents, would fail this test
+    for team, b in data["benchmark"].items():
+        assert b["rates"]["wins"] == b["habits"]["rates"]["wins"] == rate(b["top"]), team
+        members = [r for r, e in data["reps"].items() if e["team"] == team]
+        assert b["team_rates"]["wins"] == rate(members), team
+    assert "won ÷ (won + lost) of the deals closed this period" in html
 
 
 def test_report_in_chinese(export):

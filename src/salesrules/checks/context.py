@@ -10,10 +10,9 @@ import attrs
 import numpy as np
 
 from ..goals import GoalPlan, push_back
-from ..goals.batches import win_stage
 from ..load import Dataset
 from ..load.dataset import BadRow
-from ..load.deal_presets import CLOSED_KEY, ClosedWindow
+from ..load.deal_presets import ClosedWindow
 from ..model import ProgressRow, Rep
 from .diagnosis import Axes, Diagnosis, Norms, diagnose, norms
 from .rates import RateEstimate, count_links
@@ -159,19 +158,14 @@ class CheckContext:
         """With a deals export, the win stage: its rate is won ÷ (won + lost) of the deals
         closed, open deals left out, and checks count closed deals as its tries
         (:meth:`closed_counts`) instead of the stage above. ``None`` otherwise."""
-        if self.dataset.extra.get(CLOSED_KEY) is None:
-            return None
-        i = win_stage(self.funnel)
-        return None if i is None else self.funnel.names[i]
+        return self.dataset.closed_stage
 
     def closed_counts(self, rep_ids: Sequence[str], start: dt.date | None = None,
                       end: dt.date | None = None) -> ClosedWindow | None:
         """The deals each of ``rep_ids`` closed in ``[start, end]`` (default: the period to
         the as-of date): won, and won plus lost. ``None`` without a deals export."""
-        closed = self.dataset.extra.get(CLOSED_KEY)
-        if closed is None:
-            return None
-        return closed.window(rep_ids, start or self.goals.period.start, end or self.as_of)
+        return self.dataset.closed_counts(rep_ids, start or self.goals.period.start,
+                                          end or self.as_of)
 
     def norms(self, quantile: float = 0.9) -> Norms:
         """Each team's activity per working day: the median rep's, and the ``quantile`` as the

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from ..load.deal_presets import ClosedDeals, ClosedWindow
+from ..load.deal_presets import ClosedDeals, ClosedWindow, win_stage
 from ..model import ActivityTable, Funnel, Period, Rep
 
 if TYPE_CHECKING:
@@ -39,14 +39,6 @@ class SplitBatch:
     #: Lines for the run's warnings (``run.json``, the terminal) that the split adds,
     #: e.g. months it could not learn from the history.
     notes: list[str] = attrs.Factory(list)
-
-
-def win_stage(funnel: Funnel) -> int | None:
-    """The funnel's last count stage, when a count stage is just above it: with a deals
-    export, the stage whose rate is won ÷ (won + lost) of the deals closed."""
-    stages = funnel.stages
-    last = max((i for i, s in enumerate(stages) if s.unit == "count"), default=0)
-    return last if last and stages[last - 1].unit == "count" else None
 
 
 @attrs.frozen

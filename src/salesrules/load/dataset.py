@@ -12,6 +12,7 @@ import polars as pl
 from ..errors import Problems
 from ..leads import SCHEMA, LeadList, conform, frame_of
 from ..model import ActivityTable, Funnel, GoalOverride, Lead, Rep
+from .deal_presets import CLOSED_KEY, ClosedWindow, win_stage
 from .inputfile import InputFile, InputRecord, file_record
 
 __all__ = ["BadRow", "CallStats", "Dataset", "DatasetBuilder", "InputFile", "InputRecord",
@@ -90,6 +91,22 @@ class Dataset:
         for rep in self.reps.values():
             out.setdefault(rep.team, []).append(rep)
         return dict(sorted(out.items()))
+
+    @property
+    def closed_stage(self) -> str | None:
+        """With a deals export, the win stage: its rate is won ÷ (won + lost) of the deals
+        closed (:meth:`closed_counts`), open deals left out. ``None`` otherwise."""
+        if self.extra.get(CLOSED_KEY) is None:
+            return None
+        i = win_stage(self.funnel)
+        return None if i is None else self.funnel.names[i]
+
+    def closed_counts(self, rep_ids: Sequence[str], start: dt.date,
+                      end: dt.date) -> ClosedWindow | None:
+        """With a deals export, the deals each of ``rep_ids`` closed in ``[start, end]``
+        (``.won``, and ``.closed``: won plus lost), in that order; ``None`` otherwise."""
+        closed = self.extra.get(CLOSED_KEY)
+        return None if closed is None else closed.window(rep_ids, start, end)
 
 
 def _at(where: str, line: int | None) -> str:

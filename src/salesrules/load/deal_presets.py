@@ -5,9 +5,12 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
+
+if TYPE_CHECKING:
+    from ..model import Funnel
 
 FIELDS = ("id", "owner", "stage", "amount", "created_at", "close_date")
 #: The key of :class:`ClosedDeals` in ``Dataset.extra``.
@@ -164,3 +167,11 @@ class ClosedDeals:
         """won ÷ (won + lost) in the window; ``None`` without a closed deal."""
         c = self.counts(rep_id, start, end)
         return c.won / (c.won + c.lost) if c.won + c.lost else None
+
+
+def win_stage(funnel: Funnel) -> int | None:
+    """The funnel's last count stage, when a count stage is just above it: with a deals
+    export, the stage whose rate is won ÷ (won + lost) of the deals closed."""
+    stages = funnel.stages
+    last = max((i for i, s in enumerate(stages) if s.unit == "count"), default=0)
+    return last if last and stages[last - 1].unit == "count" else None

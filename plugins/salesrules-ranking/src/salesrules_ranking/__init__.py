@@ -29,8 +29,6 @@ from salesrules.api import (
 __version__ = "0.1.0"
 SALESRULES_CONTRACT = "2.0"
 
-#: Where a deals source keeps each rep's closed deals (``Dataset.extra``).
-CLOSED_DEALS = "deals.closed"
 #: Metrics besides the funnel's own stage names.
 DERIVED_METRICS = ("conversion", "attainment", "process")
 
@@ -165,10 +163,10 @@ class RankingPriority(Policy):
         for row in context.progress:
             if row.expected_to_date:
                 pace[(row.rep_id, row.stage)] = min(row.actual / row.expected_to_date, 2.0)
-        closed = ds.extra.get(CLOSED_DEALS)
+        closed = ds.closed_counts([r.id for r in reps], start, context.as_of)  # deals export
         raw: dict[str, dict[str, float]] = {}
         shown: dict[str, list[str]] = {}
-        for rep in reps:
+        for k, rep in enumerate(reps):
             totals = dict(zip(names, ds.activity.totals(rep.id, start, context.as_of)))
             values = {}
             shown[rep.id] = []
@@ -178,10 +176,9 @@ class RankingPriority(Policy):
                     shown[rep.id].append(self.say("metric", metric=metric,
                                                   value=totals[metric]))
                 elif metric == "conversion" and closed is not None:
-                    c = closed.counts(rep.id, start, context.as_of)
-                    won, lost = c.won, c.lost
-                    values[metric] = won / (won + lost) if won + lost else 0.0
-                    shown[rep.id].append(self.say("won", won=won, closed=won + lost))
+                    won, n = closed.won[k], closed.closed[k]
+                    values[metric] = won / n if n else 0.0
+                    shown[rep.id].append(self.say("won", won=won, closed=n))
                 elif metric == "conversion":
                     values[metric] = (totals[last_count] / totals[first]) if totals[first] else 0.0
                     shown[rep.id].append(self.say("conversion", low=totals[last_count],

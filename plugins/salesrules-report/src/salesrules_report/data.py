@@ -52,6 +52,25 @@ def funnel_rates(totals: dict[str, float], stages: list[str]) -> dict[str, float
             for up, low in zip(stages, stages[1:])}
 
 
+def win_rate(result: RunResult, rep_ids: list[str]) -> float | None:
+    """won ÷ (won + lost) of the deals the reps closed this period to date (open deals are
+    pipeline, not losses); ``None`` without a closed deal or a deals export."""
+    c = result.dataset.closed_counts(rep_ids, result.goals.period.start, result.as_of)
+    n = sum(c.closed) if c is not None else 0
+    return _r(sum(c.won) / n) if c is not None and n else None
+
+
+def rates_of(result: RunResult, totals: dict[str, float], stages: list[str],
+             rep_ids: list[str]) -> dict[str, float | None]:
+    """:func:`funnel_rates`; with a deals export, the win stage's rate is the reps' closed
+    deals' :func:`win_rate`, as the goals, the checks and the ranking measure it."""
+    rates = funnel_rates(totals, stages)
+    win = result.dataset.closed_stage
+    if win is not None and win in rates:
+        rates[win] = win_rate(result, rep_ids)
+    return rates
+
+
 def _meets(pace: dict[str, float | None], process: list[str], meet_pace: float) -> bool:
     """Whether a rep meets their process targets: mean pace over the process stages."""
     paces = [v for s in process if (v := pace.get(s)) is not None]
@@ -121,7 +140,7 @@ def _period_totals(result: RunResult, reps_out: dict[str, Any],
     zero = [0.0] * len(stages)
     totals = {rep_id: dict(zip(stages, in_period.get(rep_id, zero))) for rep_id in reps_out}
     for rep_id, entry in reps_out.items():
-        entry["rates"] = funnel_rates(totals[rep_id], stages)
+        entry["rates"] = rates_of(result, totals[rep_id], stages, [rep_id])
         entry["funnel"] = [_r(totals[rep_id][s], 2) for s in stages]
     return totals
 
@@ -144,12 +163,13 @@ def _benchmark(result: RunResult, reps_out: dict[str, Any], members: list[str],
     team_tot, top_tot = _sum(totals, members), _sum(totals, top)
     period = result.goals.period
     days = max(1, len(list(result.goals.calendar.working_days(period.start, result.as_of))))
+    top_rates = rates_of(result, top_tot, stages, top)
     habits = {f"{stages[0]}_per_day": _r(top_tot[stages[0]] / len(top) / days, 1),
-              "rates": funnel_rates(top_tot, stages)}
-    return {"top": top, "rates": funnel_rates(top_tot, stages), "habits": habits,
+              "rates": top_rates}
+    return {"top": top, "rates": top_rates, "habits": habits,
             "funnel": [_r(top_tot[s] / len(top), 2) for s in stages],
             "team_funnel": [_r(team_tot[s] / len(members), 2) for s in stages],
-            "team_rates": funnel_rates(team_tot, stages)}
+            "team_rates": rates_of(result, team_tot, stages, members)}
 
 
 def _execution(result: RunResult, team: str) -> float | None:
@@ -306,6 +326,7 @@ def build(result: RunResult) -> dict[str, Any]:
         "stages": stages, "units": {s.name: s.unit for s in funnel.stages},
         "labels": {s.name: s.label for s in funnel.stages},
         "result_stage": funnel.result.name, "process": list(funnel.process),
+        "closed_stage": result.dataset.closed_stage,
         "overview": _overview([_team_row(result, t, members[t], reps_out, team_rows)
                                for t in teams]),
         "benchmark": {t: _benchmark(result, reps_out, members[t], totals, stages)

@@ -67,6 +67,8 @@ LABELS: dict[str, dict[str, str]] = {
         "success": "Success cases",
         "success_note": ("The top performers' funnel rates and habits: "
                          "the benchmark the report uses."),
+        "closed_note": ("{stage}: won ÷ (won + lost) of the deals closed this period; open "
+                        "deals are pipeline, not losses."),
         "top_reps": "Top performers",
         "per_day": "per working day",
         "warnings": "Warnings",
@@ -142,6 +144,8 @@ LABELS: dict[str, dict[str, str]] = {
         "no_findings": "暂无需关注事项。",
         "success": "成功经验（总结）",
         "success_note": "头部销售的漏斗转化率与习惯：本报告使用的标杆。",
+        "closed_note": ("{stage}：本周期已关闭商机中赢单 ÷（赢单 + 输单）；"
+                        "未关闭的商机是在途，不算输单。"),
         "top_reps": "头部销售",
         "per_day": "每工作日",
         "warnings": "提示",
