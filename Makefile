@@ -51,6 +51,7 @@ bench: $(TESTING)
 	$(BIN)/python bench/bench_allocation.py
 	$(BIN)/python bench/bench_calls.py
 	$(BIN)/python bench/bench_report.py
+	$(BIN)/python bench/bench_deals.py
 
 clean:
 	rm -rf $(VENV) out

@@ -36,8 +36,9 @@ def main() -> None:
             t0 = time.perf_counter()
             ds = load_export(folder)
             best = min(best, time.perf_counter() - t0)
+    verdict = "PASS" if best <= 0.3 else "MISS"
     print(f"deals export: {args.deals:,} rows, {len(ds.reps)} reps: "
-          f"load {best:.3f} s (target <= 0.3 s)")
+          f"load {best:.3f} s (target <= 0.3 s)  {verdict}")
 
 
 if __name__ == "__main__":

@@ -35,3 +35,12 @@ def test_bench_run_prints_every_figure_and_goal(tmp_path):
         assert re.search(rf"^goal: {re.escape(goal)}.*\d+\.\d\d  \(<= [\d.]+\)  (PASS|MISS)$",
                          out, re.M), goal
     assert (tmp_path / "export-20-20-500" / "out-peer" / "assignments.csv").exists()
+
+
+@pytest.mark.slow
+def test_bench_deals_prints_the_load_time_against_its_target():
+    done = subprocess.run([sys.executable, str(BENCH / "bench_deals.py"), "--deals", "400",
+                           "--repeat", "1"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert re.fullmatch(r"deals export: 400 rows, \d+ reps: load \d+\.\d{3} s "
+                        r"\(target <= 0\.3 s\)  (PASS|MISS)\n", done.stdout), done.stdout
