@@ -94,6 +94,40 @@ def test_aggregation_matches_a_plain_count(tmp_path_factory, deals):
     assert got == want
 
 
+def test_each_stage_takes_its_date_from_its_own_column(tmp_path):
+    """``dates`` dates a stage by any date column (intents by an engage date, empty for an
+    open deal never engaged: no error, one info line); a stage value's ``date`` dates the
+    stage it reaches for those deals only (revenue of won deals by a ship date)."""
+    (tmp_path / "deals.csv").write_text(
+        "id,owner,stage,amount,created_at,engage_date,close_date,ship_date\n"
+        "D1,R1,New,0,2026-09-01,,,\n"
+        "D2,R1,Proposal,0,2026-09-01,9/3/2026,,\n"
+        "D3,R1,Won,100,2026-09-01,9/2/2026,2026-09-10,2026-09-15\n"
+        "D4,R2,Lost,0,2026-09-05,9/6/2026,2026-09-20,\n"
+        "D5,R2,Won,50,2026-09-05,9/7/2026,2026-09-21,2026-09-21\n", encoding="utf-8")
+    (tmp_path / "reps.csv").write_text("rep_id,team\nR1,A\nR2,A\n", encoding="utf-8")
+    rules = deal_rules_for("generic")
+    rules["data"]["deals"]["params"].update(
+        leads_when="", dates={"intents": "engage_date"},
+        stages={"Won": {"reaches": "revenue", "closed": True, "date": "ship_date"}})
+    (tmp_path / "rules.toml").write_text(tomli_w.dumps(rules), encoding="utf-8")
+    ds = load_export(tmp_path)
+    day = dt.date.fromisoformat
+    got = {(rep, d.isoformat()): row for rep in ds.activity.rep_ids
+           for d, row in ds.activity.days(rep).items()}
+    assert got == {("R1", "2026-09-02"): [1.0, 0.0, 0.0], ("R1", "2026-09-03"): [1.0, 0.0, 0.0],
+                   ("R1", "2026-09-10"): [0.0, 1.0, 0.0], ("R1", "2026-09-15"): [0.0, 0.0, 100.0],
+                   ("R2", "2026-09-06"): [1.0, 0.0, 0.0], ("R2", "2026-09-07"): [1.0, 0.0, 0.0],
+                   ("R2", "2026-09-21"): [0.0, 1.0, 50.0]}
+    assert any("1 deal(s) have no 'engage_date' date, so they do not count in 'intents'" in w
+               for w in ds.warnings), ds.warnings
+    closed = ds.closed_counts(["R1", "R2"], day("2026-09-01"), day("2026-09-30"))
+    assert (closed.won, closed.closed) == ((1, 1), (1, 2))
+    assert ds.closed_stage == "wins"
+    res = invoke("validate", "--rules", str(tmp_path / "rules.toml"))
+    assert res.exit_code == 0, res.output
+
+
 def _edit_first(path, stage, close):
     """Set the close date of the first deal at ``stage``; return its line."""
     rows = path.read_text(encoding="utf-8").splitlines()
