@@ -268,12 +268,22 @@ def test_an_opportunity_export_runs_as_exported(tmp_path):
     assert "product 'GTXPro'" in res.output and "closest known: 'GTX Pro'" in res.output
     assert "5 rep(s) have no activity or deals in the 90 days" in res.output
     assert "'engage_date' date, so they do not count in 'intents'" in res.output
+    # a preset stage the funnel has not is dropped with an info line; preset stage values
+    # the export never uses ('New', 'Proposal') are no error either
+    assert ("info: the funnel has no stage 'pipeline' of preset 'generic', so deals at "
+            "'Proposal', 'Lost' count down to 'intents'") in res.output
+    pipeline = (tmp_path / "sales_pipeline.csv").read_text(encoding="utf-8")
+    assert ",Proposal," not in pipeline and ",New," not in pipeline
     # the inputs are untouched; besides them only the outputs and the run history
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name in before} == before
     assert {p.name for p in tmp_path.iterdir()} - set(before) <= {
         "out", "salesrules-history.sqlite"}
     targets = read_csv(tmp_path / "out" / "targets.csv")
     assert {t["stage"] for t in targets} == {"intents", "wins", "revenue"}
+    # the team file has no level column: every agent is at the default level, P1, whose
+    # quarter revenue target (150,000 in crm_export_rules) each of them gets
+    revenue = [t for t in targets if t["stage"] == "revenue" and t["grain"] == "quarter"]
+    assert len(revenue) == 35 and {float(t["target"]) for t in revenue} == {150000.0}
 
 
 def test_idle_reps_can_be_kept_from_leads(tmp_path):
