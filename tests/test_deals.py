@@ -251,6 +251,26 @@ def test_open_deals_never_rank_a_better_closer_lower(tmp_path_factory, a, b, amo
     assert f"conversion {a_won}/{a_won + a_lost} closed won" in got["A"].figures
 
 
+def test_ranking_reasons_show_the_closed_deals_they_counted(tmp_path):
+    """In a whole run on a deals export, each ranking-priority reason gives the rep's won and
+    closed deals over its 30-day look-back, as a plain count of the export has them."""
+    rules = make_deals(tmp_path, "generic")
+    edit_rules(rules, lambda r: r["allocation"].update(
+        rules=[{"name": "open deals", "policy": "ranking-priority"}]))
+    res = invoke("run", "--rules", str(rules), "--as-of", "2026-11-25")
+    assert res.exit_code == 0, res.output
+    won, closed = Counter(), Counter()
+    for d in read_csv(tmp_path / "deals.csv"):
+        if "2026-10-27" <= d["close_date"] <= "2026-11-25":
+            closed[d["owner"]] += 1
+            won[d["owner"]] += d["stage"] == "Won"
+    assigned = read_csv(tmp_path / "out" / "assignments.csv")
+    assert assigned and {a["policy"] for a in assigned} == {"ranking-priority"}
+    for a in assigned:
+        rep = a["rep_id"]
+        assert f"conversion {won[rep]}/{closed[rep]} closed won" in a["reason"], a["reason"]
+
+
 def test_an_opportunity_export_runs_as_exported(tmp_path):
     """The CRM's own files (open deals undated, M/D/YYYY, GTXPro, idle agents, no levels,
     a product file) pass validate and run untouched, and nothing is written beside them."""
