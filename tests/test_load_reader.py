@@ -219,3 +219,31 @@ def test_a_compact_date_takes_eight_digits_on_both_readers():
     with pytest.raises(CellError):
         parse_datetime("000111")
     assert parse_datetime("20260305") == dt.datetime(2026, 3, 5)
+
+
+def test_a_delimiter_set_in_the_data_table_reads_what_sniffing_cannot(export):
+    """``[data.NAME].delimiter`` reads a pipe-separated file (sniffing knows comma, semicolon
+    and tab); a delimiter it does not know is refused with its key path."""
+    import csv
+
+    from conftest import edit_rules, invoke
+
+    path = export / "leads.csv"
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f, delimiter="|").writerows(rows)
+    res = invoke("validate", "--rules", str(export / "rules.toml"))
+    assert res.exit_code == 2 and "leads.csv" in res.output and "missing column" in res.output
+    edit_rules(export / "rules.toml", lambda d: d["data"]["leads"].update(delimiter="|"))
+    res = invoke("validate", "--rules", str(export / "rules.toml"))
+    assert res.exit_code == 0, res.output
+    assert f"leads {len(rows) - 1:,} rows" in res.output
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f, delimiter="\t").writerows(rows)
+    edit_rules(export / "rules.toml", lambda d: d["data"]["leads"].update(delimiter="tab"))
+    assert invoke("validate", "--rules", str(export / "rules.toml")).exit_code == 0
+    edit_rules(export / "rules.toml", lambda d: d["data"]["leads"].update(delimiter="::"))
+    res = invoke("validate", "--rules", str(export / "rules.toml"))
+    assert res.exit_code == 2
+    assert "data.leads.delimiter: expected one of ',', ';', 'tab' or '|'" in res.output

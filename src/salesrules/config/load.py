@@ -13,6 +13,8 @@ from .errors import format_path, structure
 from .schema import WEEKDAYS, RulesConfig
 
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "gb18030")
+#: ``[data.NAME].delimiter``'s values (a tab is written ``tab`` or ``"\t"``).
+DELIMITERS = (",", ";", "tab", "\t", "|")
 #: The largest level target: far above any real one, and far enough below the float
 #: range that tiers, ramps and funnel rates cannot overflow it.
 MAX_TARGET = 1e15
@@ -96,6 +98,10 @@ def _check_data(cfg: RulesConfig, problems: Problems) -> None:
         if table.encoding and table.encoding not in ENCODINGS:
             problems.add(format_path(["data", name, "encoding"]),
                          f"expected one of {', '.join(ENCODINGS)}, got {table.encoding!r}")
+        if table.delimiter and table.delimiter not in DELIMITERS:
+            problems.add(format_path(["data", name, "delimiter"]),
+                         "expected one of ',', ';', 'tab' or '|' (empty: sniffed from the "
+                         f"header), got {table.delimiter!r}")
     if cfg.data.max_errors < 1:
         problems.add("data.max_errors", "must be at least 1")
 

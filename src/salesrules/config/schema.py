@@ -31,6 +31,9 @@ class DataFile:
     encoding: str = ""
     #: Worksheet to read from an XLSX file; defaults to the first.
     sheet: str = ""
+    #: A CSV file's delimiter: ``,``, ``;``, ``tab`` or ``|``; empty: sniffed from the
+    #: header line (whichever of comma, semicolon and tab it has most of).
+    delimiter: str = ""
     #: The source component's own params (``salesrules plugins`` lists them).
     params: dict[str, Any] = attrs.Factory(dict)
 

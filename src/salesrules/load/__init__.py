@@ -48,7 +48,7 @@ def load_dataset(cfg: RulesConfig, sources: list[tuple[str, Bound]], folder: Pat
             continue
         files.append((name, bound, InputFile(
             name, path, display, table.columns, table.encoding or cfg.data.encoding,
-            table.sheet, bound.component.params, problems)))
+            table.sheet, bound.component.params, problems, table.delimiter)))
     inputs: list[InputRecord] = []
     for name, bound, file in files:
         if on_file is not None:

@@ -61,8 +61,9 @@ class RawTable:
         return (rows + 1 + self.offset + breaks.to_series().gather(rows)).to_list()
 
 
-def read_raw(path: Path, encoding: str, sheet: str) -> RawTable:
-    """Read a CSV or XLSX file; raises :class:`FileProblem` saying what is wrong with it."""
+def read_raw(path: Path, encoding: str, sheet: str, delimiter: str = "") -> RawTable:
+    """Read a CSV or XLSX file; raises :class:`FileProblem` saying what is wrong with it.
+    A CSV file's ``delimiter`` (``tab`` for a tab) is sniffed from its header when empty."""
     with path.open("rb") as f:
         head = f.read(8)
     workbook = path.suffix.lower() in (".xlsx", ".xlsm", ".xls")
@@ -75,7 +76,7 @@ def read_raw(path: Path, encoding: str, sheet: str) -> RawTable:
         raise FileProblem("is named as a workbook but is not one (it looks like "
                           f"{'text, such as CSV' if _is_text(path) else 'binary data'}): "
                           "rename it to .csv or save it as .xlsx")
-    return _csv(path, encoding)
+    return _csv(path, encoding, "\t" if delimiter == "tab" else delimiter)
 
 
 def _is_text(path: Path) -> bool:
@@ -182,7 +183,7 @@ def _bad_quote_line(data: bytes, delimiter: str) -> int | None:
     return None
 
 
-def _csv(path: Path, encoding: str) -> RawTable:
+def _csv(path: Path, encoding: str, delimiter: str = "") -> RawTable:
     raw = path.read_bytes()
     enc = detect_encoding(raw[:1 << 20]) if encoding in ("", "auto") else encoding
     if enc == "utf-8" and raw.startswith(codecs.BOM_UTF8):
@@ -201,7 +202,8 @@ def _csv(path: Path, encoding: str) -> RawTable:
     # blank lines before the header are left out (polars takes its width from the first line)
     skip = data.rfind(b"\n", 0, start) + 1
     end = data.find(b"\n", skip)
-    delimiter = sniff_delimiter(data[skip:end if end >= 0 else None].decode("utf-8", "replace"))
+    delimiter = delimiter or sniff_delimiter(data[skip:end if end >= 0 else None]
+                                             .decode("utf-8", "replace"))
     try:
         cells = pl.read_csv(data[skip:] if skip else data, has_header=False, infer_schema=False,
                             separator=delimiter, truncate_ragged_lines=True)

@@ -34,7 +34,8 @@ class InputFile:
     """
 
     def __init__(self, name: str, path: Path, display: str, columns: dict[str, str],
-                 encoding: str, sheet: str, params: Any, problems: Problems) -> None:
+                 encoding: str, sheet: str, params: Any, problems: Problems,
+                 delimiter: str = "") -> None:
         self.name = name
         self.path = path
         self.display = display
@@ -43,6 +44,8 @@ class InputFile:
         self.columns = dict(columns)
         self.encoding_setting = encoding or "auto"
         self.sheet = sheet
+        #: A CSV file's delimiter as set (``tab`` for a tab); empty: sniffed.
+        self.delimiter = delimiter
         self.problems = problems
         #: What the file was read as: an encoding, or ``xlsx``.
         self.encoding = ""
@@ -56,7 +59,8 @@ class InputFile:
     def _table(self) -> RawTable | None:
         if self._raw is None:
             try:
-                self._raw = read_raw(self.path, self.encoding_setting, self.sheet)
+                self._raw = read_raw(self.path, self.encoding_setting, self.sheet,
+                                     self.delimiter)
             except FileProblem as exc:
                 where = self.display if exc.line is None else f"{self.display}:{exc.line}"
                 self.problems.add(where, str(exc))
