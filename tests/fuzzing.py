@@ -321,6 +321,7 @@ RULE_EDITS: tuple[tuple[tuple[str, ...], tuple], ...] = (
     (("data", "reps", "columns", "id"), ("nope", "", "name")),
     (("data", "leads", "columns"), ({"value": "nope"}, {"owner": "lead_id"}, [])),
     (("data", "activity", "sheet"), ("x",)),
+    (("data", "leads", "delimiter"), ("|", ";", "tab", "\t", "", "::", 5, ["|"])),
     (("data", "calls", "params"), ({"min_seconds": -1}, {"connect_by": "x"}, {"nope": 1})),
     (("run", "as_of"), ("1900-01-01", "9999-12-31", "0001-01-01", "0001-03-31", "9999-10-01",
                        "2026-02-30", "x", 5)),
