@@ -241,10 +241,13 @@ def test_compare_two_rule_sets_on_the_same_leads(export):
     assert sum(a_counts) == out["a"]["assigned"] and sum(b_counts) == out["b"]["assigned"]
     assert out["b"]["gini_count"] > out["a"]["gini_count"]  # weights spread leads unevenly
     assert 0 <= out["a"]["gini_value"] <= 1
+    for side in ("a", "b"):  # eligible reps, today's leads and the window's load
+        assert all(0 <= out[side][k] <= 1 for k in ("gini_count_window", "gini_value_window"))
     assert not (export / "out").exists()  # nothing written
     assert not (export / "salesrules-history.sqlite").exists()
     text = invoke("compare", str(export / "rules.toml"), str(b)).output
     assert "Gini of counts" in text and "expected conversions" in text
+    assert "Gini of counts, window" in text and "Gini of value, window" in text
 
 
 def test_gini():

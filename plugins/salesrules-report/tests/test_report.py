@@ -213,6 +213,13 @@ def test_report_is_self_contained_and_has_every_section(default_run):
     assert len(data["findings"]) == len(findings)
     assert data["allocation"]["assigned"] == len(read_csv(out / "assignments.csv"))
     assert set(data["benchmark"]) == {t["team"] for t in data["overview"]["teams"]}
+    # the fairness figures are the kernel's, as run.json has them: today and the window
+    fairness = json.loads((out / "run.json").read_text(encoding="utf-8"))["fairness"]
+    assert set(fairness) == {"gini_count", "gini_value", "gini_count_window",
+                             "gini_value_window"}
+    assert {k: data["allocation"][k] for k in fairness} == fairness
+    for k in fairness:  # each shown on the page
+        assert f"<b>{fairness[k]}</b>" in html
     assert "@media print" in html
     # the report's execution rate is the one the team-execution check judges
     execution = {t["team"]: t["execution"] for t in data["overview"]["teams"]}
