@@ -8,16 +8,18 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import edit_rules, invoke, make_export
+from conftest import edit_rules, invoke, make_export, read_csv
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from salesrules.allocation import check_fields
 from salesrules.allocation.conditions import (
     Condition,
     ConditionError,
     field_types,
     lead_frame,
     match_frame,
+    match_leads,
     parse,
 )
 from salesrules.allocation.conditions.types import column_type
@@ -272,3 +274,64 @@ def test_division_by_a_constant_gives_the_same_bits_on_a_lead_and_on_the_frame()
     assert not c.errors(types)
     on_frame = [x == 0 for x in match_frame([c], lead_frame(leads, types)).to_list()]
     assert on_frame == [c.matches(lead) for lead in leads]
+
+
+# conditions over the sample export's own lead fields, most of them well typed
+EXPORT_NUM = st.recursive(
+    st.one_of(st.sampled_from(["value", "priority", "len(grade)", "len(lower(source))"]),
+              number_lit),
+    lambda x: st.tuples(x, st.sampled_from("+-*/"), x).map(" ".join).map(lambda t: f"({t})"),
+    max_leaves=3)
+EXPORT_TXT = st.one_of(st.sampled_from(["lead_id", "owner", "grade", "region", "source",
+                                        "phone", "email", "lower(region)"]), text_lit)
+EXPORT_TEST = st.one_of(
+    st.tuples(EXPORT_NUM, ORDER, EXPORT_NUM).map(" ".join),
+    st.tuples(EXPORT_TXT, ORDER, EXPORT_TXT).map(" ".join),
+    st.tuples(st.just("created_at"), ORDER, date_lit).map(" ".join),
+    st.tuples(EXPORT_TXT, st.sampled_from(["startswith", "endswith", "contains"]),
+              EXPORT_TXT).map(" ".join),
+    st.tuples(st.sampled_from(["grade", "region", "source"]), st.sampled_from(["in", "not in"]),
+              st.lists(text_lit, min_size=1, max_size=3)
+              ).map(lambda t: f"{t[0]} {t[1]} [{', '.join(t[2])}]"),
+    st.tuples(st.sampled_from(["value", "grade", "created_at"]), st.sampled_from(["==", ">"]),
+              st.one_of(text_lit, number_lit)).map(" ".join),  # often refused: wrong type
+)
+EXPORT_CONDITIONS = st.recursive(
+    EXPORT_TEST, lambda x: st.one_of(x.map(lambda c: f"not ({c})"),
+                                     st.tuples(x, st.sampled_from(["and", "or"]), x)
+                                     .map(lambda t: f"({t[0]}) {t[1]} ({t[2]})")), max_leaves=4)
+
+
+@pytest.mark.slow
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(whens=st.lists(EXPORT_CONDITIONS, min_size=1, max_size=5))
+def test_whatever_validate_accepts_run_accepts_and_routes_as_validate_evaluated(
+        export_template, tmp_path_factory, whens):
+    """validate types and evaluates every condition on the leads it has read: a rule set it
+    accepts runs, and each lead goes by the first rule whose condition it met there; one it
+    refuses names the rule."""
+    import shutil
+
+    folder = tmp_path_factory.mktemp("accepts")
+    shutil.copytree(export_template, folder, dirs_exist_ok=True)
+    rules = [{"name": f"r{i}", "when": w} for i, w in enumerate(whens)] + [{"name": "rest"}]
+    edit_rules(folder / "rules.toml", lambda d: d["allocation"].update(rules=rules))
+    checked = invoke("validate", "--rules", str(folder / "rules.toml"))
+    assert checked.exit_code in (0, 2) and "Traceback" not in checked.output, whens
+    if checked.exit_code == 2:
+        assert "allocation.rules[" in checked.output, (whens, checked.output)
+        return
+    res = invoke("run", "--rules", str(folder / "rules.toml"), "-q", "--dry-run")
+    assert res.exit_code == 0, (whens, res.output)
+    cfg = load_config(folder / "rules.toml")
+    plan = plan_run(cfg)
+    ds = load_dataset(cfg, plan.sources, data_dir(cfg, None))
+    check_fields(plan.routes, ds)  # types each condition from the columns, as validate does
+    leads = ds.leads
+    first = dict(zip((x.id for x in leads),
+                     match_leads([r.condition for r in plan.routes], leads).to_list()))
+    assigned = read_csv(folder / "out" / "assignments.csv")
+    assert assigned, whens
+    for a in assigned:
+        assert a["rule"] == rules[first[a["lead_id"]]]["name"], (whens, a)
