@@ -343,7 +343,7 @@ def test_data_gaps_takes_a_deals_export_for_events_not_a_daily_log(tmp_path):
                 if f["check"] == "data-gaps"]
 
 
-@pytest.mark.parametrize("preset", ["salesforce", "generic"])
+@pytest.mark.parametrize("preset", ["salesforce", "hubspot", "generic"])
 def test_every_built_in_check_validates_on_a_deals_funnel_with_its_defaults(preset, tmp_path):
     rules = make_deals(tmp_path, preset)
     checks = ["behind-pace", "effort-without-results", "team-execution", "data-gaps",
