@@ -41,6 +41,7 @@ def weekly(history):
     return backtest(BacktestOptions(history / "rules.toml", start, END, "week"))
 
 
+@pytest.mark.slow
 def test_personal_rates_beat_one_standard_for_everyone(weekly):
     errors = {(f.model, f.link): f.error for f in weekly.goals.summary()}
     for link in ("dials>connects", "connects>conversations"):  # where reps' rates differ most
@@ -114,6 +115,7 @@ def _cli(history: Path, out: Path, *more: str):
                   "--to", "2026-06-30", "--every", "month", "--out", str(out), *more)
 
 
+@pytest.mark.slow
 def test_the_command_writes_its_files_and_says_the_answers(history, tmp_path):
     res = _cli(history, tmp_path / "a", "--seed", "0")
     assert res.exit_code == 0, res.output
@@ -137,6 +139,7 @@ def test_the_command_writes_its_files_and_says_the_answers(history, tmp_path):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
 
+@pytest.mark.slow
 def test_the_summary_in_chinese(history, tmp_path):
     folder = shutil.copytree(history, tmp_path / "zh")
     edit_rules(folder / "rules.toml", lambda d: d["output"].update(language="zh"))
@@ -146,6 +149,7 @@ def test_the_summary_in_chinese(history, tmp_path):
     assert "目标：" in res.output and "预警：" in res.output
 
 
+@pytest.mark.slow
 def test_against_another_rule_set(history, tmp_path):
     other = tmp_path / "other.toml"
     shutil.copy(history / "rules.toml", other)

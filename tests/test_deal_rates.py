@@ -64,6 +64,7 @@ def test_open_deals_do_not_lower_the_goals_win_rate(tmp_path, funnel):
         assert "intents→wins 0.6 (team East rate 24 won/40 closed deals" in trace, trace
 
 
+@pytest.mark.slow
 @settings(max_examples=15, deadline=None)
 @given(won=st.integers(0, 15), lost=st.integers(0, 15), a_open=st.integers(1, 40))
 def test_a_rep_with_open_deals_gets_the_win_rate_of_their_closed_deals(

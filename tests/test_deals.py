@@ -25,6 +25,7 @@ def make_deals(folder, preset, **spec):
     return folder / "rules.toml"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset", ["salesforce", "hubspot", "generic"])
 def test_the_whole_loop_on_each_preset(preset, tmp_path):
     rules = make_deals(tmp_path, preset)
@@ -254,6 +255,7 @@ def test_idle_reps_can_be_kept_from_leads(tmp_path):
     assert assigned and all(a["rep_id"] != "IDLE1" for a in assigned)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset", ["salesforce", "generic"])
 def test_every_built_in_check_validates_on_a_deals_funnel_with_its_defaults(preset, tmp_path):
     rules = make_deals(tmp_path, preset)

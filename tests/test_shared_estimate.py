@@ -46,6 +46,7 @@ def test_a_reps_rate_in_the_checks_is_the_rate_their_targets_were_set_with(tmp_p
             assert strength == pooled.strength[stage]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("days", "source"), [(180, "history before the period"),
                                               (56, "the period so far, against the team")])
 def test_run_json_says_which_window_each_check_used(tmp_path, days, source):

@@ -49,6 +49,7 @@ def test_an_as_of_date_in_a_period_without_activity_is_a_warning(tmp_path):
                      "date 2026-10-09")
 
 
+@pytest.mark.slow
 def test_a_morning_run_expects_work_up_to_the_previous_working_day(export):
     evening = _run(export, "--as-of", "2026-11-25", "-q")
     assert evening.exit_code == 0, evening.output
