@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+import attrs
 import numpy as np
 import polars as pl
 import pytest
@@ -18,14 +19,22 @@ from salesrules.backtest.replay import Replayer
 from salesrules.backtest.rows import spearman
 from salesrules.backtest.warnings import outcome
 from salesrules.config import load_config
+from salesrules.load import data_dir, load_dataset
 from salesrules.run import plan_run
+from salesrules.sample.history import SLUMP_FROM
 
 END = dt.date(2026, 9, 30)
-#: What behind-pace does at mid-quarter on the test export (docs/backtest.md): of the reps
-#: it flags 7 to 9 weeks into a quarter, at least this share miss their result target ...
-MID_PRECISION = 0.8
-#: ... and it flags at least this share of the reps planted to fall behind from week 5.
+#: What behind-pace does at mid-quarter on the test exports (docs/backtest.md), on each of
+#: SEEDS: of the reps it flags 7 to 9 weeks into a quarter, at least this share miss their
+#: result target ...
+MID_PRECISION = 0.9
+#: ... it flags at least this share of the reps planted to fall behind from week 4 ...
 MID_PLANTED_RECALL = 0.6
+#: ... and of its flags on planted reps (who work less), at least this share name activity
+#: as the cause.
+MID_ACTIVITY_CAUSE = 0.55
+#: The sample seeds the mid-quarter figures hold on (each its own export).
+SEEDS = (3, 5, 11)
 
 
 @pytest.fixture(scope="module")
@@ -50,30 +59,51 @@ def test_personal_rates_beat_one_standard_for_everyone(weekly):
     assert overall["personal"] < overall["team-rates"] < overall["standard"]
 
 
-def test_behind_pace_at_mid_quarter_catches_the_planted_reps(history, weekly):
-    t = truth(history)
-    plan = plan_run(load_config(history / "rules.toml"))
-    replay = Replayer(plan, weekly.dataset, 0, allocation=False)
-    flagged_n = hits = 0
-    flagged, planted = set(), set()
+@attrs.define
+class MidQuarter:
+    """What behind-pace did 7 to 9 weeks into each judged quarter of one export."""
+
+    flagged: int = 0
+    hits: int = 0
+    planted: set = attrs.Factory(set)
+    caught: set = attrs.Factory(set)
+    causes: list = attrs.Factory(list)
+
+
+def mid_quarter(folder: Path) -> MidQuarter:
+    t = truth(folder)
+    cfg = load_config(folder / "rules.toml")
+    plan = plan_run(cfg)
+    dataset = load_dataset(cfg, plan.sources, data_dir(cfg, None))
+    replay = Replayer(plan, dataset, 0, allocation=False)
+    out = MidQuarter()
     for q in t["quarters"]:
         q0 = dt.date.fromisoformat(q)
-        if q not in weekly.warnings.outcomes:
-            continue  # the export does not cover the quarter's end
-        planted |= {(q, rep) for rep, spans in t["slumps"].items()
-                    for a, _ in spans if dt.date.fromisoformat(a) - dt.timedelta(28) == q0}
+        planted = {rep for rep, spans in t["slumps"].items() for a, _ in spans
+                   if dt.date.fromisoformat(a) - dt.timedelta(SLUMP_FROM) == q0}
         for weeks in (7, 8, 9):
             day = replay.day(q0 + dt.timedelta(weeks * 7))
-            missed = outcome(weekly.dataset, day, day.goals.period)
-            assert missed is not None
-            mine = {f.subject for f in day.findings
+            missed = outcome(dataset, day, day.goals.period)
+            if missed is None:
+                break  # the export does not cover the quarter's end
+            out.planted |= {(q, rep) for rep in planted}
+            mine = {f.subject: f.cause for f in day.findings
                     if f.check == "behind-pace" and f.subject_kind == "rep"}
-            flagged_n += len(mine)
-            hits += len(mine & missed.reps)
-            flagged |= {(q, rep) for rep in mine}
-    assert len(planted) >= 6 and flagged_n >= 6
-    assert hits / flagged_n >= MID_PRECISION
-    assert len(flagged & planted) / len(planted) >= MID_PLANTED_RECALL
+            out.flagged += len(mine)
+            out.hits += len(set(mine) & missed.reps)
+            out.caught |= {(q, rep) for rep in set(mine) & planted}
+            out.causes += [mine[rep] for rep in sorted(set(mine) & planted)]
+    return out
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_behind_pace_at_mid_quarter_catches_the_planted_reps(tmp_path, seed):
+    make_history(tmp_path, seed=seed)
+    got = mid_quarter(tmp_path)
+    assert len(got.planted) >= 9 and got.flagged >= 6  # three judged quarters at least
+    assert got.hits / got.flagged >= MID_PRECISION
+    assert len(got.caught) / len(got.planted) >= MID_PLANTED_RECALL
+    assert got.causes.count("activity") / len(got.causes) >= MID_ACTIVITY_CAUSE
 
 
 def test_warnings_metrics_raises_and_allocation_are_measured(weekly):

@@ -15,7 +15,11 @@ first, so the first quarter's goals have history to be set from), and plants:
   the rep's own rates, for an amount around the rep's deal size.
 
 Healthy reps get more headroom over their target than in the default sample
-(``HEADROOM``), so that a missed quarter is mostly a planted one.
+(``HEADROOM``), so that a missed quarter is mostly a planted one; the reps with
+the default sample's plants get it too before the quarter holding ``end`` (their
+plants play in that quarter), so they are not marginal reps in every past one.
+A slump starts in week 4 (``SLUMP_FROM``) so that by mid-quarter the slumped
+reps are really behind (about 25% of their pace at week 7).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from .world import WIN_RATE, SampleSpec, _quarter, _Rep
 
 RATE_SPREAD = 0.2
 SLUMP = 0.3
-SLUMP_FROM = 28
+SLUMP_FROM = 21
 SLUMP_SHARE = 0.2
 HEADROOM = 1.25
 #: Historical leads per rep per week.
@@ -60,7 +64,10 @@ def spread_reps(spec: SampleSpec, reps: list[_Rep]) -> None:
     rng = random.Random(spec.seed * 7919 + 17)
     for rep in reps:
         if rep.plant and rep.plant != "star":
-            continue  # the default plants keep their own story
+            # the default plants keep their own story in the quarter holding ``end``; before
+            # it they work as the healthy reps do, with the same headroom
+            rep.past_factor = HEADROOM
+            continue
         before = math.prod(rep.rates)
         rep.rates = [min(r * math.exp(rng.gauss(0, RATE_SPREAD)), 0.9) for r in rep.rates]
         rep.effort *= before / math.prod(rep.rates) * HEADROOM
