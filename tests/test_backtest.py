@@ -250,3 +250,36 @@ def test_the_readme_backtest_example_runs(tmp_path):
         assert res.exit_code == 0, res.output
     assert "the personal model fits this team best" in res.output
     assert (tmp_path / "past" / "out" / "backtest" / "backtest.html").exists()
+
+
+@attrs.frozen
+class _StatedRate:
+    """A rate with an uncertainty, as a model that states one would give it."""
+
+    value: float
+    low: float
+    high: float
+
+
+def test_the_share_inside_a_stated_uncertainty(weekly):
+    """No built-in model states an uncertainty (the summary says so); where one does, the
+    share of reps whose achieved rate fell inside it is measured."""
+    from salesrules.backtest.goals_fit import GoalsFit, estimates
+    from salesrules.backtest.summary import sentences
+
+    assert any("No model states its uncertainty" in s for s in sentences(weekly, "en"))
+    assert not [r for r in weekly.rows if r.measure.startswith("goals.inside")]
+    plan = plan_run(weekly.config)
+    day = Replayer(plan, weekly.dataset, 0, allocation=False).day(dt.date(2026, 5, 6))
+    est = estimates(plan, day.known, day.as_of)
+    wide = {rep: {s: _StatedRate(r.value, 0.0, 10.0) for s, r in rates.items()}
+            for rep, rates in est["personal"].items()}
+    off = {rep: {s: _StatedRate(r.value, 11.0, 12.0) for s, r in rates.items()}
+           for rep, rates in est["personal"].items()}
+    fit = GoalsFit(weekly.dataset)
+    fit.add(day.as_of, {"wide": wide, "off": off, "personal": est["personal"]})
+    inside = {(r.measure, r.subject): r.value for r in fit.total_rows()
+              if r.measure.startswith("goals.inside")}
+    assert inside[("goals.inside.wide", "dials>connects")] == 1.0
+    assert inside[("goals.inside.off", "dials>connects")] == 0.0
+    assert not [k for k in inside if k[0] == "goals.inside.personal"]
