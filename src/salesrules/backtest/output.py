@@ -94,9 +94,12 @@ def line_chart(title: str, dates: list[str], series: dict[str, dict[str, float]]
         color = COLORS[n % len(COLORS)]
         xy = [f"{x(i):.1f},{y(points[d]):.1f}" for i, d in enumerate(dates)
               if d in points and not math.isnan(points[d])]
-        if xy:
+        if len(xy) > 1:
             parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" '
                          f'points="{" ".join(xy)}"/>')
+        elif xy:  # one date: a dot (a one-point line draws nothing)
+            cx, cy = xy[0].split(",")
+            parts.append(f'<circle cx="{cx}" cy="{cy}" r="4" fill="{color}"/>')
         ly = H + 24 * n
         parts.append(f'<rect x="{PAD}" y="{ly - 9}" width="12" height="12" fill="{color}"/>'
                      f'<text x="{PAD + 18}" y="{ly + 1}" font-size="12">{html.escape(name)}'

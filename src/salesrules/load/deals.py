@@ -8,7 +8,8 @@ are then summed into the same per-rep, per-day stage figures an activity sheet
 gives, so goals, progress, checks, ranking and seasonality work unchanged; the
 closed deals (won or lost, by close date) are kept as :class:`ClosedDeals` for
 win rates that leave open deals out. Open deals that match ``leads_when``
-(e.g. nobody owns them yet) become the leads to allocate.
+(e.g. nobody owns them yet) become the leads to allocate; every other deal is kept
+as the lead it once was (:mod:`.deal_leads`) for a backtest's allocation measures.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ..components import Source
 from ..hookspecs import hookimpl
 from ..model import Funnel, Lead, Rep
 from .dataset import DatasetBuilder, InputFile
+from .deal_leads import DEAL_LEADS_KEY, DealLead, DealLeads
 from .deal_presets import (  # noqa: F401  (re-exported: the presets are documented here)
     CLOSED_KEY,
     ENTRY,
@@ -163,6 +165,8 @@ class _Seen:
         self.values: dict[str, Counter[str]] = {f: Counter() for f in p.known}
         #: (owner, reached, value, dates by column, won/lost/None, dating column of reached)
         self.history: list[tuple] = []
+        #: Every deal that is not a lead, as the lead it once was (for a backtest).
+        self.deals: DealLeads = into.extra.setdefault(DEAL_LEADS_KEY, DealLeads())
 
     def values_of(self, fields: dict[str, str]) -> None:
         """Count the values of the ``known`` fields; a field matches its column as headers do,
@@ -324,8 +328,11 @@ class DealsSource(Source):
                 else:
                     into.add_lead(lead, f"{file.display}:", lines[k])
                 continue
+            won = (reached >= result) if st.closed else None
+            if created_at is not None:
+                seen.deals.add(DealLead(deal_id, created_at, fields, value, won,
+                                        days["close_date"]))
             if owner:
-                won = (reached >= result) if st.closed else None
                 seen.owners[owner] += 1
                 seen.history.append((owner, reached, value, days, won, st.date))
 

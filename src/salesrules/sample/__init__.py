@@ -83,7 +83,7 @@ def _truth(spec: SampleSpec, reps: list, weak_team: str, bad: list[tuple[str, dt
                                   < _quarter(spec.end).start),
         "levels": {r.id: r.level for r in reps},
         "rates": {r.id: [round(x, 4) for x in r.rates] for r in reps},
-        **(history.truth_of(spec, slumps or {}) if spec.quarters else {}),
+        **(history.truth_of(spec, slumps or {}, reps) if spec.quarters else {}),
     }
 
 
