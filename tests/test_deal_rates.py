@@ -126,3 +126,18 @@ def test_the_checks_judge_a_reps_period_on_their_closed_deals(tmp_path):
     assert ctx.benchmark("East")["wins"] == pytest.approx(0.6)
     counts = ctx.closed_counts(["A", "B"])
     assert counts is not None and counts.closed == (10, 10) and counts.won == (6, 6)
+
+
+def test_a_stage_that_lost_deals_reach_never_takes_the_win_rate(tmp_path):
+    """Lost deals reach ``pipeline`` (the generic preset's Lost), so with a funnel of intents →
+    pipeline → revenue no stage is reached by won deals only: intents→pipeline is the plain
+    count ratio (every closed deal reached pipeline), not won ÷ (won + lost)."""
+    rules = write_export(tmp_path, won=12, lost=8, a_open=0)
+    text = rules.read_text(encoding="utf-8").replace('name = "wins"', 'name = "pipeline"')
+    rules.write_text(text, encoding="utf-8")
+    res = invoke("run", "--rules", str(rules), "--as-of", AS_OF.isoformat())
+    assert res.exit_code == 0, res.output
+    trace = next(t["trace"] for t in read_csv(tmp_path / "out" / "targets.csv")
+                 if t["rep_id"] == "B" and t["stage"] == "intents" and t["grain"] == "quarter")
+    assert "closed deals" not in trace, trace
+    assert "intents→pipeline 1 (rep 1 from 20 intents" in trace, trace

@@ -159,9 +159,7 @@ class CheckContext:
         """With a deals export, the win stage: its rate is won ÷ (won + lost) of the deals
         closed, open deals left out, and checks count closed deals as its tries
         (:meth:`closed_counts`) instead of the stage above. ``None`` otherwise."""
-        if self.dataset.extra.get(CLOSED_KEY) is None:
-            return None
-        i = win_stage(self.funnel)
+        i = win_stage(self.funnel, self.dataset.extra.get(CLOSED_KEY))
         return None if i is None else self.funnel.names[i]
 
     def closed_counts(self, rep_ids: Sequence[str], start: dt.date | None = None,

@@ -41,12 +41,13 @@ class SplitBatch:
     notes: list[str] = attrs.Factory(list)
 
 
-def win_stage(funnel: Funnel) -> int | None:
-    """The funnel's last count stage, when a count stage is just above it: with a deals
-    export, the stage whose rate is won ÷ (won + lost) of the deals closed."""
-    stages = funnel.stages
-    last = max((i for i, s in enumerate(stages) if s.unit == "count"), default=0)
-    return last if last and stages[last - 1].unit == "count" else None
+def win_stage(funnel: Funnel, closed: ClosedDeals | None) -> int | None:
+    """With a deals export, the index of the stage whose rate is won ÷ (won + lost) of the
+    deals closed (the deals source decides it: :func:`~salesrules.load.deal_presets.won_stage`);
+    ``None`` otherwise."""
+    if closed is None or closed.stage is None or closed.stage not in funnel.names:
+        return None
+    return funnel.index(closed.stage)
 
 
 @attrs.frozen
@@ -82,7 +83,7 @@ class FunnelBatch:
         """The stage whose rate is a win rate of closed deals, won ÷ (won + lost), open deals
         left out: with a deals export, the funnel's last count stage (``wins``), when a count
         stage is just above it. ``None`` otherwise: every rate is lower stage ÷ upper."""
-        return None if self.closed is None else win_stage(self.funnel)
+        return win_stage(self.funnel, self.closed)
 
     def closed_counts(self, rep_ids: Sequence[str], start: dt.date,
                       end: dt.date) -> ClosedWindow | None:

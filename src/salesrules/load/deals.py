@@ -44,6 +44,7 @@ from .deal_presets import (  # noqa: F401  (re-exported: the presets are documen
     DealStage,
     KnownFile,
     _known_values,
+    won_stage,
 )
 from .sources import text
 from .tables import datetime_column, datetime_message, number_column, number_message
@@ -280,6 +281,8 @@ class DealsSource(Source):
         file.columns = {**PRESETS[p.preset], **file.columns}
         self.columns_shown = file.columns
         stages = self._reaches(into, file.display)
+        into.extra.setdefault(CLOSED_KEY, ClosedDeals()).stage = won_stage(
+            into.funnel, ((st.closed, reached) for st, reached in stages.values()))
         columns = {*p.stage_dates().values(), *(st.date for st, _ in stages.values() if st.date)}
         frame = _parsed(file, columns)
         if frame is None:
