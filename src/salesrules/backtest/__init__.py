@@ -62,6 +62,8 @@ class BacktestResult:
     allocation: Allocation
     against: str = ""
     timings: dict[str, float] = attrs.Factory(dict)
+    #: The plan replayed (its checks name themselves in the summary's language).
+    plan: Plan | None = None
 
     @property
     def caveat(self) -> str:
@@ -107,7 +109,7 @@ def measure(plan: Plan, dataset: Dataset, dates: list[dt.date], seed: int,
             *fit.total_rows(), *warn.total_rows(), *metrics.total_rows(), *raises.total_rows(),
             *alloc.total_rows()]
     return BacktestResult(plan.config, dataset, dates, rows, fit, warn, metrics, raises, alloc,
-                          str(other.config.source) if other is not None else "")
+                          str(other.config.source) if other is not None else "", plan=plan)
 
 
 def backtest(opts: BacktestOptions,

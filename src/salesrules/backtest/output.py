@@ -180,7 +180,7 @@ def write_html(result: BacktestResult, path: Path, rules: str) -> None:
                      f"<td>{_num(r.value)}</td></tr>" for r in result.rows if r.date == ALL)
     said = "".join(f"<li>{html.escape(s)}</li>" for s in sentences(
         result, "zh" if zh else "en"))
-    heads = (("回测", "目标：各模型费率误差", "预警", "值得追踪的过程指标", "汇总") if zh else
+    heads = (("回测", "目标：各模型转化率误差", "预警", "值得追踪的过程指标", "汇总") if zh else
              ("Backtest", "Goals: each model's rate error", "Early warnings",
               "Metrics worth watching", "Totals"))
     body = (f"<h1>{heads[0]}: {html.escape(rules)}</h1><p>{html.escape(result.config.digest)}"
