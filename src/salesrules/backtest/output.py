@@ -51,6 +51,8 @@ def summary_json(result: BacktestResult, rules: str, options: dict) -> dict:
                     "rows": i.rows, "encoding": i.encoding} for i in ds.inputs],
         **options,
         "dates": [d.isoformat() for d in result.dates],
+        "before_activity": {"first_day": str(ds.activity.first_day()),
+                            "dates_not_replayed": [d.isoformat() for d in result.skipped]},
         "summary": sentences(result, result.config.output.language),
         "goals": {m: round(e, 6) for m, e in result.goals.overall().items()},
         "periods_judged": {p: {"missed": sorted(o.reps), "teams_missed": sorted(o.teams),

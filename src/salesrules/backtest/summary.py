@@ -163,8 +163,19 @@ def _sentences(r: BacktestResult, zh: bool) -> list[str]:
     head = (f"回测 {len(r.dates)} 个日期（{r.dates[0]} 至 {r.dates[-1]}）。" if zh else
             f"Backtest over {len(r.dates)} date(s), {r.dates[0]} to {r.dates[-1]}.") \
         if r.dates else ("没有回测日期。" if zh else "No date to replay.")
-    return [head, goals_sentence(r, zh), *warning_sentences(r, zh), *metrics_sentences(r, zh),
-            raise_sentence(r, zh), *allocation_sentences(r, zh)]
+    return [head, *skipped_sentences(r, zh), goals_sentence(r, zh), *warning_sentences(r, zh),
+            *metrics_sentences(r, zh), raise_sentence(r, zh), *allocation_sentences(r, zh)]
+
+
+def skipped_sentences(r: BacktestResult, zh: bool) -> list[str]:
+    """The dates not replayed because they fall before the activity begins."""
+    if not r.skipped:
+        return []
+    first = r.dataset.activity.first_day()
+    days = ("、" if zh else ", ").join(d.isoformat() for d in r.skipped)
+    return [f"{len(r.skipped)} 个日期早于活动数据的开始（{first}），没有回测：{days}。" if zh else
+            f"{len(r.skipped)} date(s) before the activity begins ({first}) were not "
+            f"replayed: {days}."]
 
 
 __all__ = ["MODELS", "sentences"]
