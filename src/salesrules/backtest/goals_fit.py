@@ -33,10 +33,10 @@ from ..config import Use
 from ..errors import Problems
 from ..estimate import Estimate, estimate_of
 from ..goals import Rate
-from ..goals.batches import FunnelBatch, win_stage
+from ..goals.batches import FunnelBatch
 from ..goals.calendar import period_of
 from ..load import Dataset
-from ..load.deal_presets import CLOSED_KEY
+from ..load.deal_presets import CLOSED_KEY, ClosedDeals
 from ..model import ActivityTable, Period
 from ..resolve import Bound, resolve
 from ..run import Plan
@@ -132,6 +132,19 @@ def clean_history(dataset: Dataset) -> ActivityTable:
     return estimate_of(dataset, Period("day", span.first, span.last), span.last).history
 
 
+def _win_stage(dataset: Dataset, history: ActivityTable,
+               closed: ClosedDeals | None) -> int | None:
+    """The stage whose rate is won ÷ closed of the deals closed, as the funnel models see it
+    (``FunnelBatch.closed_stage``); ``None`` without a deals export."""
+    if closed is None:
+        return None
+    day = dataset.activity.last_day() or dt.date.min
+    batch = FunnelBatch("", (), dataset.funnel, history, day, Period("day", day, day),
+                        closed=closed)
+    k = batch.closed_stage
+    return k if k else None
+
+
 @attrs.frozen
 class Achieved:
     """What a rep achieved on a link over the horizon: the volume and the rate."""
@@ -158,7 +171,7 @@ class GoalsFit:
         #: themselves, and with a deals export the win stage from the deals closed.
         self.history = clean_history(dataset)
         self.closed = dataset.extra.get(CLOSED_KEY)
-        self.win = win_stage(dataset.funnel) if self.closed is not None else None
+        self.win = _win_stage(dataset, self.history, self.closed)
         self.fits: dict[tuple[str, str], list[float]] = {}
         self.rows: list[Row] = []
         self.dates = 0
