@@ -58,6 +58,7 @@ def fill(rows, feed) -> ActivityTable:
     return table
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(rows, feeds, days, days)
 def test_table_sums_rep_days_in_order_like_the_model(rows, feed, a, b):
@@ -81,6 +82,7 @@ def test_table_sums_rep_days_in_order_like_the_model(rows, feed, a, b):
         (r, d, want[r][d]) for r in sorted(want) for d in sorted(want[r])]
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(rows, st.lists(days, max_size=8, unique=True))
 def test_values_on_and_grid_give_nan_where_there_is_no_row(rows, asked):
@@ -100,6 +102,7 @@ def test_values_on_and_grid_give_nan_where_there_is_no_row(rows, asked):
         assert (table.values_on(rep, asked, missing=0.0) == np.nan_to_num(by_day)).all()
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(rows, st.lists(st.tuples(reps, days, st.floats(0, 1e3)), max_size=10), st.sets(reps))
 def test_set_stage_and_drop_reps(rows, replace, drop):
@@ -151,6 +154,7 @@ def test_bad_shapes_are_refused():
         table.add_columns(["R1"], [D0, D0], [[1.0, 2.0, 3.0]])
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(rows)
 def test_personal_measures_every_rep_as_ratio_stats_does_one_by_one(rows):

@@ -48,6 +48,7 @@ def add_accounts(folder: Path, column: str = "account") -> tuple[dict[str, str],
             {r1: "Acme 有限公司", r2: "Globex"})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("column", ["account", "company"])
 def test_a_new_lead_of_an_owned_account_goes_to_its_rep(export, column):
     want, accounts = add_accounts(export, column)
@@ -87,6 +88,7 @@ def test_an_empty_account_field_turns_affinity_off(export):
     assert res.assignments and all(a.rule != "account affinity" for a in res.assignments)
 
 
+@pytest.mark.slow
 def test_run_writes_affinity_assignments_and_validate_refuses_an_unknown_column(export):
     want, _ = add_accounts(export)
     rules = str(export / "rules.toml")

@@ -180,6 +180,7 @@ def test_batch_bookkeeping_matches_a_set_of_decided_ids(n, moves):
         assert u.reason.startswith(f"note {u.lead_id}; " if u.lead_id in notes else "rule 'r'")
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 2), st.sampled_from([0.0, 10.0, 99.5]),
                           st.integers(0, 3), st.text("ab", max_size=2)), max_size=30))

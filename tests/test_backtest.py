@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+import attrs
 import numpy as np
 import polars as pl
 import pytest
@@ -18,14 +19,25 @@ from salesrules.backtest.replay import Replayer
 from salesrules.backtest.rows import spearman
 from salesrules.backtest.warnings import outcome
 from salesrules.config import load_config
+from salesrules.load import data_dir, load_dataset
 from salesrules.run import plan_run
+from salesrules.sample.history import SLUMP_FROM
 
 END = dt.date(2026, 9, 30)
-#: What behind-pace does at mid-quarter on the test export (docs/backtest.md): of the reps
-#: it flags 7 to 9 weeks into a quarter, at least this share miss their result target ...
-MID_PRECISION = 0.8
-#: ... and it flags at least this share of the reps planted to fall behind from week 5.
-MID_PLANTED_RECALL = 0.6
+#: What behind-pace does at mid-quarter on the test exports (docs/backtest.md), on each of
+#: SEEDS: of the reps it flags 7 to 9 weeks into a quarter, at least this share miss their
+#: result target ...
+MID_PRECISION = 0.95
+#: ... it flags at least this share of the reps planted to fall behind from week 4 ...
+MID_PLANTED_RECALL = 0.7
+#: ... and of its flags on planted reps (who work less), at least this share name activity
+#: as the cause.
+MID_ACTIVITY_CAUSE = 0.7
+#: team-execution at the same dates: of the teams it flags, at least this share miss their
+#: result target together, and it flags every team planted to fall behind.
+MID_TEAM_PRECISION = 0.65
+#: The sample seeds the mid-quarter figures hold on (each its own export).
+SEEDS = (3, 5, 11)
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +53,7 @@ def weekly(history):
     return backtest(BacktestOptions(history / "rules.toml", start, END, "week"))
 
 
+@pytest.mark.slow
 def test_personal_rates_beat_one_standard_for_everyone(weekly):
     errors = {(f.model, f.link): f.error for f in weekly.goals.summary()}
     for link in ("dials>connects", "connects>conversations"):  # where reps' rates differ most
@@ -50,36 +63,75 @@ def test_personal_rates_beat_one_standard_for_everyone(weekly):
     assert overall["personal"] < overall["team-rates"] < overall["standard"]
 
 
-def test_behind_pace_at_mid_quarter_catches_the_planted_reps(history, weekly):
-    t = truth(history)
-    plan = plan_run(load_config(history / "rules.toml"))
-    replay = Replayer(plan, weekly.dataset, 0, allocation=False)
-    flagged_n = hits = 0
-    flagged, planted = set(), set()
+@attrs.define
+class MidQuarter:
+    """What behind-pace did 7 to 9 weeks into each judged quarter of one export."""
+
+    flagged: int = 0
+    hits: int = 0
+    planted: set = attrs.Factory(set)
+    caught: set = attrs.Factory(set)
+    causes: list = attrs.Factory(list)
+    team_flagged: int = 0
+    team_hits: int = 0
+    teams_planted: set = attrs.Factory(set)
+    teams_caught: set = attrs.Factory(set)
+
+
+def mid_quarter(folder: Path) -> MidQuarter:
+    t = truth(folder)
+    cfg = load_config(folder / "rules.toml")
+    plan = plan_run(cfg)
+    dataset = load_dataset(cfg, plan.sources, data_dir(cfg, None))
+    replay = Replayer(plan, dataset, 0, allocation=False)
+    out = MidQuarter()
     for q in t["quarters"]:
         q0 = dt.date.fromisoformat(q)
-        if q not in weekly.warnings.outcomes:
-            continue  # the export does not cover the quarter's end
-        planted |= {(q, rep) for rep, spans in t["slumps"].items()
-                    for a, _ in spans if dt.date.fromisoformat(a) - dt.timedelta(28) == q0}
+        planted = {rep for rep, spans in t["slumps"].items() for a, _ in spans
+                   if dt.date.fromisoformat(a) - dt.timedelta(SLUMP_FROM) == q0}
         for weeks in (7, 8, 9):
             day = replay.day(q0 + dt.timedelta(weeks * 7))
-            missed = outcome(weekly.dataset, day, day.goals.period)
-            assert missed is not None
-            mine = {f.subject for f in day.findings
+            missed = outcome(dataset, day, day.goals.period)
+            if missed is None:
+                break  # the export does not cover the quarter's end
+            out.planted |= {(q, rep) for rep in planted}
+            mine = {f.subject: f.cause for f in day.findings
                     if f.check == "behind-pace" and f.subject_kind == "rep"}
-            flagged_n += len(mine)
-            hits += len(mine & missed.reps)
-            flagged |= {(q, rep) for rep in mine}
-    assert len(planted) >= 6 and flagged_n >= 6
-    assert hits / flagged_n >= MID_PRECISION
-    assert len(flagged & planted) / len(planted) >= MID_PLANTED_RECALL
+            out.flagged += len(mine)
+            out.hits += len(set(mine) & missed.reps)
+            out.caught |= {(q, rep) for rep in set(mine) & planted}
+            out.causes += [mine[rep] for rep in sorted(set(mine) & planted)]
+            teams = {f.subject for f in day.findings
+                     if f.check == "team-execution" and f.subject_kind == "team"}
+            out.team_flagged += len(teams)
+            out.team_hits += len(teams & missed.teams)
+            team = t["team_slumps"].get(q)
+            out.teams_planted |= {(q, team)} if team else set()
+            out.teams_caught |= {(q, team)} if team in teams else set()
+    return out
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_warnings_at_mid_quarter_catch_the_planted_reps_and_teams(tmp_path, seed):
+    make_history(tmp_path, seed=seed)
+    got = mid_quarter(tmp_path)
+    assert len(got.planted) >= 9 and got.flagged >= 6  # three judged quarters at least
+    assert got.hits / got.flagged >= MID_PRECISION
+    assert len(got.caught) / len(got.planted) >= MID_PLANTED_RECALL
+    assert got.causes.count("activity") / len(got.causes) >= MID_ACTIVITY_CAUSE
+    assert len(got.teams_planted) == 2 and got.team_flagged >= 2
+    assert got.team_hits / got.team_flagged >= MID_TEAM_PRECISION
+    assert got.teams_caught == got.teams_planted
 
 
 def test_warnings_metrics_raises_and_allocation_are_measured(weekly):
     tally = weekly.warnings.tally["behind-pace", "rep"]
     assert tally.flagged and tally.precision > 0.5 and tally.leads
     assert len(weekly.warnings.outcomes) == 4  # the four past quarters, the current one not
+    teams = weekly.warnings.tally["team-execution", "team"]  # the same for teams
+    assert teams.flagged and teams.hits and teams.leads
+    assert {"warnings.precision", "warnings.recall", "warnings.lead_days"} <= {
+        r.measure for r in weekly.rows if r.subject == "team-execution (teams)"}
     corr = weekly.metrics.correlations()
     assert set(corr) == {"dials", "connects", "conversations", "intents", "pipeline"}
     assert all(c.low <= c.rho <= c.high for c in corr.values())
@@ -114,6 +166,7 @@ def _cli(history: Path, out: Path, *more: str):
                   "--to", "2026-06-30", "--every", "month", "--out", str(out), *more)
 
 
+@pytest.mark.slow
 def test_the_command_writes_its_files_and_says_the_answers(history, tmp_path):
     res = _cli(history, tmp_path / "a", "--seed", "0")
     assert res.exit_code == 0, res.output
@@ -137,6 +190,7 @@ def test_the_command_writes_its_files_and_says_the_answers(history, tmp_path):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
 
+@pytest.mark.slow
 def test_the_summary_in_chinese(history, tmp_path):
     folder = shutil.copytree(history, tmp_path / "zh")
     edit_rules(folder / "rules.toml", lambda d: d["output"].update(language="zh"))
@@ -146,6 +200,7 @@ def test_the_summary_in_chinese(history, tmp_path):
     assert "目标：" in res.output and "预警：" in res.output
 
 
+@pytest.mark.slow
 def test_against_another_rule_set(history, tmp_path):
     other = tmp_path / "other.toml"
     shutil.copy(history / "rules.toml", other)
@@ -199,3 +254,36 @@ def test_the_readme_backtest_example_runs(tmp_path):
         assert res.exit_code == 0, res.output
     assert "the personal model fits this team best" in res.output
     assert (tmp_path / "past" / "out" / "backtest" / "backtest.html").exists()
+
+
+@attrs.frozen
+class _StatedRate:
+    """A rate with an uncertainty, as a model that states one would give it."""
+
+    value: float
+    low: float
+    high: float
+
+
+def test_the_share_inside_a_stated_uncertainty(weekly):
+    """No built-in model states an uncertainty (the summary says so); where one does, the
+    share of reps whose achieved rate fell inside it is measured."""
+    from salesrules.backtest.goals_fit import GoalsFit, estimates
+    from salesrules.backtest.summary import sentences
+
+    assert any("No model states its uncertainty" in s for s in sentences(weekly, "en"))
+    assert not [r for r in weekly.rows if r.measure.startswith("goals.inside")]
+    plan = plan_run(weekly.config)
+    day = Replayer(plan, weekly.dataset, 0, allocation=False).day(dt.date(2026, 5, 6))
+    est = estimates(plan, day.known, day.as_of)
+    wide = {rep: {s: _StatedRate(r.value, 0.0, 10.0) for s, r in rates.items()}
+            for rep, rates in est["personal"].items()}
+    off = {rep: {s: _StatedRate(r.value, 11.0, 12.0) for s, r in rates.items()}
+           for rep, rates in est["personal"].items()}
+    fit = GoalsFit(weekly.dataset)
+    fit.add(day.as_of, {"wide": wide, "off": off, "personal": est["personal"]})
+    inside = {(r.measure, r.subject): r.value for r in fit.total_rows()
+              if r.measure.startswith("goals.inside")}
+    assert inside[("goals.inside.wide", "dials>connects")] == 1.0
+    assert inside[("goals.inside.off", "dials>connects")] == 0.0
+    assert not [k for k in inside if k[0] == "goals.inside.personal"]

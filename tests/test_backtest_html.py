@@ -33,6 +33,8 @@ def test_backtest_page_renders_offline_in_headless_chromium(tmp_path):
         page.goto(page_file.resolve().as_uri(), wait_until="load")
         lines = page.eval_on_selector_all("svg polyline", "els => els.map(e => "
                                           "e.getBoundingClientRect().width)")
+        dots = page.eval_on_selector_all("svg circle", "els => els.map(e => "
+                                         "e.getBoundingClientRect().width)")
         bars = page.eval_on_selector_all("svg rect", "els => els.length")
         said = page.eval_on_selector_all("li", "els => els.map(e => e.textContent)")
         page.screenshot(path=str(tmp_path / "backtest.png"), full_page=True)
@@ -40,6 +42,7 @@ def test_backtest_page_renders_offline_in_headless_chromium(tmp_path):
     assert not seen["errors"]
     assert seen["requests"] == [page_file.resolve().as_uri()]  # nothing fetched from elsewhere
     assert len(lines) >= 5 and all(w > 100 for w in lines)  # every line spans the dates
+    assert all(w > 4 for w in dots)  # a value on one date only is a visible dot
     assert bars >= 5
     assert any("personal model" in s for s in said)
     assert (tmp_path / "backtest.png").stat().st_size > 30_000

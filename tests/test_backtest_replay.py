@@ -58,6 +58,7 @@ def _run_on_copy(history: Path, tmp: Path, day: dt.date) -> dict:
     return _seen(r.goals, r.progress, r.findings, r.allocation)
 
 
+@pytest.mark.slow
 def test_a_replayed_day_is_a_run_on_the_export_as_it_stood(history, tmp_path):
     """One date: the replay on the export loaded once equals a run on that day's export."""
     plan, dataset = _load(history / "rules.toml")
@@ -68,6 +69,7 @@ def test_a_replayed_day_is_a_run_on_the_export_as_it_stood(history, tmp_path):
     assert got == want
 
 
+@pytest.mark.slow
 def test_a_replayed_range_is_separate_runs_on_each_day(history, tmp_path):
     """Three dates, two in one quarter (the replay reuses that quarter's goals)."""
     plan, dataset = _load(history / "rules.toml")
@@ -130,6 +132,7 @@ def _leave(row):
 MUTATIONS = {"activity.csv": _activity, "leads.csv": _leads, "calls.csv": _calls}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", [*MUTATIONS, "leave.csv", "everything"])
 def test_nothing_after_the_as_of_date_changes_its_replay(history, tmp_path, name):
     plan, dataset = _load(history / "rules.toml")

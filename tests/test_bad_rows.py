@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import re
 
+import pytest
 from conftest import invoke, make_export, read_csv
 
 from salesrules.goals import Rate, push_back
@@ -33,6 +34,7 @@ def _free_day(folder, rep_id: str) -> dt.date:
     return day
 
 
+@pytest.mark.slow
 def test_a_bad_row_is_named_by_file_and_line_and_moves_no_teammates_targets(tmp_path):
     make_export(tmp_path, reps=14, days=180, leads=5, seed=5)
     before, findings_before = _run(tmp_path, tmp_path / "out1")

@@ -151,6 +151,7 @@ def test_bad_call_rows_are_located(export):
            "got 'long'" in res.output
 
 
+@pytest.mark.slow
 def test_chinese_call_logs_with_mm_ss_durations(tmp_path):
     from salesrules.testing import load_export
 

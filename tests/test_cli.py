@@ -31,12 +31,14 @@ def test_bad_data_exits_2_naming_file_line_and_column(export):
     assert not (export / "out").exists()
 
 
+@pytest.mark.slow
 def test_missing_rules_file_exits_2(tmp_path):
     p = cli("run", "--rules", str(tmp_path / "nope.toml"))
     assert p.returncode == 2
     assert "no such file" in p.stderr and "Traceback" not in p.stderr
 
 
+@pytest.mark.slow
 def test_a_bad_as_of_is_a_usage_error_naming_the_option(export):
     p = cli("run", "--rules", str(export / "rules.toml"), "--as-of", "26/13/2026")
     assert p.returncode == 2
@@ -49,6 +51,7 @@ def test_a_bad_as_of_is_a_usage_error_naming_the_option(export):
     assert res.exit_code == 2 and "Invalid value for '--as-of'" in res.output
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("text", ["11/24/2026", "2026年11月24日", "24.11.2026"])
 def test_as_of_accepts_the_date_formats_the_data_accepts(export, text):
     res = invoke("run", "--rules", str(export / "rules.toml"), "--as-of", text, "--dry-run")
@@ -57,6 +60,7 @@ def test_as_of_accepts_the_date_formats_the_data_accepts(export, text):
     assert json.loads((export / "out" / "run.json").read_text())["as_of"] == "2026-11-24"
 
 
+@pytest.mark.slow
 def test_a_plugin_that_raises_mid_run_is_named_and_exits_1(export):
     (export / "bad_policy.py").write_text(
         "from salesrules.api import hookimpl, Policy\n"
@@ -223,6 +227,7 @@ def test_compare_table_keeps_columns_apart_with_long_names(export):
         "Gini of counts, window", "Gini of value, window", "expected conversions"]
 
 
+@pytest.mark.slow
 def test_summary_numbers_have_thousands_separators(tmp_path):
     from conftest import make_export
 

@@ -42,8 +42,6 @@ def test_module_and_function_sizes(path: Path) -> None:
 #: ``path::function`` -> why a bare tuple is the natural type there. Keep it short.
 TUPLE_RETURNS_ALLOWED = {
     "src/salesrules/errors.py::__reduce__": "pickle's protocol is a (callable, args) tuple",
-    "src/salesrules/checks/rates.py::_posterior":
-        "a Beta's (alpha, beta), the pair RateEstimate.reps and prior_rates publish",
 }
 
 

@@ -67,6 +67,7 @@ def validate_with(export, when: str):
     ("created_at >= '2026-11-01'", "created_at is a date; write date('2026-11-01')"),
     ("phone > 100", "phone is text; put the value in quotes: '100'"),
 ])
+@pytest.mark.slow
 def test_validate_names_the_rule_the_column_and_the_fix(export, when, expected):
     res = validate_with(export, when)
     assert res.exit_code == 2
@@ -84,6 +85,7 @@ def test_validate_names_the_rule_the_column_and_the_fix(export, when, expected):
     "1e999 > 0",
     "__import__('os').system('true')",
 ])
+@pytest.mark.slow
 def test_hostile_conditions_are_refused_quickly(export, when):
     start = time.perf_counter()
     res = validate_with(export, when)
@@ -224,6 +226,7 @@ def test_any_text_parses_to_a_tree_or_a_clear_error(text):
     assert time.perf_counter() - start < 1
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=1000)
 @given(st.lists(st.sampled_from(["value", "grade", "(", ")", "==", "=", "'A'", "1", "and",
                                  "not", "in", "[", "]", ",", "-", "*", "date('2026-11-01')",

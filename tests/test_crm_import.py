@@ -29,6 +29,7 @@ def run(folder: Path):
     return invoke("run", "--rules", str(folder / "rules.toml"), "--as-of", "2026-11-25")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt, extra, header", [
     ("salesforce", {}, ["Id", "OwnerId"]),
     # HubSpot's importer matches an "[Object] owner" header to the object's owner property
@@ -74,6 +75,7 @@ def test_user_field_names_the_reps_column(export):
     assert "in the reps file's 'owner_email' column" in " ".join(res.output.split())
 
 
+@pytest.mark.slow
 def test_no_table_no_file_and_reruns_are_byte_identical(export):
     set_up(export, None)
     assert run(export).exit_code == 0

@@ -25,6 +25,7 @@ def make_deals(folder, preset, **spec):
     return folder / "rules.toml"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset", ["salesforce", "hubspot", "generic"])
 def test_the_whole_loop_on_each_preset(preset, tmp_path):
     rules = make_deals(tmp_path, preset)
@@ -343,6 +344,7 @@ def test_data_gaps_takes_a_deals_export_for_events_not_a_daily_log(tmp_path):
                 if f["check"] == "data-gaps"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset", ["salesforce", "hubspot", "generic"])
 def test_every_built_in_check_validates_on_a_deals_funnel_with_its_defaults(preset, tmp_path):
     rules = make_deals(tmp_path, preset)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pytest
 from conftest import invoke
 
 from salesrules.allocation import allocate
@@ -39,6 +40,7 @@ def test_an_inactive_rep_does_not_move_the_gini():
     assert figure(SALES) == figure(SALES + [gone])
 
 
+@pytest.mark.slow
 def test_run_json_shows_today_and_the_window(export):
     res = invoke("run", "--rules", str(export / "rules.toml"), "--as-of", "2026-11-24")
     assert res.exit_code == 0, res.output

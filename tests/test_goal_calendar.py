@@ -76,6 +76,7 @@ def test_china_calendar_from_the_holidays_library(export):
     assert "2026-10-10" in days                                    # a Saturday made up (调休)
 
 
+@pytest.mark.slow
 def test_even_split_gives_every_working_day_the_same_target_under_the_china_calendar(export):
     """October 2026 has 18 working days (National Day) and December 23: the month targets
     follow, so the daily target is the same in both; ``per = "month"`` keeps equal months."""
@@ -113,6 +114,7 @@ def test_leave_lowers_its_own_month_and_keeps_the_daily_target(export):
     assert months[1] < months[0] and months[1] < months[2]  # November holds the leave
 
 
+@pytest.mark.slow
 def test_a_rep_hired_mid_quarter_has_targets_from_the_hire_date_with_a_ramp(export):
     set_rep_column(export, "R0002", "hired", "2026-11-10")  # a P2 in West: 90,000 a quarter
     from salesrules.goals.days import ramp_factor

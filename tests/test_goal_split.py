@@ -6,6 +6,7 @@ import datetime as dt
 from collections import defaultdict
 
 import numpy as np
+import pytest
 from conftest import read_csv
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -88,6 +89,7 @@ weights3 = st.lists(st.one_of(st.integers(0, 50), st.floats(0, 3, allow_nan=Fals
                     min_size=3, max_size=3)
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 10**10), weights3,
                           st.sets(st.dates(dt.date(2026, 1, 1), dt.date(2026, 3, 31)),
@@ -130,6 +132,7 @@ calendars = st.builds(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(st.integers(0, 5_000_000), calendars,
        st.lists(st.floats(0.1, 3, allow_nan=False), min_size=3, max_size=3),
@@ -201,6 +204,7 @@ def test_plan_expected_to_date_is_cumulative():
     assert plan.expected_to(dt.date(2026, 10, 31)) == plan.grains["month"][0][2]
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(st.integers(0, 10**8), calendars, st.sampled_from(["even", "seasonal"]),
        st.one_of(st.none(), st.dates(dt.date(2025, 12, 1), dt.date(2026, 3, 31))),

@@ -9,6 +9,7 @@ import sqlite3
 import textwrap
 from collections import Counter
 
+import pytest
 from conftest import edit_rules, invoke, read_csv
 
 
@@ -37,6 +38,7 @@ def test_a_run_records_its_manifest_and_every_assignment(export):
     assert stored == sorted((a["lead_id"], a["rep_id"]) for a in assigned)
 
 
+@pytest.mark.slow
 def test_a_rerun_of_the_same_day_is_idempotent(export):
     run(export)
     first = (export / "out" / "assignments.csv").read_bytes()
@@ -47,6 +49,7 @@ def test_a_rerun_of_the_same_day_is_idempotent(export):
     assert db_rows(export, "SELECT COUNT(*) FROM assignments") == [(n,)]
 
 
+@pytest.mark.slow
 def test_load_carries_across_runs(export):
     run(export, "--as-of", "2026-11-24")
     day1 = Counter(a["rep_id"] for a in read_csv(export / "out" / "assignments.csv"))
@@ -66,6 +69,7 @@ def test_load_carries_across_runs(export):
     assert db_rows(export, "SELECT COUNT(*) FROM runs") == [(2,)]
 
 
+@pytest.mark.slow
 def test_an_earlier_assignment_sticks_when_the_crm_has_no_owner_yet(export):
     run(export, "--as-of", "2026-11-24")
     first = {a["lead_id"]: a["rep_id"] for a in read_csv(export / "out" / "assignments.csv")}
@@ -93,6 +97,7 @@ def test_a_crash_mid_run_leaves_history_as_it_was(export):
     assert db_rows(export, "SELECT as_of FROM runs") == [("2026-11-24",)]
 
 
+@pytest.mark.slow
 def test_dry_run_reads_history_but_leaves_it_untouched(export):
     run(export, "--as-of", "2026-11-24")
     path = export / "salesrules-history.sqlite"
@@ -107,6 +112,7 @@ def test_dry_run_without_history_creates_no_database(export):
     assert not (export / "salesrules-history.sqlite").exists()
 
 
+@pytest.mark.slow
 def test_history_command_shows_runs_and_load(export):
     run(export, "--as-of", "2026-11-24")
     run(export, "--as-of", "2026-11-25")
@@ -119,6 +125,7 @@ def test_history_command_shows_runs_and_load(export):
     assert total == sum(r["assigned"] for r in data["runs"])
 
 
+@pytest.mark.slow
 def test_history_shows_each_rep_s_name_beside_the_id(export):
     run(export, "--as-of", "2026-11-24")
     run(export, "--as-of", "2026-11-25")

@@ -38,6 +38,7 @@ def split_leads(export: Path, first: int) -> list[str]:
     return lines
 
 
+@pytest.mark.slow
 def test_a_second_run_on_the_same_day_keeps_the_morning_s_assignments(export):
     lines = split_leads(export, 40)
     run(export, "--as-of", "2026-11-25")
@@ -56,6 +57,7 @@ def test_a_second_run_on_the_same_day_keeps_the_morning_s_assignments(export):
     assert all(not a["reason"].startswith("kept from") for a in new)
 
 
+@pytest.mark.slow
 def test_caps_hold_over_the_day_across_runs(export):
     lines = split_leads(export, 30)
     run(export, "--as-of", "2026-11-25")
@@ -67,6 +69,7 @@ def test_caps_hold_over_the_day_across_runs(export):
     assert all(n <= caps[rep] for rep, n in day.items() if rep in caps)
 
 
+@pytest.mark.slow
 def test_an_identical_rerun_after_a_second_run_changes_nothing(export):
     lines = split_leads(export, 40)
     run(export, "--as-of", "2026-11-25")
@@ -81,6 +84,7 @@ def test_an_identical_rerun_after_a_second_run_changes_nothing(export):
     assert sum(r["assigned"] for r in data["runs"]) == len(rows)
 
 
+@pytest.mark.slow
 def test_redo_day_replaces_the_day_and_says_how_much_changes(export):
     lines = split_leads(export, 40)
     run(export, "--as-of", "2026-11-25")

@@ -57,6 +57,7 @@ def test_chinese_headers_in_gb18030_are_mapped(tmp_path):
     assert lead.value > 0  # "1,234.56" with thousands separators
 
 
+@pytest.mark.slow
 def test_xlsx_export_loads_the_same_as_csv(tmp_path):
     csv_dir, xlsx_dir = tmp_path / "csv", tmp_path / "xlsx"
     make_export(csv_dir, reps=6, leads=20, days=20)

@@ -41,6 +41,7 @@ def read_with(source, path, columns=None):
 cell = st.text(alphabet=" ab,;\"\n=1-", max_size=4)
 
 
+@pytest.mark.slow
 @settings(deadline=None)
 @given(rows=st.lists(st.lists(cell, min_size=0, max_size=5), max_size=12),
        end=st.sampled_from(["\n", "\r\n", "\r"]), bom=st.booleans(),

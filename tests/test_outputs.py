@@ -159,6 +159,7 @@ def test_two_runs_started_together_each_finish_with_a_complete_set(export):
     no_leftovers(export / "out")
 
 
+@pytest.mark.slow
 def test_what_a_killed_run_left_is_removed_and_nothing_else_is_written(export):
     rules = export / "rules.toml"
     run_ok(rules)

@@ -188,6 +188,7 @@ def test_the_custom_check_example_runs(export):
     assert rows and all(r["message"].endswith("calls this period.") for r in rows)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset", ["salesforce", "hubspot", "generic"])
 def test_the_deal_preset_examples_run(preset, tmp_path):
     (tmp_path / "deals.csv").write_text(block(f"deals: {preset}", "docs/deals.md"),

@@ -88,6 +88,7 @@ def test_manifest_records_inputs_plugins_components_and_counts(export):
     assert outputs["targets.csv"]["rows"] == len(read_csv(export / "out" / "targets.csv"))
 
 
+@pytest.mark.slow
 def test_same_inputs_config_and_seed_give_byte_identical_outputs(export, tmp_path):
     run_ok(export, "--out", str(tmp_path / "a"), "--seed", "5")
     run_ok(export, "--out", str(tmp_path / "b"), "--seed", "5")

@@ -17,6 +17,7 @@ def run(export: Path, *extra: str):
 # ---------------------------------------------------------------- --out
 
 
+@pytest.mark.slow
 def test_out_with_files_salesrules_did_not_write_is_refused_unless_forced(export, tmp_path):
     shared = tmp_path / "shared"
     shared.mkdir()

@@ -22,9 +22,10 @@ from .checks.rates import (
     HISTORY,
     PERIOD,
     RateEstimate,
-    _posterior,
+    TeamRate,
     count_links,
     estimate_rates,
+    posterior,
 )
 from .goals.batches import FunnelBatch
 from .load.dataset import BadRow, Dataset
@@ -131,13 +132,13 @@ class Estimate:
                 mean = pooled.team_means.get(team, {}).get(names[low])
                 if mean is None or not 0 < mean < 1:
                     continue
-                teams.setdefault(team, {})[names[low]] = (mean, strength)
+                teams.setdefault(team, {})[names[low]] = TeamRate(mean, strength)
                 for r in members:
                     if r.active:
                         t = totals.get(r.id) or [0.0] * len(names)
                         mine = (closed[r.id] if closed and low == batch.closed_stage
                                 else (min(t[low], t[up]), t[up]))
-                        reps.setdefault(r.id, {})[names[low]] = _posterior(mine, mean, strength)
+                        reps.setdefault(r.id, {})[names[low]] = posterior(*mine, mean, strength)
         return attrs.evolve(est, reps=reps, teams=teams)
 
     def describe(self) -> dict:

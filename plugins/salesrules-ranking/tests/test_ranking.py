@@ -87,6 +87,7 @@ def test_ranking_is_computed_once_per_team_per_run(monkeypatch):
 team_reps = st.lists(st.integers(0, 2000), min_size=1, max_size=12)
 
 
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None)
 @given(team_reps, st.integers(0, 150), st.floats(0, 1))
 def test_within_a_tier_a_higher_rank_never_gets_fewer(revenues, n_leads, base):
@@ -109,6 +110,7 @@ def test_within_a_tier_a_higher_rank_never_gets_fewer(revenues, n_leads, base):
             assert counts[hi.rep_id] >= counts[lo.rep_id]
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(team_reps, st.integers(0, 80), st.integers(0, 5))
 def test_same_seed_same_result(revenues, n_leads, seed):
@@ -120,6 +122,7 @@ def test_same_seed_same_result(revenues, n_leads, seed):
     assert_caps_respected(a, reps)
 
 
+@pytest.mark.slow
 def test_switched_on_with_one_line_of_toml_in_a_real_run(sample_export):
     from click.testing import CliRunner
 
@@ -161,6 +164,7 @@ def _ranked(reps, act, params) -> list:
     return sorted(standing.values(), key=lambda s: s.rank)
 
 
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None)
 @given(team_reps, st.integers(0, 150), st.floats(0, 1),
        st.lists(st.integers(0, 2), min_size=150, max_size=150))
@@ -195,6 +199,7 @@ def test_every_best_part_of_a_batch_is_shared_by_rank(revenues, n_leads, base, p
         assert mean == sorted(mean, reverse=True)
 
 
+@pytest.mark.slow
 def test_on_the_sample_export_the_top_tier_gets_the_better_leads(sample_export):
     """Measured on the generated export with every lead ranked: before the fix the top tier's
     mean lead value was the lowest (its extra leads came from the batch's tail)."""

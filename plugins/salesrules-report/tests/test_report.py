@@ -202,6 +202,7 @@ def test_no_field_can_break_the_report(export):
     assert seen["pwned"] == 0 and seen["injected"] == 3
 
 
+@pytest.mark.slow
 def test_report_is_self_contained_and_has_every_section(default_run):
     out = default_run
     html = (out / "report.html").read_text(encoding="utf-8")
@@ -268,6 +269,7 @@ def test_on_a_deals_export_the_win_rate_is_of_closed_deals(tmp_path):
     assert "won ÷ (won + lost) of the deals closed this period" in html
 
 
+@pytest.mark.slow
 def test_report_in_chinese(export):
     edit_rules(export / "rules.toml", lambda d: d["output"].update(language="zh"))
     html = (run(export) / "report.html").read_text(encoding="utf-8")
@@ -330,6 +332,7 @@ def test_workbook_sheets_match_the_csvs(export, monkeypatch, streamed):
         assert ("xl/sharedStrings.xml" in z.namelist()) is not streamed
 
 
+@pytest.mark.slow
 def test_workbook_names_reps_and_rounds_progress_to_cents(export):
     import openpyxl
 
@@ -346,6 +349,7 @@ def test_workbook_names_reps_and_rounds_progress_to_cents(export):
     assert any(round(v) != v for v in figures)  # cents kept, not whole numbers
 
 
+@pytest.mark.slow
 def test_the_report_can_be_switched_off_and_replaced(export):
     (export / "chat.py").write_text(
         "import json\n"

@@ -62,6 +62,11 @@ class BacktestResult:
     allocation: Allocation
     against: str = ""
     timings: dict[str, float] = attrs.Factory(dict)
+    #: The plan replayed (its checks name themselves in the summary's language).
+    plan: Plan | None = None
+    #: The dates asked for that fall before the activity begins: not replayed (the rules
+    #: would have had nothing to go on), and said so in the summary.
+    skipped: list[dt.date] = attrs.Factory(list)
 
     @property
     def caveat(self) -> str:
@@ -107,7 +112,7 @@ def measure(plan: Plan, dataset: Dataset, dates: list[dt.date], seed: int,
             *fit.total_rows(), *warn.total_rows(), *metrics.total_rows(), *raises.total_rows(),
             *alloc.total_rows()]
     return BacktestResult(plan.config, dataset, dates, rows, fit, warn, metrics, raises, alloc,
-                          str(other.config.source) if other is not None else "")
+                          str(other.config.source) if other is not None else "", plan=plan)
 
 
 def backtest(opts: BacktestOptions,
@@ -128,6 +133,7 @@ def backtest(opts: BacktestOptions,
         raise UserError(f"--from {opts.start} --to {opts.end} is outside the export's activity "
                         f"({first} to {last})")
     seed = opts.seed if opts.seed is not None else cfg.run.seed
-    result = measure(plan, dataset, dates, seed, other, on_day)
+    result = measure(plan, dataset, [d for d in dates if d >= first], seed, other, on_day)
+    result.skipped = [d for d in dates if d < first]
     result.timings = {"load": t1 - t0, "replay": time.perf_counter() - t1}
     return result

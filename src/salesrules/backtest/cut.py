@@ -10,7 +10,10 @@ loaded one, holding only what was known at the end of the as-of day:
 - call-log figures up to that day, leave that had begun by then, and the activity rows
   found contradicting themselves up to that day;
 - each value data sources keep in ``extra`` that has an ``until(day)`` method,
-  cut by it (a deal export's closed deals are).
+  cut by it (a deal export's closed deals and its deals as leads are);
+- the leads an ``extra`` value with a ``leads_on(day)`` method gives for the day,
+  added as new leads (a deal export's deals created that day, nobody's yet:
+  :mod:`salesrules.load.deal_leads`).
 
 The reps file, goal overrides and other ``extra`` values are kept as read:
 they carry no date to cut them by (docs/backtest.md says so).
@@ -24,6 +27,7 @@ import attrs
 import numpy as np
 import polars as pl
 
+from ..leads import conform
 from ..load import Dataset
 from ..load.dataset import CallStats
 from ..load.tables import CellError, parse_date
@@ -92,6 +96,15 @@ def cut_calls(calls: CallStats | None, as_of: dt.date) -> CallStats | None:
     return out
 
 
+def with_new_leads(dataset: Dataset, as_of: dt.date) -> pl.DataFrame:
+    """The loaded leads and, after them, the leads each ``extra`` value with a ``leads_on(day)``
+    method gives for the day (a deal export's deals created that day)."""
+    frame = dataset.leads.frame
+    new = [got for v in dataset.extra.values()
+           if callable(getattr(v, "leads_on", None)) and (got := v.leads_on(as_of)).height]
+    return conform(pl.concat([frame, *new], how="diagonal_relaxed")) if new else frame
+
+
 def cut_dataset(dataset: Dataset, as_of: dt.date) -> Dataset:
     """The export as it stood at the end of ``as_of`` (see the module's text)."""
     leave = {rep_id: kept for rep_id, spans in dataset.leave.items()
@@ -99,7 +112,7 @@ def cut_dataset(dataset: Dataset, as_of: dt.date) -> Dataset:
     extra = {k: v.until(as_of) if callable(getattr(v, "until", None)) else v
              for k, v in dataset.extra.items()}
     return attrs.evolve(
-        dataset, leads=cut_leads(dataset.leads.frame, as_of),
+        dataset, leads=cut_leads(with_new_leads(dataset, as_of), as_of),
         activity=cut_activity(dataset.activity, as_of), warnings=list(dataset.warnings),
         leave=leave, calls=cut_calls(dataset.calls, as_of), extra=extra,
         contradicting=tuple(r for r in dataset.contradicting if r.day <= as_of))

@@ -2,8 +2,10 @@
 
 A lead's outcome is read from the export as it stands now (the backtest's
 future): its first field of :data:`STATUS_FIELDS` says won or lost (deal
-exports' stages included), ``amount`` what a won lead brought. Leads still
-open, or without such a field, are left out. Per route and per rep (the rep
+exports' stages included), ``amount`` what a won lead brought. On a deal
+export, each deal replayed as a lead (:mod:`salesrules.load.deal_leads`) ends
+as its stage and amount say. Leads still open, or without such a field, are
+left out. Per route and per rep (the rep
 the replayed rules gave the lead to): leads with an outcome, the share won and
 the revenue.
 
@@ -31,13 +33,17 @@ CAVEAT = ("this values each rule set's assignments through each rep's historical
 
 def lead_outcomes(dataset: Dataset) -> dict[str, float | None]:
     """Lead id -> revenue if won (0 if won without an amount), ``None`` if lost; open and
-    unknown leads are left out."""
+    unknown leads are left out. A deal export's deals count by how they ended (stage and
+    amount), as the deals source read them."""
+    out: dict[str, float | None] = {}
+    for v in dataset.extra.values():  # a deal export's deals (salesrules.load.deal_leads)
+        if callable(getattr(v, "outcomes", None)):
+            out.update(v.outcomes())
     frame = dataset.leads.frame
     status = next((c for c in STATUS_FIELDS if c in frame.columns), None)
     if status is None:
-        return {}
+        return out
     amounts = frame["amount"].to_list() if "amount" in frame.columns else [""] * frame.height
-    out: dict[str, float | None] = {}
     for lead_id, s, a in zip(frame["id"].to_list(), frame[status].to_list(), amounts):
         word = str(s).strip().lower()
         if word in WON:

@@ -7,14 +7,21 @@ import csv
 import html
 import json
 import math
+import os
 from pathlib import Path
 
 from .. import __version__
+from ..config import RulesConfig
+from ..errors import UserError
+from ..load import data_dir
+from ..outputs.folder import crash_point, protected_reason
 from . import BacktestResult
 from .rows import ALL
 from .summary import sentences
 
 FILES = ("backtest.csv", "backtest.json", "backtest.html")
+#: The prefix of a file being written: renamed over its final name once every file is written.
+PARTIAL = ".partial-"
 COLORS = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2")
 
 
@@ -44,6 +51,8 @@ def summary_json(result: BacktestResult, rules: str, options: dict) -> dict:
                     "rows": i.rows, "encoding": i.encoding} for i in ds.inputs],
         **options,
         "dates": [d.isoformat() for d in result.dates],
+        "before_activity": {"first_day": str(ds.activity.first_day()),
+                            "dates_not_replayed": [d.isoformat() for d in result.skipped]},
         "summary": sentences(result, result.config.output.language),
         "goals": {m: round(e, 6) for m, e in result.goals.overall().items()},
         "periods_judged": {p: {"missed": sorted(o.reps), "teams_missed": sorted(o.teams),
@@ -94,9 +103,12 @@ def line_chart(title: str, dates: list[str], series: dict[str, dict[str, float]]
         color = COLORS[n % len(COLORS)]
         xy = [f"{x(i):.1f},{y(points[d]):.1f}" for i, d in enumerate(dates)
               if d in points and not math.isnan(points[d])]
-        if xy:
+        if len(xy) > 1:
             parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" '
                          f'points="{" ".join(xy)}"/>')
+        elif xy:  # one date: a dot (a one-point line draws nothing)
+            cx, cy = xy[0].split(",")
+            parts.append(f'<circle cx="{cx}" cy="{cy}" r="4" fill="{color}"/>')
         ly = H + 24 * n
         parts.append(f'<rect x="{PAD}" y="{ly - 9}" width="12" height="12" fill="{color}"/>'
                      f'<text x="{PAD + 18}" y="{ly + 1}" font-size="12">{html.escape(name)}'
@@ -170,7 +182,7 @@ def write_html(result: BacktestResult, path: Path, rules: str) -> None:
                      f"<td>{_num(r.value)}</td></tr>" for r in result.rows if r.date == ALL)
     said = "".join(f"<li>{html.escape(s)}</li>" for s in sentences(
         result, "zh" if zh else "en"))
-    heads = (("回测", "目标：各模型费率误差", "预警", "值得追踪的过程指标", "汇总") if zh else
+    heads = (("回测", "目标：各模型转化率误差", "预警", "值得追踪的过程指标", "汇总") if zh else
              ("Backtest", "Goals: each model's rate error", "Early warnings",
               "Metrics worth watching", "Totals"))
     body = (f"<h1>{heads[0]}: {html.escape(rules)}</h1><p>{html.escape(result.config.digest)}"
@@ -184,10 +196,41 @@ def write_html(result: BacktestResult, path: Path, rules: str) -> None:
     path.write_text(page, encoding="utf-8")
 
 
+def check_folder(out: Path, cfg: RulesConfig, data: Path | None, force: bool) -> None:
+    """The run's ``--out`` guard: never the root, home, rules or data folder (the one read,
+    ``--data`` included); a folder holding files the backtest did not write only with
+    ``force``."""
+    folder = data_dir(cfg, data)
+    never = protected_reason(out, cfg.base_dir,
+                             [folder / t.file for t in cfg.data.tables.values()])
+    if never:
+        raise UserError(never)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} is a file, not a folder")
+    foreign = sorted(p.name for p in out.iterdir()
+                     if p.name not in FILES and not p.name.startswith(PARTIAL)) \
+        if out.is_dir() else []
+    if foreign and not force:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more"
+                                          if len(foreign) > 3 else "")
+        raise UserError(f"--out {out} holds files the backtest did not write ({shown}); "
+                        "choose an empty or new folder, or pass --force to write beside them")
+
+
 def write_all(result: BacktestResult, out: Path, rules: str, options: dict) -> list[str]:
-    """Write the three files into ``out``; returns their names."""
+    """Write the three files into ``out``; returns their names.
+
+    Each is written beside its final name (``.partial-<name>``) and, once all three are on
+    disk, renamed over it: a reader sees the previous backtest's file or the new one, never
+    half a file."""
     out.mkdir(parents=True, exist_ok=True)
-    write_csv(result, out / FILES[0])
-    write_json(result, out / FILES[1], rules, options)
-    write_html(result, out / FILES[2], rules)
+    for stale in out.glob(PARTIAL + "*"):  # what a killed backtest left
+        stale.unlink()
+    temp = [out / (PARTIAL + name) for name in FILES]
+    write_csv(result, temp[0])
+    write_json(result, temp[1], rules, options)
+    write_html(result, temp[2], rules)
+    crash_point("backtest.written")
+    for t, name in zip(temp, FILES):
+        os.replace(t, out / name)
     return list(FILES)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 
+from ..words import speaking, stage
 from . import BacktestResult
 from .goals_fit import HORIZON_DAYS, MODELS
 from .metrics import FOLLOWING
 
-MODEL_ZH = {"personal": "个人费率（personal）", "team-rates": "团队费率（team-rates）",
-            "standard": "公司统一标准"}
+MODEL_ZH = {"personal": "个人转化率", "team-rates": "团队转化率", "standard": "公司统一标准"}
 MODEL_EN = {"personal": "personal", "team-rates": "team-rates",
             "standard": "one company standard"}
 
@@ -21,7 +21,7 @@ def _pct(x: float) -> str:
 def goals_sentence(r: BacktestResult, zh: bool) -> str:
     overall = r.goals.overall()
     if not overall:
-        return (f"目标：没有一个日期之后有足够的数据（{HORIZON_DAYS} 天）来检验费率。" if zh
+        return (f"目标：没有一个日期之后有足够的数据（{HORIZON_DAYS} 天）来检验转化率。" if zh
                 else f"Goals: no date had {HORIZON_DAYS} days of data after it, so no model's "
                      "rates could be checked.")
     ranked = sorted(overall.items(), key=lambda kv: kv[1])
@@ -30,7 +30,7 @@ def goals_sentence(r: BacktestResult, zh: bool) -> str:
     others = ranked[1:]
     stated = sum(f.stated for f in r.goals.summary())
     if zh:
-        text = (f"目标：{names[best]} 最贴合本团队，费率的误差为实际值的 {_pct(err)}（按量加权）"
+        text = (f"目标：{names[best]} 最贴合本团队，转化率的误差为实际值的 {_pct(err)}（按量加权）"
                 + "".join(f"，{names[m]} 为 {_pct(e)}" for m, e in others))
         if others:
             text += f"；比次优少 {_pct(1 - err / others[0][1])} 的误差"
@@ -47,8 +47,15 @@ def goals_sentence(r: BacktestResult, zh: bool) -> str:
                          "could be checked against it.")
 
 
+def check_names(r: BacktestResult) -> dict[str, str]:
+    """Each check's name as a manager reads it, in the language being spoken (as the run's
+    report names them)."""
+    return {b.name: b.component.shown_name() for b in r.plan.checks} if r.plan else {}
+
+
 def warning_sentences(r: BacktestResult, zh: bool) -> list[str]:
     w = r.warnings
+    shown = check_names(r)
     if not w.outcomes:
         return ["预警：回测日期所在的考核期都没有被导出数据完整覆盖，无法判断谁没完成。" if zh else
                 "Early warnings: no replayed date falls in a period the export covers from "
@@ -60,6 +67,7 @@ def warning_sentences(r: BacktestResult, zh: bool) -> list[str]:
         if not t.flagged:
             continue
         lead = sorted(t.leads)[len(t.leads) // 2] if t.leads else math.nan
+        check = shown.get(check, check)
         if zh:
             out.append(f"预警：{check} 共标记 {t.flagged} 次{who}，其中 {_pct(t.precision)} "
                        f"最终没完成结果目标（精确率），抓到了 {_pct(t.recall)} 的未完成者"
@@ -75,7 +83,8 @@ def warning_sentences(r: BacktestResult, zh: bool) -> list[str]:
     if quiet:
         out.append(("以下检查在可判断的日期上没有标记任何人：" if zh else
                     "These checks flagged no one on a date that could be judged: ")
-                   + ", ".join(quiet) + ("。" if zh else "."))
+                   + ("、" if zh else ", ").join(shown.get(c, c) for c in quiet)
+                   + ("。" if zh else "."))
     return out
 
 
@@ -86,8 +95,8 @@ def metrics_sentences(r: BacktestResult, zh: bool) -> list[str]:
                 f"Metrics: no date had {FOLLOWING} days of data after it to test them on."]
     idle = r.metrics.idle()
     good = [s for s in corr if s not in idle]
-    res = r.metrics.result
-    fmt = {s: f"{s} (ρ {c.rho:.2f}, 95% {c.low:.2f}..{c.high:.2f})" for s, c in corr.items()}
+    res = stage(r.metrics.result) if r.metrics.result else r.metrics.result
+    fmt = {s: f"{stage(s)} (ρ {c.rho:.2f}, 95% {c.low:.2f}..{c.high:.2f})" for s, c in corr.items()}
     out = []
     if zh:
         if good:
@@ -144,12 +153,29 @@ def allocation_sentences(r: BacktestResult, zh: bool) -> list[str]:
 
 
 def sentences(r: BacktestResult, language: str = "en") -> list[str]:
-    zh = language == "zh"
+    """The summary in ``language``: check and stage names as a manager reads them there (a
+    stage by its ``label`` in Chinese), as the run's report names them."""
+    with speaking(language, {s.name: s.label for s in r.dataset.funnel.stages}):
+        return _sentences(r, language == "zh")
+
+
+def _sentences(r: BacktestResult, zh: bool) -> list[str]:
     head = (f"回测 {len(r.dates)} 个日期（{r.dates[0]} 至 {r.dates[-1]}）。" if zh else
             f"Backtest over {len(r.dates)} date(s), {r.dates[0]} to {r.dates[-1]}.") \
         if r.dates else ("没有回测日期。" if zh else "No date to replay.")
-    return [head, goals_sentence(r, zh), *warning_sentences(r, zh), *metrics_sentences(r, zh),
-            raise_sentence(r, zh), *allocation_sentences(r, zh)]
+    return [head, *skipped_sentences(r, zh), goals_sentence(r, zh), *warning_sentences(r, zh),
+            *metrics_sentences(r, zh), raise_sentence(r, zh), *allocation_sentences(r, zh)]
+
+
+def skipped_sentences(r: BacktestResult, zh: bool) -> list[str]:
+    """The dates not replayed because they fall before the activity begins."""
+    if not r.skipped:
+        return []
+    first = r.dataset.activity.first_day()
+    days = ("、" if zh else ", ").join(d.isoformat() for d in r.skipped)
+    return [f"{len(r.skipped)} 个日期早于活动数据的开始（{first}），没有回测：{days}。" if zh else
+            f"{len(r.skipped)} date(s) before the activity begins ({first}) were not "
+            f"replayed: {days}."]
 
 
 __all__ = ["MODELS", "sentences"]

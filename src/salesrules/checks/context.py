@@ -15,7 +15,7 @@ from ..load.dataset import BadRow
 from ..load.deal_presets import ClosedWindow
 from ..model import ProgressRow, Rep
 from .diagnosis import Axes, Diagnosis, Norms, diagnose, norms
-from .rates import RateEstimate, count_links
+from .rates import Beta, RateEstimate, count_links
 
 if TYPE_CHECKING:
     from ..estimate import Estimate
@@ -136,11 +136,11 @@ class CheckContext:
         return self.estimate.rates(lookback_days, by)
 
     def prior_rates(self, lookback_days: int, by: str = ""
-                    ) -> dict[str, dict[str, tuple[float, float]]]:
-        """Each active rep's count-to-count rates, as Beta posteriors ``(alpha, beta)``.
+                    ) -> dict[str, dict[str, Beta]]:
+        """Each active rep's count-to-count rates, as Beta posteriors (``.alpha``, ``.beta``).
 
-        The rate is ``alpha / (alpha + beta)``, and ``alpha + beta`` (history plus
-        prior strength) says how sure it is: see :meth:`rate_estimate`.
+        The rate is ``.mean`` (``alpha / (alpha + beta)``), and ``alpha + beta``
+        (history plus prior strength) says how sure it is: see :meth:`rate_estimate`.
         """
         return self.rate_estimate(lookback_days, by).reps
 

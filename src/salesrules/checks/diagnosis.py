@@ -143,7 +143,7 @@ def diagnose(rep_id: str, team: str, rows: dict[str, ProgressRow], result: str, 
     chain_links = _chain(links, top, result)
     if any(low not in team_rates for _, low in chain_links):
         return None
-    chain = math.prod(team_rates[low][0] for _, low in chain_links)
+    chain = math.prod(team_rates[low].mean for _, low in chain_links)
     i_top = stage_index[top]
     per_day = n.per_day.get(rep_id, [0.0] * len(stage_index))[i_top]
     cap = n.cap.get(team, [math.inf] * len(stage_index))[i_top]
@@ -164,7 +164,7 @@ def diagnose(rep_id: str, team: str, rows: dict[str, ProgressRow], result: str, 
     steps = tuple(Step(up, low, _rate(period_totals, stage_index, up, low)
                        if won is None or low != win else
                        (won.won[0] / won.closed[0] if won.closed[0] else None),
-                       team_rates[low][0], bench.get(low)) for up, low in chain_links)
+                       team_rates[low].mean, bench.get(low)) for up, low in chain_links)
     shares = {"activity": _share(activity), "conversion": _share(conversion)}
     short = []
     if activity is not None and activity < axes.activity_tolerance:

@@ -105,14 +105,14 @@ class EffortWithoutResults(Check):
             if closed is not None:  # a deals export: won of the deals closed, open ones apart
                 n, x, tries = closed.closed[0], closed.won[0], "closed deals"
             post = est.reps.get(rep.id, {}).get(result)
-            if not n or not post or post[0] <= 0 or d.gap < p.min_gap:
+            if not n or not post or post.alpha <= 0 or d.gap < p.min_gap:
                 continue
-            prob = beta_binom_cdf(x, n, *post)
+            prob = beta_binom_cdf(x, n, post.alpha, post.beta)
             if prob < p.alpha:
                 yield self._finding(ctx, rep, d, est, result, tries, x, n, post, prob)
 
     def _finding(self, ctx, rep, d, est, result, source, x, n, post, prob) -> Finding:
-        rate = post[0] / (post[0] + post[1])
+        rate = post.mean
         w = d.weakest
         skill_text = ""
         action = self.say("review")

@@ -20,6 +20,26 @@ PERIOD = "the period so far, against the team"
 
 
 @attrs.frozen
+class Beta:
+    """A Beta posterior of a rate: ``alpha`` successes and ``beta`` failures, prior included."""
+
+    alpha: float
+    beta: float
+
+    @property
+    def mean(self) -> float:
+        return self.alpha / (self.alpha + self.beta)
+
+
+@attrs.frozen
+class TeamRate:
+    """A team's rate, and its strength as a prior (in tries) for its reps' rates."""
+
+    mean: float
+    strength: float
+
+
+@attrs.frozen
 class RateEstimate:
     """Each rep's and team's count-to-count rates for one run, and where they came from."""
 
@@ -27,10 +47,10 @@ class RateEstimate:
     end: dt.date
     #: :data:`HISTORY` or :data:`PERIOD`.
     source: str
-    #: ``rep_id -> lower stage -> (alpha, beta)``: a Beta posterior of the rep's rate.
-    reps: dict[str, dict[str, tuple[float, float]]]
-    #: ``team -> lower stage -> (mean, strength)``: the team's rate and how strongly it pulls.
-    teams: dict[str, dict[str, tuple[float, float]]]
+    #: ``rep_id -> lower stage ->`` a Beta posterior of the rep's rate.
+    reps: dict[str, dict[str, Beta]]
+    #: ``team -> lower stage ->`` the team's rate and how strongly it pulls.
+    teams: dict[str, dict[str, TeamRate]]
     #: Rows in the window left out because they contradict themselves.
     left_out: int = 0
 
@@ -74,8 +94,8 @@ def estimate_rates(activity: ActivityTable, funnel: Funnel, teams: dict[str, lis
     totals, left_out = activity.window_totals(start, end), 0
     zero = [0.0] * len(funnel.names)
     names = funnel.names
-    reps_out: dict[str, dict[str, tuple[float, float]]] = {}
-    teams_out: dict[str, dict[str, tuple[float, float]]] = {}
+    reps_out: dict[str, dict[str, Beta]] = {}
+    teams_out: dict[str, dict[str, TeamRate]] = {}
     for team, members in teams.items():
         active = [r for r in members if r.active]
         tot = [totals.get(r.id, zero) for r in active]
@@ -91,7 +111,7 @@ def estimate_rates(activity: ActivityTable, funnel: Funnel, teams: dict[str, lis
             prior = beta_binomial_prior(x, n)
             if not any(n) or prior.mean <= 0:
                 continue
-            teams_out[team][names[low]] = (prior.mean, prior.strength)
+            teams_out[team][names[low]] = TeamRate(prior.mean, prior.strength)
             for i, r in enumerate(active):
                 if source == HISTORY:
                     mine = (x[i], n[i])
@@ -102,15 +122,16 @@ def estimate_rates(activity: ActivityTable, funnel: Funnel, teams: dict[str, lis
                     if others.mean <= 0:
                         continue
                     mean, strength = others.mean, others.strength
-                reps_out[r.id][names[low]] = _posterior(mine, mean, strength)
+                reps_out[r.id][names[low]] = posterior(*mine, mean, strength)
     return RateEstimate(start, end, source, reps_out, teams_out, left_out)
 
 
-def _posterior(mine: tuple[float, float], mean: float, strength: float) -> tuple[float, float]:
-    x, n = mine
+def posterior(x: float, n: float, mean: float, strength: float) -> Beta:
+    """The Beta posterior of ``x`` successes in ``n`` tries under a prior of ``mean`` and
+    ``strength``."""
     if math.isinf(strength):
-        return mean * 1e9, (1 - mean) * 1e9  # as good as certain
-    return x + mean * strength, (n - x) + (1 - mean) * strength
+        return Beta(mean * 1e9, (1 - mean) * 1e9)  # as good as certain
+    return Beta(x + mean * strength, (n - x) + (1 - mean) * strength)
 
 
 def poisson_cdf(x: float, mean: float) -> float:

@@ -62,9 +62,9 @@ class ZeroStreak(Check):
             for stage in stages:
                 up = ctx.funnel.upstream(stage)
                 post = rates.get(rep.id, {}).get(stage)
-                if up is None or not post or post[0] <= 0 or post[1] <= 0:
+                if up is None or not post or post.alpha <= 0 or post.beta <= 0:
                     continue
-                a, b = post
+                a, b = post.alpha, post.beta
                 rate = a / (a + b)
                 iu, il = funnel.index(up), funnel.index(stage)
                 tries_of, results_of = values[::-1, iu].tolist(), values[::-1, il].tolist()

@@ -25,32 +25,33 @@ from .common import DATE_HELP, data_option, date_option, handle_errors, rules_op
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False),
               help="Folder for backtest.csv, .json and .html (default: output.dir/backtest).")
 @click.option("--seed", type=int, help="Seed for any policy that draws lots (default: run.seed).")
+@click.option("--force", is_flag=True,
+              help="Use --out even if it holds files the backtest did not write (they are left "
+                   "alone). The root, home, rules and input folders are refused even so.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @handle_errors
 def backtest(rules: Path, data: Path | None, start: dt.date, end: dt.date, every: str,
-             against: Path | None, out: Path | None, seed: int | None, quiet: bool) -> None:
+             against: Path | None, out: Path | None, seed: int | None, force: bool,
+             quiet: bool) -> None:
     """Replay the rules at each as-of date from --from to --to, using only what was known
     then, and score goals, warnings, metrics, raises and allocation against what happened."""
     from ..backtest import BacktestOptions
     from ..backtest import backtest as do_backtest
-    from ..backtest.output import write_all
+    from ..backtest.output import check_folder, write_all
     from ..backtest.summary import sentences
-    from ..outputs.folder import protected_reason
+    from ..config import load_config
 
     if not rules.is_file():
         raise UserError(f"--rules {rules}: no such file")
     if against is not None and not against.is_file():
         raise UserError(f"--against {against}: no such file")
+    cfg = load_config(rules)
+    folder = out or (cfg.base_dir / cfg.output.dir / "backtest")
+    check_folder(folder, cfg, data, force)  # before the replay: a refused --out costs nothing
     opts = BacktestOptions(rules, start, end, every, against, data, seed)
     say = (lambda d: None) if quiet else (
         lambda d: click.echo(f"replaying {d}", err=True, nl=True))
     result = do_backtest(opts, say)
-    cfg = result.config
-    folder = out or (cfg.base_dir / cfg.output.dir / "backtest")
-    data_files = [cfg.base_dir / cfg.data.dir / t.file for t in cfg.data.tables.values()]
-    never = protected_reason(folder, cfg.base_dir, data_files)
-    if never:
-        raise UserError(never)
     options = {"from": start.isoformat(), "to": end.isoformat(), "every": every,
                "against": str(against) if against else "",
                "seed": seed if seed is not None else cfg.run.seed}

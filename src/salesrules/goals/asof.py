@@ -16,9 +16,10 @@ def expected_through(as_of: dt.date, activity: ActivityTable, calendar: WorkCale
                      period: Period, warnings: list[str]) -> dt.date | None:
     """The last day work is expected up to, when it is not ``as_of``; says why in ``warnings``.
 
-    When no rep has activity on ``as_of`` and it is a working day, the export
-    was taken before that day's work (a morning run): work is expected up to
-    the previous working day, and the day itself is still ahead. An as-of date
+    When no rep has activity on ``as_of``, it is a working day and the activity
+    reaches the previous working day, the export was taken before that day's
+    work (a morning run): work is expected up to the previous working day, and
+    the day itself is still ahead. An as-of date
     before the activity begins, after a working day with no activity past its
     end, or in a period with work expected but no activity yet, is warned
     about: the progress of every rep would read as nothing done.
@@ -33,7 +34,9 @@ def expected_through(as_of: dt.date, activity: ActivityTable, calendar: WorkCale
         return None
     through = None
     if calendar.is_working(as_of) and not len(activity.rows(as_of, as_of)):
-        through = _previous_working(as_of, calendar)
+        previous = _previous_working(as_of, calendar)
+        if last >= previous:  # the export reaches the day before: taken before today's work
+            through = previous
     upto = through or as_of
     if last < upto and calendar.working_days(last + dt.timedelta(days=1), upto):
         warnings.append(f"the as-of date {as_of} is after the activity ends ({first} .. "

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from ..load.deal_presets import ClosedDeals, ClosedWindow, win_stage
+from ..load.deal_presets import ClosedDeals, ClosedWindow
 from ..model import ActivityTable, Funnel, Period, Rep
 
 if TYPE_CHECKING:
@@ -39,6 +39,15 @@ class SplitBatch:
     #: Lines for the run's warnings (``run.json``, the terminal) that the split adds,
     #: e.g. months it could not learn from the history.
     notes: list[str] = attrs.Factory(list)
+
+
+def win_stage(funnel: Funnel, closed: ClosedDeals | None) -> int | None:
+    """With a deals export, the index of the stage whose rate is won ÷ (won + lost) of the
+    deals closed (the deals source decides it: :func:`~salesrules.load.deal_presets.won_stage`);
+    ``None`` otherwise."""
+    if closed is None or closed.stage is None or closed.stage not in funnel.names:
+        return None
+    return funnel.index(closed.stage)
 
 
 @attrs.frozen
@@ -74,7 +83,7 @@ class FunnelBatch:
         """The stage whose rate is a win rate of closed deals, won ÷ (won + lost), open deals
         left out: with a deals export, the funnel's last count stage (``wins``), when a count
         stage is just above it. ``None`` otherwise: every rate is lower stage ÷ upper."""
-        return None if self.closed is None else win_stage(self.funnel)
+        return win_stage(self.funnel, self.closed)
 
     def closed_counts(self, rep_ids: Sequence[str], start: dt.date,
                       end: dt.date) -> ClosedWindow | None:

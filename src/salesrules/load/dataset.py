@@ -12,7 +12,7 @@ import polars as pl
 from ..errors import Problems
 from ..leads import SCHEMA, LeadList, conform, frame_of
 from ..model import ActivityTable, Funnel, GoalOverride, Lead, Rep
-from .deal_presets import CLOSED_KEY, ClosedWindow, win_stage
+from .deal_presets import CLOSED_KEY, ClosedWindow
 from .inputfile import InputFile, InputRecord, file_record
 
 __all__ = ["BadRow", "CallStats", "Dataset", "DatasetBuilder", "InputFile", "InputRecord",
@@ -96,10 +96,9 @@ class Dataset:
     def closed_stage(self) -> str | None:
         """With a deals export, the win stage: its rate is won ÷ (won + lost) of the deals
         closed (:meth:`closed_counts`), open deals left out. ``None`` otherwise."""
-        if self.extra.get(CLOSED_KEY) is None:
-            return None
-        i = win_stage(self.funnel)
-        return None if i is None else self.funnel.names[i]
+        closed = self.extra.get(CLOSED_KEY)  # the deals source decides it (won_stage)
+        stage = None if closed is None else closed.stage
+        return stage if stage in self.funnel.names else None
 
     def closed_counts(self, rep_ids: Sequence[str], start: dt.date,
                       end: dt.date) -> ClosedWindow | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -116,10 +116,28 @@ class ClosedWindow:
     closed: tuple[int, ...]
 
 
+def won_stage(funnel: Funnel, reached: Iterable[tuple[bool, int]]) -> str | None:
+    """The stage whose rate is won ÷ (won + lost) of the deals closed: the first count stage
+    that won deals reach and lost ones do not, with a count stage just above it (the link into
+    it). ``reached`` gives, per stage value, whether it is closed and the funnel index it
+    counts down to. ``None`` when no stage is reached by won deals only (lost deals reach as
+    far as the last count stage), or when no stage value means lost."""
+    result = funnel.index(funnel.result.name)
+    lost = [r for closed, r in reached if closed and r < result]
+    if not lost:
+        return None
+    for i in range(max(lost) + 1, result + 1):
+        if funnel.stages[i].unit == "count":
+            return funnel.names[i] if i and funnel.stages[i - 1].unit == "count" else None
+    return None
+
+
 class ClosedDeals:
     """Each rep's closed deals by close date: how many were won and lost in a window."""
 
-    def __init__(self) -> None:
+    def __init__(self, stage: str | None = None) -> None:
+        #: The stage whose rate is a win rate of these deals (:func:`won_stage`).
+        self.stage = stage
         self._days: dict[str, list[dt.date]] = {}
         self._won: dict[str, list[int]] = {}
         self._rows: list[tuple[str, dt.date, bool]] = []
@@ -138,7 +156,7 @@ class ClosedDeals:
 
     def until(self, day: dt.date) -> ClosedDeals:
         """The deals closed by the end of ``day``, as a new index (a backtest's past day)."""
-        out = ClosedDeals()
+        out = ClosedDeals(self.stage)
         for rep_id, days in self._days.items():
             won = self._won[rep_id]
             for k, d in enumerate(days):
@@ -167,11 +185,3 @@ class ClosedDeals:
         """won ÷ (won + lost) in the window; ``None`` without a closed deal."""
         c = self.counts(rep_id, start, end)
         return c.won / (c.won + c.lost) if c.won + c.lost else None
-
-
-def win_stage(funnel: Funnel) -> int | None:
-    """The funnel's last count stage, when a count stage is just above it: with a deals
-    export, the stage whose rate is won ÷ (won + lost) of the deals closed."""
-    stages = funnel.stages
-    last = max((i for i, s in enumerate(stages) if s.unit == "count"), default=0)
-    return last if last and stages[last - 1].unit == "count" else None

@@ -8,7 +8,8 @@ are then summed into the same per-rep, per-day stage figures an activity sheet
 gives, so goals, progress, checks, ranking and seasonality work unchanged; the
 closed deals (won or lost, by close date) are kept as :class:`ClosedDeals` for
 win rates that leave open deals out. Open deals that match ``leads_when``
-(e.g. nobody owns them yet) become the leads to allocate.
+(e.g. nobody owns them yet) become the leads to allocate; every other deal is kept
+as the lead it once was (:mod:`.deal_leads`) for a backtest's allocation measures.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ..components import Source
 from ..hookspecs import hookimpl
 from ..model import Funnel, Lead, Rep
 from .dataset import DatasetBuilder, InputFile
+from .deal_leads import DEAL_LEADS_KEY, DealLead, DealLeads
 from .deal_presets import (  # noqa: F401  (re-exported: the presets are documented here)
     CLOSED_KEY,
     ENTRY,
@@ -42,6 +44,7 @@ from .deal_presets import (  # noqa: F401  (re-exported: the presets are documen
     DealStage,
     KnownFile,
     _known_values,
+    won_stage,
 )
 from .sources import text
 from .tables import datetime_column, datetime_message, number_column, number_message
@@ -163,6 +166,8 @@ class _Seen:
         self.values: dict[str, Counter[str]] = {f: Counter() for f in p.known}
         #: (owner, reached, value, dates by column, won/lost/None, dating column of reached)
         self.history: list[tuple] = []
+        #: Every deal that is not a lead, as the lead it once was (for a backtest).
+        self.deals: DealLeads = into.extra.setdefault(DEAL_LEADS_KEY, DealLeads())
 
     def values_of(self, fields: dict[str, str]) -> None:
         """Count the values of the ``known`` fields; a field matches its column as headers do,
@@ -276,6 +281,8 @@ class DealsSource(Source):
         file.columns = {**PRESETS[p.preset], **file.columns}
         self.columns_shown = file.columns
         stages = self._reaches(into, file.display)
+        into.extra.setdefault(CLOSED_KEY, ClosedDeals()).stage = won_stage(
+            into.funnel, ((st.closed, reached) for st, reached in stages.values()))
         columns = {*p.stage_dates().values(), *(st.date for st, _ in stages.values() if st.date)}
         frame = _parsed(file, columns)
         if frame is None:
@@ -324,8 +331,11 @@ class DealsSource(Source):
                 else:
                     into.add_lead(lead, f"{file.display}:", lines[k])
                 continue
+            won = (reached >= result) if st.closed else None
+            if created_at is not None:
+                seen.deals.add(DealLead(deal_id, created_at, fields, value, won,
+                                        days["close_date"]))
             if owner:
-                won = (reached >= result) if st.closed else None
                 seen.owners[owner] += 1
                 seen.history.append((owner, reached, value, days, won, st.date))
 

@@ -83,7 +83,7 @@ def _truth(spec: SampleSpec, reps: list, weak_team: str, bad: list[tuple[str, dt
                                   < _quarter(spec.end).start),
         "levels": {r.id: r.level for r in reps},
         "rates": {r.id: [round(x, 4) for x in r.rates] for r in reps},
-        **(history.truth_of(spec, slumps or {}) if spec.quarters else {}),
+        **(history.truth_of(spec, slumps or {}, reps) if spec.quarters else {}),
     }
 
 
@@ -137,6 +137,12 @@ def generate(outdir: Path, spec: SampleSpec = DEFAULT_SPEC) -> dict[str, Path]:
     return files
 
 
+def _has_outcomes(leads: Path) -> bool:
+    """Whether the Chinese leads file has the outcome columns (a ``--quarters`` export)."""
+    with leads.open(encoding="gb18030") as f:
+        return history.OUTCOME_HEADERS_ZH[0] in [h.strip() for h in f.readline().split(",")]
+
+
 def rules_for(files: dict[str, Path], chinese: bool, data_dir: str = ".") -> dict:
     """A rules.toml (as a dict) that reads the generated files."""
     heads = HEADERS_ZH if chinese else HEADERS_EN
@@ -145,6 +151,9 @@ def rules_for(files: dict[str, Path], chinese: bool, data_dir: str = ".") -> dic
         if name not in files:
             continue
         cols = {f: h for f, h in zip(FIELDS[name], heads[name]) if f != h}
+        if chinese and name == "leads" and _has_outcomes(files[name]):
+            # how a past lead ended: read as the outcome fields, which a backtest hides
+            cols.update(zip(("outcome", "amount"), history.OUTCOME_HEADERS_ZH))
         table: dict[str, object] = {"file": files[name].name}
         if cols:
             table["columns"] = cols

@@ -9,13 +9,19 @@ first, so the first quarter's goals have history to be set from), and plants:
   predicts them better than one standard for everyone;
 - reps who really fall behind in mid-quarter: in every quarter a few healthy
   reps work ``SLUMP`` of their usual effort from day ``SLUMP_FROM`` of the
-  quarter to its end (``truth.json``'s ``slumps``), and miss their target;
+  quarter to its end (``truth.json``'s ``slumps``), and miss their target; in
+  every second past quarter a whole team does (``team_slumps``, its reps'
+  spans in ``slumps`` too);
 - lead outcomes that depend on the rep: leads created over the whole history,
   each assigned the next day to a rep and won with a probability that follows
   the rep's own rates, for an amount around the rep's deal size.
 
 Healthy reps get more headroom over their target than in the default sample
-(``HEADROOM``), so that a missed quarter is mostly a planted one.
+(``HEADROOM``), so that a missed quarter is mostly a planted one; the reps with
+the default sample's plants get it too before the quarter holding ``end`` (their
+plants play in that quarter), so they are not marginal reps in every past one.
+A slump starts in week 4 (``SLUMP_FROM``) so that by mid-quarter the slumped
+reps are really behind (about 25% of their pace at week 7).
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from .world import WIN_RATE, SampleSpec, _quarter, _Rep
 
 RATE_SPREAD = 0.2
 SLUMP = 0.3
-SLUMP_FROM = 28
+SLUMP_FROM = 21
 SLUMP_SHARE = 0.2
 HEADROOM = 1.25
 #: Historical leads per rep per week.
@@ -60,7 +66,10 @@ def spread_reps(spec: SampleSpec, reps: list[_Rep]) -> None:
     rng = random.Random(spec.seed * 7919 + 17)
     for rep in reps:
         if rep.plant and rep.plant != "star":
-            continue  # the default plants keep their own story
+            # the default plants keep their own story in the quarter holding ``end``; before
+            # it they work as the healthy reps do, with the same headroom
+            rep.past_factor = HEADROOM
+            continue
         before = math.prod(rep.rates)
         rep.rates = [min(r * math.exp(rng.gauss(0, RATE_SPREAD)), 0.9) for r in rep.rates]
         rep.effort *= before / math.prod(rep.rates) * HEADROOM
@@ -77,7 +86,22 @@ def plan_slumps(spec: SampleSpec, reps: list[_Rep]) -> dict[str, list[tuple[dt.d
         q_end = _quarter(q0).end
         for rep in sorted(rng.sample(healthy, n), key=lambda r: r.id):
             out.setdefault(rep.id, []).append((q0 + dt.timedelta(days=SLUMP_FROM), q_end))
-    return out
+    for q, team in team_slumps(spec, reps).items():
+        q0 = dt.date.fromisoformat(q)
+        span = (q0 + dt.timedelta(days=SLUMP_FROM), _quarter(q0).end)
+        for rep in reps:
+            if rep.team == team and rep.active and span not in out.get(rep.id, []):
+                out.setdefault(rep.id, []).append(span)
+    return {rep_id: sorted(spans) for rep_id, spans in out.items()}
+
+
+def team_slumps(spec: SampleSpec, reps: list[_Rep]) -> dict[str, str]:
+    """Quarter start -> the team all of whose reps fall behind in it (as a slumped rep does):
+    every second past quarter, one team in turn (the weak team plays its own part)."""
+    teams = sorted({r.team for r in reps if r.plant != "weak_team"})
+    starts = quarter_starts(spec.end, spec.quarters)[:-1]
+    return {q.isoformat(): teams[k // 2 % len(teams)] for k, q in enumerate(starts)
+            if k % 2 == 1 and teams}
 
 
 def win_probability(rep: _Rep) -> float:
@@ -125,10 +149,12 @@ def history_leads(spec: SampleSpec, rng: random.Random, reps: list[_Rep],
     return out
 
 
-def truth_of(spec: SampleSpec, slumps: dict[str, list[tuple[dt.date, dt.date]]]) -> dict:
+def truth_of(spec: SampleSpec, slumps: dict[str, list[tuple[dt.date, dt.date]]],
+             reps: list[_Rep]) -> dict:
     """What ``truth.json`` adds for a history sample."""
     return {
         "quarters": [q.isoformat() for q in quarter_starts(spec.end, spec.quarters)],
+        "team_slumps": team_slumps(spec, reps),
         "slumps": {rep_id: [[a.isoformat(), b.isoformat()] for a, b in spans]
                    for rep_id, spans in sorted(slumps.items())},
         "slump_effort": SLUMP,

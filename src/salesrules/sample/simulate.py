@@ -89,7 +89,7 @@ def _activity(spec: SampleSpec, rng: random.Random, reps: list[_Rep],
 def _effort(rep: _Rep, day: dt.date, in_q: bool,
             slumps: dict[str, list[tuple[dt.date, dt.date]]] | None) -> float:
     """The rep's dials per unit of day factor on ``day``, their plants and slumps applied."""
-    effort = rep.effort
+    effort = rep.effort if in_q else rep.effort * rep.past_factor
     if in_q and rep.plant == "behind":
         effort *= 0.55
     elif in_q and rep.plant == "weak_team":

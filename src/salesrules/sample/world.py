@@ -87,6 +87,9 @@ class _Rep:
     rates: list[float]
     arpu: float
     plant: str = ""
+    #: Effort factor before the quarter holding ``end`` (a history sample's headroom for the
+    #: reps whose plants belong to that quarter).
+    past_factor: float = 1.0
 
 
 def _binom(rng: random.Random, n: int, p: float) -> int:

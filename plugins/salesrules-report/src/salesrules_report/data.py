@@ -266,8 +266,17 @@ def _allocation(result: RunResult) -> dict[str, Any]:
         # the kernel's figure: reps who could receive leads, today and over the window
         **a.fairness(),
         "rules": _rules(result),
-        "unassigned_reasons": Counter(_why(u.reason) for u in a.unassigned).most_common(8),
+        "unassigned_reasons": _reasons(a.unassigned),
     }
+
+
+def _reasons(unassigned: Iterable[Any]) -> list[tuple[str, int]]:
+    """The eight commonest reasons leads were left unassigned, rule prefixes removed; counted
+    per distinct reason first (a big export repeats a handful of reasons many times)."""
+    out: Counter[str] = Counter()
+    for reason, n in Counter(u.reason for u in unassigned).items():
+        out[_why(reason)] += n
+    return out.most_common(8)
 
 
 def _why(reason: str) -> str:
