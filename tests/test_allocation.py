@@ -194,6 +194,7 @@ def test_rule_naming_a_field_the_leads_lack_is_a_config_error(export):
             "'region'?") in res.output
 
 
+@pytest.mark.slow
 def test_assignments_and_unassigned_cover_every_pool_lead(export):
     res = invoke("run", "--rules", str(export / "rules.toml"), "-q")
     assert res.exit_code == 0, res.output

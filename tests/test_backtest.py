@@ -111,6 +111,7 @@ def mid_quarter(folder: Path) -> MidQuarter:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", SEEDS)
 def test_warnings_at_mid_quarter_catch_the_planted_reps_and_teams(tmp_path, seed):
     make_history(tmp_path, seed=seed)
@@ -124,6 +125,7 @@ def test_warnings_at_mid_quarter_catch_the_planted_reps_and_teams(tmp_path, seed
     assert got.teams_caught == got.teams_planted
 
 
+@pytest.mark.slow
 def test_warnings_metrics_raises_and_allocation_are_measured(weekly):
     tally = weekly.warnings.tally["behind-pace", "rep"]
     assert tally.flagged and tally.precision > 0.5 and tally.leads

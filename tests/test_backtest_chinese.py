@@ -34,6 +34,7 @@ def result(export):
                                     dt.date(2026, 9, 30), "month"))
 
 
+@pytest.mark.slow
 def test_outcomes_are_measured_and_never_visible_on_a_replayed_day(export, result):
     assert result.allocation.available
     assert sum(n for (kind, _), (n, _, _) in result.allocation.by.items() if kind == "route")

@@ -61,6 +61,7 @@ def _columns(folder: Path) -> dict[str, str]:
     return PRESETS[preset]
 
 
+@pytest.mark.slow
 def test_the_routes_are_scored_by_how_their_deals_ended(export):
     """Per route: the deals created on the replayed days that have since closed, the share
     won and the revenue, as the deals file says (counted here from the file itself)."""
@@ -86,6 +87,7 @@ def _load(rules: Path):
     return plan, load_dataset(cfg, plan.sources, data_dir(cfg, None))
 
 
+@pytest.mark.slow
 def test_a_days_deals_are_its_new_leads_and_their_end_is_not_known_then(export, tmp_path):
     col = _columns(export)
     plan, dataset = _load(export / "rules.toml")

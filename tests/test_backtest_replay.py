@@ -156,6 +156,7 @@ def test_nothing_after_the_as_of_date_changes_its_replay(history, tmp_path, name
 # ------------------------------------------------------------------ the cut itself
 
 
+@pytest.mark.slow
 def test_the_cut_keeps_what_was_known(history):
     _, dataset = _load(history / "rules.toml")
     known = cut_dataset(dataset, AS_OF)

@@ -272,6 +272,7 @@ def test_ranking_reasons_show_the_closed_deals_they_counted(tmp_path):
         assert f"conversion {won[rep]}/{closed[rep]} closed won" in a["reason"], a["reason"]
 
 
+@pytest.mark.slow
 def test_an_opportunity_export_runs_as_exported(tmp_path):
     """The CRM's own files (open deals undated, M/D/YYYY, GTXPro, idle agents, no levels,
     a product file) pass validate and run untouched, and nothing is written beside them."""

@@ -69,6 +69,7 @@ def reference_cascade(total, period, month_weights, working):
     return grains
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.integers(0, 10**12), min_size=1, max_size=8),
        st.lists(st.one_of(st.integers(0, 10**6), st.floats(0, 1e6, allow_nan=False),

@@ -156,6 +156,7 @@ def test_iso_offsets_keep_the_wall_time_and_excel_dates_read():
     ("leads.xlsx", "truncated", "damaged or truncated XLSX workbook"),
     ("leads.xlsx", "sheet", "no sheet named 'Leads' (sheets: export)"),
 ])
+@pytest.mark.slow
 def test_files_that_are_not_what_they_say_are_named(tmp_path, name, content, says):
     import zipfile
 

@@ -211,6 +211,7 @@ def counted(export):
     return export, result, calls
 
 
+@pytest.mark.slow
 def test_hooks_are_called_once_per_batch_never_per_lead(counted):
     export, result, calls = counted
     teams = len({r.team for r in result.dataset.reps.values() if r.active})
@@ -223,6 +224,7 @@ def test_hooks_are_called_once_per_batch_never_per_lead(counted):
     assert calls["write_outputs"] == 1 and calls["run_finished"] == 1
 
 
+@pytest.mark.slow
 def test_hook_register_sources(counted):
     export, result, _ = counted
     day = [d for d in result.dataset.activity.days("R0002") if str(d) == "2026-10-21"]
@@ -247,6 +249,7 @@ def test_hook_register_splits(counted):
                           if r["period_start"] != "2026-12-01")
 
 
+@pytest.mark.slow
 def test_hook_register_funnels(counted):
     export, result, _ = counted
     plans = result.goals.plans

@@ -109,6 +109,7 @@ def test_the_quickstart_runs(tmp_path, monkeypatch):
     assert '"as_of": "2026-11-25"' in run  # --as-of 2026/11/25 read like the export's dates
 
 
+@pytest.mark.slow
 def test_write_your_own_policy_example_runs(export):
     (export / "dialect.py").write_text(block("example: dialect.py"), encoding="utf-8")
     extra = tomllib.loads(block("example: rules"))

@@ -32,6 +32,7 @@ def run_ok(export, *extra):
     return res
 
 
+@pytest.mark.slow
 def test_run_writes_every_output_with_the_contract_columns(export):
     res = run_ok(export)
     out = export / "out"
@@ -46,6 +47,7 @@ def test_run_writes_every_output_with_the_contract_columns(export):
     assert not [p for p in (out / "runs").iterdir() if p.name.startswith(".partial-")]
 
 
+@pytest.mark.slow
 def test_findings_are_well_formed_and_name_the_behind_rep(export):
     run_ok(export)
     truth = json.loads((export / "truth.json").read_text())
@@ -64,6 +66,7 @@ def test_findings_are_well_formed_and_name_the_behind_rep(export):
     assert truth["planted"]["effort_no_results"] in effort
 
 
+@pytest.mark.slow
 def test_manifest_records_inputs_plugins_components_and_counts(export):
     run_ok(export)
     m = json.loads((export / "out" / "run.json").read_text(encoding="utf-8"))
@@ -106,6 +109,7 @@ def test_same_inputs_config_and_seed_give_byte_identical_outputs(export, tmp_pat
             assert a == b, name
 
 
+@pytest.mark.slow
 def test_a_failed_run_leaves_previous_outputs_untouched(export):
     run_ok(export)
     out = export / "out"
@@ -156,6 +160,7 @@ def test_cells_that_excel_would_run_are_neutralised():
     assert neutralise("plain") == "plain"
 
 
+@pytest.mark.slow
 def test_formula_in_an_export_cell_is_neutralised_in_the_outputs(export):
     text = (export / "reps.csv").read_text(encoding="utf-8-sig")
     lines = text.splitlines()
@@ -186,6 +191,7 @@ def test_the_repo_example_runs_with_the_default_rules(tmp_path):
     assert rest and all("in lead value" in r["reason"] for r in rest)
 
 
+@pytest.mark.slow
 def test_as_of_changes_the_period(export, tmp_path):
     run_ok(export, "--as-of", "2026-09-30", "--out", str(tmp_path / "o"))
     m = json.loads((tmp_path / "o" / "run.json").read_text())

@@ -232,6 +232,7 @@ def test_report_is_self_contained_and_has_every_section(default_run):
     assert "of its quarter revenue target" in headline
 
 
+@pytest.mark.slow
 def test_on_a_deals_export_the_win_rate_is_of_closed_deals(tmp_path):
     """The funnel's win rate, per rep, for the benchmark and for the team, is won ÷ (won +
     lost) of the deals closed this period to date, as the goals and the ranking count it:
@@ -370,6 +371,7 @@ def test_the_report_can_be_switched_off_and_replaced(export):
     assert "chat.json" in {o["file"] for o in m["outputs"]}
 
 
+@pytest.mark.slow
 def test_the_report_is_an_installed_plugin_using_only_the_public_api(default_run):
     m = json.loads((default_run / "run.json").read_text())
     report = next(p for p in m["plugins"] if p["name"] == "salesrules.report")

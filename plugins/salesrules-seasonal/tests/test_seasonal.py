@@ -72,6 +72,7 @@ def test_the_total_is_always_kept(mults, total):
     assert_sums_to_parent(total, largest_remainder(total, w))
 
 
+@pytest.mark.slow
 def test_switched_on_with_one_line_in_a_whole_cli_run(sample_export):
     rules = sample_export / "rules.toml"
     text = rules.read_text(encoding="utf-8").replace(
@@ -169,6 +170,7 @@ def test_the_profile_needs_an_estimate():
         SeasonalParams(months={"1": 1.2}, by="month-of-quarter")
 
 
+@pytest.mark.slow
 def test_a_run_says_which_months_weigh_by_working_days(tmp_path):
     """On a generated opportunity export whose closes start in April 2025, Q1 2026's calendar
     months have no history: the run's warnings (run.json and the terminal) say so."""
