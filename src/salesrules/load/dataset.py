@@ -12,6 +12,7 @@ import polars as pl
 from ..errors import Problems
 from ..leads import SCHEMA, LeadList, conform, frame_of
 from ..model import ActivityTable, Funnel, GoalOverride, Lead, Rep
+from ..warning_words import warning
 from .inputfile import InputFile, InputRecord, file_record
 
 __all__ = ["BadRow", "CallStats", "Dataset", "DatasetBuilder", "InputFile", "InputRecord",
@@ -264,13 +265,11 @@ class DatasetBuilder:
         unknown = sorted(set(self.activity.rep_ids) - set(self.reps))
         if unknown and self.reps:
             shown = ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else "")
-            self.warn(f"activity for {len(unknown)} rep id(s) not in the reps file "
-                      f"is ignored: {shown}")
+            self.warn(warning("unknown-activity", n=len(unknown), shown=shown))
             self.activity.drop_reps(unknown)
         unknown_leave = sorted(set(self.leave) - set(self.reps))
         if unknown_leave and self.reps:
-            self.warn(f"leave for rep id(s) not in the reps file is ignored: "
-                      f"{', '.join(unknown_leave[:5])}")
+            self.warn(warning("unknown-leave", shown=", ".join(unknown_leave[:5])))
         self.activity.freeze()
         return Dataset(self.funnel, self.reps, self._leads(), self.activity, inputs,
                        self.warnings, self.leave, self.extra, self.calls, self.goal_overrides,
