@@ -15,6 +15,7 @@ always kept.
 from __future__ import annotations
 
 import bisect
+import calendar
 import datetime as dt
 from typing import Literal
 
@@ -124,7 +125,7 @@ class Seasonal(TimeSplit):
         "position": {"en": "the {n} month of a quarter", "zh": "季度的第{n}个月"},
         "first": {"en": "first", "zh": "一"}, "second": {"en": "second", "zh": "二"},
         "third": {"en": "third", "zh": "三"},
-        "month": {"en": "{name}", "zh": "{n}月"},
+        **{f"month.{k}": {"en": calendar.month_name[k], "zh": f"{k}月"} for k in range(1, 13)},
         "list-sep": {"en": ", ", "zh": "、"},
     }
 
@@ -183,8 +184,7 @@ class Seasonal(TimeSplit):
             said = [cls.say("position", n=cls.say(POSITIONS[batch.months.index(m)]))
                     for m in months]
         else:
-            said = [cls.say("month", name=m.start.strftime("%B"), n=m.start.month)
-                    for m in months]
+            said = [cls.say(f"month.{m.start.month}") for m in months]
         return cls.say("uncovered", team=batch.team, stage=stage, first=seen.first_result,
                        last=seen.last_day, what=cls.say("list-sep").join(said))
 
