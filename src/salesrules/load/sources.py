@@ -211,7 +211,8 @@ def _contradicting(file: InputFile, into: DatasetBuilder, frame: pl.DataFrame,
         v = values[k]
         i, j = next((u, lo) for u, lo in links if v[lo] > v[u])
         into.add_contradicting(BadRow(rep_ids[k], day, names[i], names[j], float(v[i]),
-                                      float(v[j]), f"{file.display}:{line}"))
+                                      float(v[j]), f"{file.display}:{line}",
+                                      tuple(float(x) for x in v)))
 
 
 class LeaveSource(Source):
