@@ -90,3 +90,37 @@ def test_a_funnel_models_rate_above_one_is_taken_as_one():
                      "revenue": Rate(100.0, "ARPU")})
     assert got.values["dials"] == got.values["connects"] == 30.0
     assert "1.7" not in got.traces["dials"] and "taken as 1" in got.traces["dials"]
+
+
+def test_a_bad_row_leaves_out_only_itself_not_the_rest_of_its_rep_day(tmp_path):
+    """Rows of one rep-day are summed: a typo row among them is taken out of the estimate's
+    rep-day, the others still count; a rep-day whose only row is a typo is left out whole;
+    the stages a call log replaced are the log's, so the typo takes nothing from them."""
+    from salesrules.estimate import estimate_of
+    from salesrules.goals.calendar import period_of
+    from salesrules.testing import load_export
+
+    make_export(tmp_path, reps=14, days=180, leads=5, seed=5)
+    rep = next(r for r in read_csv(tmp_path / "reps.csv") if r["active"] == "yes")["rep_id"]
+    path = tmp_path / "activity.csv"
+    shared = _free_day(tmp_path, rep)
+    path.write_text(path.read_text(encoding="utf-8") + f"{shared},{rep},50,20,6,2,0,0\n",
+                    encoding="utf-8")
+    alone = _free_day(tmp_path, rep)
+    called = dt.date.fromisoformat(AS_OF) - dt.timedelta(days=2)  # in the call log's days
+    path.write_text(path.read_text(encoding="utf-8")
+                    + f"{shared},{rep},40,400,30,9,0,0\n{alone},{rep},40,400,30,9,0,0\n"
+                    + f"{called},{rep},40,400,30,9,0,0\n", encoding="utf-8")
+    ds = load_export(tmp_path)
+    as_of = dt.date.fromisoformat(AS_OF)
+    est = estimate_of(ds, period_of(as_of, "quarter"), as_of)
+    assert {(r.rep_id, r.day) for r in est.bad_rows} >= {(rep, shared), (rep, alone),
+                                                        (rep, called)}
+    # progress keeps what was reported; the estimate keeps the good row of the rep-day
+    assert ds.activity.totals(rep, shared, shared) == [90, 420, 36, 11, 0, 0]
+    assert est.history.totals(rep, shared, shared) == [50, 20, 6, 2, 0, 0]
+    assert not len(est.history.rows(alone, alone, reps=[rep]))
+    reported = ds.activity.totals(rep, called, called)
+    assert reported[:2] != [40, 400]  # the call log's dials and connects, not the sheet's
+    assert est.history.totals(rep, called, called) == [*reported[:2], reported[2] - 30,
+                                                       reported[3] - 9, *reported[4:]]

@@ -4,8 +4,10 @@ everything a manager reads of its run is Chinese; the CSVs' columns and causes s
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import re
+import string
 from pathlib import Path
 
 import pytest
@@ -97,3 +99,72 @@ def test_summary_and_report_speak_chinese(zh_run):
         assert f["evidence"] and all(len(row) == 2 for row in f["evidence"])
         assert_chinese([label for label, _ in f["evidence"]], "an evidence label")
         assert not any("{" in value for _, value in f["evidence"])
+
+
+#: Names a manager types, not sentences: options (``--as-of``), config keys and tables
+#: (``params.stages``, ``[data.reps]``, ``rules.toml``) and the values they take.
+NAMES_TO_TYPE = re.compile(r"--[a-z][a-z-]*|\[?[a-z_]+(?:\.[a-z_*]+)+\]?|= true|\bcolumns\b")
+
+
+def assert_chinese_warnings(texts: list[str], what: str) -> None:
+    assert_chinese([NAMES_TO_TYPE.sub("", t) for t in texts], what)
+
+
+@pytest.fixture(scope="module")
+def zh_warned_run(tmp_path_factory) -> tuple[Path, str]:
+    """A Chinese sample run that warns: activity and leave of a rep id not in the reps file,
+    and an as-of date after the export ends."""
+    folder = tmp_path_factory.mktemp("zh-warned") / "export"
+    runner = CliRunner()
+    res = runner.invoke(main, ["sample", str(folder), "--chinese", "--reps", "12",
+                               "--leads", "30", "--days", "100"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    last = max(line.split(",")[0] for line in (folder / "activity.csv").read_text(
+        encoding="gbk").splitlines()[1:])
+    with (folder / "activity.csv").open("a", encoding="gbk") as f:
+        f.write(f"{last},R9999,3,1,0,0,0,0\n")
+    with (folder / "leave.csv").open("a", encoding="gbk") as f:
+        f.write(f"R9999,{last},{last}\n")
+    as_of = (dt.date.fromisoformat(last.replace("/", "-")) + dt.timedelta(days=10)).isoformat()
+    res = runner.invoke(main, ["run", "--rules", str(folder / "rules.toml"), "--as-of", as_of],
+                        catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    return folder / "out", res.output
+
+
+@pytest.mark.slow
+def test_warnings_speak_chinese_in_the_terminal_run_json_and_report(zh_warned_run):
+    out, terminal = zh_warned_run
+    assert "warning:" not in terminal
+    said = [line.removeprefix("提示：").strip() for line in terminal.splitlines()
+            if line.startswith("提示：")]
+    assert len(said) == 3, terminal  # unknown activity, unknown leave, the as-of date
+    assert_chinese_warnings(said, "a warning in the terminal")
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["warnings"] == said  # run.json's warnings are in the run's language too
+    html = (out / "report.html").read_text(encoding="utf-8")
+    data = json.loads(re.search(r'<script id="report-data" type="application/json">(.*?)'
+                                r"</script>", html, re.S).group(1))
+    assert data["warnings"] == said
+    assert any("R9999" in w for w in said) and any("--as-of" in w for w in said)
+
+
+def test_every_warning_has_chinese_words():
+    """Each warning of the kernel's catalogue and the seasonal plugin's, filled in, is said
+    in Chinese (the names a manager types aside), and in English as written."""
+    from salesrules_seasonal import Seasonal
+
+    from salesrules.warning_words import WARNINGS
+    from salesrules.words import say, speaking
+
+    for catalogue in (WARNINGS, Seasonal.words):
+        for key, entry in catalogue.items():
+            assert "zh" in entry, key
+            fields = {name: 1 for text in entry.values()
+                      for _, name, _, _ in string.Formatter().parse(text) if name}
+            with speaking("zh"):
+                zh = say(key, catalogue, **fields)
+            en = say(key, catalogue, **fields)
+            assert en == entry["en"].format(**fields)
+            if english_words(NAMES_TO_TYPE.sub("", en)):  # not a separator or a bare field
+                assert_chinese_warnings([zh], f"warning {key!r}")

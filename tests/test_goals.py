@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from conftest import read_csv
@@ -141,7 +142,14 @@ def test_goals_file_overrides_reps_and_cascades_team_targets(export):
     west = [r["rep_id"] for r in reps if r["team"] == "West" and r["active"] == "yes"]
     shares = [quarter(rows, r) for r in west]
     assert round(sum(shares) * 100) == 20000001  # shared exactly, to the cent
-    assert max(shares) - min(shares) <= 0.011
+    hired = json.loads((export / "truth.json").read_text())["hired"]  # the sample's newcomers
+    full = [quarter(rows, r) for r in west if r not in hired]
+    assert max(full) - min(full) <= 0.011
+    for rep in set(west) & set(hired):  # a rep hired in the quarter: the share of it they work
+        days = [dt.date(2026, 10, 1) + dt.timedelta(days=k) for k in range(92)]
+        work = [d for d in days if d.weekday() < 5]
+        after = [d for d in work if d >= dt.date.fromisoformat(hired[rep])]
+        assert quarter(rows, rep) == pytest.approx(full[0] * len(after) / len(work), abs=0.02)
     trace = next(r["trace"] for r in rows if r["rep_id"] == west[0] and r["grain"] == "quarter"
                  and r["stage"] == "revenue")
     assert trace.startswith("team West target 200,000.01 shared by even")

@@ -179,15 +179,17 @@ class ActivityTable:
         keep = rep >= 0
         self._assign(tuple(names), rep[keep], self._day[keep], self._values[keep])
 
-    def without_rows(self, drop: np.ndarray) -> ActivityTable:
+    def without_rows(self, drop: np.ndarray, less: np.ndarray | None = None) -> ActivityTable:
         """A read-only table of these rows but those where ``drop`` holds (one flag per row
-        of :meth:`rows`, in order); the table itself when none does."""
+        of :meth:`rows`, in order), with ``less`` (one value per row and stage) taken off
+        the values kept; the table itself when neither changes anything."""
         self._merge()
-        if not drop.any():
+        if not drop.any() and (less is None or not less.any()):
             return self
         out = ActivityTable(self.stages)
         keep = ~np.asarray(drop, dtype=bool)
-        out._assign(self._reps, self._rep[keep], self._day[keep], self._values[keep])
+        values = self._values if less is None else np.maximum(self._values - less, 0.0)
+        out._assign(self._reps, self._rep[keep], self._day[keep], values[keep])
         out._read_only = True
         return out
 

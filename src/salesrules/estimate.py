@@ -166,16 +166,20 @@ class Estimate:
 
 
 def estimate_of(dataset: Dataset, period: Period, as_of: dt.date) -> Estimate:
-    """The run's estimate: the activity without the rep-days of every activity row that
-    contradicts itself, as the sources found them (``Dataset.contradicting``).
+    """The run's estimate: the activity without the activity rows that contradict themselves,
+    as the sources found them (``Dataset.contradicting``).
 
-    Only rows read as rows are judged: a deal export's rep-day may rightly hold
-    more wins than new deals (deals close on other days than they open).
+    Rows of the same rep-day are summed when read: a bad row's own values
+    (``BadRow.counted``) are taken out of its rep-day, and the rep-day is left
+    out when nothing else is left of it (or when the source did not say what the
+    row added). Only rows read as rows are judged: a deal export's rep-day may
+    rightly hold more wins than new deals (deals close on other days than they open).
     """
     activity, funnel = dataset.activity, dataset.funnel
     bad = tuple(sorted(dataset.contradicting, key=lambda r: (r.rep_id, r.day)))
     rows = activity.rows()
     drop = np.zeros(len(rows), dtype=bool)
+    less = np.zeros_like(rows.values)
     index = {r: i for i, r in enumerate(rows.reps)}
     known = [r for r in bad if r.rep_id in index]
     if known:
@@ -185,6 +189,16 @@ def estimate_of(dataset: Dataset, period: Period, as_of: dt.date) -> Estimate:
         want = (np.array([index[r.rep_id] for r in known], dtype=np.int64) * span
                 + day_numbers(r.day for r in known) - base)
         at = np.searchsorted(keys, want).clip(max=len(keys) - 1)
-        drop[at[keys[at] == want]] = True
-    return Estimate(funnel, activity.without_rows(drop), bad, dataset.teams(), period, as_of,
-                    dataset.extra.get(CLOSED_KEY))
+        for row, k, found in zip(known, at.tolist(), (keys[at] == want).tolist()):
+            if not found:
+                continue
+            if len(row.counted) == less.shape[1]:
+                less[k] += row.counted
+            else:
+                drop[k] = True
+        touched = less.any(axis=1)
+        # what is left of a rep-day: a sum less its parts, to the cent (float sums drift)
+        left = np.round(rows.values[touched] - less[touched], 6)
+        drop[np.flatnonzero(touched)[(left <= 0).all(axis=1)]] = True
+    return Estimate(funnel, activity.without_rows(drop, less), bad, dataset.teams(), period,
+                    as_of, dataset.extra.get(CLOSED_KEY))

@@ -28,6 +28,7 @@ from .outputs.folder import crash_point, protected_reason
 from .plugins import Registry, call_each, load_local_module, load_registry
 from .progress import team_totals, track
 from .resolve import Bound, resolve
+from .warning_words import warning
 from .words import speaking
 
 
@@ -322,9 +323,8 @@ def _redo_note(view: HistoryView | None, allocation: AllocationResult, as_of: dt
     moved = sum(1 for k, r in before.items() if k in after and after[k] != r)
     dropped = sum(1 for k in before if k not in after)
     added = sum(1 for k in after if k not in before)
-    return [f"--redo-day: replaces the {len(before):,} assignment(s) of earlier runs on "
-            f"{as_of}; {moved + dropped + added:,} change ({moved:,} to another rep, "
-            f"{dropped:,} no longer assigned, {added:,} newly assigned)"]
+    return [warning("redo-day", before=len(before), as_of=as_of, changed=moved + dropped + added,
+                    moved=moved, dropped=dropped, added=added)]
 
 
 def _as_of(opts: RunOptions, cfg: RulesConfig, dataset: Dataset) -> dt.date:
@@ -340,7 +340,7 @@ def _warnings(plan: Plan, dataset: Dataset, goals: GoalPlan, history: History | 
     out = [*plan.config.warnings, *(str(p) for p in plan.registry.problems),
            *(str(p) for p in plan.registry.deprecations), *dataset.warnings, *goals.warnings]
     if history is not None and dry_run:
-        out.append("dry run: run history was read but not changed")
+        out.append(warning("dry-run"))
     return out
 
 

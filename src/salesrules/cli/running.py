@@ -75,8 +75,13 @@ def run(rules: Path, data: Path | None, out: Path | None, as_of: dt.date | None,
         return
     from rich.markup import escape
 
+    from ..warning_words import warning
+    from ..words import speaking
+
+    with speaking(result.config.output.language):
+        prefix = escape(warning("prefix"))
     for w in result.warnings:  # warnings quote rules.toml tables such as [data.reps]
-        err.print(f"[yellow]warning:[/] {escape(w)}", markup=True, soft_wrap=True)
+        err.print(f"[yellow]{prefix}[/] {escape(w)}", markup=True, soft_wrap=True)
     print_summary(result, Console(highlight=False, soft_wrap=True))
 
 

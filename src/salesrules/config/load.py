@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, Problems
+from ..warning_words import warning
+from ..words import speaking
 from .errors import format_path, structure
 from .schema import WEEKDAYS, RulesConfig
 
@@ -109,8 +111,7 @@ def _check_data(cfg: RulesConfig, problems: Problems) -> None:
 def _deprecations(data: dict[str, Any]) -> list[str]:
     output = data.get("output")
     if isinstance(output, dict) and "parallel" in output:
-        return [("output.parallel is deprecated and ignored (outputs are written in one "
-                 "process): remove it from rules.toml")]
+        return [warning("parallel")]
     return []
 
 
@@ -132,7 +133,8 @@ def parse_config(text: str, source: str = "rules.toml", base_dir: Path | None = 
     cfg.base_dir = base_dir if base_dir is not None else Path(".")
     cfg.source = source
     cfg.digest = "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
-    cfg.warnings = _deprecations(data)
+    with speaking(cfg.output.language):
+        cfg.warnings = _deprecations(data)
     return cfg
 
 

@@ -18,6 +18,7 @@ from ..load import Dataset
 from ..load.deal_presets import CLOSED_KEY
 from ..model import Funnel, Goal, Period, Rep, link_kind
 from ..resolve import Bound
+from ..warning_words import grain, warning
 from .asof import expected_through
 from .batches import FunnelBatch, Rate, SplitBatch
 from .calendar import WorkCalendar, build_calendar, months_in, period_of
@@ -232,7 +233,8 @@ def set_goals(cfg: RulesConfig, dataset: Dataset, split: Bound, funnel_model: Bo
                                      t.cap)
              for (rep_id, team), t, gr in zip(owners, targets, grains)}
     if not working:
-        warnings.append(f"the {period.grain} {period.start}..{period.end} has no working day")
+        warnings.append(warning("no-working-day", grain=grain(period.grain), start=period.start,
+                                end=period.end))
     through = expected_through(as_of, dataset.activity, calendar, period, warnings)
     return GoalPlan(period, calendar, plans, goals, all_rates, all_weights, warnings,
                     list(g.tiers), estimate, through)
@@ -280,8 +282,8 @@ def _all_own_days(cfg: RulesConfig, dataset: Dataset, teams: dict[str, tuple[Rep
                 problems.extend(exc.problems)
                 continue
             if hired is not None and hired > period.end:
-                warnings.append(f"rep {rep.id} is hired on {hired}, after the {period.grain} "
-                                f"{period.start}..{period.end}: no targets")
+                warnings.append(warning("hired-after", rep=rep.id, hired=hired, start=period.start,
+                                        grain=grain(period.grain), end=period.end))
                 continue
             leave = dataset.leave.get(rep.id, ())
             settled = hired is None or (hired <= period.start and ramp_factor(
@@ -361,8 +363,8 @@ def _contradictions(funnel: Funnel, rep: Rep, given_src: dict[str, Given],
             continue
         lowest = max(below, key=funnel.index)
         unit = funnel.stage(name).unit
-        out.append(f"{g.where}: rep {rep.id}'s {name} target {_fmt(given[name], unit)} is "
-                   f"below the {_fmt(implied, unit)} that their {lowest} target "
-                   f"{_fmt(below[lowest], funnel.stage(lowest).unit)} needs at their rates; "
-                   f"the {name} target is kept as given")
+        out.append(warning("contradiction", where=g.where, rep=rep.id, stage=name,
+                           value=_fmt(given[name], unit), implied=_fmt(implied, unit),
+                           lowest=lowest, lowest_value=_fmt(below[lowest],
+                                                            funnel.stage(lowest).unit)))
     return out

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ..model import ActivityTable, Period
+from ..warning_words import grain, warning
 from .calendar import WorkCalendar
 
 #: How far back a previous working day is looked for (a long holiday is shorter).
@@ -29,8 +30,7 @@ def expected_through(as_of: dt.date, activity: ActivityTable, calendar: WorkCale
     if first is None or last is None:
         return None
     if as_of < first:
-        warnings.append(f"the as-of date {as_of} is before the activity begins ({first} .. "
-                        f"{last}): every rep's progress reads as nothing done; check --as-of")
+        warnings.append(warning("asof-before", as_of=as_of, first=first, last=last))
         return None
     through = None
     if calendar.is_working(as_of) and not len(activity.rows(as_of, as_of)):
@@ -39,17 +39,13 @@ def expected_through(as_of: dt.date, activity: ActivityTable, calendar: WorkCale
             through = previous
     upto = through or as_of
     if last < upto and calendar.working_days(last + dt.timedelta(days=1), upto):
-        warnings.append(f"the as-of date {as_of} is after the activity ends ({first} .. "
-                        f"{last}): working days up to {upto} have no activity in the export, "
-                        "so every rep reads as behind; check --as-of or the export")
+        warnings.append(warning("asof-after", as_of=as_of, first=first, last=last, upto=upto))
     if (calendar.working_days(period.start, upto)
             and not len(activity.rows(period.start, as_of))):
-        warnings.append(f"the {period.grain} {period.start} .. {period.end} has no activity "
-                        f"up to the as-of date {as_of} (the activity is {first} .. {last}): "
-                        "nothing done counts toward its targets; check --as-of or the export")
+        warnings.append(warning("period-idle", grain=grain(period.grain), start=period.start,
+                                end=period.end, as_of=as_of, first=first, last=last))
     if through is not None:
-        warnings.append(f"no activity on the as-of date {as_of} yet (a morning run): work is "
-                        f"expected up to the previous working day, {through}")
+        warnings.append(warning("morning", as_of=as_of, through=through))
     return through
 
 

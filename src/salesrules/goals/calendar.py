@@ -10,6 +10,7 @@ import attrs
 
 from ..errors import UserError
 from ..model import Period
+from ..warning_words import warning
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 #: The years a run can be as of: its period, look-backs and history stay within the calendar.
@@ -79,10 +80,7 @@ def _unpublished(holidays_lib, country: str, subdiv: str, years: list[int]) -> l
         return []  # holidays by fixed rules only: every year is known
     last = max(special)
     version = getattr(holidays_lib, "__version__", "?")
-    return [f"goals.calendar.country: the holidays library ({version}) does not yet publish "
-            f"{country}'s {year} holiday schedule (it has it up to {last}): {year}'s "
-            f"make-up workdays (调休) and moved holidays are missing; list them in "
-            f"goals.calendar.holidays and workdays, or update the library"
+    return [warning("unpublished", version=version, country=country, year=year, last=last)
             for year in years if year > last]
 
 

@@ -10,6 +10,7 @@ from ..config import RulesConfig
 from ..errors import DataError, Problem
 from ..load import Dataset
 from ..model import GoalOverride, Rep
+from ..warning_words import warning
 from .split import largest_remainder
 from .trace_words import trace
 
@@ -73,8 +74,7 @@ def given_targets(cfg: RulesConfig, dataset: Dataset, reps: Sequence[Rep],
         how = trace("level", level=rep.level) + (trace("tier", m=m, tier=tier) if m != 1.0 else "")
         out[rep.id] = {stage: Given(amount * m, how) for stage, amount in level.items()}
     for name, n in sorted(missing.items()):
-        warnings.append(f"{n} active rep(s) at level {name!r} have no level targets: add "
-                        f"[goals.levels.{name}] to rules.toml or give them goals-file targets")
+        warnings.append(warning("no-level", n=n, level=name))
     overrides: list[GoalOverride] = dataset.goal_overrides
     active = {r.id for r in reps}
     own = {(o.rep_id, o.stage): o for o in overrides if o.rep_id and o.rep_id in active}
@@ -84,12 +84,12 @@ def given_targets(cfg: RulesConfig, dataset: Dataset, reps: Sequence[Rep],
     for o in (o for o in overrides if o.team):
         members = by_team.get(o.team, [])
         if not members:
-            warnings.append(f"{o.where}: team {o.team!r} has no active reps; target ignored")
+            warnings.append(warning("team-empty", where=o.where, team=o.team))
             continue
         _share_team_target(cfg, dataset, o, members, mult, factors, own, out, warnings)
     for o in (o for o in overrides if o.rep_id):
         if o.rep_id not in active:
-            warnings.append(f"{o.where}: rep {o.rep_id!r} is not an active rep; target ignored")
+            warnings.append(warning("rep-inactive", where=o.where, rep=o.rep_id))
             continue
         out[o.rep_id][o.stage] = Given(o.amount, f"goals file ({o.where})", where=o.where)
     return out
@@ -106,8 +106,8 @@ def _share_team_target(cfg: RulesConfig, dataset: Dataset, o: GoalOverride, memb
     others = [r for r in members if (r.id, o.stage) not in own]
     rest = o.amount - sum(own[r.id, o.stage].amount * factors.get(r.id, 1.0) for r in mine)
     if rest < 0:
-        warnings.append(f"{o.where}: team {o.team}'s {o.stage} target {o.amount:,.2f} is less "
-                        f"than its members' own rows ({o.amount - rest:,.2f}); the others get 0")
+        warnings.append(warning("team-below-own", where=o.where, team=o.team, stage=o.stage,
+                                amount=o.amount, own=o.amount - rest))
         rest = 0.0
     if not others:
         return

@@ -12,6 +12,7 @@ import polars as pl
 from ..errors import Problems
 from ..leads import SCHEMA, LeadList, conform, frame_of
 from ..model import ActivityTable, Funnel, GoalOverride, Lead, Rep
+from ..warning_words import warning
 from .deal_presets import CLOSED_KEY, ClosedWindow
 from .inputfile import InputFile, InputRecord, file_record
 
@@ -43,7 +44,7 @@ class CallStats:
 
 @attrs.frozen
 class BadRow:
-    """An activity row (one rep-day) where a count stage exceeds the count stage above it."""
+    """An activity row where a count stage exceeds the count stage above it."""
 
     rep_id: str
     day: dt.date
@@ -53,6 +54,10 @@ class BadRow:
     lower_value: float
     #: Where it was read, ``file:line``.
     where: str = ""
+    #: What the row adds to its rep-day in the activity, one value per stage (0 for a stage
+    #: a call log replaced): the rate estimate takes it out of the rep-day, whose other rows
+    #: still count. Empty: the estimate leaves the whole rep-day out.
+    counted: tuple[float, ...] = ()
 
 
 def _as_lead_list(leads: Any) -> LeadList:
@@ -280,15 +285,21 @@ class DatasetBuilder:
         unknown = sorted(set(self.activity.rep_ids) - set(self.reps))
         if unknown and self.reps:
             shown = ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else "")
-            self.warn(f"activity for {len(unknown)} rep id(s) not in the reps file "
-                      f"is ignored: {shown}")
+            self.warn(warning("unknown-activity", n=len(unknown), shown=shown))
             self.activity.drop_reps(unknown)
         unknown_leave = sorted(set(self.leave) - set(self.reps))
         if unknown_leave and self.reps:
-            self.warn(f"leave for rep id(s) not in the reps file is ignored: "
-                      f"{', '.join(unknown_leave[:5])}")
+            self.warn(warning("unknown-leave", shown=", ".join(unknown_leave[:5])))
         self.activity.freeze()
         return Dataset(self.funnel, self.reps, self._leads(), self.activity, inputs,
                        self.warnings, self.leave, self.extra, self.calls, self.goal_overrides,
-                       tuple(r for r in self.contradicting if r.rep_id in self.reps
-                             or not self.reps))
+                       tuple(self._counted(r) for r in self.contradicting
+                             if r.rep_id in self.reps or not self.reps))
+
+    def _counted(self, row: BadRow) -> BadRow:
+        """The row with 0 for the stages of its rep-day that a call log replaced."""
+        if not row.counted or not self._replace:
+            return row
+        return attrs.evolve(row, counted=tuple(
+            0.0 if (row.rep_id, row.day, i) in self._replace else v
+            for i, v in enumerate(row.counted)))

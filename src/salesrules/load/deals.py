@@ -27,6 +27,7 @@ from ..allocation.conditions import compile_condition
 from ..components import Source
 from ..hookspecs import hookimpl
 from ..model import Funnel, Lead, Rep
+from ..warning_words import warning
 from .dataset import DatasetBuilder, InputFile
 from .deal_leads import DEAL_LEADS_KEY, DealLead, DealLeads
 from .deal_presets import (  # noqa: F401  (re-exported: the presets are documented here)
@@ -184,15 +185,14 @@ class _Seen:
         into, where = self.into, self.where
         for stage, n in self.unknown_stages.most_common():
             near = closest(stage, list(stage_map))
-            hint = f"; closest known stage: {near!r}" if near else ""
-            into.warn(f"{where}: {n} deal(s) at stage {stage!r}, which no stage "
-                      f"mapping names, are not counted{hint} (map it under params.stages)")
+            hint = warning("deal-stage.near", near=near) if near else ""
+            into.warn(warning("deal-stage", where=where, n=n, stage=stage, hint=hint))
         for f, counts in self.values.items():
             for value, n in counts.most_common():
                 if value not in known.get(f, []):
                     near = closest(value, known.get(f, []))
-                    into.warn(f"{where}: {f} {value!r} ({n} deal(s)) is not a known "
-                              f"{f}" + (f"; closest known: {near!r}" if near else ""))
+                    into.warn(warning("deal-value", where=where, field=f, value=value, n=n,
+                                      hint=warning("near", near=near) if near else ""))
 
 
 def _squash(text: str) -> str:
@@ -270,9 +270,8 @@ class DealsSource(Source):
                 adapted.setdefault((st.reaches, funnel.names[reached]), []).append(value)
             out[_squash(value)] = (st, reached)
         for (missing, to), values in adapted.items():
-            into.warn(f"{where}: info: the funnel has no stage {missing!r} of preset "
-                      f"{p.preset!r}, so deals at {', '.join(map(repr, values))} count down "
-                      f"to {to!r}")
+            into.warn(warning("deal-preset", where=where, missing=missing, preset=p.preset,
+                              values=", ".join(map(repr, values)), to=to))
         return out
 
     def read(self, file: InputFile, into: DatasetBuilder) -> None:
@@ -317,8 +316,8 @@ class DealsSource(Source):
                                                    "close date")
                 continue
             if not st.closed and close is not None:
-                into.warn(f"{file.display}:{lines[k]}: deal {deal_id!r} is open ({stage!r}) but "
-                          f"has a close date ({close}); it counts as open")
+                into.warn(warning("deal-open", where=f"{file.display}:{lines[k]}",
+                                  deal=deal_id, stage=stage, close=close))
                 days["close_date"] = None
             fields = dict(zip(extra, more))
             seen.values_of(fields)
@@ -364,8 +363,8 @@ class DealsSource(Source):
         closed.seal()
         shown = getattr(self, "columns_shown", {})
         for (stage_name, column), n in sorted(undated.items()):
-            into.warn(f"{where}: info: {n} deal(s) have no {shown.get(column, column)!r} "
-                      f"date, so they do not count in {stage_name!r} (dated by it; params.dates)")
+            into.warn(warning("deal-undated", where=where, n=n,
+                              column=shown.get(column, column), stage=stage_name))
 
     def _owners(self, into: DatasetBuilder, owners: Counter, where: str) -> dict[str, str]:
         """Each deal owner's rep id (reps are made of the owners when there is no reps file)."""
@@ -373,18 +372,16 @@ class DealsSource(Source):
         if not into.reps and p.derive_reps and owners:
             for owner in sorted(owners):
                 into.add_rep(Rep(owner, owner, p.team, p.level))
-            into.warn(f"{where}: no reps file, so {len(owners)} rep(s) were made from the "
-                      f"deal owners, all in team {p.team!r} at level {p.level!r}; add a "
-                      "[data.reps] file to give them their teams, levels and caps")
+            into.warn(warning("deal-reps", where=where, n=len(owners), team=p.team,
+                              level=p.level))
         by_name = {r.name: r.id for r in into.reps.values()}
         rep_of: dict[str, str] = {}
         for owner, n in owners.most_common():
             rep_id = owner if owner in into.reps else by_name.get(owner)
             if rep_id is None:
                 near = closest(owner, list(into.reps) + list(by_name))
-                into.warn(f"{where}: deal owner {owner!r} ({n} deal(s)) is not in the reps "
-                          "file" + (f"; closest known: {near!r}" if near else "")
-                          + "; those deals count for no one")
+                into.warn(warning("deal-owner", where=where, owner=owner, n=n,
+                                  hint=warning("near", near=near) if near else ""))
                 continue
             rep_of[owner] = rep_id
         return rep_of

@@ -16,6 +16,8 @@ import polars as pl
 from ..components import Source
 from ..hookspecs import hookimpl
 from ..model import GoalOverride, Rep
+from ..warning_words import stages as stages_said
+from ..warning_words import warning
 from .calls import CallsSource
 from .dataset import BadRow, DatasetBuilder, InputFile
 from .tables import (
@@ -114,10 +116,9 @@ class RepsSource(Source):
         if self.params.idle_inactive:
             for r in idle:
                 into.reps[r] = attrs.evolve(into.reps[r], active=False)
-        into.warn(f"{where}: {len(idle)} rep(s) have no activity or deals in the "
-                  f"{self.params.idle_days} days to {last}: {shown}; "
-                  + ("they are marked inactive and given no leads" if self.params.idle_inactive
-                     else "they still get leads (params.idle_inactive = true stops that)"))
+        into.warn(warning("idle", where=where, n=len(idle), days=self.params.idle_days,
+                          last=last, shown=shown, then=warning(
+                              "idle.inactive" if self.params.idle_inactive else "idle.active")))
 
 
 class LeadsSource(Source):
@@ -187,8 +188,7 @@ class ActivitySource(Source):
         _contradicting(file, into, frame, rep_ids, values.reshape(-1, len(stages)))
         absent = [s for s in stages if file.found.get(s) is False]
         if absent:
-            into.warn(f"{file.display}: no column for stage(s) {', '.join(absent)}; "
-                      "counted as 0 (map them under columns if the file has them)")
+            into.warn(warning("no-column", where=file.display, stages=stages_said(absent)))
 
 
 def _contradicting(file: InputFile, into: DatasetBuilder, frame: pl.DataFrame,
@@ -211,7 +211,8 @@ def _contradicting(file: InputFile, into: DatasetBuilder, frame: pl.DataFrame,
         v = values[k]
         i, j = next((u, lo) for u, lo in links if v[lo] > v[u])
         into.add_contradicting(BadRow(rep_ids[k], day, names[i], names[j], float(v[i]),
-                                      float(v[j]), f"{file.display}:{line}"))
+                                      float(v[j]), f"{file.display}:{line}",
+                                      tuple(float(x) for x in v)))
 
 
 class LeaveSource(Source):

@@ -8,6 +8,7 @@ from pathlib import Path
 import attrs
 
 from ..model import Assignment, Rep
+from ..warning_words import warning
 from .csvfile import write_csv
 
 #: Format -> the header of its two columns (the lead's record id, its new owner).
@@ -56,7 +57,5 @@ def write_crm_import(assignments: Sequence[Assignment], reps: Mapping[str, Rep],
     if not missing:
         return CrmImport(len(rows), [])
     left_out = len(assignments) - len(rows)
-    return CrmImport(len(rows), [
-        f"{FILE}: {len(missing)} rep(s) without a CRM user in the reps file's "
-        f"{user_field!r} column: {', '.join(missing)}; their {left_out} assignment(s) are "
-        f"left out of {FILE} (assign them in the CRM by hand, or fill in the column)"])
+    return CrmImport(len(rows), [warning("crm", file=FILE, n=len(missing), field=user_field,
+                                         shown=", ".join(missing), left_out=left_out)])

@@ -68,12 +68,20 @@ DEFAULT_SPEC = SampleSpec()
 def _truth(spec: SampleSpec, reps: list, weak_team: str, bad: list[tuple[str, dt.date]],
            slumps: dict[str, list[tuple[dt.date, dt.date]]] | None) -> dict:
     """What ``truth.json`` says: the plants, and what a check or backtest should find."""
-    planted = {r.plant: r.id for r in reps if r.plant and r.plant != "weak_team"}
+    planted = {r.plant: r.id for r in reps if r.plant and r.plant not in ("weak_team",
+                                                                            "new_team")}
+    new_team = sorted(r.id for r in reps if r.plant == "new_team")
+    reps_of = {r.id: r for r in reps}
     return {
         "seed": spec.seed, "end": spec.end.isoformat(), "reps": spec.reps, "days": spec.days,
         "leads": spec.leads,
         "planted": planted,
         "weak_team": weak_team,
+        # a team founded on the quarter's first day: no history before the period
+        "new_team": {"team": reps_of[new_team[0]].team, "reps": new_team} if new_team else {},
+        # the hire date of each rep hired in the export's quarter (their rows start there)
+        "hired": {r.id: r.hired.isoformat() for r in reps if r.plant in ("hired_mid_quarter",
+                                                                       "new_team")},
         "clean": sorted(r.id for r in reps if not r.plant),
         # the cause a check should name for each planted rep (the weak team's reps included)
         "causes": {r.id: PLANT_CAUSES[r.plant] for r in reps if r.plant in PLANT_CAUSES},

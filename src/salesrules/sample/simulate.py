@@ -11,6 +11,7 @@ from .history import SLUMP
 from .world import (
     GRADE_VALUE,
     MONTH_FACTOR,
+    NEWCOMERS,
     REGIONS_EN,
     REGIONS_ZH,
     SOURCES_EN,
@@ -76,6 +77,8 @@ def _activity(spec: SampleSpec, rng: random.Random, reps: list[_Rep],
                 wins = _poisson(rng, intents * WIN_RATE)
                 revenue = round(sum(rep.arpu * math.exp(rng.gauss(0, 0.3))
                                     for _ in range(wins)), 2)
+                if rep.plant in NEWCOMERS and day < rep.hired:
+                    continue  # drawn and left out: the rows of everyone else stay the same
                 if day >= call_from:
                     calls[(rep.id, day)] = (dials, connects)
                 if rep.plant == "bad_rows" and day in typos:

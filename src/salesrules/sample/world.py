@@ -119,6 +119,11 @@ WIN_RATE = 0.33
 #: Rep plants, each on its own rep: what a check should find.
 REP_PLANTS = ("star", "effort_no_results", "short_calls", "on_leave", "inactive", "behind",
               "zero_streak", "data_gap", "low_conversion", "bad_rows")
+#: Plants of a rep's start, made only outside a history sample: a rep hired a third of the
+#: way into the quarter, and a team founded on its first day (no history before the period).
+NEWCOMERS = ("hired_mid_quarter", "new_team")
+NEW_TEAM_EN, NEW_TEAM_ZH = "New", "新团队"
+NEW_TEAM_SIZE = 3
 #: The cause each plant should be diagnosed with (``Finding.cause``), where it has one.
 PLANT_CAUSES = {"behind": "activity", "weak_team": "activity", "low_conversion": "conversion",
                 "effort_no_results": "conversion", "bad_rows": "data"}
@@ -170,8 +175,7 @@ def _make_reps(spec: SampleSpec, rng: random.Random) -> _Staff:
     team_rates = {t: [0.35 * rng.uniform(0.9, 1.1), 0.30 * rng.uniform(0.85, 1.15),
                       0.25 * rng.uniform(0.85, 1.15)] for t in teams}
     team_arpu = {t: 3000 * rng.uniform(0.9, 1.1) for t in teams}
-    cal = _calendar(spec)
-    quarter = _quarter(spec.end)
+    cal, quarter = _calendar(spec), _quarter(spec.end)
     q_start, q_end = quarter.start, quarter.end
     q_days = [q_start + dt.timedelta(days=i) for i in range((q_end - q_start).days + 1)]
     q_factor = sum(_working(d, cal) * MONTH_FACTOR[d.month - 1] for d in q_days) or 1.0
@@ -217,7 +221,43 @@ def _make_reps(spec: SampleSpec, rng: random.Random) -> _Staff:
         if rep.team == weak_team:
             rep.plant = "weak_team"
             _use_team_rates(rep, team_rates[rep.team])  # the team converts as usual: it works less
+    _plant_newcomers(spec, reps, weak_team, team_rates, team_arpu)
     return _Staff(reps, weak_team)
+
+
+def _plant_newcomers(spec: SampleSpec, reps: list[_Rep], weak_team: str,
+                     team_rates: dict[str, list[float]], team_arpu: dict[str, float]) -> None:
+    """Outside a history sample (``spec.quarters``), of the healthy reps: one hired a third
+    of the way into the quarter, and (with enough left healthy) ``NEW_TEAM_SIZE`` moved to a
+    team founded on the quarter's first day. Their rows before the hire date are left out
+    of the export; nothing else changes, so every other rep's rows stay the same.
+
+    A newcomer has no history of their own, so their targets take the team's rates (the
+    company's, for the new team): the plants are the healthy reps who convert most like
+    those (:func:`_unlike`), who reach their results at a healthy pace on those rates too.
+    """
+    quarter = _quarter(spec.end)
+    healthy = [r for r in reps if not r.plant and r.team != weak_team and r.active]
+    if spec.quarters or len(healthy) < 2:
+        return
+    hired = min(healthy, key=lambda r: (_unlike(r, team_rates[r.team], team_arpu[r.team]), r.id))
+    healthy.remove(hired)
+    hired.plant = "hired_mid_quarter"
+    hired.hired = min(quarter.start + (spec.end - quarter.start) // 3, spec.end)
+    if len(healthy) < 2 * NEW_TEAM_SIZE:
+        return
+    rates = [sum(r[k] for r in team_rates.values()) / len(team_rates) for k in range(3)]
+    arpu = sum(team_arpu.values()) / len(team_arpu)
+    for rep in sorted(healthy, key=lambda r: (_unlike(r, rates, arpu), r.id))[:NEW_TEAM_SIZE]:
+        rep.plant, rep.hired = "new_team", quarter.start
+        rep.team = NEW_TEAM_ZH if spec.chinese else NEW_TEAM_EN
+
+
+def _unlike(rep: _Rep, rates: list[float], arpu: float) -> float:
+    """How far the rep's rates are from ``rates`` (log ratios), and their ARPU above ``arpu``
+    (a higher one needs fewer intents than targets set at ``arpu`` ask)."""
+    return (sum(abs(math.log(r / c)) for r, c in zip(rep.rates, rates))
+            + max(0.0, math.log(rep.arpu / arpu)))
 
 
 def _use_team_rates(rep: _Rep, rates: list[float]) -> None:

@@ -15,6 +15,7 @@ always kept.
 from __future__ import annotations
 
 import bisect
+import calendar
 import datetime as dt
 from typing import Literal
 
@@ -112,6 +113,21 @@ class Seasonal(TimeSplit):
 
     name = "seasonal"
     Params = SeasonalParams
+    words = {
+        "no-history": {"en": "seasonal: team {team} has no {stage} in the history before the "
+                             "period, so its months weigh by their working days",
+                       "zh": "季节拆分：团队{team}在本期之前的历史中没有{stage:stage}，"
+                             "所以各月按工作日加权"},
+        "uncovered": {"en": "seasonal: team {team}'s history covers {stage} from {first} to "
+                            "{last}, not {what}, so those months weigh by their working days",
+                      "zh": "季节拆分：团队{team}的历史覆盖{stage:stage}从 {first} 到 {last}，"
+                            "不含{what}，所以这些月份按工作日加权"},
+        "position": {"en": "the {n} month of a quarter", "zh": "季度的第{n}个月"},
+        "first": {"en": "first", "zh": "一"}, "second": {"en": "second", "zh": "二"},
+        "third": {"en": "third", "zh": "三"},
+        **{f"month.{k}": {"en": calendar.month_name[k], "zh": f"{k}月"} for k in range(1, 13)},
+        "list-sep": {"en": ", ", "zh": "、"},
+    }
 
     def validate(self, funnel: Funnel) -> list[tuple[str, str]]:
         s = self.params.stage
@@ -144,8 +160,7 @@ class Seasonal(TimeSplit):
         seen = learn(batch, batch.funnel.index(stage), key_of)
         total_days = sum(seen.rep_days.values())
         if seen.first_result is None or not total_days or not sum(seen.value.values()):
-            batch.notes.append(f"seasonal: team {batch.team} has no {stage} in the history "
-                               "before the period, so its months weigh by their working days")
+            batch.notes.append(self.say("no-history", team=batch.team, stage=stage))
             return days
         overall = sum(seen.value.values()) / total_days
         k = self.params.prior_days
@@ -162,17 +177,16 @@ class Seasonal(TimeSplit):
             batch.notes.append(self._uncovered(batch, stage, seen, uncovered, by_quarter))
         return weights
 
-    @staticmethod
-    def _uncovered(batch: SplitBatch, stage: str, seen: Learned, months: list,
+    @classmethod
+    def _uncovered(cls, batch: SplitBatch, stage: str, seen: Learned, months: list,
                    by_quarter: bool) -> str:
         if by_quarter:
-            what = ", ".join(f"the {POSITIONS[batch.months.index(m)]} month of a quarter"
-                             for m in months)
+            said = [cls.say("position", n=cls.say(POSITIONS[batch.months.index(m)]))
+                    for m in months]
         else:
-            what = ", ".join(m.start.strftime("%B") for m in months)
-        return (f"seasonal: team {batch.team}'s history covers {stage} from "
-                f"{seen.first_result} to {seen.last_day}, not {what}, so those months weigh "
-                "by their working days")
+            said = [cls.say(f"month.{m.start.month}") for m in months]
+        return cls.say("uncovered", team=batch.team, stage=stage, first=seen.first_result,
+                       last=seen.last_day, what=cls.say("list-sep").join(said))
 
 
 @hookimpl
