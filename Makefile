@@ -52,6 +52,7 @@ bench: $(TESTING)
 	$(BIN)/python bench/bench_calls.py
 	$(BIN)/python bench/bench_report.py
 	$(BIN)/python bench/bench_deals.py
+	$(BIN)/python bench/bench_backtest.py
 
 clean:
 	rm -rf $(VENV) out
