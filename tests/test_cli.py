@@ -118,6 +118,8 @@ def test_plugins_lists_components_with_params_and_json(export):
     assert res.exit_code == 0
     assert "policy  balanced" in res.output and "by: " in res.output
     assert "Balance the number of leads (`count`) or their total value (`value`)." in res.output
+    # a plugin with no strategy to name (the report, an output plugin) shows its hooks
+    assert "salesrules.report 0.1.0 (salesrules-report)\n  hooks   write_outputs" in res.output
     data = json.loads(invoke("plugins", "--json").output)
     comps = {(c["kind"], c["name"]): c for p in data["plugins"] for c in p["components"]}
     assert comps[("check", "behind-pace")]["params"][0] == {

@@ -54,6 +54,8 @@ def plugins(as_json: bool, check: bool, strict: bool) -> None:
     click.echo(f"hook contract {HOOK_CONTRACT}")
     for p in listing["plugins"]:
         click.echo(f"{p['name']} {p['version']} ({p['distribution']})")
+        if not p["components"] and p["hooks"]:  # an output plugin, say: what it hooks into
+            click.echo(f"  hooks   {', '.join(p['hooks'])}")
         for c in p["components"]:
             click.echo(f"  {c['kind']:<7} {c['name']}: {c['summary']}")
             for prm in c["params"]:
