@@ -223,7 +223,9 @@ def test_compare_table_keeps_columns_apart_with_long_names(export):
         assert len(cols) == 7, row
         assert [c[0] for c in cols[:2]] == [c[0] for c in head_cols[:2]]  # text: left-aligned
         assert [c[1] for c in cols[2:]] == [c[1] for c in head_cols[2:]]  # numbers: right
-    figures = lines[lines.index("") + 1: at - 1]
+    legend = next(i for i, line in enumerate(lines) if line.startswith("Gini: 0 = shared"))
+    assert "1 = all to one rep" in lines[legend] and "window = " in lines[legend + 1]
+    figures = lines[lines.index("") + 1: legend]
     assert [re.split(r"\s{2,}", f.strip())[0] for f in figures][1:] == [
         "assigned", "unassigned", "lead value", "Gini of counts, today", "Gini of value, today",
         "Gini of counts, window", "Gini of value, window", "expected conversions"]

@@ -132,6 +132,12 @@ _SUMMARY = (("assigned", "assigned", "{:,}"), ("unassigned", "unassigned", "{:,}
             ("expected_conversions", "expected conversions", "{:,.2f}"))
 
 
+#: Printed under the summary table: what the Gini rows measure, in plain words.
+GINI_LEGEND = ("Gini: 0 = shared evenly among the reps who could receive leads, 1 = all to one "
+               "rep;\n      today = this run's leads, window = those plus the leads reps hold "
+               "or got in the allocation window (allocation.window_days).")
+
+
 def summary_rows(out: dict) -> list[list[str]]:
     """The side-by-side figures of a :func:`compare` result, as text: label, A, B."""
     return [[label, fmt.format(out["a"][key]), fmt.format(out["b"][key])]

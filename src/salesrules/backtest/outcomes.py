@@ -63,7 +63,11 @@ class Allocation:
     def __init__(self, dataset: Dataset) -> None:
         self.outcomes = lead_outcomes(dataset)
         self.by: dict[tuple[str, str], list[float]] = {}  # (kind, name) -> [n, won, revenue]
+        #: (kind, name) -> every lead given out, open ones included (``by`` counts the closed).
+        self.given: dict[tuple[str, str], int] = {}
         self.expected: dict[str, float] = {}
+        #: side -> the leads its rules gave out on the replayed dates (with ``--against``).
+        self.assigned: dict[str, int] = {}
         self.rows: list[Row] = []
 
     @property
@@ -75,6 +79,8 @@ class Allocation:
             return
         for a in day.allocation.new_assignments:
             got = self.outcomes.get(a.lead_id, "open")
+            for key in (("route", a.rule), ("rep", a.rep_id)):
+                self.given[key] = self.given.get(key, 0) + 1
             if got == "open":
                 continue
             for key in (("route", a.rule), ("rep", a.rep_id)):
@@ -89,11 +95,14 @@ class Allocation:
                 assert d.allocation is not None
                 value = sum(rates.get(x.rep_id, 0.0) for x in d.allocation.new_assignments)
                 self.expected[side] = self.expected.get(side, 0.0) + value
+                self.assigned[side] = (self.assigned.get(side, 0)
+                                       + len(d.allocation.new_assignments))
                 self.rows.append(Row(day.as_of.isoformat(), f"allocation.expected.{side}",
                                      "all", value))
 
     def total_rows(self) -> list[Row]:
-        out = []
+        out = [Row(ALL, f"allocation.{kind}.given", name, n)
+               for (kind, name), n in sorted(self.given.items())]
         for (kind, name), (n, won, revenue) in sorted(self.by.items()):
             out += [Row(ALL, f"allocation.{kind}.leads", name, n),
                     Row(ALL, f"allocation.{kind}.won_share", name, won / n if n else 0.0),

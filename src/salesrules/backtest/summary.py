@@ -8,6 +8,7 @@ from ..words import speaking, stage
 from . import BacktestResult
 from .goals_fit import HORIZON_DAYS, MODELS
 from .metrics import FOLLOWING
+from .warnings import Tally
 
 MODEL_ZH = {"personal": "个人转化率", "team-rates": "团队转化率", "standard": "公司统一标准"}
 MODEL_EN = {"personal": "personal", "team-rates": "team-rates",
@@ -16,6 +17,20 @@ MODEL_EN = {"personal": "personal", "team-rates": "team-rates",
 
 def _pct(x: float) -> str:
     return f"{x:.0%}" if not math.isnan(x) else "n/a"
+
+
+def _share(k: float, n: float) -> str:
+    """``k`` of ``n`` as a percentage that never reads as none or all when it is neither:
+    1 of 212 is 0.5%, not 0%; 211 of 212 is 99.5%, not 100%."""
+    if not n:
+        return "n/a"
+    x = k / n
+    for digits in (0, 1, 2):
+        text = f"{x:.{digits}%}"
+        shown = float(text.rstrip("%")) / 100
+        if (shown > 0 or not k) and (shown < 1 or k >= n):
+            return text
+    return "under 0.01%" if x < 0.5 else "over 99.99%"
 
 
 def goals_sentence(r: BacktestResult, zh: bool) -> str:
@@ -34,7 +49,8 @@ def goals_sentence(r: BacktestResult, zh: bool) -> str:
                 + "".join(f"，{names[m]} 为 {_pct(e)}" for m, e in others))
         if others:
             text += f"；比次优少 {_pct(1 - err / others[0][1])} 的误差"
-        text += "。" + ("" if stated else "这些模型都没有给出不确定区间。")
+        text += "。" + ("" if stated else "这些模型没有给出转化率的可能范围，"
+                                          "因此没有衡量销售的实际值是否落在范围内。")
         return text
     text = (f"Goals: the {names[best]} model fits this team best: its rates were off by "
             f"{_pct(err)} of the rate reps then achieved (volume-weighted, over the "
@@ -43,8 +59,8 @@ def goals_sentence(r: BacktestResult, zh: bool) -> str:
                if others else ""))
     if others:
         text += f"; {_pct(1 - err / others[0][1])} less error than the next best"
-    return text + "." + ("" if stated else " No model states its uncertainty, so none "
-                         "could be checked against it.")
+    return text + "." + ("" if stated else " The models give no range for their rates, so "
+                         "whether reps landed inside it is not measured.")
 
 
 def check_names(r: BacktestResult) -> dict[str, str]:
@@ -60,24 +76,8 @@ def warning_sentences(r: BacktestResult, zh: bool) -> list[str]:
         return ["预警：回测日期所在的考核期都没有被导出数据完整覆盖，无法判断谁没完成。" if zh else
                 "Early warnings: no replayed date falls in a period the export covers from "
                 "start to end, so no one's end result could be judged."]
-    out = []
-    for (check, kind), t in sorted(w.tally.items()):
-        who = ("团队" if kind == "team" else "销售") if zh else ("team" if kind == "team"
-                                                                 else "rep")
-        if not t.flagged:
-            continue
-        lead = sorted(t.leads)[len(t.leads) // 2] if t.leads else math.nan
-        check = shown.get(check, check)
-        if zh:
-            out.append(f"预警：{check} 共标记 {t.flagged} 次{who}，其中 {_pct(t.precision)} "
-                       f"最终没完成结果目标（精确率），抓到了 {_pct(t.recall)} 的未完成者"
-                       f"（召回率）" + (f"，中位提前 {lead:.0f} 天。" if t.leads else "。"))
-        else:
-            out.append(f"Early warnings: {check} flagged a {who} {t.flagged} time(s); "
-                       f"{_pct(t.precision)} of them then missed their result target "
-                       f"(precision), and it caught {_pct(t.recall)} of the misses (recall)"
-                       + (f", a median {lead:.0f} days before the period's end." if t.leads
-                          else "."))
+    out = [_warning(shown.get(check, check), kind, t, zh)
+           for (check, kind), t in sorted(w.tally.items()) if t.flagged]
     quiet = sorted({c for (c, _), t in w.tally.items()} - {c for (c, _), t in w.tally.items()
                                                           if t.flagged})
     if quiet:
@@ -88,6 +88,40 @@ def warning_sentences(r: BacktestResult, zh: bool) -> list[str]:
     return out
 
 
+def _warning(check: str, kind: str, t: Tally, zh: bool) -> str:
+    """One check's flags: how many, how many came true, how many misses they caught and how
+    early. A flag and a miss are each a rep (or team) on a replayed date."""
+    lead = sorted(t.leads)[len(t.leads) // 2] if t.leads else math.nan
+    if zh:
+        who = "团队" if kind == "team" else "销售"
+        caught = (f"按日期计共有 {t.missed:,} 个未完成，抓到了其中 {t.hits:,} 个"
+                  f"（{_share(t.hits, t.missed)}，召回率）" if t.missed else "没有未完成者可抓")
+        return (f"预警：{check} 共发出 {t.flagged:,} 个标记（每个是某一日期上的一个{who}），"
+                f"其中 {t.hits:,} 个（{_share(t.hits, t.flagged)}）标记的{who}最终没完成结果目标"
+                f"（精确率）；{caught}" + (f"；对这些{who}的首次标记中位提前 {lead:.0f} 天。"
+                                          if t.leads else "。"))
+    who, them = ("team", "a team that") if kind == "team" else ("rep", "a rep who")
+    were = "was" if t.hits == 1 else "were"
+    caught = (f"they caught {t.hits:,} of the {t.missed:,} misses ({_share(t.hits, t.missed)}, "
+              f"recall; a miss, like a flag, is a {who} on a date)" if t.missed
+              else "there was no miss to catch")
+    return (f"Early warnings: {check} raised {_count(t.flagged, 'flag')} (a {who} on a date). "
+            f"{t.hits:,} of them ({_share(t.hits, t.flagged)}) {were} on {them} then missed "
+            f"{'its' if kind == 'team' else 'their'} result target (precision); {caught}"
+            + (f"; the first flag on such a {who} came a median {lead:.0f} days before the "
+               "period's end." if t.leads else "."))
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def _and(items: list[str], zh: bool) -> str:
+    if zh:
+        return "、".join(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def metrics_sentences(r: BacktestResult, zh: bool) -> list[str]:
     corr = r.metrics.correlations()
     if not corr:
@@ -96,22 +130,31 @@ def metrics_sentences(r: BacktestResult, zh: bool) -> list[str]:
     idle = r.metrics.idle()
     good = [s for s in corr if s not in idle]
     res = stage(r.metrics.result) if r.metrics.result else r.metrics.result
-    fmt = {s: f"{stage(s)} (ρ {c.rho:.2f}, 95% {c.low:.2f}..{c.high:.2f})" for s, c in corr.items()}
+    fmt = ({s: f"{stage(s)}（秩相关 {c.rho:.2f}，很可能在 {c.low:.2f} 至 {c.high:.2f} 之间）"
+            for s, c in corr.items()} if zh else
+           {s: f"{stage(s)} (rank correlation {c.rho:.2f}, likely between {c.low:.2f} and "
+               f"{c.high:.2f})" for s, c in corr.items()})
+    shown = [_and([fmt[s] for s in group], zh) if group else "" for group in (good, idle)]
     out = []
     if zh:
         if good:
-            out.append(f"过程指标：{'、'.join(fmt[s] for s in good)} 能预测之后 {FOLLOWING} 天的"
-                       f"{res}。")
-        if idle:
-            out.append(f"{'、'.join(fmt[s] for s in idle)} 预测不了结果：可以考虑不再追踪"
-                       "（剔除虚假繁荣指标）。")
+            out.append(f"过程指标：一名销售一周的{shown[0]}能预测其之后 {FOLLOWING} 天的{res}"
+                       "（秩相关：1 为销售在两者上的排序完全一致，0 为毫无关联）。")
+        out.append(f"{shown[1]}预测不了结果：可以考虑不再追踪（剔除虚假繁荣指标）。" if idle else
+                   "其中没有虚假繁荣指标：全部继续追踪。")
         return out
     if good:
-        out.append(f"Metrics worth watching: a week of {', '.join(fmt[s] for s in good)} "
-                   f"predicts a rep's {res} over the following {FOLLOWING} days.")
+        out.append(f"Metrics worth watching: a rep's week of {shown[0]} "
+                   f"{'predicts' if len(good) == 1 else 'each predict'} their {res} over the "
+                   f"following {FOLLOWING} days (rank correlation: 1 = reps rank in the same "
+                   "order on both, 0 = no link).")
     if idle:
-        out.append(f"Predict nothing reliable: {', '.join(fmt[s] for s in idle)}; "
-                   "candidates to stop tracking.")
+        one = len(idle) == 1
+        out.append(f"A week of {shown[1]} {'predicts' if one else 'predict'} nothing reliable: "
+                   f"{'a candidate' if one else 'candidates'} to stop tracking (vanity "
+                   f"metric{'' if one else 's'}).")
+    else:
+        out.append("None of them looks like a vanity metric: keep tracking all.")
     return out
 
 
@@ -121,8 +164,36 @@ def raise_sentence(r: BacktestResult, zh: bool) -> str:
         return ("加目标：在可判断的考核期里没有加目标的建议。" if zh else
                 "Raises: no goal-raise proposal in a period that could be judged.")
     if zh:
-        return f"加目标：{n} 个加目标建议中有 {k} 个（{_pct(k / n)}）最终达到了建议的档位。"
-    return f"Raises: {k} of {n} goal-raise proposals ({_pct(k / n)}) reached the proposed rung."
+        return (f"加目标：{n} 个加目标建议中有 {k} 个（{_share(k, n)}）最终达到了建议提高后的"
+                "目标。")
+    return (f"Raises: of {_count(n, 'proposal')} to raise a rep's goal, {k} ({_share(k, n)}) "
+            "saw the rep reach the raised target it proposed.")
+
+
+def _route(name: str, given: int, closed: list[float], zh: bool) -> str:
+    """What became of the leads one route gave out: how many, how many have since closed (won
+    or lost), the share of those won and of all it gave out."""
+    n, won, revenue = closed
+    if zh:
+        if not n:
+            return (f"分配：规则「{name}」共分出 {given:,} 条线索，"
+                    "至今没有一条有结果（赢单或输单）。")
+        if n == given:
+            return (f"分配：规则「{name}」共分出 {given:,} 条线索，全部已有结果（赢单或输单）："
+                    f"{_share(won, n)} 赢单，业绩 {revenue:,.0f}。")
+        return (f"分配：规则「{name}」共分出 {given:,} 条线索；其中 {n:,.0f} 条已有结果（赢单或"
+                f"输单），这些中 {_share(won, n)} 赢单（占全部分出线索的 {_share(won, given)}），"
+                f"业绩 {revenue:,.0f}。")
+    if not n:
+        return (f"Allocation: route {name!r} gave out {_count(given, 'lead')}; none has closed "
+                "(won or lost) yet.")
+    if n == given:
+        return (f"Allocation: route {name!r} gave out {_count(given, 'lead')}, all since closed "
+                f"(won or lost): {_share(won, n)} were won, for {revenue:,.0f} in revenue.")
+    return (f"Allocation: route {name!r} gave out {_count(given, 'lead')}; {n:,.0f} "
+            f"{'has' if n == 1 else 'have'} since closed (won or lost), and {_share(won, n)} of "
+            f"those were won ({_share(won, given)} of all it gave out), for {revenue:,.0f} in "
+            "revenue.")
 
 
 def allocation_sentences(r: BacktestResult, zh: bool) -> list[str]:
@@ -131,23 +202,20 @@ def allocation_sentences(r: BacktestResult, zh: bool) -> list[str]:
         return ["分配：线索没有成交结果（赢单/输单与金额），无法衡量。" if zh else
                 "Allocation: the leads carry no outcomes (won or lost, an amount), so the "
                 "routes' results cannot be measured."]
-    out = []
-    for (kind, name), (n, won, revenue) in sorted(a.by.items()):
-        if kind != "route":
-            continue
-        out.append(f"分配：规则「{name}」分出的 {n:.0f} 条有结果的线索中 {_pct(won / n)} 成交，"
-                   f"业绩 {revenue:,.0f}。" if zh else
-                   f"Allocation: of the {n:.0f} leads route {name!r} gave out that have an "
-                   f"outcome, {_pct(won / n)} were won, for {revenue:,.0f} in revenue.")
+    out = [_route(name, given, a.by.get((kind, name), [0.0, 0.0, 0.0]), zh)
+           for (kind, name), given in sorted(a.given.items()) if kind == "route"]
     if not out:
-        out.append("分配：重放出的分配中没有已知结果的线索。" if zh else
-                   "Allocation: no lead the replay gave out has a known outcome yet.")
+        out.append("分配：重放的日期上没有分出任何线索。" if zh else
+                   "Allocation: the replay gave out no lead on its dates.")
     if a.expected:
         ea, eb = a.expected.get("a", 0.0), a.expected.get("b", 0.0)
-        out.append(f"按各销售的历史转化率估算：本规则 {ea:,.1f} 个预期成交，对比规则 {eb:,.1f} 个。"
-                   "注意：这假设销售的转化率与分到的线索多少无关。" if zh else
-                   f"Valued through each rep's conversion rate, these rules' assignments "
-                   f"expect {ea:,.1f} conversions and {r.against}'s {eb:,.1f}. Caveat: "
+        na, nb = a.assigned.get("a", 0), a.assigned.get("b", 0)
+        out.append(f"按各销售的历史转化率估算：本规则分出的 {na:,} 条线索预期 {ea:,.1f} 个成交，"
+                   f"对比规则分出的 {nb:,} 条预期 {eb:,.1f} 个。注意：这假设销售的转化率与分到的"
+                   "线索多少无关。" if zh else
+                   f"Valued through each rep's historical conversion rate, the "
+                   f"{_count(na, 'lead')} these rules gave out expect {ea:,.1f} conversions, "
+                   f"and the {_count(nb, 'lead')} {r.against} gave out {eb:,.1f}. Caveat: "
                    f"{r.caveat}.")
     return out
 

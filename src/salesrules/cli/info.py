@@ -113,7 +113,7 @@ def compare_cmd(rules_a: Path, rules_b: Path, data: Path | None, as_of: dt.date 
 
     Uses RULES_A's export for both; writes no outputs and no history.
     """
-    from ..compare import compare, summary_rows
+    from ..compare import GINI_LEGEND, compare, summary_rows
 
     out = compare(rules_a, rules_b, data, as_of, seed)
     if as_json:
@@ -122,6 +122,7 @@ def compare_cmd(rules_a: Path, rules_b: Path, data: Path | None, as_of: dt.date 
     click.echo(f"{count(out['leads'], 'lead')} as of {out['as_of']}")
     click.echo(f"  A = {out['a']['rules']}\n  B = {out['b']['rules']}\n")
     print_table(["", "A", "B"], summary_rows(out), right=(1, 2))
+    click.echo(GINI_LEGEND)
     click.echo()
     print_table(["rep", "team", "A leads", "A value", "B leads", "B value", "conv."],
                 [[r["rep_id"], r["team"], f"{r['a_leads']:,}", f"{r['a_value']:,.0f}",
