@@ -46,6 +46,8 @@ class RawTable:
     spans_lines: bool = True
     #: Lines before the first row of ``cells`` (blank lines above a CSV's header).
     offset: int = 0
+    #: Whether the CSV text has a quote at all: a cell spans lines only inside quotes.
+    quoted: bool = True
 
     @property
     def header(self) -> list[str]:
@@ -53,12 +55,32 @@ class RawTable:
 
     def lines(self, rows: pl.Series) -> list[int]:
         """The line each given row ends on (rows are positions in ``cells``)."""
-        if not self.spans_lines:
-            return (rows + 1 + self.offset).to_list()
+        return self.line_map().lines(rows)
+
+    def line_map(self) -> LineMap:
+        """What :meth:`lines` needs, without the cells: the line breaks inside cells, summed
+        row by row (none for a sheet, whose rows are lines)."""
+        if not (self.spans_lines and self.quoted):
+            return LineMap(self.offset, None)
         breaks = self.cells.select(pl.sum_horizontal(
             pl.col(c).str.count_matches(_BREAK).fill_null(0) for c in self.cells.columns)
-            .cum_sum())
-        return (rows + 1 + self.offset + breaks.to_series().gather(rows)).to_list()
+            .cum_sum()).to_series()
+        return LineMap(self.offset, breaks if breaks.len() and breaks[-1] else None)
+
+
+@attrs.frozen
+class LineMap:
+    """Row positions to line numbers: the row, the lines above the first row (``offset``)
+    and the line breaks inside the cells of the rows up to it (``breaks``, row by row;
+    ``None`` when no cell holds one)."""
+
+    offset: int
+    breaks: pl.Series | None
+
+    def lines(self, rows: pl.Series) -> list[int]:
+        if self.breaks is None:
+            return (rows + 1 + self.offset).to_list()
+        return (rows + 1 + self.offset + self.breaks.gather(rows)).to_list()
 
 
 def read_raw(path: Path, encoding: str, sheet: str, delimiter: str = "") -> RawTable:
@@ -217,4 +239,5 @@ def _csv(path: Path, encoding: str, delimiter: str = "") -> RawTable:
                           + ("" if line is None else "; a quoted cell there is not closed, or "
                              "has text after its closing quote"),
                           None if line is None else line + data.count(b"\n", 0, skip)) from None
-    return RawTable(cells, _first_row(cells), enc, offset=data.count(b"\n", 0, skip))
+    return RawTable(cells, _first_row(cells), enc, offset=data.count(b"\n", 0, skip),
+                    quoted=b'"' in data)

@@ -10,7 +10,7 @@ import attrs
 import polars as pl
 
 from ..errors import Problems
-from .frame import FileProblem, RawTable, blank_rows, read_raw
+from .frame import FileProblem, LineMap, RawTable, blank_rows, read_raw
 from .tables import file_digest, quoted_header
 
 
@@ -54,6 +54,8 @@ class InputFile:
         #: After :meth:`frame`: whether each asked-for field has a column.
         self.found: dict[str, bool] = {}
         self._raw: RawTable | None = None
+        #: Once the source is done (:meth:`finish`), the line numbers without the cells.
+        self._lines: LineMap | None = None
         self._pending: list[tuple[int, int, str | None, str]] = []
 
     def _table(self) -> RawTable | None:
@@ -122,17 +124,22 @@ class InputFile:
 
     def lines(self, rows: pl.Series) -> list[int]:
         """The line numbers of the given ``row`` values (for errors)."""
-        return self._raw.lines(rows) if self._raw is not None else [0] * len(rows)
+        if self._raw is not None:
+            return self._raw.lines(rows)
+        return self._lines.lines(rows) if self._lines is not None else [0] * len(rows)
 
     def finish(self) -> None:
-        """Add the reported problems, in line order (called once the source is done)."""
-        if not self._pending:
-            return
-        self._pending.sort(key=lambda p: (p[0], p[1]))
-        rows = pl.Series([p[0] for p in self._pending], dtype=pl.UInt32)
-        for line, (_, _, column, message) in zip(self.lines(rows), self._pending):
-            self.error(line, column, message)
-        self._pending = []
+        """Add the reported problems, in line order (called once the source is done), and
+        let the file's cells go, keeping only what line numbers need: the next file is read
+        without this one's text in memory."""
+        if self._pending:
+            self._pending.sort(key=lambda p: (p[0], p[1]))
+            rows = pl.Series([p[0] for p in self._pending], dtype=pl.UInt32)
+            for line, (_, _, column, message) in zip(self.lines(rows), self._pending):
+                self.error(line, column, message)
+            self._pending = []
+        if self._raw is not None:
+            self._lines, self._raw = self._raw.line_map(), None
 
 
 def _mapped(file: InputFile, raw: RawTable, required: list[str], optional: list[str],
