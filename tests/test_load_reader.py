@@ -249,3 +249,28 @@ def test_a_delimiter_set_in_the_data_table_reads_what_sniffing_cannot(export):
     res = invoke("validate", "--rules", str(export / "rules.toml"))
     assert res.exit_code == 2
     assert "data.leads.delimiter: expected one of ',', ';', 'tab' or '|'" in res.output
+
+
+@pytest.mark.parametrize("cell", ["0000-01-01", "0000年1月1日", "1.1.0000", "1 011", "00-01-01"])
+def test_a_date_without_a_four_digit_year_is_a_bad_cell_not_a_crash(cell):
+    """Year 0 has no calendar date (reading it into Python raised ValueError, which ended a
+    run with exit 1 in the allocation stage); the column reader and parse_datetime agree."""
+    import polars as pl
+
+    from salesrules.load.tables import datetime_column
+
+    assert datetime_column(pl.Series([cell, "2026-11-25"])).to_list() == [
+        None, dt.datetime(2026, 11, 25)]
+    with pytest.raises(CellError):
+        parse_datetime(cell)
+
+
+@pytest.mark.slow
+def test_a_year_zero_lead_date_exits_2_naming_the_cell(tmp_path):
+    from conftest import cli, set_cell
+
+    rules = make_export(tmp_path)
+    set_cell(tmp_path / "leads.csv", 4, 1, "0000-01-01")  # created_at of the third lead
+    p = cli("run", "--rules", str(rules), "--out", str(tmp_path / "out"))
+    assert p.returncode == 2, p.stderr
+    assert "leads.csv:4: column 'created_at'" in p.stderr and "'0000-01-01'" in p.stderr

@@ -67,6 +67,8 @@ DATE_FORMATS = (
 TIME_SUFFIXES = ("", " %H:%M", " %H:%M:%S", "T%H:%M", "T%H:%M:%S", " %H:%M:%S%.f",
                  "T%H:%M:%S%.f")
 _FORMATS = tuple(d + t for d in DATE_FORMATS for t in TIME_SUFFIXES)
+#: The first year a date may have: four digits, as every format's ``%Y`` is written.
+MIN_YEAR = 1000
 # an ISO 8601 offset after a time ("Z", "+08:00"): the wall time is kept, the offset dropped
 _OFFSET = r"^(.*\d:\d{2}(?::\d{2}(?:\.\d+)?)?)(?:Z|[+-]\d{2}(?::?\d{2})?)$"
 
@@ -94,8 +96,7 @@ def datetime_column(cells: pl.Series) -> pl.Series:
     todo = (~_blank(text)).arg_true()
     if len(todo):  # commonly every cell has the first one's format: try that on all first
         first = _guess(text[int(todo[0])])
-        got = text.str.strptime(pl.Datetime("us"), first, strict=False, exact=True) \
-            if first else None
+        got = _strptime(text, first) if first else None
         if got is not None and got.null_count() == 0:
             return got.alias(cells.name)
         if got is not None:
@@ -105,18 +106,24 @@ def datetime_column(cells: pl.Series) -> pl.Series:
     for fmt in _FORMATS:
         if not len(todo):
             break
-        got = text.gather(todo).str.strptime(pl.Datetime("us"), fmt, strict=False, exact=True)
+        got = _strptime(text.gather(todo), fmt)
         hit = got.is_not_null()
         out.scatter(todo.filter(hit), got.filter(hit))
         todo = todo.filter(~hit)
     return out
 
 
+def _strptime(text: pl.Series, fmt: str) -> pl.Series:
+    """``text`` read with ``fmt``; a cell it does not read, or whose year has fewer than four
+    digits (``0000-01-01``, ``1 011``: no date an export holds), is null."""
+    got = text.str.strptime(pl.Datetime("us"), fmt, strict=False, exact=True)
+    return pl.select(pl.when(got.dt.year() >= MIN_YEAR).then(got)).to_series().alias(text.name)
+
+
 def _guess(text: str) -> str | None:
     """The first format that reads this one cell."""
     one = pl.Series([text])
-    return next((f for f in _FORMATS if one.str.strptime(
-        pl.Datetime("us"), f, strict=False, exact=True)[0] is not None), None)
+    return next((f for f in _FORMATS if _strptime(one, f).is_not_null().item()), None)
 
 
 def date_column(cells: pl.Series) -> pl.Series:
@@ -219,7 +226,8 @@ def _py_datetime(text: str) -> dt.datetime | None:
     text = text.strip()
     if len(text) == 10 and text[4] == "-" == text[7] and text[:4].isdigit():
         try:  # the common case, fast; the same answer as the first format's
-            return dt.datetime.fromisoformat(text)
+            got = dt.datetime.fromisoformat(text)
+            return got if got.year >= MIN_YEAR else None
         except ValueError:
             pass
     text = _PY_OFFSET.sub(r"\1", text)
@@ -227,9 +235,11 @@ def _py_datetime(text: str) -> dt.datetime | None:
         if fmt.startswith("%Y%m%d") and not (len(text) >= 8 and text[:8].isdigit()):
             continue  # compact dates take 8 digits, as the column reader reads them (not 000111)
         try:
-            return dt.datetime.strptime(text, fmt)
+            got = dt.datetime.strptime(text, fmt)
         except ValueError:
             continue
+        if got.year >= MIN_YEAR:
+            return got
     return None
 
 
