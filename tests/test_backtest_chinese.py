@@ -54,3 +54,20 @@ def test_the_summary_names_checks_stages_and_rates_in_chinese(result):
     text = "\n".join(said)
     assert "费率" not in text and "转化率" in text
     assert not english_words(text), text
+
+
+@pytest.mark.slow
+def test_the_page_titles_its_charts_in_chinese(result, tmp_path):
+    """backtest.html on a Chinese export: headings, chart titles and legends name stages by
+    their labels and checks by their shown names (the totals table keeps backtest.csv's
+    measure names, a contract, and is left out here)."""
+    import re
+
+    from salesrules.backtest.output import write_html
+
+    page = tmp_path / "backtest.html"
+    write_html(result, page, "rules.toml")
+    text = page.read_text(encoding="utf-8").split("</head>")[1].split("<table>")[0]
+    words = re.sub(r"<[^>]+>|&[a-z]+;|rules\.toml|sha256:[0-9a-f]+|\d+", " ", text)
+    assert "转化率误差" in text and "精确率与召回率" in text
+    assert not english_words(words), english_words(words)

@@ -9,15 +9,17 @@ import json
 import math
 import os
 from pathlib import Path
+from typing import Any
 
 from .. import __version__
 from ..config import RulesConfig
 from ..errors import UserError
 from ..load import data_dir
 from ..outputs.folder import crash_point, protected_reason
+from ..words import speaking, stage
 from . import BacktestResult
 from .rows import ALL
-from .summary import sentences
+from .summary import MODEL_ZH, check_names, sentences
 
 FILES = ("backtest.csv", "backtest.json", "backtest.html")
 #: The prefix of a file being written: renamed over its final name once every file is written.
@@ -153,47 +155,80 @@ def _series(result: BacktestResult, prefix: str, subject: str | None = None,
     return out
 
 
-def _goal_charts(result: BacktestResult, dates: list[str]) -> list[str]:
+#: The page's words: English, and Chinese for ``output.language = "zh"``.
+PAGE_WORDS: dict[str, dict[str, Any]] = {
+    "en": {"title": "Backtest", "goals": "Goals: each model's rate error",
+           "warnings": "Early warnings", "metrics": "Metrics worth watching", "totals": "Totals",
+           "error": "rate error, {link}", "teams": "{check} (teams)",
+           "pr": "{subject}: precision and recall", "rho": "rank correlation",
+           "series": {}},
+    "zh": {"title": "回测", "goals": "目标：各模型转化率误差", "warnings": "预警",
+           "metrics": "值得追踪的过程指标", "totals": "汇总", "error": "转化率误差：{link}",
+           "teams": "{check}（团队）", "pr": "{subject}：精确率与召回率", "rho": "秩相关",
+           "series": {**MODEL_ZH, "precision": "精确率", "recall": "召回率"}},
+}
+
+
+def _link(link: str) -> str:
+    """A funnel link (``dials>connects``) by its stages' names as the manager reads them."""
+    return "→".join(stage(s) for s in link.split(">"))
+
+
+def _named(series: dict[str, dict[str, float]], words: dict) -> dict[str, dict[str, float]]:
+    """The series by the names a manager reads (models, precision and recall)."""
+    return {words["series"].get(k, k): v for k, v in series.items()}
+
+
+def _goal_charts(result: BacktestResult, dates: list[str], words: dict) -> list[str]:
     links = sorted({r.subject for r in result.rows if r.measure.startswith("goals.error.")
                     and r.date != ALL})
-    return [f"<h3>{html.escape(link)}</h3>" + line_chart(
-        f"rate error, {link}", dates, _series(result, "goals.error.", link, "goals.error."))
+    return [f"<h3>{html.escape(_link(link))}</h3>" + line_chart(
+        words["error"].format(link=_link(link)), dates,
+        _named(_series(result, "goals.error.", link, "goals.error."), words))
         for link in links]
 
 
-def _warning_charts(result: BacktestResult, dates: list[str]) -> list[str]:
+def _warning_charts(result: BacktestResult, dates: list[str], words: dict) -> list[str]:
     out = []
+    shown = check_names(result)
     for (check, kind), t in sorted(result.warnings.tally.items()):
         if not t.flagged:
             continue
         subject = check if kind == "rep" else f"{check} (teams)"
-        out.append((subject, line_chart(f"{subject}: precision and recall", dates,
-                                        _series(result, "warnings.", subject, "warnings."))))
+        name = shown.get(check, check)
+        title = name if kind == "rep" else words["teams"].format(check=name)
+        out.append((title, line_chart(words["pr"].format(subject=title), dates, _named(
+            _series(result, "warnings.", subject, "warnings."), words))))
     return [f"<h3>{html.escape(s)}</h3>{svg}" for s, svg in out]
 
 
 def write_html(result: BacktestResult, path: Path, rules: str) -> None:
-    zh = result.config.output.language == "zh"
+    lang = "zh" if result.config.output.language == "zh" else "en"
+    with speaking(lang, {s.name: s.label for s in result.dataset.funnel.stages}):
+        path.write_text(_page(result, rules, lang), encoding="utf-8")
+
+
+def _page(result: BacktestResult, rules: str, lang: str) -> str:
+    """The page: the summary, then each chart, titled in ``lang`` (stages and checks by the
+    names a manager reads); the totals table keeps ``backtest.csv``'s measure names."""
+    words = PAGE_WORDS[lang]
     dates = [d.isoformat() for d in result.dates]
     corr = result.metrics.correlations()
-    metrics = interval_chart("rank correlation", [(s, c.rho, c.low, c.high)
-                                                  for s, c in corr.items()])
+    metrics = interval_chart(words["rho"], [(stage(s), c.rho, c.low, c.high)
+                                            for s, c in corr.items()])
     totals = "".join(f"<tr><td>{html.escape(r.measure)}</td><td>{html.escape(r.subject)}</td>"
                      f"<td>{_num(r.value)}</td></tr>" for r in result.rows if r.date == ALL)
-    said = "".join(f"<li>{html.escape(s)}</li>" for s in sentences(
-        result, "zh" if zh else "en"))
-    heads = (("回测", "目标：各模型转化率误差", "预警", "值得追踪的过程指标", "汇总") if zh else
-             ("Backtest", "Goals: each model's rate error", "Early warnings",
-              "Metrics worth watching", "Totals"))
-    body = (f"<h1>{heads[0]}: {html.escape(rules)}</h1><p>{html.escape(result.config.digest)}"
-            f"</p><ul>{said}</ul><h2>{heads[1]}</h2>{''.join(_goal_charts(result, dates))}"
-            f"<h2>{heads[2]}</h2>{''.join(_warning_charts(result, dates))}"
-            f"<h2>{heads[3]}</h2>{metrics}<h2>{heads[4]}</h2><table>{totals}</table>")
-    page = (f'<!doctype html><html lang="{"zh" if zh else "en"}"><head><meta charset="utf-8">'
-            f"<title>{heads[0]}</title><style>body{{font-family:system-ui,sans-serif;"
+    said = "".join(f"<li>{html.escape(s)}</li>" for s in sentences(result, lang))
+    body = (f"<h1>{words['title']}: {html.escape(rules)}</h1>"
+            f"<p>{html.escape(result.config.digest)}</p><ul>{said}</ul>"
+            f"<h2>{words['goals']}</h2>{''.join(_goal_charts(result, dates, words))}"
+            f"<h2>{words['warnings']}</h2>{''.join(_warning_charts(result, dates, words))}"
+            f"<h2>{words['metrics']}</h2>{metrics}<h2>{words['totals']}</h2>"
+            f"<table>{totals}</table>")
+    return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+            f"<title>{words['title']}</title><style>body{{font-family:system-ui,sans-serif;"
             f"max-width:60rem;margin:2rem auto;padding:0 1rem}}svg{{max-width:100%}}"
             f"td{{padding:2px 8px}}</style></head><body>{body}</body></html>\n")
-    path.write_text(page, encoding="utf-8")
 
 
 def check_folder(out: Path, cfg: RulesConfig, data: Path | None, force: bool) -> None:
