@@ -124,3 +124,37 @@ def test_a_bad_row_leaves_out_only_itself_not_the_rest_of_its_rep_day(tmp_path):
     assert reported[:2] != [40, 400]  # the call log's dials and connects, not the sheet's
     assert est.history.totals(rep, called, called) == [*reported[:2], reported[2] - 30,
                                                        reported[3] - 9, *reported[4:]]
+
+
+def test_a_call_log_day_is_judged_with_the_logs_figures(tmp_path):
+    """On a day the call log covers, its dials and connects replace the sheet's. A row whose
+    only contradiction is in those stages (connects 900 > dials 5, a typo the log overrides)
+    is not bad: its rep-day counts whole. A row that still contradicts (intents above
+    conversations) and is the rep-day's only row is left out whole, not kept as the log's
+    figures with its own stages taken away (which would understate connects→conversations)."""
+    from salesrules.estimate import estimate_of
+    from salesrules.goals.calendar import period_of
+    from salesrules.testing import load_export
+
+    make_export(tmp_path, reps=14, days=180, leads=5, seed=5)
+    path = tmp_path / "activity.csv"
+    rows = list(csv.reader(path.open(encoding="utf-8")))
+    as_of = dt.date.fromisoformat(AS_OF)
+    rep = rows[1][1]
+    days = sorted({r[0] for r in rows[1:] if r[1] == rep
+                   and as_of - dt.timedelta(days=10) <= dt.date.fromisoformat(r[0]) < as_of})
+    typo, still = (dt.date.fromisoformat(d) for d in days[-2:])  # in the call log's days
+    for r in rows[1:]:
+        if r[1] == rep and r[0] == typo.isoformat():
+            r[2:4] = ["5", "900"]
+        if r[1] == rep and r[0] == still.isoformat():
+            r[4:6] = ["2", "7"]  # conversations 2, intents 7
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+    ds = load_export(tmp_path)
+    est = estimate_of(ds, period_of(as_of, "quarter"), as_of)
+    assert ds.activity.totals(rep, typo, typo)[:2] != [5, 900]  # the log's dials, connects
+    assert (rep, typo) not in {(r.rep_id, r.day) for r in est.bad_rows}
+    assert est.history.totals(rep, typo, typo) == ds.activity.totals(rep, typo, typo)
+    assert (rep, still) in {(r.rep_id, r.day) for r in est.bad_rows}
+    assert not len(est.history.rows(still, still, reps=[rep]))

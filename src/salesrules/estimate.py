@@ -171,9 +171,11 @@ def estimate_of(dataset: Dataset, period: Period, as_of: dt.date) -> Estimate:
 
     Rows of the same rep-day are summed when read: a bad row's own values
     (``BadRow.counted``) are taken out of its rep-day, and the rep-day is left
-    out when nothing else is left of it (or when the source did not say what the
-    row added). Only rows read as rows are judged: a deal export's rep-day may
-    rightly hold more wins than new deals (deals close on other days than they open).
+    out when nothing else is left in the stages the row added to (or when the
+    source did not say what the row added). A row that a call log's figures make
+    consistent (a typo in the dials the log replaces) is not bad. Only rows read
+    as rows are judged: a deal export's rep-day may rightly hold more wins than
+    new deals (deals close on other days than they open).
     """
     activity, funnel = dataset.activity, dataset.funnel
     bad = tuple(sorted(dataset.contradicting, key=lambda r: (r.rep_id, r.day)))
@@ -197,8 +199,11 @@ def estimate_of(dataset: Dataset, period: Period, as_of: dt.date) -> Estimate:
             else:
                 drop[k] = True
         touched = less.any(axis=1)
-        # what is left of a rep-day: a sum less its parts, to the cent (float sums drift)
+        # what is left of a rep-day: a sum less its parts, to the cent (float sums drift);
+        # a rep-day with nothing left in the stages the bad row added to (what remains is a
+        # call log's figures, say) is left out whole, not kept lopsided
         left = np.round(rows.values[touched] - less[touched], 6)
-        drop[np.flatnonzero(touched)[(left <= 0).all(axis=1)]] = True
+        gone = np.where(less[touched] > 0, left <= 0, True).all(axis=1)
+        drop[np.flatnonzero(touched)[gone]] = True
     return Estimate(funnel, activity.without_rows(drop, less), bad, dataset.teams(), period,
                     as_of, dataset.extra.get(CLOSED_KEY))

@@ -49,8 +49,9 @@ def backtest(rules: Path, data: Path | None, start: dt.date, end: dt.date, every
     folder = out or (cfg.base_dir / cfg.output.dir / "backtest")
     check_folder(folder, cfg, data, force)  # before the replay: a refused --out costs nothing
     opts = BacktestOptions(rules, start, end, every, against, data, seed)
+    zh = cfg.output.language == "zh"
     say = (lambda d: None) if quiet else (
-        lambda d: click.echo(f"replaying {d}", err=True, nl=True))
+        lambda d: click.echo(f"正在回测 {d}" if zh else f"replaying {d}", err=True, nl=True))
     result = do_backtest(opts, say)
     options = {"from": start.isoformat(), "to": end.isoformat(), "every": every,
                "against": str(against) if against else "",
@@ -60,4 +61,5 @@ def backtest(rules: Path, data: Path | None, start: dt.date, end: dt.date, every
         return
     for line in sentences(result, cfg.output.language):
         click.echo(line)
-    click.echo(f"wrote {', '.join(files)} to {folder}/")
+    click.echo(f"已写入 {folder}/：{'、'.join(files)}" if zh else
+               f"wrote {', '.join(files)} to {folder}/")

@@ -81,8 +81,9 @@ class FunnelBatch:
     @property
     def closed_stage(self) -> int | None:
         """The stage whose rate is a win rate of closed deals, won ÷ (won + lost), open deals
-        left out: with a deals export, the funnel's last count stage (``wins``), when a count
-        stage is just above it. ``None`` otherwise: every rate is lower stage ÷ upper."""
+        left out: with a deals export, the first count stage won deals reach and lost ones do
+        not, as the deals source's stage map says (``wins``, by ``won_stage`` in
+        ``salesrules.load.deal_presets``). ``None`` otherwise: every rate is lower ÷ upper."""
         return win_stage(self.funnel, self.closed)
 
     def closed_counts(self, rep_ids: Sequence[str], start: dt.date,

@@ -294,7 +294,21 @@ class DatasetBuilder:
         return Dataset(self.funnel, self.reps, self._leads(), self.activity, inputs,
                        self.warnings, self.leave, self.extra, self.calls, self.goal_overrides,
                        tuple(self._counted(r) for r in self.contradicting
-                             if r.rep_id in self.reps or not self.reps))
+                             if (r.rep_id in self.reps or not self.reps)
+                             and not self._overridden(r)))
+
+    def _overridden(self, row: BadRow) -> bool:
+        """Whether the row contradicts nothing once a call log's figures replace the stages it
+        replaced on the row's rep-day (a typo in the sheet's dials, which count nowhere)."""
+        if not row.counted or not self._replace:
+            return False
+        f = self.funnel
+        key = (row.rep_id, row.day)
+        if not any((*key, i) in self._replace for i in range(len(row.counted))):
+            return False
+        v = [self._replace.get((*key, i), x) for i, x in enumerate(row.counted)]
+        return not any(v[f.index(s.name)] > v[f.index(above)] for s in f.stages
+                       if s.unit == "count" and (above := f.upstream(s.name)) is not None)
 
     def _counted(self, row: BadRow) -> BadRow:
         """The row with 0 for the stages of its rep-day that a call log replaced."""

@@ -21,6 +21,8 @@ KEYS_ZH = {
     "weakest_vs_benchmark": "最弱环节相对标杆", "meeting": "达标人数", "reps": "人数",
     "share": "占比", "threshold": "门槛", "behind": "未达标", "cause_shares": "原因占比",
     "missing_days": "缺失日期", "contradicting_rows": "自相矛盾的行", "date": "日期",
+    "where": "位置", "upper": "上一环节", "lower": "本环节", "upper_value": "上一环节数值",
+    "lower_value": "本环节数值",
     "rep_id": "销售编号", "tier": "当前档位", "next_tier": "下一档位", "target": "目标",
     "next_target": "下一档目标", "projected": "预计", "remaining_days": "剩余工作日",
     "daily_targets": "每日目标", "rate_z": "稳健 z 值", "follow_rate": "下一环节转化率",
