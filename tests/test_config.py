@@ -281,3 +281,9 @@ def test_a_bad_target_under_any_level_name_is_named_by_its_key_path(level):
     where = format_path(["goals", "levels", level, "revenue"])
     assert problems_of(text) == [f"{where}: expected a number, got 'lots'"]
     assert tomllib.loads(f"{where} = 1") == {"goals": {"levels": {level: {"revenue": 1}}}}
+
+
+def test_an_as_of_date_a_run_would_refuse_is_refused_by_validate_too():
+    assert problems_of("[run]\nas_of = 0099-01-01") == [
+        "run: as_of = 0099-01-01 is outside the years 1900 to 9998 that runs can be for"]
+    assert problems_of("[run]\nas_of = 2026-11-25") == []

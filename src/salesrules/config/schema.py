@@ -282,12 +282,22 @@ class OutputConfig:
     parallel: bool = True
 
 
+def _run_year(day: dt.date | None) -> None:
+    """A run's as-of date lies in the years a run can be for (``validate`` refuses what
+    ``run`` would)."""
+    from ..goals.calendar import YEARS  # the calendar's years; imported late (goals use config)
+
+    if day is not None and not YEARS[0] <= day.year <= YEARS[1]:
+        raise ValueError(f"as_of = {day} is outside the years {YEARS[0]} to {YEARS[1]} that runs "
+                         "can be for")
+
+
 @attrs.define
 class RunConfig:
     """``[run]``: defaults for ``salesrules run`` options."""
 
     #: The as-of date (YYYY-MM-DD) when ``--as-of`` is not given; default today.
-    as_of: dt.date | None = None
+    as_of: dt.date | None = attrs.field(default=None, validator=lambda _, __, v: _run_year(v))
     #: Seed given to allocation policies for any random choice, so reruns give the same result.
     seed: int = 0
 
