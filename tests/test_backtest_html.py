@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from backtest_export import make_history
 from conftest import invoke
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+from salesrules.testing import needs_chromium, open_offline
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed "
-                    "(apt-get install chromium); .ci/run installs it")
+@needs_chromium
 def test_backtest_page_renders_offline_in_headless_chromium(tmp_path):
-    playwright = pytest.importorskip("playwright.sync_api")
     make_history(tmp_path / "export", reps=16, quarters=2)
     res = invoke("backtest", "--rules", str(tmp_path / "export" / "rules.toml"),
                  "--from", "2026-01-07", "--to", "2026-06-30", "--out", str(tmp_path / "out"))
     assert res.exit_code == 0, res.output
     page_file = tmp_path / "out" / "backtest.html"
-    seen: dict = {"errors": [], "requests": []}
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.on("console", lambda m: seen["errors"].append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: seen["errors"].append(str(e)))
-        page.on("request", lambda r: seen["requests"].append(r.url))
-        page.goto(page_file.resolve().as_uri(), wait_until="load")
+    with open_offline(page_file) as opened:
+        page = opened.page
         lines = page.eval_on_selector_all("svg polyline", "els => els.map(e => "
                                           "e.getBoundingClientRect().width)")
         dots = page.eval_on_selector_all("svg circle", "els => els.map(e => "
@@ -38,9 +26,8 @@ def test_backtest_page_renders_offline_in_headless_chromium(tmp_path):
         bars = page.eval_on_selector_all("svg rect", "els => els.length")
         said = page.eval_on_selector_all("li", "els => els.map(e => e.textContent)")
         page.screenshot(path=str(tmp_path / "backtest.png"), full_page=True)
-        browser.close()
-    assert not seen["errors"]
-    assert seen["requests"] == [page_file.resolve().as_uri()]  # nothing fetched from elsewhere
+    assert not opened.errors
+    assert opened.requests == [page_file.resolve().as_uri()]  # nothing fetched from elsewhere
     assert len(lines) >= 5 and all(w > 100 for w in lines)  # every line spans the dates
     assert all(w > 4 for w in dots)  # a value on one date only is a visible dot
     assert bars >= 5

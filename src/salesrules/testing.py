@@ -8,11 +8,14 @@ imported from here.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 import tomli_w
 
@@ -29,8 +32,8 @@ from .sample import SampleSpec, generate, rules_for
 
 __all__ = [
     "assert_caps_respected", "assert_every_lead_once", "assert_findings_well_formed",
-    "assert_sums_to_parent", "load_export", "make_export", "run_check", "run_policy",
-    "run_split",
+    "assert_sums_to_parent", "CHROMIUM", "load_export", "make_export", "needs_chromium",
+    "open_offline", "OpenedPage", "run_check", "run_policy", "run_split",
 ]
 
 
@@ -195,3 +198,43 @@ def assert_findings_well_formed(findings: Iterable[Finding], check: str | None =
         assert f.subject and f.message, f"finding without subject or message: {f!r}"
         assert check is None or f.check == check, f"finding names check {f.check!r}"
 
+
+
+# ---------------------------------------------------------------- pages in a browser
+
+#: Debian's headless Chromium (``apt-get install chromium``; ``.ci/run`` installs it).
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed "
+                                    "(apt-get install chromium); .ci/run installs it")
+
+
+@attrs.frozen
+class OpenedPage:
+    """A page open in headless Chromium (Playwright's ``page``), with the errors it logged
+    and every URL it requested, collected as it runs."""
+
+    page: Any
+    errors: list[str]
+    requests: list[str]
+
+
+@contextmanager
+def open_offline(path: Path, width: int = 1280, height: int = 900) -> Iterator[OpenedPage]:
+    """Open an output page (``report.html``, ``backtest.html``) from disk in headless
+    Chromium, with no network services; the browser closes after the block."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            opened = OpenedPage(page, [], [])
+            page.on("console", lambda m: opened.errors.append(m.text)
+                    if m.type == "error" else None)
+            page.on("pageerror", lambda e: opened.errors.append(str(e)))
+            page.on("request", lambda r: opened.requests.append(r.url))
+            page.goto(path.resolve().as_uri(), wait_until="load")
+            yield opened
+        finally:
+            browser.close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import json
 import re
-import shutil
 import tomllib
 import zipfile
 from collections import Counter
@@ -17,14 +16,11 @@ import tomli_w
 from click.testing import CliRunner
 
 from salesrules.cli import main
-from salesrules.testing import make_export
+from salesrules.testing import make_export, needs_chromium, open_offline
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ROOT = Path(__file__).resolve().parents[3]
 CHARTS = ("chart-overview", "chart-funnel", "chart-pace", "chart-allocation", "chart-rep")
 SECTIONS = ("overview", "funnel", "pace", "allocation", "findings", "rep", "success")
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed "
-                                    "(apt-get install chromium); .ci/run installs it")
 
 
 def invoke(*args: str):
@@ -92,17 +88,9 @@ def assert_findings_fit(seen: dict) -> None:
 
 def open_in_chromium(report: Path, shot: Path | None = None) -> dict:
     """Open the report offline in headless Chromium; what it drew, logged and requested."""
-    playwright = pytest.importorskip("playwright.sync_api")
-    seen: dict = {"errors": [], "requests": []}
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.on("console", lambda m: seen["errors"].append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: seen["errors"].append(str(e)))
-        page.on("request", lambda r: seen["requests"].append(r.url))
-        page.goto(report.resolve().as_uri(), wait_until="load")
+    with open_offline(report) as opened:
+        page = opened.page
+        seen: dict = {"errors": opened.errors, "requests": opened.requests}
         page.wait_for_selector("#chart-rep svg rect")
         seen["shapes"] = dict(page.eval_on_selector_all(".chart", "els => els.map(e => "
                               "[e.id, e.querySelectorAll("
@@ -130,7 +118,6 @@ def open_in_chromium(report: Path, shot: Path | None = None) -> dict:
                                                        "els => els.map(e => e.className)")
         if shot is not None:
             page.screenshot(path=str(shot), full_page=True)
-        browser.close()
     return seen
 
 
