@@ -26,7 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_run import Export, load_average, measure, prepare  # noqa: E402
+from bench_run import Export, load_average, measure, prepare, scale_args  # noqa: E402
 
 from salesrules.sample import SampleSpec  # noqa: E402
 
@@ -52,19 +52,7 @@ def commands(export: Export) -> dict[str, list[str]]:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--reps", type=int)
-    ap.add_argument("--days", type=int)
-    ap.add_argument("--leads", type=int)
-    ap.add_argument("--repeat", type=int, help="rounds; each figure is the best of them")
-    ap.add_argument("--quick", action="store_true", help=f"a small scale: {QUICK} unless given")
-    ap.add_argument("--work", type=Path, default=HERE / "out",
-                    help="where the export and outputs go (default bench/out)")
-    args = ap.parse_args(argv)
-    for key, value in (QUICK if args.quick else FULL).items():
-        if getattr(args, key) is None:
-            setattr(args, key, value)
-    return args
+    return scale_args(__doc__.splitlines()[0], argv, FULL, QUICK)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -230,21 +230,29 @@ def load_average() -> str:
         return "unknown"
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def scale_args(description: str, argv: list[str] | None, full: dict, quick: dict,
+               leads_help: str = "leads in the export") -> argparse.Namespace:
+    """A benchmark's scale options (``--reps --days --leads --repeat --quick --work``),
+    each one not given taken from ``full``, or from ``quick`` with ``--quick``."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--reps", type=int)
     ap.add_argument("--days", type=int)
-    ap.add_argument("--leads", type=int, help="leads in the export; the scaling line uses 2x")
+    ap.add_argument("--leads", type=int, help=leads_help)
     ap.add_argument("--repeat", type=int, help="rounds; each figure is the best of them")
     ap.add_argument("--quick", action="store_true",
-                    help=f"a small scale: {QUICK} unless given")
+                    help=f"a small scale: {quick} unless given")
     ap.add_argument("--work", type=Path, default=HERE / "out",
                     help="where the exports and outputs go (default bench/out)")
     args = ap.parse_args(argv)
-    for key, value in (QUICK if args.quick else FULL).items():
+    for key, value in (quick if args.quick else full).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
     return args
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    return scale_args(__doc__.splitlines()[0], argv, FULL, QUICK,
+                      "leads in the export; the scaling line uses 2x")
 
 
 def main(argv: list[str] | None = None) -> int:
