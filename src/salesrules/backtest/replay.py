@@ -116,8 +116,9 @@ class Replayer:
             day_warnings: list[str] = []
             expected_through(as_of, known.activity, plan.calendar, period, day_warnings)
             assert plan.warnings[len(plan.warnings) - len(day_warnings):] == day_warnings
-            got = self._goals[key] = _PeriodGoals(
+            self._goals[key] = _PeriodGoals(
                 plan, plan.warnings[:len(plan.warnings) - len(day_warnings)])
+            return plan  # set on this very day: its estimate and warnings are the day's
         return got.on(known, as_of)
 
     def day(self, as_of: dt.date) -> Day:
