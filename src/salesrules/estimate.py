@@ -117,11 +117,10 @@ class Estimate:
         """The estimate with each count link's team rate and prior strength from the pooling."""
         names = self.funnel.names
         totals = self.totals(est.start, est.end)
-        batch = self._batch()
+        from .goals.personal import closed_trials  # the pooling's own trials of the win link
+
         active = [r for members in self.teams.values() for r in members if r.active]
-        won = batch.closed_counts([r.id for r in active], est.start, est.end)
-        closed = ({} if won is None else
-                  {r.id: (float(w), float(n)) for r, w, n in zip(active, won.won, won.closed)})
+        closed = closed_trials(self._batch(), active, est.start, est.end)
         reps = {r: dict(v) for r, v in est.reps.items()}
         teams = {t: dict(v) for t, v in est.teams.items()}
         for up, low in count_links(self.funnel):
@@ -136,9 +135,9 @@ class Estimate:
                 for r in members:
                     if r.active:
                         t = totals.get(r.id) or [0.0] * len(names)
-                        mine = (closed[r.id] if closed and low == batch.closed_stage
-                                else (min(t[low], t[up]), t[up]))
-                        reps.setdefault(r.id, {})[names[low]] = posterior(*mine, mean, strength)
+                        n, x = (closed.trials[r.id] if closed and low == closed.stage
+                                else (t[up], min(t[low], t[up])))
+                        reps.setdefault(r.id, {})[names[low]] = posterior(x, n, mean, strength)
         return attrs.evolve(est, reps=reps, teams=teams)
 
     def describe(self) -> dict:
