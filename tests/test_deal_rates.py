@@ -141,3 +141,25 @@ def test_a_stage_that_lost_deals_reach_never_takes_the_win_rate(tmp_path):
                  if t["rep_id"] == "B" and t["stage"] == "intents" and t["grain"] == "quarter")
     assert "closed deals" not in trace, trace
     assert "intents→pipeline 1 (rep 1 from 20 intents" in trace, trace
+
+
+@pytest.mark.parametrize(("stage", "said"), [("new", True), ("New", False)])
+def test_a_leads_condition_that_matches_no_open_deal_is_said(tmp_path, stage, said):
+    """Found on a hand-written HubSpot export, whose labels are in sentence case
+    ('Appointment scheduled'): a condition spelt as the preset spells the stage matched no
+    deal and the run allocated nothing without a word. Now it says so, with the stages."""
+    rows = [["D1", "", stage, "", "2026-11-20", ""], ["D2", "", stage, "", "2026-11-21", ""],
+            ["D3", "A", "Won", "900", "2026-10-01", "2026-10-20"]]
+    with (tmp_path / "deals.csv").open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([["id", "owner", "stage", "amount", "created_at", "close_date"],
+                                 *rows])
+    (tmp_path / "reps.csv").write_text("rep_id,team\nA,East\n", encoding="utf-8")
+    (tmp_path / "rules.toml").write_text(tomli_w.dumps(deal_rules_for("generic")),
+                                         encoding="utf-8")
+    res = invoke("run", "--rules", str(tmp_path / "rules.toml"), "--as-of", "2026-11-25",
+                 "--dry-run", "--out", str(tmp_path / "out"))
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert ("params.leads_when matched none of the 2 open deal(s) without an owner, at stages "
+            "'new' (2)" in text) is said
+    assert len(read_csv(tmp_path / "out" / "assignments.csv")) == (0 if said else 2)

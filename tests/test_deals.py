@@ -388,3 +388,4 @@ def test_a_rep_hired_within_the_idle_window_is_not_idle(tmp_path):
     idle = next(line for line in res.output.splitlines() if "no activity or deals" in line)
     assert "OLD1" in idle and "NEW1" not in idle
 
+

@@ -93,6 +93,12 @@ WARNINGS: dict[str, dict[str, str]] = {
                          "are not counted{hint} (map it under params.stages)",
                    "zh": "{where}：{n} 个商机处于阶段 {stage!r}，没有阶段映射提到它，未计入{hint}"
                          "（请在 params.stages 下映射）"},
+    "leads-when-none": {
+        "en": "{where}: params.leads_when matched none of the {n} open deal(s) without an "
+              "owner, at stages {stages}: no deal becomes a lead to allocate; check the "
+              "condition's spelling (values compare exactly, case included)",
+        "zh": "{where}：params.leads_when 没有匹配到 {n} 个无负责人的未结商机中的任何一个"
+              "（阶段 {stages}），没有线索可分配；请检查条件的写法（取值须完全一致，包括大小写）"},
     "deal-stage.near": {"en": "; closest known stage: {near!r}",
                         "zh": "；最接近的已知阶段：{near!r}"},
     "near": {"en": "; closest known: {near!r}", "zh": "；最接近的已知值：{near!r}"},

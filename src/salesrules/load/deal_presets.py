@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import difflib
+import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -185,3 +187,17 @@ class ClosedDeals:
         """won ÷ (won + lost) in the window; ``None`` without a closed deal."""
         c = self.counts(rep_id, start, end)
         return c.won / (c.won + c.lost) if c.won + c.lost else None
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\s\-_.·/]+", "", text).lower()
+
+
+def closest(value: str, known: list[str]) -> str | None:
+    """The known value most like ``value`` (ignoring case, spaces and punctuation)."""
+    squashed = {_squash(k): k for k in known}
+    hit = squashed.get(_squash(value))
+    if hit is not None:
+        return hit
+    best = difflib.get_close_matches(_squash(value), list(squashed), n=1, cutoff=0.6)
+    return squashed[best[0]] if best else None

@@ -14,8 +14,6 @@ as the lead it once was (:mod:`.deal_leads`) for a backtest's allocation measure
 
 from __future__ import annotations
 
-import difflib
-import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -45,6 +43,8 @@ from .deal_presets import (  # noqa: F401  (re-exported: the presets are documen
     DealStage,
     KnownFile,
     _known_values,
+    _squash,
+    closest,
     won_stage,
 )
 from .sources import text
@@ -165,6 +165,9 @@ class _Seen:
         self.unknown_stages: Counter[str] = Counter()
         self.owners: Counter[str] = Counter()
         self.values: dict[str, Counter[str]] = {f: Counter() for f in p.known}
+        #: Open deals without an owner that ``leads_when`` left out, by stage; leads taken.
+        self.missed: Counter[str] = Counter()
+        self.leads = 0
         #: (owner, reached, value, dates by column, won/lost/None, dating column of reached)
         self.history: list[tuple] = []
         #: Every deal that is not a lead, as the lead it once was (for a backtest).
@@ -183,6 +186,10 @@ class _Seen:
 
     def warn_unknown(self, stage_map: dict[str, DealStage], known: dict[str, list[str]]) -> None:
         into, where = self.into, self.where
+        if self.missed and not self.leads:  # a condition spelt unlike the file, most likely
+            into.warn(warning("leads-when-none", where=where, n=sum(self.missed.values()),
+                              stages=", ".join(f"{s!r} ({n})" for s, n in
+                                               self.missed.most_common(5))))
         for stage, n in self.unknown_stages.most_common():
             near = closest(stage, list(stage_map))
             hint = warning("deal-stage.near", near=near) if near else ""
@@ -193,20 +200,6 @@ class _Seen:
                     near = closest(value, known.get(f, []))
                     into.warn(warning("deal-value", where=where, field=f, value=value, n=n,
                                       hint=warning("near", near=near) if near else ""))
-
-
-def _squash(text: str) -> str:
-    return re.sub(r"[\s\-_.·/]+", "", text).lower()
-
-
-def closest(value: str, known: list[str]) -> str | None:
-    """The known value most like ``value`` (ignoring case, spaces and punctuation)."""
-    squashed = {_squash(k): k for k in known}
-    hit = squashed.get(_squash(value))
-    if hit is not None:
-        return hit
-    best = difflib.get_close_matches(_squash(value), list(squashed), n=1, cutoff=0.6)
-    return squashed[best[0]] if best else None
 
 
 def _reference(file: InputFile, field: str, ref: KnownFile) -> list[str]:
@@ -329,7 +322,10 @@ class DealsSource(Source):
                                                        "created date")
                 else:
                     into.add_lead(lead, f"{file.display}:", lines[k])
+                    seen.leads += 1
                 continue
+            if not st.closed and not owner and seen.leads_cond is not None:
+                seen.missed[stage] += 1
             won = (reached >= result) if st.closed else None
             if created_at is not None:
                 seen.deals.add(DealLead(deal_id, created_at, fields, value, won,
