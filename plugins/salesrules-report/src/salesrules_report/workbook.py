@@ -20,9 +20,10 @@ def _widths(header: list[str], rows: list[list[Any]], cap: int = 60) -> list[int
     widths = [len(str(h)) + 2 for h in header]
     for row in rows[:500]:  # a sample is enough to size columns
         for i, v in enumerate(row):
-            n = len(str(v)) if v is not None else 0
-            # wide characters take two columns
-            n += sum(1 for ch in str(v) if ord(ch) > 0x2E80) if v is not None else 0
+            text = str(v) if v is not None else ""
+            n = len(text)
+            if not text.isascii():  # wide characters take two columns
+                n += sum(1 for ch in text if ord(ch) > 0x2E80)
             widths[i] = max(widths[i], min(n + 2, cap))
     return widths
 
