@@ -14,7 +14,7 @@ from ..load import Dataset
 from ..load.dataset import BadRow
 from ..load.deal_presets import ClosedWindow
 from ..model import ProgressRow, Rep
-from .diagnosis import Axes, Diagnosis, Norms, diagnose, norms
+from .diagnosis import Axes, Diagnosis, Norms, diagnose, judged, norms
 from .rates import Beta, RateEstimate, count_links
 
 if TYPE_CHECKING:
@@ -22,6 +22,18 @@ if TYPE_CHECKING:
 
 #: The share of a team's reps (by attainment on the result stage) that are its success cases.
 BENCHMARK_SHARE = 0.2
+
+
+@attrs.frozen
+class _Shape:
+    """The funnel as a diagnosis reads it, worked out once per run."""
+
+    #: The count stages, top first.
+    counts: list[str]
+    #: ``(upper, lower)`` names of each count stage and the count stage above it.
+    links: list[tuple[str, str]]
+    #: ``stage name -> index``.
+    index: dict[str, int]
 
 
 @attrs.frozen
@@ -218,27 +230,39 @@ class CheckContext:
         expected of the stage yet.
         """
         axes = Axes(activity_tolerance, conversion_tolerance, alpha)
-        funnel = self.funnel
-        counts = [s.name for s in funnel.stages if s.unit == "count"]
-        result = result_stage or counts[-1]
-        key = ("diagnosis", rep_id, result, quantile, axes)
-        if key in self.cache:
-            return self.cache[key]
+        shape = self._shape()
+        result = result_stage or shape.counts[-1]
+        known = self.cache.setdefault("diagnosis", {})
+        key = (rep_id, result, quantile)
+        if key not in known:  # measured once; only the causes depend on the axes
+            known[key] = self._diagnose(rep_id, result, quantile, axes, shape)
+        d = known[key]
+        return None if d is None else judged(d, axes)
+
+    def _diagnose(self, rep_id: str, result: str, quantile: float, axes: Axes,
+                  shape: _Shape) -> Diagnosis | None:
         rows = self.cache.get("progress_by")
         if rows is None:
             rows = self.cache["progress_by"] = {}
             for r in self.progress:
                 rows.setdefault(r.rep_id, {})[r.stage] = r
         team = self.rep(rep_id).team
-        names = funnel.names
-        out = self.cache[key] = diagnose(
-            rep_id, team, rows.get(rep_id, {}), result, counts[0],
-            [(names[u], names[lo]) for u, lo in count_links(funnel)],
+        return diagnose(
+            rep_id, team, rows.get(rep_id, {}), result, shape.counts[0], shape.links,
             self.rate_estimate(by="diagnosis"),
-            self.period_totals(rep_id), {n: i for i, n in enumerate(names)},
+            self.period_totals(rep_id), shape.index,
             self.norms(quantile), len(self.working_days(rep_id)), self.benchmark(team), axes,
             self.closed_stage, self.closed_counts([rep_id]))
-        return out
+
+    def _shape(self) -> _Shape:
+        hit = self.cache.get("funnel_shape")
+        if hit is None:
+            funnel, names = self.funnel, self.funnel.names
+            hit = self.cache["funnel_shape"] = _Shape(
+                [s.name for s in funnel.stages if s.unit == "count"],
+                [(names[u], names[lo]) for u, lo in count_links(funnel)],
+                {n: i for i, n in enumerate(names)})
+        return hit
 
     def pushed_back(self, rep_id: str, given: dict[str, float]) -> dict[str, float]:
         """Targets set on some stages (e.g. a raised result)

@@ -166,6 +166,24 @@ def diagnose(rep_id: str, team: str, rows: dict[str, ProgressRow], result: str, 
                        (won.won[0] / won.closed[0] if won.closed[0] else None),
                        team_rates[low].mean, bench.get(low)) for up, low in chain_links)
     shares = {"activity": _share(activity), "conversion": _share(conversion)}
+    return Diagnosis(
+        rep_id, team, result, top, res.actual, res.expected_to_date,
+        poisson_cdf(res.actual, res.expected_to_date), days, per_day,
+        n.median.get(team, [0.0] * len(stage_index))[i_top], cap, feasible, feasible < need,
+        activity, conversion, conv_p, steps,
+        _causes(activity, conversion, conv_p, shares, axes), shares, chain)
+
+
+def judged(d: Diagnosis, axes: Axes) -> Diagnosis:
+    """``d`` with its causes under ``axes``: the rest of a diagnosis does not depend on them,
+    so one measured diagnosis serves checks with different tolerances."""
+    causes = _causes(d.activity, d.conversion, d.conversion_probability, d.shares, axes)
+    return d if causes == d.causes else attrs.evolve(d, causes=causes)
+
+
+def _causes(activity: float | None, conversion: float | None, conv_p: float,
+            shares: dict[str, float], axes: Axes) -> tuple[str, ...]:
+    """The axes under their tolerance, the larger share of the gap first."""
     short = []
     if activity is not None and activity < axes.activity_tolerance:
         short.append("activity")
@@ -173,11 +191,7 @@ def diagnose(rep_id: str, team: str, rows: dict[str, ProgressRow], result: str, 
             and conv_p < axes.alpha):
         short.append("conversion")
     short.sort(key=lambda c: (-shares[c], c))
-    return Diagnosis(
-        rep_id, team, result, top, res.actual, res.expected_to_date,
-        poisson_cdf(res.actual, res.expected_to_date), days, per_day,
-        n.median.get(team, [0.0] * len(stage_index))[i_top], cap, feasible, feasible < need,
-        activity, conversion, conv_p, steps, tuple(short), shares, chain)
+    return tuple(short)
 
 
 def _chain(links: list[tuple[str, str]], top: str, result: str) -> list[tuple[str, str]]:

@@ -4,7 +4,10 @@ left out, the goals' history window, the team's norms and benchmark."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import itertools
 import math
+import operator
 
 import attrs
 
@@ -134,15 +137,25 @@ def posterior(x: float, n: float, mean: float, strength: float) -> Beta:
     return Beta(x + mean * strength, (n - x) + (1 - mean) * strength)
 
 
+#: ``math.log(k)`` for ``k = 0, 1, …`` (index 0 unused), grown as :func:`poisson_cdf` needs.
+_LOG_K = [0.0]
+
+
 def poisson_cdf(x: float, mean: float) -> float:
-    """P(X ≤ x) for X ~ Poisson(mean), summed in log space."""
+    """P(X ≤ x) for X ~ Poisson(mean), summed in log space.
+
+    The terms' logs are summed one after the other and their exponentials added
+    one after the other, from ``k = 0`` up, as a plain loop would: the same float
+    operations in the same order, run by ``accumulate`` and ``reduce`` instead of
+    Python bytecode, so the result is the same to the last bit.
+    """
     if mean <= 0 or x >= 50 * mean + 50:
         return 1.0
     if x < 0:
         return 0.0
-    total, log_pmf = 0.0, -mean
-    for k in range(0, int(x) + 1):
-        if k:
-            log_pmf += math.log(mean) - math.log(k)
-        total += math.exp(log_pmf)
-    return min(total, 1.0)
+    n = int(x)
+    if len(_LOG_K) <= n:
+        _LOG_K.extend(map(math.log, range(len(_LOG_K), n + 1)))
+    steps = map(operator.sub, itertools.repeat(math.log(mean), n), _LOG_K[1:n + 1])
+    pmf = map(math.exp, itertools.accumulate(steps, initial=-mean))
+    return min(functools.reduce(operator.add, pmf, 0.0), 1.0)

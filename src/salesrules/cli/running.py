@@ -51,14 +51,16 @@ def run(rules: Path, data: Path | None, out: Path | None, as_of: dt.date | None,
         seed: int | None, dry_run: bool, redo_day: bool, force: bool, quiet: bool,
         strict: bool) -> None:
     """Run the loop: load → goals → progress → checks → allocation → outputs."""
-    from rich.console import Console
-
     from ..run import RunOptions
     from ..run import run as do_run
 
     # on a terminal, the run shows which stage it is in; scripts (and -q) get nothing
-    err = Console(stderr=True, highlight=False)
-    status = err.status("loading the export …") if not quiet and err.is_terminal else None
+    err, status = None, None
+    if not quiet:  # -q does not import rich at all
+        from rich.console import Console
+
+        err = Console(stderr=True, highlight=False)
+        status = err.status("loading the export …") if err.is_terminal else None
     if status is not None:
         status.start()
     try:
@@ -70,9 +72,10 @@ def run(rules: Path, data: Path | None, out: Path | None, as_of: dt.date | None,
             status.stop()
     global last_result
     last_result = result  # freed by the process ending, not object by object; see entry()
-    if quiet:  # a plugin that failed to load is never silent: strict mode would have failed
+    if err is None:  # -q: a plugin that failed to load is never silent (strict mode would fail)
         warn_plugins(result.registry.problems)
         return
+    from rich.console import Console
     from rich.markup import escape
 
     from ..warning_words import warning
