@@ -209,9 +209,12 @@ def phone_key(text: str, region: str) -> str:
 
 #: A Chinese mobile number written as its 11 digits and nothing else. Dialled from CN,
 #: ``phonenumbers`` reads it as itself after +86 (no national prefix or carrier code to
-#: strip, a possible length): :func:`plain_keys` keys it without parsing, and a test
-#: checks that against :func:`phone_key`.
+#: strip, a possible length), unless it starts like a call abroad through a carrier,
+#: ``179xx00`` (:data:`CN_ABROAD`): :func:`plain_keys` keys the others without parsing,
+#: and a test checks that against :func:`phone_key`.
 CN_MOBILE = r"^1[3-9][0-9]{9}$"
+#: China's international prefix through a carrier (``179xx`` then ``00``).
+CN_ABROAD = r"^179[0-9]{2}00"
 
 
 def plain_keys(values: pl.Series, region: str) -> pl.Series:
@@ -220,8 +223,9 @@ def plain_keys(values: pl.Series, region: str) -> pl.Series:
     the others."""
     if region != "CN":
         return pl.Series(values.name, [None] * values.len(), dtype=pl.String)
-    return pl.select(pl.when(values.str.contains(CN_MOBILE))
-                     .then(pl.lit("+86") + values)).to_series().alias(values.name)
+    plain = values.str.contains(CN_MOBILE) & ~values.str.contains(CN_ABROAD)
+    return pl.select(pl.when(plain).then(pl.lit("+86") + values)).to_series().alias(
+        values.name)
 
 
 def normalised(field: str, values: pl.Series, region: str = "CN") -> pl.Series:
