@@ -131,3 +131,12 @@ def test_plain_and_parsed_numbers_group_as_each_read_on_its_own(values):
     for i in range(len(values)):
         for j in range(len(values)):
             assert (got[i] == got[j]) == (each[i] == each[j])
+
+
+def test_every_mobile_prefix_is_keyed_plainly_as_phonenumbers_reads_it():
+    """Every 4-digit mobile prefix, and every 179xx00 (a call abroad), against phone_key."""
+    values = ([f"{p}{s}" for p in range(1300, 2000) for s in ("0000000", "9876543")]
+              + [f"179{d:02d}00{s}" for d in range(100) for s in ("0000", "5154")])
+    got = plain_keys(pl.Series(values, dtype=pl.String), "CN").to_list()
+    assert [k for k, v in zip(got, values) if k is not None and k != phone_key(v, "CN")] == []
+    assert sum(k is not None for k in got) == 2 * 700 - 10  # 179x0 + 00...: a call abroad
