@@ -87,9 +87,9 @@ def settle(leads: pl.DataFrame, reps: Mapping[str, Rep], as_of: dt.date,
     for rep_id, n, v in held.iter_rows():
         slots[rep_id].held += n
         slots[rep_id].held_value += v
-    pool = lead_order(frame.filter(~pl.col("_kept")))
-    duplicates = _duplicates(dedupe_on, kept, frame.filter(~pl.col("_kept")), pool,
-                             phone_region)
+    rest = frame.filter(~pl.col("_kept"))
+    pool = lead_order(rest)
+    duplicates = _duplicates(dedupe_on, kept, rest, pool, phone_region)
     if duplicates:
         pool = pool.filter(~pl.col("id").is_in(list(duplicates)))
         order = {lead_id: i for i, lead_id in enumerate(lead_order(
