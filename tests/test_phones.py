@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from salesrules.allocation import allocate
-from salesrules.allocation.pool import normalised, phone_key
+from salesrules.allocation.pool import normalised, phone_key, plain_keys
 from salesrules.config import parse_config
 from salesrules.errors import Problems
 from salesrules.load import Dataset
@@ -86,3 +86,57 @@ def test_the_column_is_each_value_read_on_its_own(values, field):
     for i in range(len(values)):
         for j in range(len(values)):
             assert (bool(got[i]) and got[i] == got[j]) == (bool(each[i]) and each[i] == each[j])
+
+
+#: A Chinese mobile number as its 11 digits, and strings a digit or a sign away from one.
+MOBILES = st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True)
+NEAR = st.one_of(
+    st.from_regex(r"1[0-9]{9,11}", fullmatch=True),
+    st.from_regex(r"179[0-9]{2}0[0-9]{5}", fullmatch=True),  # 179xx00: a call abroad
+    st.from_regex(r"(\+86|0086|86|0)1[3-9][0-9]{9}", fullmatch=True),
+    st.builds(lambda m, sep: m[:3] + sep + m[3:], MOBILES, st.sampled_from([" ", "-", "x", "#"])),
+    st.text("0123456789", min_size=11, max_size=11),
+    st.text("0123456789０１٣ +-", max_size=14))
+
+
+@settings(deadline=None, max_examples=120)
+@given(st.lists(st.one_of(MOBILES, NEAR), min_size=1, max_size=10),
+       st.sampled_from(["CN", "CN", "US", "HK", "GB"]))
+def test_the_plain_keys_are_what_phonenumbers_reads(values, region):
+    """A value keyed without phonenumbers gets the key phonenumbers gives it; a Chinese
+    mobile written as its digits always is, dialled from CN, unless it starts like a call
+    abroad (179xx00)."""
+    got = plain_keys(pl.Series(values, dtype=pl.String), region).to_list()
+    for value, key in zip(values, got):
+        assert key is None or key == phone_key(value, region)
+        if region == "CN" and value[:1] == "1" and len(value) == 11 and value[1] in "3456789" \
+                and value.isascii() and value.isdigit() and not (
+                    value.startswith("179") and value[5:7] == "00"):
+            assert key == "+86" + value
+        elif region != "CN":
+            assert key is None
+
+
+@settings(deadline=None, max_examples=100)
+@given(st.lists(st.sampled_from(["13800138000", "13900138000", "12800138000"]), min_size=1,
+                max_size=4).flatmap(lambda ms: st.lists(st.builds(
+                    lambda m, form: form.format(m), st.sampled_from(ms),
+                    st.sampled_from(["{}", "+86 {}", "0086-{}", " {} ", "{}0", "86{}"])),
+                    max_size=12)))
+def test_plain_and_parsed_numbers_group_as_each_read_on_its_own(values):
+    """Mobiles keyed without phonenumbers and other forms of them that are parsed group
+    together exactly as reading every value on its own does."""
+    got = normalised("phone", pl.Series(values, dtype=pl.String)).to_list()
+    each = [phone_key(v.strip(), "CN") for v in values]
+    for i in range(len(values)):
+        for j in range(len(values)):
+            assert (got[i] == got[j]) == (each[i] == each[j])
+
+
+def test_every_mobile_prefix_is_keyed_plainly_as_phonenumbers_reads_it():
+    """Every 4-digit mobile prefix, and every 179xx00 (a call abroad), against phone_key."""
+    values = ([f"{p}{s}" for p in range(1300, 2000) for s in ("0000000", "9876543")]
+              + [f"179{d:02d}00{s}" for d in range(100) for s in ("0000", "5154")])
+    got = plain_keys(pl.Series(values, dtype=pl.String), "CN").to_list()
+    assert [k for k, v in zip(got, values) if k is not None and k != phone_key(v, "CN")] == []
+    assert sum(k is not None for k in got) == 2 * 700 - 10  # 179x0 + 00...: a call abroad

@@ -87,9 +87,9 @@ def settle(leads: pl.DataFrame, reps: Mapping[str, Rep], as_of: dt.date,
     for rep_id, n, v in held.iter_rows():
         slots[rep_id].held += n
         slots[rep_id].held_value += v
-    pool = lead_order(frame.filter(~pl.col("_kept")))
-    duplicates = _duplicates(dedupe_on, kept, frame.filter(~pl.col("_kept")), pool,
-                             phone_region)
+    rest = frame.filter(~pl.col("_kept"))
+    pool = lead_order(rest)
+    duplicates = _duplicates(dedupe_on, kept, rest, pool, phone_region)
     if duplicates:
         pool = pool.filter(~pl.col("id").is_in(list(duplicates)))
         order = {lead_id: i for i, lead_id in enumerate(lead_order(
@@ -207,6 +207,27 @@ def phone_key(text: str, region: str) -> str:
     return re.sub(r"\D", "", text)
 
 
+#: A Chinese mobile number written as its 11 digits and nothing else. Dialled from CN,
+#: ``phonenumbers`` reads it as itself after +86 (no national prefix or carrier code to
+#: strip, a possible length), unless it starts like a call abroad through a carrier,
+#: ``179xx00`` (:data:`CN_ABROAD`): :func:`plain_keys` keys the others without parsing,
+#: and a test checks that against :func:`phone_key`.
+CN_MOBILE = r"^1[3-9][0-9]{9}$"
+#: China's international prefix through a carrier (``179xx`` then ``00``).
+CN_ABROAD = r"^179[0-9]{2}00"
+
+
+def plain_keys(values: pl.Series, region: str) -> pl.Series:
+    """:func:`phone_key` of each (stripped) value whose key is known without
+    ``phonenumbers``: a Chinese mobile written as its digits, dialled from CN; null for
+    the others."""
+    if region != "CN":
+        return pl.Series(values.name, [None] * values.len(), dtype=pl.String)
+    plain = values.str.contains(CN_MOBILE) & ~values.str.contains(CN_ABROAD)
+    return pl.select(pl.when(plain).then(pl.lit("+86") + values)).to_series().alias(
+        values.name)
+
+
 def normalised(field: str, values: pl.Series, region: str = "CN") -> pl.Series:
     """How values of a contact field compare: a phone's :func:`phone_key`, else trimmed
     lower case. Each distinct phone number is read once."""
@@ -214,15 +235,17 @@ def normalised(field: str, values: pl.Series, region: str = "CN") -> pl.Series:
     if not is_phone(field):
         return values.str.to_lowercase()
     # Two ways of writing one number end in the same digits, so only numbers that share
-    # their last 7 digits with another can be duplicates: only those are read by
-    # phonenumbers (a few thousand of 200,000); one alone keeps its digits as its key.
+    # their last 7 digits with another can be duplicates: only those are keyed as
+    # phonenumbers reads them (a few thousand of 200,000); one alone keeps its digits as
+    # its key. Of those, only the ones not in a plain shape (plain_keys) are parsed.
     digits = values.str.replace_all(r"\D", "")
     shared = (digits.str.tail(7).is_duplicated() & (digits != "")).fill_null(False)
-    lookup = {v: phone_key(v, region)
-              for v in values.filter(shared).unique().drop_nulls().to_list()}
+    plain = plain_keys(values, region)
+    lookup = {v: phone_key(v, region) for v in
+              values.filter(shared & plain.is_null()).unique().drop_nulls().to_list()}
     keyed = values.replace_strict(lookup, default=None, return_dtype=pl.String)
-    return pl.select(pl.when(shared).then(keyed).otherwise(digits)).to_series().alias(
-        values.name)
+    return pl.select(pl.when(shared).then(pl.coalesce(plain, keyed)).otherwise(digits)
+                     ).to_series().alias(values.name)
 
 
 def _duplicates(fields: Sequence[str], kept: pl.DataFrame, pool_in_file_order: pl.DataFrame,
@@ -234,27 +257,30 @@ def _duplicates(fields: Sequence[str], kept: pl.DataFrame, pool_in_file_order: p
     first in lead order. A lead is a duplicate by the first field in ``fields``
     on which it loses.
     """
-    rank = pool_in_lead_order.select("id").with_row_index("_rank")
+    ids = pl.concat([kept["id"], pool_in_file_order["id"]])
     out: dict[str, tuple[str, str]] = {}
     for f in fields:
         if f not in pool_in_file_order.columns:
             continue
         keys = normalised(f, pl.concat([kept[f].cast(pl.String),
                                         pool_in_file_order[f].cast(pl.String)]), region)
-        k = kept.select("id", _key=keys.head(kept.height),
-                        _rank=pl.lit(-1, pl.Int64)).with_row_index("_pos")
-        p = (pool_in_file_order.select("id", _key=keys.tail(pool_in_file_order.height))
-             .join(rank, on="id", maintain_order="left")
-             .select("id", "_key", pl.col("_rank").cast(pl.Int64)))
-        p = p.with_row_index("_pos").with_columns(pl.col("_pos") + k.height)
-        both = pl.concat([k, p]).filter(pl.col("_key").is_not_null() & (pl.col("_key") != ""))
+        # only the leads whose key another lead has: kept ones first, then the pool's
+        key = pl.col("_key")
+        both = pl.DataFrame({"id": ids, "_key": keys}).with_row_index("_pos").filter(
+            key.is_not_null() & (key != "") & key.is_duplicated())
+        if both.is_empty():
+            continue
+        rank = (pool_in_lead_order.select("id").with_row_index("_rank")
+                .filter(pl.col("id").is_in(both["id"].implode())))
+        both = both.join(rank, on="id", how="left", maintain_order="left")
         # the winner of each key: the first kept lead, else the pool lead first in lead order
-        both = both.with_columns(_score=pl.when(pl.col("_rank") < 0).then(pl.col("_pos"))
-                                 .otherwise(pl.col("_rank") + 2**40))
+        both = both.with_columns(_score=pl.when(pl.col("_pos") < kept.height)
+                                 .then(pl.col("_pos").cast(pl.Int64))
+                                 .otherwise(pl.col("_rank").cast(pl.Int64) + 2**40))
         winners = both.sort("_score").group_by("_key", maintain_order=True).agg(
-            win=pl.col("id").first(), n=pl.len())
-        losers = (both.filter(pl.col("_rank") >= 0).join(winners, on="_key")
-                  .filter((pl.col("n") > 1) & (pl.col("id") != pl.col("win"))))
+            win=pl.col("id").first())
+        losers = (both.filter(pl.col("_pos") >= kept.height).join(winners, on="_key")
+                  .filter(pl.col("id") != pl.col("win")))
         for lead_id, win in losers.select("id", "win").iter_rows():
             out.setdefault(lead_id, (win, f))
     return out
