@@ -16,9 +16,9 @@ from salesrules.goals.split import (
     Plan,
     SplitRequest,
     largest_remainder,
-    split_plans,
     split_rows,
 )
+from salesrules.goals.table import split_plans
 
 
 @given(st.integers(0, 10**9), st.lists(st.integers(0, 1000), min_size=1, max_size=30))

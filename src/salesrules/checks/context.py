@@ -94,7 +94,7 @@ class CheckContext:
         plan = first.get(rep_id)
         upto = self.pace_day
         if plan is not None:
-            return [d for d, _, _ in plan.grains["day"] if d <= upto]
+            return plan.working_days(upto)
         days = self.goals.calendar.working_days(self.goals.period.start, upto)
         return [d for d in days if not self.dataset.on_leave(rep_id, d)]
 

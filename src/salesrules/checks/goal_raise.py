@@ -81,7 +81,7 @@ class GoalRaise(Check):
     def _outlook(self, ctx: CheckContext, rep_id: str, plan, stage, actual: float):
         """Where the rep is heading on the stage, or ``None`` if too early or already at the top."""
         tiers = ctx.goals.tiers
-        days = plan.grains["day"]
+        days = plan.working_days()
         elapsed = plan.days_through(ctx.pace_day)
         if not days or elapsed / len(days) < self.params.min_elapsed:
             return None
@@ -91,7 +91,7 @@ class GoalRaise(Check):
             (i for i, t in enumerate(tiers) if t.multiplier == 1.0), 0)
         if at + 1 >= len(tiers):
             return None
-        done = [d for d, _, _ in days[:elapsed]]
+        done = days[:elapsed]
         # the rep's days so far, a day without a row counting as nothing done
         values = (ctx.daily(rep_id) if done == ctx.working_days(rep_id)
                   else ctx.dataset.activity.values_on(rep_id, done))

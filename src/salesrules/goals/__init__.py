@@ -25,7 +25,8 @@ from .calendar import WorkCalendar, build_calendar, months_in, period_of
 from .days import OwnDays, TeamDays, hire_date, own_days, ramp_factor
 from .feasible import Cap, Limit, feasible_per_day
 from .given import Given, given_targets, reps_file
-from .split import Grains, Plan, SplitRequest, largest_remainder, split_plans
+from .split import Grains, Plan, SplitRequest, largest_remainder
+from .table import SplitTable, split_table
 from .trace_words import TRACE, trace
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ __all__ = [
     "Grains",
     "Plan",
     "Rate",
+    "SplitTable",
     "StageTargets",
     "largest_remainder",
     "push_back",
@@ -65,6 +67,9 @@ class GoalPlan:
     #: The last day work is expected up to when it is not the as-of date: the previous
     #: working day in a morning run (no activity on the as-of day yet); else ``None``.
     expected_through: dt.date | None = None
+    #: Every plan's split as arrays (see :class:`~salesrules.goals.table.SplitTable`): the
+    #: plans' ``grains`` are read from it, and targets.csv is written from it.
+    split: SplitTable | None = None
 
 
 @attrs.frozen
@@ -228,16 +233,16 @@ def set_goals(cfg: RulesConfig, dataset: Dataset, split: Bound, funnel_model: Bo
                                 own[rep.id], feasible.get(team, {}), goals, warnings)
             owners.extend((rep.id, team) for _ in mine)
             targets.extend(mine)
-    grains = split_plans(period, [t.split for t in targets])
-    plans = {(rep_id, t.stage): Plan(rep_id, team, t.stage, period, t.split.total, gr, t.trace,
-                                     t.cap)
-             for (rep_id, team), t, gr in zip(owners, targets, grains)}
+    table = split_table(period, [t.split for t in targets])
+    plans = {(rep_id, t.stage): Plan(rep_id, team, t.stage, period, t.split.total, None, t.trace,
+                                     t.cap, table=table, split_row=row)
+             for (rep_id, team), t, row in zip(owners, targets, table.which.tolist())}
     if not working:
         warnings.append(warning("no-working-day", grain=grain(period.grain), start=period.start,
                                 end=period.end))
     through = expected_through(as_of, dataset.activity, calendar, period, warnings)
     return GoalPlan(period, calendar, plans, goals, all_rates, all_weights, warnings,
-                    list(g.tiers), estimate, through)
+                    list(g.tiers), estimate, through, table)
 
 
 def _months(period: Period) -> list[Period]:

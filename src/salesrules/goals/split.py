@@ -8,13 +8,16 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from fractions import Fraction
 from operator import itemgetter
+from typing import TYPE_CHECKING
 
 import attrs
 import numpy as np
 
 from ..model import Period, Target
-from .calendar import months_in, weeks_in
 from .feasible import Cap
+
+if TYPE_CHECKING:
+    from .table import SplitTable
 
 #: ``grain -> [(start, end, value), ...]`` in date order: one plan's split.
 Grains = dict[str, list[tuple[dt.date, dt.date, int]]]
@@ -116,34 +119,6 @@ def integer_weights(weights: Sequence[float]) -> list[int]:
     return [w // common for w in whole] if common > 1 else whole
 
 
-@attrs.frozen
-class Layout:
-    """A period's calendar days, grouped into its months and into weeks clipped to the months."""
-
-    months: tuple[Period, ...]
-    weeks: tuple[Period, ...]
-    #: Every calendar day of the period, in order.
-    days: tuple[dt.date, ...]
-    #: Index of the first day of each month and of each week in ``days``.
-    month_starts: tuple[int, ...]
-    week_starts: tuple[int, ...]
-    #: Index of the first week of each month in ``weeks``, and a last entry ``len(weeks)``.
-    month_weeks: tuple[int, ...]
-
-    @classmethod
-    def of(cls, period: Period) -> Layout:
-        months = tuple(months_in(period) if period.grain == "quarter" else [period])
-        weeks = tuple(w for m in months for w in weeks_in(m))
-        days = tuple(period.start + dt.timedelta(days=i)
-                     for i in range((period.end - period.start).days + 1))
-        first = {d: i for i, d in enumerate(days)}
-        month_weeks = [0]
-        for m in months:
-            month_weeks.append(month_weeks[-1] + len(weeks_in(m)))
-        return cls(months, weeks, days, tuple(first[m.start] for m in months),
-                   tuple(first[w.start] for w in weeks), tuple(month_weeks))
-
-
 @attrs.frozen(cache_hash=True)
 class SplitRequest:
     """One plan's period total, its team's month weights, and the rep's own working days."""
@@ -153,126 +128,15 @@ class SplitRequest:
     working: frozenset[dt.date]
 
 
-@attrs.frozen(eq=False)
-class WorkingDays:
-    """The distinct working-day sets of many plans, as 0/1 rows over the period's days."""
-
-    #: ``(sets, days)``: 1 where the day is one of the set's working days.
-    sets: np.ndarray
-    #: Per plan, its row in ``sets``.
-    which: np.ndarray
-
-    @classmethod
-    def of(cls, layout: Layout, working: Sequence[frozenset[dt.date]]) -> WorkingDays:
-        index: dict[frozenset[dt.date], int] = {}
-        which = np.fromiter((index.setdefault(w, len(index)) for w in working), dtype=np.intp,
-                            count=len(working))
-        sets = np.array([[d in w for d in layout.days] for w in index], dtype=np.int64)
-        return cls(sets.reshape(len(index), len(layout.days)), which)
-
-
-def split_plans(period: Period, requests: Sequence[SplitRequest]) -> list[Grains]:
-    """Split each request's total into months (by weight), weeks and days (by working days).
-
-    All requests are split at once, with integer arrays: months without a
-    working day get no share, a month's value is shared over its weeks by their
-    working days and a week's over its working days, each by
-    :func:`split_rows`. The total is always kept unless the rep has no working
-    day in the period. Equal requests share one result.
-    """
-    index: dict[SplitRequest, int] = {}
-    which = [index.setdefault(r, len(index)) for r in requests]
-    if not index:
-        return []
-    unique = list(index)
-    layout = Layout.of(period)
-    working = WorkingDays.of(layout, [r.working for r in unique])
-    on = working.sets[working.which]
-    week_days = np.add.reduceat(on, layout.week_starts, axis=1)
-    totals = np.array([r.total for r in unique], dtype=object)
-    if period.grain == "quarter":
-        month_days = np.add.reduceat(on, layout.month_starts, axis=1)
-        weights = _weight_matrix([r.month_weights for r in unique])
-        month_values = split_rows(totals, np.where(month_days > 0, weights, 0))
-    else:
-        month_values = totals[:, None]
-    week_values = np.concatenate(
-        [split_rows(month_values[:, m], week_days[:, a:b]) for m, (a, b) in
-         enumerate(zip(layout.month_weeks, layout.month_weeks[1:]))], axis=1)
-    day_values = _day_values(layout, on, week_days, week_values)
-    grains = _as_rows(layout, period.grain == "quarter", working, month_values, week_values,
-                      day_values)
-    return [grains[i] for i in which]
-
-
-def _weight_matrix(weights: Sequence[tuple[float, ...]]) -> np.ndarray:
-    """Each plan's month weights as exact integers (Python integers: they may exceed int64)."""
-    whole = {w: integer_weights(w) for w in dict.fromkeys(weights)}
-    out = np.empty((len(weights), len(weights[0])), dtype=object)
-    for i, w in enumerate(weights):
-        out[i] = whole[w]
-    return out
-
-
-def _day_values(layout: Layout, on: np.ndarray, week_days: np.ndarray,
-                week_values: np.ndarray) -> np.ndarray:
-    """Each week's value over its working days in equal shares, earlier days first for the rest."""
-    n_days = len(layout.days)
-    week_of_day = np.repeat(np.arange(len(layout.weeks)),
-                            np.diff([*layout.week_starts, n_days]))
-    seen = np.concatenate([np.zeros((len(on), 1), dtype=np.int64), np.cumsum(on, axis=1)], axis=1)
-    # the day's place among its week's working days: 0, 1, 2, ...
-    place = seen[:, 1:] - seen[:, list(layout.week_starts)][:, week_of_day] - 1
-    count = np.maximum(week_days[:, week_of_day], 1)
-    value = week_values[:, week_of_day]
-    return np.where(on > 0, value // count + (place < value % count), 0)
-
-
-def _as_rows(layout: Layout, with_months: bool, working: WorkingDays, month_values: np.ndarray,
-             week_values: np.ndarray, day_values: np.ndarray) -> list[Grains]:
-    """The arrays as each plan's ``(start, end, value)`` rows, days only where the rep works.
-
-    Plans with the same working days and the same value for a month share that
-    month's week and day rows (the same tuples): many reps' plans do.
-    """
-    n = len(working.which)
-    weeks: list[list[tuple[dt.date, dt.date, int]]] = [[] for _ in range(n)]
-    days: list[list[tuple[dt.date, dt.date, int]]] = [[] for _ in range(n)]
-    day_ends = [*layout.month_starts[1:], len(layout.days)]
-    for s, on in enumerate(working.sets):
-        plans = np.flatnonzero(working.which == s)
-        for m, (wa, wb) in enumerate(zip(layout.month_weeks, layout.month_weeks[1:])):
-            _, first, which = np.unique(month_values[plans, m], return_index=True,
-                                        return_inverse=True)
-            cols = layout.month_starts[m] + np.flatnonzero(on[layout.month_starts[m]:day_ends[m]])
-            on_days = [layout.days[j] for j in cols]
-            starts = [w.start for w in layout.weeks[wa:wb]]
-            ends = [w.end for w in layout.weeks[wa:wb]]
-            rows = plans[first]
-            week_rows = [list(zip(starts, ends, v)) for v in week_values[rows, wa:wb].tolist()]
-            day_rows = [list(zip(on_days, on_days, v))
-                        for v in day_values[np.ix_(rows, cols)].tolist()]
-            for i, k in zip(plans.tolist(), which.ravel().tolist()):
-                weeks[i] += week_rows[k]
-                days[i] += day_rows[k]
-    m_start, m_end = [m.start for m in layout.months], [m.end for m in layout.months]
-    out: list[Grains] = []
-    for i, months in enumerate(month_values.tolist()):
-        grains: Grains = {"day": days[i]}
-        if with_months:
-            grains["month"] = list(zip(m_start, m_end, months))
-        grains["week"] = weeks[i]
-        out.append(grains)
-    return out
-
-
-@attrs.define
+@attrs.define(eq=False)
 class Plan:
     """One rep's target for one stage at every grain of the period.
 
-    Each grain is a list of ``(start, end, value)`` in date order; values are integers in
-    the stage's units (counts, or cents for amounts). Day entries exist only
-    for the rep's working days.
+    ``grains`` holds each grain as a list of ``(start, end, value)`` in date order;
+    values are integers in the stage's units (counts, or cents for amounts). Day
+    entries exist only for the rep's working days. A plan made by the run keeps
+    its row of the run's split (``table``, ``split_row``) and builds those lists
+    from it when they are first read.
     """
 
     rep_id: str
@@ -280,12 +144,34 @@ class Plan:
     stage: str
     period: Period
     total: int
-    grains: Grains
+    _grains: Grains | None = attrs.field(default=None, alias="grains")
     trace: str = ""
     #: Set when the reverse funnel asked for more of this activity stage than is
     #: feasible: the cap, the uncapped value, and the conversion rate then
     #: needed at the stage below (see :class:`~salesrules.goals.feasible.Cap`).
     cap: Cap | None = None
+    #: The run's split this plan's grains come from when they were not given, and its row there.
+    table: SplitTable | None = attrs.field(default=None, kw_only=True, repr=False)
+    split_row: int = attrs.field(default=-1, kw_only=True, repr=False)
+
+    @property
+    def grains(self) -> Grains:
+        """``grain -> [(start, end, value), ...]``: month (a quarter's), week and day targets."""
+        if self._grains is None:
+            self._grains = self.table.grains(self.split_row) if self.table is not None else {}
+        return self._grains
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Plan)
+        return self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    def _key(self) -> list[object]:
+        return [self.rep_id, self.team, self.stage, self.period, self.total, self.grains,
+                self.trace, self.cap]
 
     def rows(self) -> list[Target]:
         out = [Target(self.rep_id, self.team, self.stage, self.period.grain,
@@ -300,8 +186,23 @@ class Plan:
 
     def days_through(self, day: dt.date) -> int:
         """How many of the plan's working days fall on or before ``day``."""
+        if self._grains is None and self.table is not None:
+            return self.table.days_through(self.split_row, day)
         return bisect_right(self.grains["day"], day, key=itemgetter(0))  # days are in date order
+
+    def days_after(self, day: dt.date) -> int:
+        """How many of the plan's working days fall after ``day``."""
+        return self.days_through(self.period.end) - self.days_through(day)
+
+    def working_days(self, through: dt.date | None = None) -> list[dt.date]:
+        """The plan's working days in date order; those on or before ``through`` if given."""
+        if self._grains is None and self.table is not None:
+            return self.table.working_days(self.split_row, through)
+        days = [d for d, _, _ in self.grains["day"]]
+        return days if through is None else days[:self.days_through(through)]
 
     def expected_to(self, day: dt.date) -> int:
         """The cumulative day targets up to and including ``day``."""
+        if self._grains is None and self.table is not None:
+            return self.table.expected_to(self.split_row, day)
         return sum(v for _, _, v in self.grains["day"][:self.days_through(day)])

@@ -20,9 +20,10 @@ def neutralise(text: str) -> str:
     return text
 
 
-def write_csv(path: Path, header: Sequence[str], columns: Sequence[Sequence[str]],
-              safe: Sequence[int] = ()) -> None:
-    """Write text columns as one CSV: a BOM, the header, then the rows, CRLF line ends.
+def write_csv(path: Path, header: Sequence[str],
+              columns: Sequence[Sequence[str] | pl.Series], safe: Sequence[int] = ()) -> None:
+    """Write text columns (lists or polars string series) as one CSV: a BOM, the header,
+    then the rows, CRLF line ends.
 
     Every cell is neutralised against formula injection except in the columns
     listed in ``safe`` (numbers and dates the caller formatted itself). Cells are

@@ -9,14 +9,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs
+import numpy as np
+import polars as pl
 
 from ..goals.calendar import month_of
-from ..model import Finding, Funnel, Period, ProgressRow
+from ..model import Finding, Funnel, Period, ProgressRow, Stage
 from .csvfile import number, write_csv
 
 if TYPE_CHECKING:
     from ..allocation import AllocationResult
-    from ..goals import GoalPlan
+    from ..goals import GoalPlan, Plan
 
 
 def write_assignments(allocation: AllocationResult, folder: Path) -> dict[str, int]:
@@ -69,37 +71,60 @@ def write_targets(goals: GoalPlan, funnel: Funnel, day_window: DayWindow,
                   path: Path) -> int:
     """``targets.csv``: every plan's period row and its
     month, week and day rows; returns the row count."""
-    cols: list[list[str]] = [[] for _ in range(8)]
-    rep, team, stage, grain_c, start_c, end_c, target, trace = cols
-    iso: dict[dt.date, str] = {}  # dates and target values repeat across reps: format each once
-    shown: dict = {}
-    lo, hi = day_window.start, day_window.end
-    for plan in goals.plans.values():
-        st = funnel.stage(plan.stage)
-        period = plan.period
-        rows = [(period.grain, period.start, period.end, plan.total)]
-        for grain in ("month", "week", "day"):
-            if grain != period.grain:
-                rows.extend((grain, s, e, v) for s, e, v in plan.grains.get(grain, ())
-                            if grain != "day" or lo <= s <= hi)
-        for grain, start, end, value in rows:
-            key = (value, st.scale, st.unit)
-            text = shown.get(key)
-            if text is None:
-                text = shown[key] = number(value / st.scale, st.unit)
-            target.append(text)
-            grain_c.append(grain)
-            start_c.append(iso.get(start) or iso.setdefault(start, start.isoformat()))
-            end_c.append(iso.get(end) or iso.setdefault(end, end.isoformat()))
-        n = len(rows)
-        rep.extend([plan.rep_id] * n)
-        team.extend([plan.team] * n)
-        stage.extend([plan.stage] * n)
-        trace.append(plan.trace)
-        trace.extend([""] * (n - 1))
-    write_csv(path, ["rep_id", "team", "stage", "grain", "period_start", "period_end",
-                     "target", "trace"], cols, safe=range(2, 7))
-    return len(rep)
+    header = ["rep_id", "team", "stage", "grain", "period_start", "period_end", "target",
+              "trace"]
+    plans = list(goals.plans.values())
+    columns: list[pl.Series] = [pl.Series([], dtype=pl.String)] * len(header)
+    if plans:
+        columns = _target_columns(goals, plans, funnel, day_window)
+    write_csv(path, header, columns, safe=range(2, 7))
+    return len(columns[0])
+
+
+def _target_columns(goals: GoalPlan, plans: list[Plan], funnel: Funnel,
+                    day_window: DayWindow) -> list[pl.Series]:
+    """targets.csv's columns, gathered from the split's grid: a plan's rows are its split
+    row's cells that are present, in the grid's column order."""
+    table = goals.split
+    if table is None or any(p.table is not table for p in plans):
+        raise ValueError("targets.csv is written from the plans of one split (set_goals)")
+    grid = table.grid(day_window.start, day_window.end)
+    rows = np.fromiter((p.split_row for p in plans), dtype=np.intp, count=len(plans))
+    present = grid.present[rows]
+    flat = np.flatnonzero(present)  # row-major: plan by plan, each plan's cells in order
+    plan_at, col = np.divmod(flat, present.shape[1])
+    values = grid.values[rows].ravel()[flat]
+
+    def per_plan(texts: list[str]) -> pl.Series:
+        return pl.Series(texts, dtype=pl.String).gather(plan_at)
+
+    def per_col(texts: list[str]) -> pl.Series:
+        return pl.Series(texts, dtype=pl.String).gather(col)
+
+    # the trace only on a plan's first row: the others point past the plans, at ""
+    trace = pl.Series([p.trace for p in plans] + [""], dtype=pl.String).gather(
+        np.where(col == 0, plan_at, len(plans)))
+    return [per_plan([p.rep_id for p in plans]), per_plan([p.team for p in plans]),
+            per_plan([p.stage for p in plans]), per_col(grid.grains),
+            per_col([d.isoformat() for d in grid.starts]),
+            per_col([d.isoformat() for d in grid.ends]),
+            _target_texts(values, plan_at, [funnel.stage(p.stage) for p in plans]), trace]
+
+
+def _target_texts(values: np.ndarray, plan_at: np.ndarray, stages: list[Stage]) -> pl.Series:
+    """Each value as :func:`number` shows it in its plan's stage: each distinct value of
+    each kind of stage formatted once."""
+    kinds: dict[tuple[int, str], int] = {}
+    kind_of = np.fromiter((kinds.setdefault((s.scale, s.unit), len(kinds)) for s in stages),
+                          dtype=np.intp, count=len(stages))[plan_at]
+    texts: list[str] = []
+    index = np.empty(len(values), dtype=np.intp)
+    for (scale, unit), k in kinds.items():
+        mine = np.flatnonzero(kind_of == k)
+        distinct, where = np.unique(values[mine], return_inverse=True)
+        index[mine] = where.ravel() + len(texts)
+        texts.extend(number(v / scale, unit) for v in distinct.tolist())
+    return pl.Series(texts, dtype=pl.String).gather(index)
 
 
 @attrs.frozen

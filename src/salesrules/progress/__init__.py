@@ -31,7 +31,7 @@ def track(plan: GoalPlan, dataset: Dataset, as_of: dt.date) -> list[ProgressRow]
         done = actual[index[stage]]
         expected = p.expected_to(through) / s
         target = p.total / s
-        remaining = len(p.grains["day"]) - p.days_through(through)
+        remaining = p.days_after(through)
         projected = done * target / expected if expected else done
         required = max(target - done, 0.0) / remaining if remaining else 0.0
         rows.append(ProgressRow(rep_id, p.team, stage, done, expected, target,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -118,10 +117,11 @@ def _reps(result: RunResult, stages: list[str]) -> _Reps:
             members[ds.reps[rep_id].team].append(rep_id)
         entry = reps_out[rep_id]
         s = funnel.stage(stage).scale
-        days = plan.grains["day"]  # in date order
-        lo, hi = bisect_left(days, (wk_start,)), bisect_left(days, (wk_end + ONE_DAY,))
-        entry["today"][stage] = sum(v for d, _, v in days[lo:hi] if d == as_of) / s
-        entry["week"][stage] = sum(v for _, _, v in days[lo:hi]) / s
+        # a span's day targets: the difference of two cumulative sums
+        today = plan.expected_to(as_of) - plan.expected_to(as_of - ONE_DAY)
+        this_week = plan.expected_to(wk_end) - plan.expected_to(wk_start - ONE_DAY)
+        entry["today"][stage] = today / s
+        entry["week"][stage] = this_week / s
         row = rows.get((rep_id, stage))
         if row is not None:
             entry["target"][stage] = _r(row.target, 2)
