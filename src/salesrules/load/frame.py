@@ -277,8 +277,10 @@ class ScannedCsv:
 def scan_csv(path: Path, encoding: str, delimiter: str = "") -> ScannedCsv | None:
     """A CSV file as a query over its rows, read as :func:`read_raw` reads it, for a source
     that sums the rows without keeping them. ``None`` where :func:`read_raw` is to read it:
-    a workbook, a file it has a problem to report with, or one whose first line with a cell
-    is blank. A row polars cannot read raises a polars error when the query runs."""
+    a workbook, a file it has a problem to report with, one whose first line with a cell is
+    blank, or one with a quote in it (polars reads a quote left open as the end of the file
+    when it reads a file in parts, without a word). Text polars cannot read (not UTF-8)
+    raises a polars error when the query runs."""
     with path.open("rb") as f:
         head = f.read(8)
     if head.startswith((_ZIP, _OLE)) or path.suffix.lower() in _WORKBOOK:
@@ -286,6 +288,8 @@ def scan_csv(path: Path, encoding: str, delimiter: str = "") -> ScannedCsv | Non
     try:
         text = _csv_text(path, encoding, "\t" if delimiter == "tab" else delimiter)
     except FileProblem:
+        return None
+    if b'"' in text.data:
         return None
     data = text.data[text.skip:] if text.skip else text.data
     try:

@@ -92,9 +92,9 @@ class InputFile:
         ``rows_read``. A row of empty cells is left out, but one whose cells hold only
         spaces is not (:meth:`frame` leaves it out): a source that finds a blank cell it
         needs reads :meth:`frame` to blame the rows. ``None`` where the file is not a CSV
-        file to read that way, or lacks a required column: :meth:`frame` then reads it (and
-        reports what is wrong). A row polars cannot read raises a polars error when the
-        query runs: :meth:`frame` then says where it is."""
+        file to read that way (:func:`scan_csv`), or lacks a required column: :meth:`frame`
+        then reads it (and reports what is wrong). Text polars cannot read raises a polars
+        error when the query runs: :meth:`frame` then says where it is."""
         if self._raw is not None:
             return None
         table = scan_csv(self.path, self.encoding_setting, self.delimiter)
