@@ -117,7 +117,7 @@ class CallsSource(Source):
                engine: Literal["auto", "streaming"] = "auto") -> pl.DataFrame:
         """Calls counted per rep, day text (and outcome). A duration other than whole seconds
         (``1:05``, ``73s``) is worked out once per distinct text."""
-        plain = pl.col("duration").cast(pl.Int64, strict=False)  # " 73" is odd, and read so
+        plain = pl.col("duration").cast(pl.Int64, strict=False)  # " 73" is read as 1:05 is
         grouped = calls.with_columns(
             _key=_day_key(pl.col("start")), _secs=plain,
             _odd=pl.when(plain.is_null()).then(pl.col("duration"))).group_by(

@@ -30,7 +30,8 @@ class InputFile:
     """The file a source reads, with its settings; passed to :meth:`Source.read`.
 
     A source asks for :meth:`frame` (its columns as text, read once), finds
-    bad cells with frame filters and reports them with :meth:`report`.
+    bad cells with frame filters and reports them with :meth:`report`; one that
+    only sums the rows may ask for :meth:`scan` first.
     """
 
     def __init__(self, name: str, path: Path, display: str, columns: dict[str, str],
@@ -87,14 +88,17 @@ class InputFile:
         return _mapped(self, raw, list(required), list(optional), keep_extra)
 
     def scan(self, required: Sequence[str], optional: Sequence[str] = ()) -> pl.LazyFrame | None:
-        """The rows :meth:`frame` gives, without ``row``, as a query over the file: for a
-        source that sums the rows without keeping them, and adds their number to
+        """The rows :meth:`frame` gives, without ``row``, as a polars query over the file.
+
+        For a source that sums the rows without keeping them (a call log): the file's
+        cells are never held as one frame. The source adds the rows it sums to
         ``rows_read``. A row of empty cells is left out, but one whose cells hold only
         spaces is not (:meth:`frame` leaves it out): a source that finds a blank cell it
-        needs reads :meth:`frame` to blame the rows. ``None`` where the file is not a CSV
-        file to read that way (:func:`scan_csv`), or lacks a required column: :meth:`frame`
-        then reads it (and reports what is wrong). Text polars cannot read raises a polars
-        error when the query runs: :meth:`frame` then says where it is."""
+        needs reads :meth:`frame` to blame the rows. ``None`` for a workbook, a file with
+        a quote or a problem in it, or one without a required column: :meth:`frame` then
+        reads it (and reports what is wrong). Text that is not UTF-8 raises a polars error
+        when the query runs: :meth:`frame` then says where it is.
+        """
         if self._raw is not None:
             return None
         table = scan_csv(self.path, self.encoding_setting, self.delimiter)
