@@ -98,38 +98,31 @@ class CallsSource(Source):
                 (("dials_stage", p.dials_stage), ("connects_stage", p.connects_stage))
                 if stage not in funnel.names]
 
-    def _counts(self, secs: pl.Expr, n: pl.Expr | None = None) -> dict[str, pl.Expr]:
-        """Numbers of calls, of bad durations, of long and short ones, and their seconds: of
-        the calls in a group, or (``n``) of ``n`` calls of ``secs`` seconds each."""
+    def _count(self, calls: pl.LazyFrame, keys: list[str], secs: pl.Expr,
+               engine: Literal["auto", "streaming"]) -> pl.DataFrame:
+        """Calls counted per rep, day text (and outcome): numbers of calls, of bad durations,
+        of long and short ones, and their seconds (``secs``, each call's)."""
         p = self.params
-        long, short = secs >= p.min_seconds, secs < p.short_seconds
-        if n is None:
-            return dict(n=pl.len(), bad=secs.is_null().sum(), long=long.sum(), short=short.sum(),
-                        long_short=(long & short).sum(), talk=secs.sum(),
-                        talk_long=secs.filter(long).sum())
-        return dict(n=n, bad=pl.when(secs.is_null()).then(n).otherwise(0),
-                    long=pl.when(long).then(n).otherwise(0),
-                    short=pl.when(short).then(n).otherwise(0),
-                    long_short=pl.when(long & short).then(n).otherwise(0),
-                    talk=secs * n, talk_long=pl.when(long).then(secs * n))
+        s = pl.col("_secs")
+        long, short = s >= p.min_seconds, s < p.short_seconds
+        return calls.with_columns(_key=_day_key(pl.col("start")), _secs=secs).group_by(
+            keys).agg(n=pl.len(), bad=s.is_null().sum(), long=long.sum(), short=short.sum(),
+                      long_short=(long & short).sum(), talk=s.sum(),
+                      talk_long=s.filter(long).sum()).collect(engine=engine)
 
     def _group(self, calls: pl.LazyFrame, keys: list[str],
                engine: Literal["auto", "streaming"] = "auto") -> pl.DataFrame:
-        """Calls counted per rep, day text (and outcome). A duration other than whole seconds
-        (``1:05``, ``73s``) is worked out once per distinct text."""
+        """:meth:`_count` of the calls. Durations other than whole seconds (``1:05``,
+        ``73s``) are worked out once per distinct text, looked up in a second pass."""
         plain = pl.col("duration").cast(pl.Int64, strict=False)  # " 73" is read as 1:05 is
-        grouped = calls.with_columns(
-            _key=_day_key(pl.col("start")), _secs=plain,
-            _odd=pl.when(plain.is_null()).then(pl.col("duration"))).group_by(
-            *keys, "_odd").agg(**self._counts(pl.col("_secs"))).collect(engine=engine)
-        odd = grouped.filter(pl.col("_odd").is_not_null())
-        grouped = grouped.filter(pl.col("_odd").is_null()).drop("_odd")
-        if not odd.height:
+        grouped = self._count(calls, keys, plain, engine)
+        if not grouped["bad"].sum():
             return grouped
-        odd = odd.with_columns(_secs=duration_column(odd["_odd"])).select(
-            *keys, **self._counts(pl.col("_secs"), pl.col("n")))
-        return pl.concat([grouped, odd], how="vertical_relaxed").group_by(keys).agg(
-            pl.all().sum())
+        texts = calls.filter(plain.is_null()).select(pl.col("duration").unique()).collect(
+            engine=engine).to_series()
+        known = pl.LazyFrame({"duration": texts, "_odd": duration_column(texts)})
+        return self._count(calls.join(known, on="duration", how="left"), keys,
+                           pl.coalesce(plain, pl.col("_odd")), engine)
 
     def read(self, file: InputFile, into: DatasetBuilder) -> None:
         p = self.params
