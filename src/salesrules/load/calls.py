@@ -76,6 +76,13 @@ def _secs(frame: pl.DataFrame) -> pl.Series:
     return secs
 
 
+def _with_days(grouped: pl.DataFrame) -> pl.DataFrame:
+    """The grouped calls with ``_day``, the date of their day text (null where unreadable)."""
+    days = grouped["_key"].unique()
+    return grouped.with_columns(_day=grouped["_key"].replace_strict(
+        days, datetime_column(days).dt.date(), return_dtype=pl.Date))
+
+
 class CallsSource(Source):
     """A call log, one row per call (rep_id, start, duration, optional outcome).
 
@@ -91,45 +98,41 @@ class CallsSource(Source):
                 (("dials_stage", p.dials_stage), ("connects_stage", p.connects_stage))
                 if stage not in funnel.names]
 
-    def _group(self, calls: pl.LazyFrame, keys: list[str]) -> pl.DataFrame:
+    def _count(self, calls: pl.LazyFrame, keys: list[str], secs: pl.Expr,
+               engine: Literal["auto", "streaming"]) -> pl.DataFrame:
         """Calls counted per rep, day text (and outcome): numbers of calls, of bad durations,
-        of long and short ones, and their seconds."""
+        of long and short ones, and their seconds (``secs``, each call's)."""
         p = self.params
-        secs = pl.col("_secs")
-        long = secs >= p.min_seconds
-        return calls.group_by(keys).agg(
-            n=pl.len(), bad=secs.is_null().sum(), long=long.sum(),
-            short=(secs < p.short_seconds).sum(),
-            long_short=(long & (secs < p.short_seconds)).sum(),
-            talk=secs.sum(), talk_long=secs.filter(long).sum()).collect()
+        s = pl.col("_secs")
+        long, short = s >= p.min_seconds, s < p.short_seconds
+        return calls.with_columns(_key=_day_key(pl.col("start")), _secs=secs).group_by(
+            keys).agg(n=pl.len(), bad=s.is_null().sum(), long=long.sum(), short=short.sum(),
+                      long_short=(long & short).sum(), talk=s.sum(),
+                      talk_long=s.filter(long).sum()).collect(engine=engine)
+
+    def _group(self, calls: pl.LazyFrame, keys: list[str],
+               engine: Literal["auto", "streaming"] = "auto") -> pl.DataFrame:
+        """:meth:`_count` of the calls. Durations other than whole seconds (``1:05``,
+        ``73s``) are worked out once per distinct text, looked up in a second pass."""
+        plain = pl.col("duration").cast(pl.Int64, strict=False)  # " 73" is read as 1:05 is
+        grouped = self._count(calls, keys, plain, engine)
+        if not grouped["bad"].sum():
+            return grouped
+        texts = calls.filter(plain.is_null()).select(pl.col("duration").unique()).collect(
+            engine=engine).to_series()
+        known = pl.LazyFrame({"duration": texts, "_odd": duration_column(texts)})
+        return self._count(calls.join(known, on="duration", how="left"), keys,
+                           pl.coalesce(plain, pl.col("_odd")), engine)
 
     def read(self, file: InputFile, into: DatasetBuilder) -> None:
         p = self.params
         if into.calls is None:
             into.calls = CallStats(p.short_seconds)
-        stats = into.calls
         by_outcome = p.connect_by == "outcome"
-        frame = file.frame(["rep_id", "start", "duration"] + (["outcome"] if by_outcome else []))
-        if frame is None:
+        grouped = self._grouped(file, ["rep_id", "start", "duration"]
+                                + (["outcome"] if by_outcome else []))
+        if grouped is None:
             return
-        # calls are grouped as they are first, so that each distinct day and outcome is read once
-        keys = ["rep_id", "_key"] + (["outcome"] if by_outcome else [])
-        plain = pl.col("duration").str.strip_chars().cast(pl.Int64, strict=False)
-        grouped = self._group(frame.lazy().with_columns(_key=_day_key(pl.col("start")),
-                                                        _secs=plain), keys)
-        if grouped["bad"].sum():  # durations such as 1:05 or 73s
-            frame = frame.with_columns(_key=_day_key(pl.col("start")), _secs=_secs(frame))
-            grouped = self._group(frame.lazy(), keys)
-        days = grouped["_key"].unique()
-        grouped = grouped.with_columns(_day=grouped["_key"].replace_strict(
-            days, datetime_column(days).dt.date(), return_dtype=pl.Date))
-        if grouped["bad"].sum() or grouped["_day"].null_count():  # find the rows to blame
-            frame = frame.with_columns(_key=_day_key(pl.col("start")), _secs=_secs(frame))
-            frame = frame.join(grouped.select(*keys, "_day"), on=keys, how="left",
-                               nulls_equal=True, maintain_order="left")
-            file.report(frame, pl.col("_day").is_null(), "start", _start_message)
-            file.report(frame, pl.col("_secs").is_null(), "duration", _duration_message)
-            grouped = grouped.filter(pl.col("bad") == 0)
         outcomes = sorted({o.strip().lower() for o in p.connected_outcomes})
         if by_outcome:  # few distinct outcomes per rep-day: decide them on the grouped rows
             if not _outcomes_match(file, into, grouped, outcomes):
@@ -144,7 +147,7 @@ class CallsSource(Source):
                  .agg(pl.col("n").sum(), connects.sum().alias("c"), short_n.sum().alias("s"),
                       talk_s.sum().alias("t"))
                  .sort("rep_id", "_day"))
-        by_rep = stats.by_rep
+        by_rep = into.calls.by_rep
         for rep_id, day, n, c, short, talk in daily.iter_rows():
             acc = by_rep.setdefault(rep_id, {}).setdefault(day, [0, 0, 0, 0])
             acc[0] += n
@@ -155,6 +158,41 @@ class CallsSource(Source):
             into.replace_stage_values(stage, ((rep_id, day, row[field])
                                               for rep_id, rep_days in by_rep.items()
                                               for day, row in rep_days.items()))
+
+    def _grouped(self, file: InputFile, fields: list[str]) -> pl.DataFrame | None:
+        """The calls grouped per rep, day text (and outcome), with their ``_day``, bad rows
+        reported and left out: counted straight from the file where it can be scanned (the
+        file is read whole, with its rows' lines, only when a row is to be blamed), else
+        from its frame; ``None`` when the file cannot be read."""
+        # grouped as they are first, so that each distinct day and outcome is read once
+        keys = ["rep_id", "_key"] + (["outcome"] if "outcome" in fields else [])
+        frame, grouped = None, None
+        rows = file.scan(fields)
+        if rows is not None:
+            try:
+                grouped = self._group(rows, keys, "streaming")
+            except pl.exceptions.PolarsError:  # a row polars cannot read: the frame says where
+                grouped = None
+        if grouped is None:
+            frame = file.frame(fields)
+            if frame is None:
+                return None
+            grouped = self._group(frame.lazy(), keys)
+        grouped = _with_days(grouped)
+        if not grouped["bad"].sum() and not grouped["_day"].null_count():
+            if frame is None:
+                file.rows_read += int(grouped["n"].sum())
+            return grouped
+        if frame is None:  # find the rows to blame
+            frame = file.frame(fields)
+            if frame is None:
+                return None
+        frame = frame.with_columns(_key=_day_key(pl.col("start")), _secs=_secs(frame))
+        frame = frame.join(grouped.select(*keys, "_day"), on=keys, how="left",
+                           nulls_equal=True, maintain_order="left")
+        file.report(frame, pl.col("_day").is_null(), "start", _start_message)
+        file.report(frame, pl.col("_secs").is_null(), "duration", _duration_message)
+        return grouped.filter(pl.col("bad") == 0)
 
 
 def _outcomes_match(file: InputFile, into: DatasetBuilder, grouped: pl.DataFrame,

@@ -23,6 +23,8 @@ from .tables import detect_encoding
 
 _ZIP, _OLE = b"PK\x03\x04", b"\xd0\xcf\x11\xe0"
 _BREAK = r"\r\n|\r|\n"
+_WORKBOOK = (".xlsx", ".xlsm", ".xls")
+_LEADING = re.compile(rb"[\r\n \t]*")
 
 
 class FileProblem(Exception):
@@ -88,7 +90,7 @@ def read_raw(path: Path, encoding: str, sheet: str, delimiter: str = "") -> RawT
     A CSV file's ``delimiter`` (``tab`` for a tab) is sniffed from its header when empty."""
     with path.open("rb") as f:
         head = f.read(8)
-    workbook = path.suffix.lower() in (".xlsx", ".xlsm", ".xls")
+    workbook = path.suffix.lower() in _WORKBOOK
     if head.startswith(_OLE):
         raise FileProblem("is a legacy Excel (.xls) workbook, which is not read: "
                           "save it as .xlsx or CSV")
@@ -205,7 +207,19 @@ def _bad_quote_line(data: bytes, delimiter: str) -> int | None:
     return None
 
 
-def _csv(path: Path, encoding: str, delimiter: str = "") -> RawTable:
+@attrs.frozen
+class _CsvText:
+    """A CSV file's bytes (``raw``) and the text polars is given: UTF-8 with LF or CRLF line
+    ends, from ``skip`` on (blank lines above the header are left out)."""
+
+    raw: bytes
+    data: bytes
+    encoding: str
+    delimiter: str
+    skip: int
+
+
+def _csv_text(path: Path, encoding: str, delimiter: str) -> _CsvText:
     raw = path.read_bytes()
     enc = detect_encoding(raw[:1 << 20]) if encoding in ("", "auto") else encoding
     if enc == "utf-8" and raw.startswith(codecs.BOM_UTF8):
@@ -218,7 +232,8 @@ def _csv(path: Path, encoding: str, delimiter: str = "") -> RawTable:
         data = text.lstrip("\ufeff").encode("utf-8")
     if b"\r" in data and re.search(rb"\r(?!\n)", data):  # old Mac line ends, maybe mixed in
         data = re.sub(rb"\r\n?", b"\n", data)
-    start = len(data) - len(data.lstrip(b"\r\n \t"))
+    leading = _LEADING.match(data)  # blank lines and spaces, without a copy of the text
+    start = leading.end() if leading else 0
     if start == len(data):
         raise FileProblem("the file is empty (no header row)")
     # blank lines before the header are left out (polars takes its width from the first line)
@@ -226,12 +241,18 @@ def _csv(path: Path, encoding: str, delimiter: str = "") -> RawTable:
     end = data.find(b"\n", skip)
     delimiter = delimiter or sniff_delimiter(data[skip:end if end >= 0 else None]
                                              .decode("utf-8", "replace"))
+    return _CsvText(raw, data, enc, delimiter, skip)
+
+
+def _csv(path: Path, encoding: str, delimiter: str = "") -> RawTable:
+    text = _csv_text(path, encoding, delimiter)
+    data, skip, delimiter = text.data, text.skip, text.delimiter
     try:
         cells = pl.read_csv(data[skip:] if skip else data, has_header=False, infer_schema=False,
                             separator=delimiter, truncate_ragged_lines=True)
     except pl.exceptions.PolarsError as exc:
         if isinstance(exc, pl.exceptions.ComputeError) and "utf-8" in str(exc):
-            _decode(raw, enc)  # says where
+            _decode(text.raw, text.encoding)  # says where
         line = _bad_quote_line(data[skip:], delimiter)
         said = re.sub(r" as dtype `str` at column 'column_\d+' \(column (number \d+)\)",
                       r" in column \1", str(exc).splitlines()[0])
@@ -239,5 +260,45 @@ def _csv(path: Path, encoding: str, delimiter: str = "") -> RawTable:
                           + ("" if line is None else "; a quoted cell there is not closed, or "
                              "has text after its closing quote"),
                           None if line is None else line + data.count(b"\n", 0, skip)) from None
-    return RawTable(cells, _first_row(cells), enc, offset=data.count(b"\n", 0, skip),
+    return RawTable(cells, _first_row(cells), text.encoding, offset=data.count(b"\n", 0, skip),
                     quoted=b'"' in data)
+
+
+@attrs.frozen
+class ScannedCsv:
+    """A CSV file to be read as a query: its header, and the rows below it (``rows``: text
+    column ``column_i`` for the file's column ``i``, blank rows included)."""
+
+    header: list[str]
+    rows: pl.LazyFrame
+    encoding: str
+
+
+def scan_csv(path: Path, encoding: str, delimiter: str = "") -> ScannedCsv | None:
+    """A CSV file as a query over its rows, read as :func:`read_raw` reads it, for a source
+    that sums the rows without keeping them. ``None`` where :func:`read_raw` is to read it:
+    a workbook, a file it has a problem to report with, one whose first line with a cell is
+    blank, or one with a quote in it (polars reads a quote left open as the end of the file
+    when it reads a file in parts, without a word). Text polars cannot read (not UTF-8)
+    raises a polars error when the query runs."""
+    with path.open("rb") as f:
+        head = f.read(8)
+    if head.startswith((_ZIP, _OLE)) or path.suffix.lower() in _WORKBOOK:
+        return None
+    try:
+        text = _csv_text(path, encoding, "\t" if delimiter == "tab" else delimiter)
+    except FileProblem:
+        return None
+    if b'"' in text.data:
+        return None
+    data = text.data[text.skip:] if text.skip else text.data
+    try:
+        top = pl.read_csv(data, has_header=False, infer_schema=False, n_rows=1,
+                          separator=text.delimiter, truncate_ragged_lines=True)
+    except pl.exceptions.PolarsError:
+        return None
+    if not top.height or blank_rows(top)[0]:
+        return None
+    rows = pl.scan_csv(data, has_header=False, schema=dict.fromkeys(top.columns, pl.String),
+                       separator=text.delimiter, truncate_ragged_lines=True).slice(1)
+    return ScannedCsv(["" if h is None else h for h in top.row(0)], rows, text.encoding)

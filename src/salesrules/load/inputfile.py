@@ -10,7 +10,7 @@ import attrs
 import polars as pl
 
 from ..errors import Problems
-from .frame import FileProblem, LineMap, RawTable, blank_rows, read_raw
+from .frame import FileProblem, LineMap, RawTable, blank_rows, read_raw, scan_csv
 from .tables import file_digest, quoted_header
 
 
@@ -30,7 +30,8 @@ class InputFile:
     """The file a source reads, with its settings; passed to :meth:`Source.read`.
 
     A source asks for :meth:`frame` (its columns as text, read once), finds
-    bad cells with frame filters and reports them with :meth:`report`.
+    bad cells with frame filters and reports them with :meth:`report`; one that
+    only sums the rows may ask for :meth:`scan` first.
     """
 
     def __init__(self, name: str, path: Path, display: str, columns: dict[str, str],
@@ -85,6 +86,32 @@ class InputFile:
         if raw is None:
             return None
         return _mapped(self, raw, list(required), list(optional), keep_extra)
+
+    def scan(self, required: Sequence[str], optional: Sequence[str] = ()) -> pl.LazyFrame | None:
+        """The rows :meth:`frame` gives, without ``row``, as a polars query over the file.
+
+        For a source that sums the rows without keeping them (a call log): the file's
+        cells are never held as one frame. The source adds the rows it sums to
+        ``rows_read``. A row of empty cells is left out, but one whose cells hold only
+        spaces is not (:meth:`frame` leaves it out): a source that finds a blank cell it
+        needs reads :meth:`frame` to blame the rows. ``None`` for a workbook, a file with
+        a quote or a problem in it, or one without a required column: :meth:`frame` then
+        reads it (and reports what is wrong). Text that is not UTF-8 raises a polars error
+        when the query runs: :meth:`frame` then says where it is.
+        """
+        if self._raw is not None:
+            return None
+        table = scan_csv(self.path, self.encoding_setting, self.delimiter)
+        if table is None:
+            return None
+        fields = [*required, *optional]
+        positions = _positions(self, table.header, fields)
+        if any(positions[f] is None for f in required):
+            return None
+        self.encoding = table.encoding
+        names = [f"column_{i}" for i in range(len(table.header))]
+        empty = pl.all_horizontal(pl.col(c).is_null() for c in names)
+        return table.rows.filter(~empty).select(_columns(positions, names))
 
     def rows(self, required: Sequence[str], optional: Sequence[str] = (),
              keep_extra: bool = False) -> Iterator[tuple[int, list[Any], dict[str, str]]]:
@@ -142,18 +169,27 @@ class InputFile:
             self._lines, self._raw = self._raw.line_map(), None
 
 
+def _positions(file: InputFile, header: list[str], fields: list[str]) -> dict[str, int | None]:
+    """Where each field is in ``header`` (``None`` where it is not); sets ``file.found``."""
+    index = {h.strip().lstrip("\ufeff").lower(): i for i, h in enumerate(header)}
+    positions: dict[str, int | None] = {}
+    for f in fields:
+        positions[f] = index.get(file.columns.get(f, f).strip().lower())
+        file.found[f] = positions[f] is not None
+    return positions
+
+
+def _columns(positions: dict[str, int | None], names: list[str]) -> list[pl.Expr]:
+    """Each field's column as text, "" where the file has no cell, nulls where no column."""
+    return [pl.col(names[p]).fill_null("").alias(f) if p is not None
+            else pl.lit(None, dtype=pl.String).alias(f) for f, p in positions.items()]
+
+
 def _mapped(file: InputFile, raw: RawTable, required: list[str], optional: list[str],
             keep_extra: bool) -> pl.DataFrame | None:
     header = raw.header
-    index = {h.strip().lstrip("\ufeff").lower(): i for i, h in enumerate(header)}
-    positions: dict[str, int | None] = {}
-    missing = []
-    for f in [*required, *optional]:
-        wanted = file.columns.get(f, f)
-        positions[f] = index.get(wanted.strip().lower())
-        file.found[f] = positions[f] is not None
-        if positions[f] is None and f in required:
-            missing.append((f, wanted))
+    positions = _positions(file, header, [*required, *optional])
+    missing = [(f, file.columns.get(f, f)) for f in required if positions[f] is None]
     if missing:
         have = quoted_header(header)
         line = raw.lines(pl.Series([raw.header_at], dtype=pl.UInt32))[0]
@@ -164,8 +200,7 @@ def _mapped(file: InputFile, raw: RawTable, required: list[str], optional: list[
                               f"missing column {wanted!r} ({how}); the header has: {have}")
         return None
     names = raw.cells.columns
-    cols = [pl.col(names[p]).fill_null("").alias(f) if p is not None
-            else pl.lit(None, dtype=pl.String).alias(f) for f, p in positions.items()]
+    cols = _columns(positions, names)
     if keep_extra:
         used = {p for p in positions.values() if p is not None}
         field_of = {h.strip().lower(): f for f, h in file.columns.items()}
