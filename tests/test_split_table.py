@@ -97,3 +97,15 @@ def test_targets_csv_from_the_arrays_equals_it_written_plan_by_plan(export, tmp_
         write_targets_plan_by_plan(goals, funnel, window, tmp_path / "slow.csv")
         assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "slow.csv").read_bytes()
         assert n == len(read_csv(tmp_path / "slow.csv")) > len(goals.plans)
+
+
+def test_running_sums_stay_exact_when_the_total_just_passes_int64():
+    """Every day's share of 2**63 fits int64 but their running sum does not (found by the
+    property above): the arrays stay Python integers."""
+    period = period_of(dt.date(2026, 2, 15), "month")
+    days = frozenset(WorkCalendar().working_days(period.start, period.end))
+    table = split_table(period, [SplitRequest(2**63, (1.0,), days)])
+    plan = Plan("r", "t", "dials", period, 2**63, None, table=table, split_row=0)
+    assert plan.expected_to(period.end) == 2**63
+    first_day, _, share = table.grains(0)["day"][0]
+    assert plan.expected_to(first_day) == share > 0

@@ -109,7 +109,7 @@ class TargetGrid:
     grains: list[str]
     starts: list[dt.date]
     ends: list[dt.date]
-    #: ``(rows, columns)``: the integer targets (int64, or Python integers if one is too big).
+    #: ``(rows, columns)``: the integer targets (int64, or Python integers if a total is too big).
     values: np.ndarray
     #: ``(rows, columns)``: True where the cell is a row of targets.csv.
     present: np.ndarray
@@ -240,6 +240,9 @@ def split_table(period: Period, requests: Sequence[SplitRequest]) -> SplitTable:
         [split_rows(month_values[:, m], week_days[:, a:b]) for m, (a, b) in
          enumerate(zip(layout.month_weeks, layout.month_weeks[1:]))], axis=1)
     day_values = _day_values(layout, on, week_days, week_values)
+    if totals.dtype == object:  # a part fits int64 while running sums of parts may not
+        return SplitTable(period, layout, working, which, totals, month_values, week_values,
+                          day_values)
     return SplitTable(period, layout, working, which, totals, _compact(month_values),
                       _compact(week_values), _compact(day_values))
 
