@@ -4,6 +4,8 @@ the per-lead one."""
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -265,6 +267,27 @@ def test_the_documented_examples_parse():
         tree, error = parsed.tree, parsed.error
         assert error is None and tree is not None, text
     assert parse(r"name == 'O\'Brien'").tree.right.value == "O'Brien"
+
+
+PLAN_WITHOUT_CONDITIONS = """
+import sys
+from salesrules.config import parse_config
+from salesrules.run import plan_run
+import salesrules.cli
+plan_run(parse_config('[allocation]\\nrules = [{ name = "all", policy = "balanced" }]\\n'))
+print(sorted(m for m in ("lark", "phonenumbers") if m in sys.modules))
+from salesrules.allocation.conditions import compile_condition
+assert compile_condition("grade == 'A'").condition is not None
+print("lark" in sys.modules)
+"""
+
+
+def test_a_run_without_conditions_does_not_import_lark_or_phonenumbers():
+    """Both cost import time a run only needs for a ``when`` or a number that is not a
+    plain mobile; the first condition brings lark in."""
+    out = subprocess.run([sys.executable, "-c", PLAN_WITHOUT_CONDITIONS], capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out == ["[]", "True"]
 
 
 def test_division_by_a_constant_gives_the_same_bits_on_a_lead_and_on_the_frame():

@@ -74,6 +74,17 @@ def test_an_unknown_phone_region_is_refused_with_its_key_path():
     assert "must be a region code phonenumbers knows" in message and "'XX'" in message
 
 
+def test_the_default_region_that_skips_phonenumbers_is_one_it_knows():
+    """``CN`` is accepted without importing phonenumbers; it must be one phonenumbers knows."""
+    import phonenumbers
+
+    from salesrules.config import AllocationConfig
+
+    assert "CN" in phonenumbers.SUPPORTED_REGIONS
+    assert AllocationConfig().phone_region == "CN"
+    assert AllocationConfig(phone_region="HK").phone_region == "HK"
+
+
 @settings(deadline=None, max_examples=60)
 @given(st.lists(st.one_of(st.sampled_from(FORMS + ["", "x", "139", "+1 650 253 0000"]),
                           st.text("0123456789 -+()", max_size=16)), max_size=20),

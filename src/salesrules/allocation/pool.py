@@ -11,7 +11,6 @@ import re
 from collections.abc import Mapping, Sequence
 
 import attrs
-import phonenumbers
 import polars as pl
 
 from ..load.tables import date_column
@@ -198,6 +197,8 @@ def phone_key(text: str, region: str) -> str:
     """A phone number as it compares: E.164 (``+8613800138000``) where ``phonenumbers``
     reads a possible number, dialled from ``region`` unless it carries its own
     country code; else its digits alone."""
+    import phonenumbers  # here: a run whose numbers are plain mobiles never imports it
+
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:

@@ -12,7 +12,7 @@ import polars as pl
 
 from ...model import Lead
 from .evaluate import condition_frame, evaluate, field_value, lead_frame, to_expr
-from .grammar import MAX_DEPTH, MAX_LENGTH, ConditionError, Field, Node, parse, walk
+from .tree import MAX_DEPTH, MAX_LENGTH, ConditionError, Field, Node, parse, walk
 from .types import LEAD_TYPES, column_type, field_types, implied_types, validate_condition
 
 __all__ = ["LEAD_NAMES", "LEAD_TYPES", "MAX_DEPTH", "MAX_LENGTH", "Compiled", "Condition",

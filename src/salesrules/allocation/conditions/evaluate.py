@@ -17,7 +17,7 @@ import polars as pl
 
 from ...load.tables import CellError, parse_date, parse_number
 from ...model import Lead
-from .grammar import (
+from .tree import (
     Arith,
     BoolOp,
     Call,

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 
 from ...load.tables import CellError, parse_date, parse_number
 from ...model import Lead
-from .grammar import (
+from .tree import (
     FUNCTIONS,
     Arith,
     BoolOp,
