@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
 from statistics import NormalDist
 from typing import TYPE_CHECKING
 
@@ -16,7 +15,7 @@ from ..config import RulesConfig
 from ..errors import DataError, PluginError, Problem
 from ..load import Dataset
 from ..load.deal_presets import CLOSED_KEY
-from ..model import Funnel, Goal, Period, Rep, link_kind
+from ..model import Funnel, Goal, Period, Rep, Stage
 from ..resolve import Bound
 from ..warning_words import grain, warning
 from .asof import expected_through
@@ -25,6 +24,7 @@ from .calendar import WorkCalendar, build_calendar, months_in, period_of
 from .days import OwnDays, TeamDays, hire_date, own_days, ramp_factor
 from .feasible import Cap, Limit, feasible_per_day
 from .given import Given, given_targets, reps_file
+from .pushback import PushWords, StageTargets, fmt, push_back, to_units
 from .split import Grains, Plan, SplitRequest, largest_remainder
 from .table import SplitTable, split_table
 from .trace_words import TRACE, trace
@@ -43,6 +43,7 @@ __all__ = [
     "StageTargets",
     "largest_remainder",
     "push_back",
+    "to_units",
     "set_goals",
 ]
 
@@ -70,71 +71,6 @@ class GoalPlan:
     #: Every plan's split as arrays (see :class:`~salesrules.goals.table.SplitTable`): the
     #: plans' ``grains`` are read from it, and targets.csv is written from it.
     split: SplitTable | None = None
-
-
-@attrs.frozen
-class StageTargets:
-    """What :func:`push_back` gives: every stage's unrounded target, and how each was computed."""
-
-    #: Stage name -> target (the given ones and those pushed back from them).
-    values: dict[str, float]
-    #: Stage name -> the computation in words, for the stages pushed back.
-    traces: dict[str, str]
-    #: Stage name -> its cap, for the activity stages capped at a feasible level.
-    caps: dict[str, Cap] = attrs.Factory(dict)
-
-
-def push_back(funnel: Funnel, given: dict[str, float], rates: dict[str, Rate],
-              limits: Mapping[str, Limit] | None = None) -> StageTargets:
-    """Push result targets back up the funnel: ``upper = lower / rate(lower)``.
-
-    ``given`` holds the targets set directly (usually only revenue). Returns
-    every stage's unrounded value, and its computation in words. A stage in
-    ``limits`` asked for more than its limit is capped at it (see
-    :class:`~salesrules.goals.feasible.Cap`), and the stages above are pushed
-    back from the capped value.
-    """
-    values = dict(given)
-    traces: dict[str, str] = {}
-    caps: dict[str, Cap] = {}
-    stages = funnel.stages
-    for i in range(len(stages) - 1, 0, -1):
-        upper, lower = stages[i - 1], stages[i]
-        if upper.name in values or lower.name not in values:
-            continue
-        rate = rates.get(lower.name)
-        if rate is None or not rate.value > 0:
-            continue
-        if upper.unit == lower.unit == "count" and rate.value > 1:
-            # more of a count out of fewer of the one above: never a rate; taken as 1
-            rate = Rate(1.0, "the funnel model's rate is above 1, which a conversion cannot "
-                             "be: taken as 1")
-        values[upper.name] = values[lower.name] / rate.value
-        arpu = link_kind(upper, lower) == "arpu"
-        traces[upper.name] = trace(
-            "push", lower=lower.name, lower_value=_fmt(values[lower.name], lower.unit),
-            what=trace("arpu") if arpu else trace("step", upper=upper.name, lower=lower.name),
-            rate=f"{rate.value:,.2f}" if arpu else f"{rate.value:.4g}", why=rate.trace,
-            upper_value=_fmt(values[upper.name], upper.unit), upper=upper.name)
-        limit = (limits or {}).get(upper.name)
-        if limit is not None and values[upper.name] > limit.value > 0:
-            cap = Cap(upper.name, limit, values[upper.name], lower.name, rate.value,
-                      values[lower.name] / limit.value)
-            caps[upper.name] = cap
-            values[upper.name] = limit.value
-            traces[upper.name] += cap.words()
-    return StageTargets(values, traces, caps)
-
-
-def to_units(value: float, unit: str) -> int:
-    """Counts round up (you cannot make 0.3 of a call); amounts keep cents."""
-    if unit == "amount":
-        return round(value * 100)
-    return math.ceil(value - 1e-9)
-
-
-def _fmt(value: float, unit: str) -> str:
-    return f"{value:,.2f}" if unit == "amount" else f"{value:,.1f}"
 
 
 def _check_weights(split: Bound, weights: object, months: list[Period]) -> list[float]:
@@ -220,6 +156,8 @@ def set_goals(cfg: RulesConfig, dataset: Dataset, split: Bound, funnel_model: Bo
     all_rates: dict[str, dict[str, Rate]] = {}
     owners: list[tuple[str, str]] = []  # (rep_id, team) of each target, in order
     targets: list[StageTarget] = []
+    making = _Making(PushWords(dataset.funnel), period, g.feasible_quantile or 0.0,
+                     g.confidence or 0.0, goals, warnings)
     for team, reps in teams.items():
         rates = _team_rates(funnel_model, FunnelBatch(
             team, reps, dataset.funnel, estimate.history, as_of, period, active_all, estimate,
@@ -229,8 +167,8 @@ def set_goals(cfg: RulesConfig, dataset: Dataset, split: Bound, funnel_model: Bo
             if not given:
                 continue
             all_rates[rep.id] = rates.get(rep.id, {})
-            mine = _rep_targets(cfg, dataset.funnel, rep, given, all_rates[rep.id], period,
-                                own[rep.id], feasible.get(team, {}), goals, warnings)
+            mine = _rep_targets(making, team, rep, given, all_rates[rep.id], own[rep.id],
+                                feasible.get(team, {}))
             owners.extend((rep.id, team) for _ in mine)
             targets.extend(mine)
     table = split_table(period, [t.split for t in targets])
@@ -316,38 +254,71 @@ def _feasible(cfg: RulesConfig, estimate: Estimate, funnel_model: Bound,
                             q)
 
 
-def _rep_targets(cfg: RulesConfig, funnel: Funnel, rep: Rep, given_src: dict[str, Given],
-                 rates: dict[str, Rate], period: Period, own: OwnDays,
-                 per_day: dict[str, tuple[float, str]], goals: list[Goal],
-                 warnings: list[str]) -> list[StageTarget]:
+@attrs.define
+class _Making:
+    """What every rep's targets are made with, and where the goals and warnings go."""
+
+    words: PushWords
+    period: Period
+    quantile: float
+    confidence: float
+    goals: list[Goal]
+    warnings: list[str]
+    #: The words of a given target, by what they say (most reps share a few).
+    said: dict[tuple, str] = attrs.Factory(dict)
+    #: Each team's limits, by the rep's number of working days and given stages.
+    limits: dict[tuple, dict[str, Limit]] = attrs.Factory(dict)
+
+    def limits_of(self, team: str, per_day: dict[str, tuple[float, str]], days: int,
+                  given: dict[str, float]) -> dict[str, Limit]:
+        key = (team, days, *given)
+        hit = self.limits.get(key)
+        if hit is None:
+            hit = self.limits[key] = {s: Limit(v, days, self.quantile, src)
+                                      for s, (v, src) in per_day.items() if s not in given}
+        return hit
+
+    def given_words(self, g: Given, stage: Stage, own: OwnDays) -> str:
+        amount = fmt(g.amount, stage.unit)
+        lowered = not g.prorated and own.factor != 1.0
+        key = (g.how, stage.name, amount, own.note, lowered)
+        said = self.said.get(key)
+        if said is None:
+            grain = self.period.grain
+            said = trace("given", how=g.how, stage=stage.name, amount=amount,
+                         grain=trace(grain) if grain in TRACE else grain)
+            if own.note:
+                said += trace("prorated" if lowered else "over", note=own.note)
+            self.said[key] = said
+        return said
+
+
+def _rep_targets(making: _Making, team: str, rep: Rep, given_src: dict[str, Given],
+                 rates: dict[str, Rate], own: OwnDays,
+                 per_day: dict[str, tuple[float, str]]) -> list[StageTarget]:
     """One rep's period target for every stage reachable from the given ones, in funnel order.
 
     The directly given targets (lowered for the hire date, ramp and leave) are
     added to ``goals``; activity targets are capped at the feasible ``per_day``.
     """
+    words = making.words
+    funnel = words.funnel
     given = {s: g.amount if g.prorated else g.amount * own.factor for s, g in given_src.items()}
-    q = cfg.goals.feasible_quantile or 0.0
-    limits = {s: Limit(v, len(own.days), q, src) for s, (v, src) in per_day.items()
-              if s not in given}
-    pushed = push_back(funnel, given, rates, limits)
-    warnings.extend(_contradictions(funnel, rep, given_src, given, rates))
+    pushed = push_back(funnel, given, rates,
+                       making.limits_of(team, per_day, len(own.days), given), words)
+    making.warnings.extend(_contradictions(funnel, rep, given_src, given, rates))
     out = []
     for stage in funnel.stages:
         if stage.name not in pushed.values:
             continue
         if stage.name in given:
             g = given_src[stage.name]
-            goals.append(Goal(rep.id, stage.name, given[stage.name], g.how))
-            amount = _fmt(g.amount, stage.unit)
-            said = trace("given", how=g.how, stage=stage.name, amount=amount,
-                         grain=trace(period.grain) if period.grain in TRACE else period.grain)
-            if own.note:
-                lowered = not g.prorated and own.factor != 1.0
-                said += trace("prorated" if lowered else "over", note=own.note)
+            making.goals.append(Goal(rep.id, stage.name, given[stage.name], g.how))
+            said = making.given_words(g, stage, own)
         else:
             said = pushed.traces[stage.name]
-        if stage is funnel.stages[0] and cfg.goals.confidence:
-            said += confidence_trace(funnel, pushed.values, rates, cfg.goals.confidence)
+        if stage is funnel.stages[0] and making.confidence:
+            said += confidence_trace(funnel, pushed.values, rates, making.confidence)
         total = to_units(pushed.values[stage.name], stage.unit)
         out.append(StageTarget(stage.name, SplitRequest(total, own.weights, own.days), said,
                                pushed.caps.get(stage.name)))
@@ -369,7 +340,7 @@ def _contradictions(funnel: Funnel, rep: Rep, given_src: dict[str, Given],
         lowest = max(below, key=funnel.index)
         unit = funnel.stage(name).unit
         out.append(warning("contradiction", where=g.where, rep=rep.id, stage=name,
-                           value=_fmt(given[name], unit), implied=_fmt(implied, unit),
-                           lowest=lowest, lowest_value=_fmt(below[lowest],
+                           value=fmt(given[name], unit), implied=fmt(implied, unit),
+                           lowest=lowest, lowest_value=fmt(below[lowest],
                                                             funnel.stage(lowest).unit)))
     return out

@@ -306,16 +306,19 @@ def _binomial_rates(batch: FunnelBatch, pooled: Pooled, i: int, up: list[float],
     prior = beta_binomial_prior(low, up)
     strength = pooled.strength.get(lower.name, prior.strength)
     mean = team if team is not None else prior.mean
+    # the words every rep of the link shares, said once
+    shrunk, weights = Personal.sayer("shrunk"), _Weights()
+    said_team, said_strength = f"{mean:.3g}", (
+        "" if math.isinf(strength) else Personal.say("strength", m=strength))
     for rep, a, b in zip(batch.reps, up, low):
         if a <= 0:
             out[rep.id][lower.name] = Rate(
                 mean, Personal.say("no-own-stage", team=batch.team, value=mean, stage=of))
             continue
         own = 0.0 if math.isinf(strength) else a / (a + strength)
-        out[rep.id][lower.name] = Rate(shrink(b, a, mean, strength), Personal.say(
-            "shrunk", value=f"{b / a:.3g}", n=a, unit=of, team=f"{mean:.3g}",
-            strength="" if math.isinf(strength) else Personal.say("strength", m=strength),
-            weights=_weights(own)))
+        out[rep.id][lower.name] = Rate(shrink(b, a, mean, strength), shrunk(
+            value=f"{b / a:.3g}", n=a, unit=of, team=said_team, strength=said_strength,
+            weights=weights(own)))
 
 
 def _normal_rates(batch: FunnelBatch, stats: RepStats, i: int, totals: list[list[float]],
@@ -326,6 +329,7 @@ def _normal_rates(batch: FunnelBatch, stats: RepStats, i: int, totals: list[list
     count_idx = [j for j, s in enumerate(batch.funnel.stages) if s.unit == "count"]
     deals = count_idx[-1] if count_idx else None
     unit = batch.funnel.stages[deals].name if deals is not None else "days"
+    shrunk, weights, said_team = Personal.sayer("shrunk"), _Weights(), _num(mean, kind)
     for j, rep in enumerate(batch.reps):
         raw, noise = stats.ratios[rep.id, i]
         if math.isnan(raw):
@@ -335,9 +339,9 @@ def _normal_rates(batch: FunnelBatch, stats: RepStats, i: int, totals: list[list
             continue
         b = 1.0 if tau2 == 0 or math.isnan(noise) else noise / (noise + tau2)
         n = totals[j][deals] if deals is not None else 0
-        out[rep.id][lower.name] = Rate(b * mean + (1 - b) * raw, Personal.say(
-            "shrunk", value=_num(raw, kind), n=n, unit=unit, team=_num(mean, kind),
-            strength="", weights=_weights(1 - b)))
+        out[rep.id][lower.name] = Rate(b * mean + (1 - b) * raw, shrunk(
+            value=_num(raw, kind), n=n, unit=unit, team=said_team, strength="",
+            weights=weights(1 - b)))
 
 
 def _num(x: float, kind: str) -> str:
@@ -349,10 +353,20 @@ def _kind(kind: str) -> str:
     return Personal.say("arpu") if kind == "ARPU" else Personal.say("rate")
 
 
-def _weights(own: float) -> str:
-    """What shrinkage did, in words: the shares of the rep's own history and the team's."""
-    mine = round(own * 100)
-    return Personal.say("weights", own=mine, team=100 - mine)
+class _Weights:
+    """What shrinkage did, in words: the shares of the rep's own history and the team's,
+    said once per whole percent (for the reps of one link)."""
+
+    def __init__(self) -> None:
+        self.said: dict[int, str] = {}
+        self.weights = Personal.sayer("weights")
+
+    def __call__(self, own: float) -> str:
+        mine = round(own * 100)
+        hit = self.said.get(mine)
+        if hit is None:
+            hit = self.said[mine] = self.weights(own=mine, team=100 - mine)
+        return hit
 
 
 @hookimpl(trylast=True)
