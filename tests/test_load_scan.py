@@ -155,3 +155,32 @@ def test_a_call_log_that_is_not_utf8_past_its_start_is_said_as_before(tmp_path):
     _, problems, _ = read_calls(path)
     assert len(problems) == 1 and problems[0].startswith("calls.csv:60002: ")
     assert "cannot be read as utf-8" in problems[0]
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_the_digest_is_of_the_bytes_read_and_equals_the_files(tmp_path, quoted):
+    """A call log scanned (no quote) or read whole (a quote): its digest, taken from the bytes
+    read instead of reading the file again, is the file's sha256."""
+    from salesrules.load.inputfile import file_record
+    from salesrules.load.tables import file_digest
+
+    path = tmp_path / "calls.csv"
+    _write(path, FIELDS, [["r,1" if quoted else "r1", "2026-11-20 09:00", "65", "answered"],
+                          ["r2", "2026-11-20 10:00", "3", "busy"]])
+    _, problems, file = read_calls(path)
+    assert problems == [] and file.digest == file_digest(path)
+    record = file_record("calls", file, "calls", tmp_path)
+    assert record.digest == file_digest(path) and record.rows == 2
+    path.write_text("rep_id\n")  # changed after it was read: the digest is of what was read
+    assert file_record("calls", file, "calls", tmp_path).digest == record.digest
+
+
+def test_a_file_the_source_never_read_is_digested_from_disk(tmp_path):
+    from salesrules.load.inputfile import file_record
+    from salesrules.load.tables import file_digest
+
+    path = tmp_path / "calls.csv"
+    _write(path, FIELDS, [["r1", "2026-11-20 09:00", "65", "ok"]])
+    file = input_file(path)
+    assert file.digest == ""
+    assert file_record("calls", file, "calls", tmp_path).digest == file_digest(path)

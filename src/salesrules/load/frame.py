@@ -19,7 +19,7 @@ from pathlib import Path
 import attrs
 import polars as pl
 
-from .tables import detect_encoding
+from .tables import bytes_digest, detect_encoding
 
 _ZIP, _OLE = b"PK\x03\x04", b"\xd0\xcf\x11\xe0"
 _BREAK = r"\r\n|\r|\n"
@@ -50,6 +50,8 @@ class RawTable:
     offset: int = 0
     #: Whether the CSV text has a quote at all: a cell spans lines only inside quotes.
     quoted: bool = True
+    #: A CSV file's digest, of the bytes read (a workbook's is not taken: empty).
+    digest: str = ""
 
     @property
     def header(self) -> list[str]:
@@ -261,7 +263,7 @@ def _csv(path: Path, encoding: str, delimiter: str = "") -> RawTable:
                              "has text after its closing quote"),
                           None if line is None else line + data.count(b"\n", 0, skip)) from None
     return RawTable(cells, _first_row(cells), text.encoding, offset=data.count(b"\n", 0, skip),
-                    quoted=b'"' in data)
+                    quoted=b'"' in data, digest=bytes_digest(text.raw))
 
 
 @attrs.frozen
@@ -272,6 +274,8 @@ class ScannedCsv:
     header: list[str]
     rows: pl.LazyFrame
     encoding: str
+    #: The file's digest, of the bytes read.
+    digest: str
 
 
 def scan_csv(path: Path, encoding: str, delimiter: str = "") -> ScannedCsv | None:
@@ -301,4 +305,5 @@ def scan_csv(path: Path, encoding: str, delimiter: str = "") -> ScannedCsv | Non
         return None
     rows = pl.scan_csv(data, has_header=False, schema=dict.fromkeys(top.columns, pl.String),
                        separator=text.delimiter, truncate_ragged_lines=True).slice(1)
-    return ScannedCsv(["" if h is None else h for h in top.row(0)], rows, text.encoding)
+    return ScannedCsv(["" if h is None else h for h in top.row(0)], rows, text.encoding,
+                      bytes_digest(text.raw))

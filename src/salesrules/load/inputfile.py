@@ -52,6 +52,9 @@ class InputFile:
         self.encoding = ""
         #: Data rows read (blank rows are not counted).
         self.rows_read = 0
+        #: The digest of the bytes read, once a CSV file is read (empty until then, and for
+        #: a workbook): the manifest's digest without reading the file again.
+        self.digest = ""
         #: After :meth:`frame`: whether each asked-for field has a column.
         self.found: dict[str, bool] = {}
         self._raw: RawTable | None = None
@@ -68,7 +71,7 @@ class InputFile:
                 where = self.display if exc.line is None else f"{self.display}:{exc.line}"
                 self.problems.add(where, str(exc))
                 return None
-            self.encoding = self._raw.encoding
+            self.encoding, self.digest = self._raw.encoding, self._raw.digest
         return self._raw
 
     def frame(self, required: Sequence[str], optional: Sequence[str] = (),
@@ -104,6 +107,7 @@ class InputFile:
         table = scan_csv(self.path, self.encoding_setting, self.delimiter)
         if table is None:
             return None
+        self.digest = table.digest
         fields = [*required, *optional]
         positions = _positions(self, table.header, fields)
         if any(positions[f] is None for f in required):
@@ -225,8 +229,8 @@ def file_record(name: str, file: InputFile, source: str, base: Path,
         shown = str(file.path.relative_to(base))
     except ValueError:
         shown = str(file.path)
-    return InputRecord(name, shown, digest or file_digest(file.path), file.rows_read,
-                       file.encoding, source)
+    return InputRecord(name, shown, digest or file.digest or file_digest(file.path),
+                       file.rows_read, file.encoding, source)
 
 
 def _quoted(cell: Any) -> Any:

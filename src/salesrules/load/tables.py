@@ -45,6 +45,11 @@ def detect_encoding(head: bytes) -> str:
         return "gb18030"
 
 
+def bytes_digest(raw: bytes) -> str:
+    """:func:`file_digest` of a file's bytes already read."""
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
 def file_digest(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:

@@ -32,11 +32,12 @@ def write_csv(path: Path, header: Sequence[str],
     names = [f"c{i}" for i in range(len(header))]
     frame = pl.DataFrame(dict(zip(names, columns)), schema={n: pl.String for n in names})
     safe_names = {names[i] for i in safe}
-    # an empty cell is written bare (polars would quote an empty string to tell it from null)
+    # an empty cell is written bare (polars would quote an empty string to tell it from null);
+    # a safe column is not searched for a formula at all
     frame = frame.select(
-        pl.when(pl.col(n) == "").then(None)
-        .when(pl.lit(n not in safe_names) & pl.col(n).str.contains(_RISKY_PATTERN))
-        .then("'" + pl.col(n)).otherwise(pl.col(n)).alias(n)
+        (pl.when(pl.col(n) != "").then(pl.col(n)) if n in safe_names else
+         pl.when(pl.col(n) == "").then(None).when(pl.col(n).str.contains(_RISKY_PATTERN))
+         .then("'" + pl.col(n)).otherwise(pl.col(n))).alias(n)
         for n in names)
     head = pl.DataFrame({n: [h] for n, h in zip(names, header)})
     with path.open("wb") as f:
