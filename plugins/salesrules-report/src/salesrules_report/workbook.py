@@ -34,7 +34,8 @@ def _sheet(wb: Any, name: str, header: list[str], rows: list[list[Any]], bold: A
     zh = lang == "zh"
     title = SHEETS_ZH.get(name, name) if zh else name
     header = [COLUMNS_ZH.get(h, h) for h in header] if zh else header
-    if charted or wb.constant_memory:
+    # an empty header cell is a blank formatted cell to write_row, which TableSheet doesn't make
+    if charted or wb.constant_memory or not all(header):
         ws = wb.add_worksheet(title)
         _write_cells(ws, header, rows, bold, fmts or {})
     else:  # the same cells, written as XML at once
