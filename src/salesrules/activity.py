@@ -150,16 +150,29 @@ class ActivityTable:
         """Set one stage of the given rep-days to a value, adding the rep-day if it is missing."""
         self._writing()
         items = list(items)
-        if not items:
+        if items:
+            self._set_stages({stage_index: pl.DataFrame(
+                {"rep": [r for r, _, _ in items], "day": day_numbers(d for _, d, _ in items),
+                 "value": [float(v) for _, _, v in items]},
+                schema={"rep": pl.String, "day": pl.Int64, "value": pl.Float64})})
+
+    def _set_stages(self, stages: Mapping[int, pl.DataFrame]) -> None:
+        """:meth:`set_stage` of several stages at once, as columns: per stage index, a frame
+        of ``rep`` (text), ``day`` (days since 1970-01-01) and ``value``."""
+        self._writing()
+        stages = {i: f for i, f in stages.items() if f.height}
+        if not stages:
             return
-        reps = [r for r, _, _ in items]
-        days = day_numbers(d for _, d, _ in items)
+        both = pl.concat([f.select("rep", "day") for f in stages.values()])
         # make sure every rep-day exists, then find its row
-        self.add_columns(reps, days, np.zeros((len(items), len(self.stages))))
+        self.add_columns(both["rep"], both["day"].to_numpy(),
+                         np.zeros((both.height, len(self.stages))))
         self._merge()
-        codes = np.array([self._index[r] for r in reps], dtype=np.int64)
-        rows = self._find(codes, days)
-        self._values[rows, stage_index] = np.array([float(v) for _, _, v in items])
+        for i, frame in stages.items():
+            codes = frame["rep"].replace_strict(self._reps, range(len(self._reps)),
+                                                return_dtype=pl.Int64).to_numpy()
+            rows = self._find(codes, frame["day"].to_numpy())
+            self._values[rows, i] = frame["value"].to_numpy()
         self._memo = {}
 
     def drop_reps(self, rep_ids: Iterable[str]) -> None:

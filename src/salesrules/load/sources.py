@@ -107,9 +107,9 @@ class RepsSource(Source):
         if last is None or last.toordinal() <= self.params.idle_days:
             return  # no activity, or none in a real year (a run refuses such dates later)
         since = last - dt.timedelta(days=self.params.idle_days - 1)
+        totals = into.activity.window_totals(since, last)
         idle = [r for r in ids if r in into.reps and into.reps[r].active
-                and not _hired_after(into.reps[r], since)
-                and not any(into.activity.totals(r, since, last))]
+                and not _hired_after(into.reps[r], since) and not any(totals.get(r, ()))]
         if not idle:
             return
         shown = ", ".join(idle[:5]) + (" ..." if len(idle) > 5 else "")
