@@ -140,9 +140,10 @@ class ActivityTable:
             raise ValueError("rep ids, days and values differ in length")
         if len(days):
             ids = pl.Series("rep", rep_ids, dtype=pl.String)
-            codes = (ids.rank("dense") - 1).cast(pl.Int64).to_numpy()
-            self._chunks.append((ids.unique().sort().to_list(), codes,
-                                 days.astype(np.int64), values))
+            names = ids.unique().sort()
+            codes = ids.replace_strict(names, pl.int_range(len(names), eager=True),
+                                       return_dtype=pl.Int64).to_numpy()
+            self._chunks.append((names.to_list(), codes, days.astype(np.int64), values))
             self._memo = {}
 
     def set_stage(self, stage_index: int,

@@ -182,7 +182,7 @@ class ActivitySource(Source):
                             lambda cell: f"activity cannot be negative, got {cell!r}")
             frame = frame.filter(good)
         values = frame.select(f"_{s}" for s in stages).to_numpy().astype("float64")
-        rep_ids = frame.select(text("rep_id")).to_series().to_list()
+        rep_ids = frame.select(text("rep_id")).to_series()
         into.activity.add_columns(rep_ids, frame["_day"].to_numpy(),
                                   values.reshape(-1, len(stages)))
         _contradicting(file, into, frame, rep_ids, values.reshape(-1, len(stages)))
@@ -192,7 +192,7 @@ class ActivitySource(Source):
 
 
 def _contradicting(file: InputFile, into: DatasetBuilder, frame: pl.DataFrame,
-                   rep_ids: list[str], values: np.ndarray) -> None:
+                   rep_ids: pl.Series, values: np.ndarray) -> None:
     """Record where each row that contradicts itself (a count stage above the count stage
     above it) was read, as ``file:line``; lines are worked out for those rows only."""
     funnel = into.funnel
@@ -207,10 +207,10 @@ def _contradicting(file: InputFile, into: DatasetBuilder, frame: pl.DataFrame,
     lines = file.lines(frame["row"].gather(at))
     days = frame["_day"].gather(at).to_list()
     names = funnel.names
-    for k, line, day in zip(at.tolist(), lines, days):
+    for k, rep_id, line, day in zip(at.tolist(), rep_ids.gather(at).to_list(), lines, days):
         v = values[k]
         i, j = next((u, lo) for u, lo in links if v[lo] > v[u])
-        into.add_contradicting(BadRow(rep_ids[k], day, names[i], names[j], float(v[i]),
+        into.add_contradicting(BadRow(rep_id, day, names[i], names[j], float(v[i]),
                                       float(v[j]), f"{file.display}:{line}",
                                       tuple(float(x) for x in v)))
 
