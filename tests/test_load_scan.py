@@ -159,3 +159,16 @@ def test_a_call_log_that_is_not_utf8_past_its_start_is_said_as_before(tmp_path):
     _, problems, _ = read_calls(path)
     assert len(problems) == 1 and problems[0].startswith("calls.csv:60002: ")
     assert "cannot be read as utf-8" in problems[0]
+
+
+@given(parts=st.lists(st.sampled_from([b"a", b"\r", b"\n", b"\r\n", b","]), max_size=40),
+       step=st.sampled_from([1, 2, 3, 5, 1 << 22]))
+def test_a_lone_carriage_return_is_found_in_any_stretch(parts, step):
+    """Old Mac line ends (a carriage return without a line feed after it), looked for a
+    stretch of bytes at a time: found where the regular expression finds one."""
+    import re
+
+    from salesrules.load.frame import _lone_cr
+
+    data = b"".join(parts)
+    assert _lone_cr(data, step) == bool(re.search(rb"\r(?!\n)", data))

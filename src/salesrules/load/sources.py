@@ -181,7 +181,9 @@ class ActivitySource(Source):
                 file.report(frame, pl.col(f"_{s}") < 0, s,
                             lambda cell: f"activity cannot be negative, got {cell!r}")
             frame = frame.filter(good)
-        values = frame.select(f"_{s}" for s in stages).to_numpy().astype("float64")
+        # row by row, as the table keeps them
+        values = frame.select(pl.col(f"_{s}").cast(pl.Float64) for s in stages).to_numpy(
+            order="c")
         rep_ids = frame.select(text("rep_id")).to_series()
         into.activity.add_columns(rep_ids, frame["_day"].to_numpy(),
                                   values.reshape(-1, len(stages)))
