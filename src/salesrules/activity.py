@@ -164,8 +164,8 @@ class ActivityTable:
         stages = {i: f for i, f in stages.items() if f.height}
         if not stages:
             return
-        both = pl.concat([f.select("rep", "day") for f in stages.values()])
-        # make sure every rep-day exists, then find its row
+        both = pl.concat([f.select("rep", "day") for f in stages.values()]).unique(
+            maintain_order=True)  # every rep-day is made to exist, then its row is found
         self.add_columns(both["rep"], both["day"].to_numpy(),
                          np.zeros((both.height, len(self.stages))))
         self._merge()
