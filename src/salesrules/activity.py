@@ -114,13 +114,15 @@ class ActivityTable:
 
     # ------------------------------------------------------------ adding
 
-    def add_columns(self, rep_ids: Sequence[str], days: Sequence[dt.date] | np.ndarray,
+    def add_columns(self, rep_ids: Sequence[str] | pl.Series,
+                    days: Sequence[dt.date] | np.ndarray,
                     values: Sequence[Sequence[float]] | np.ndarray) -> None:
         """Add rep-days: a rep id, a day and a row of stage values each (the one way to add).
 
-        ``days`` holds dates, ``datetime64[D]`` values or days since
-        1970-01-01; ``values`` has one column per stage. Rows of the same rep
-        and day are summed, in the order they were added::
+        ``rep_ids`` may be a polars column of text; ``days`` holds dates,
+        ``datetime64[D]`` values or days since 1970-01-01; ``values`` has one
+        column per stage. Rows of the same rep and day are summed, in the order
+        they were added::
 
             table.add_columns(["R1", "R1"], [dt.date(2026, 3, 5)] * 2, [[10, 2], [5, 1]])
         """
@@ -161,8 +163,7 @@ class ActivityTable:
         """:meth:`set_stage` of several stages at once, as columns: per stage index, a frame
         of ``rep`` (text), ``day`` (days since 1970-01-01) and ``value``."""
         self._writing()
-        stages = {i: f for i, f in stages.items() if f.height}
-        if not stages:
+        if not (stages := {i: f for i, f in stages.items() if f.height}):
             return
         both = pl.concat([f.select("rep", "day") for f in stages.values()]).unique(
             maintain_order=True)  # every rep-day is made to exist, then its row is found

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 import numpy as np
+import polars as pl
 
 from ..activity import ActivityRows, ActivityTable, day_number
 
@@ -33,7 +34,7 @@ class CallStats:
                                   table.days(rep).items()} for rep in table.rep_ids}
         return self._by_rep
 
-    def add_columns(self, rep_ids: Sequence[str], days: np.ndarray,
+    def add_columns(self, rep_ids: Sequence[str] | pl.Series, days: np.ndarray,
                     values: np.ndarray) -> None:
         """Add figures per rep-day (one row of the four each), summed with those there."""
         if self._by_rep is None:
