@@ -36,7 +36,9 @@ class CallStats:
 
     def add_columns(self, rep_ids: Sequence[str] | pl.Series, days: np.ndarray,
                     values: np.ndarray) -> None:
-        """Add figures per rep-day (one row of the four each), summed with those there."""
+        """Add figures per rep-day, summed with those there: a rep id, a day (days since
+        1970-01-01, or as :meth:`ActivityTable.add_columns` takes days) and a row of the four
+        figures each."""
         if self._by_rep is None:
             self._table.add_columns(rep_ids, days, values)
             return
