@@ -85,16 +85,24 @@ def _add(stats: CallStats, chunk) -> None:
                       np.array([v for _, _, v in chunk], dtype=np.float64).reshape(-1, 4))
 
 
+def _totals(want, rep, start, end):
+    return [sum(v[i] for d, v in want.get(rep, {}).items() if start <= d <= end)
+            for i in range(4)]
+
+
 @settings(max_examples=80, deadline=None)
 @given(chunks=st.lists(calls, min_size=1, max_size=4), read_at=st.integers(0, 4),
-       a=days, b=days)
-def test_call_stats_as_columns_are_the_dicts_they_were(chunks, read_at, a, b):
+       summed_at=st.integers(0, 4), a=days, b=days)
+def test_call_stats_as_columns_are_the_dicts_they_were(chunks, read_at, summed_at, a, b):
     """Figures added in chunks are summed per rep-day; ``by_rep`` (made when asked for, and
-    then added to), ``totals``, ``rows`` and ``until`` agree with summing into dicts."""
+    then added to), ``totals`` (also when asked before more are added), ``rows`` and
+    ``until`` agree with summing into dicts."""
     start, end = min(a, b), max(a, b)
     stats = CallStats(30)
     want: dict[str, dict[dt.date, list[int]]] = {}
     for k, chunk in enumerate(chunks):
+        if k == summed_at:
+            assert stats.totals("R1", start, end) == _totals(want, "R1", start, end)
         if k == read_at:
             assert stats.by_rep == want
         _add(stats, chunk)
@@ -102,11 +110,8 @@ def test_call_stats_as_columns_are_the_dicts_they_were(chunks, read_at, a, b):
             have = want.setdefault(rep, {}).setdefault(day, [0, 0, 0, 0])
             for i, v in enumerate(vals):
                 have[i] += v
-    assert {r: dict(d) for r, d in stats.by_rep.items()} == want
-    for rep in ["R1", "R2", "R10", "张三", "nobody"]:
-        assert stats.totals(rep, start, end) == [
-            sum(v[i] for d, v in want.get(rep, {}).items() if start <= d <= end)
-            for i in range(4)]
+    for rep in ["R1", "R2", "R10", "张三", "nobody"]:  # before by_rep, unless read above
+        assert stats.totals(rep, start, end) == _totals(want, rep, start, end)
     rows = stats.rows()
     assert sorted((rows.reps[r], int(d), [int(x) for x in v]) for r, d, v in
                   zip(rows.rep, rows.day, rows.values)) == sorted(
@@ -115,3 +120,4 @@ def test_call_stats_as_columns_are_the_dicts_they_were(chunks, read_at, a, b):
     assert cut.by_rep == {rep: kept for rep, ds in want.items()
                           if (kept := {d: v for d, v in ds.items() if d <= start})}
     assert cut.short_seconds == 30
+    assert {r: dict(d) for r, d in stats.by_rep.items()} == want

@@ -23,6 +23,8 @@ class CallStats:
         self._table = ActivityTable(self.FIELDS)
         # once read, ``by_rep`` is what counts: a caller may change it
         self._by_rep: dict[str, dict[dt.date, list[int]]] | None = None
+        # every rep's totals over a window, worked out once (checks ask rep by rep)
+        self._windows: dict[tuple[dt.date, dt.date], dict[str, list[int]]] = {}
 
     @property
     def by_rep(self) -> dict[str, dict[dt.date, list[int]]]:
@@ -39,6 +41,7 @@ class CallStats:
         """Add figures per rep-day, summed with those there: a rep id, a day (days since
         1970-01-01, or as :meth:`ActivityTable.add_columns` takes days) and a row of the four
         figures each."""
+        self._windows = {}
         if self._by_rep is None:
             self._table.add_columns(rep_ids, days, values)
             return
@@ -66,7 +69,10 @@ class CallStats:
     def totals(self, rep_id: str, start: dt.date, end: dt.date) -> list[int]:
         """The four figures summed over ``[start, end]`` (both inclusive)."""
         if self._by_rep is None:
-            return [int(v) for v in self._table.totals(rep_id, start, end)]
+            if (start, end) not in self._windows:
+                self._windows[(start, end)] = {rep: [int(v) for v in row] for rep, row in
+                                               self._table.window_totals(start, end).items()}
+            return list(self._windows[(start, end)].get(rep_id, [0, 0, 0, 0]))
         out = [0, 0, 0, 0]
         for day, row in self._by_rep.get(rep_id, {}).items():
             if start <= day <= end:
