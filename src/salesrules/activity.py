@@ -114,13 +114,15 @@ class ActivityTable:
 
     # ------------------------------------------------------------ adding
 
-    def add_columns(self, rep_ids: Sequence[str], days: Sequence[dt.date] | np.ndarray,
+    def add_columns(self, rep_ids: Sequence[str] | pl.Series,
+                    days: Sequence[dt.date] | np.ndarray,
                     values: Sequence[Sequence[float]] | np.ndarray) -> None:
         """Add rep-days: a rep id, a day and a row of stage values each (the one way to add).
 
-        ``days`` holds dates, ``datetime64[D]`` values or days since
-        1970-01-01; ``values`` has one column per stage. Rows of the same rep
-        and day are summed, in the order they were added::
+        ``rep_ids`` may be a polars column of text; ``days`` holds dates,
+        ``datetime64[D]`` values or days since 1970-01-01; ``values`` has one
+        column per stage. Rows of the same rep and day are summed, in the order
+        they were added::
 
             table.add_columns(["R1", "R1"], [dt.date(2026, 3, 5)] * 2, [[10, 2], [5, 1]])
         """
@@ -140,9 +142,10 @@ class ActivityTable:
             raise ValueError("rep ids, days and values differ in length")
         if len(days):
             ids = pl.Series("rep", rep_ids, dtype=pl.String)
-            codes = (ids.rank("dense") - 1).cast(pl.Int64).to_numpy()
-            self._chunks.append((ids.unique().sort().to_list(), codes,
-                                 days.astype(np.int64), values))
+            names = ids.unique().sort()
+            codes = ids.replace_strict(names, pl.int_range(len(names), eager=True),
+                                       return_dtype=pl.Int64).to_numpy()
+            self._chunks.append((names.to_list(), codes, days.astype(np.int64), values))
             self._memo = {}
 
     def set_stage(self, stage_index: int,
@@ -150,16 +153,28 @@ class ActivityTable:
         """Set one stage of the given rep-days to a value, adding the rep-day if it is missing."""
         self._writing()
         items = list(items)
-        if not items:
+        if items:
+            self._set_stages({stage_index: pl.DataFrame(
+                {"rep": [r for r, _, _ in items], "day": day_numbers(d for _, d, _ in items),
+                 "value": [float(v) for _, _, v in items]},
+                schema={"rep": pl.String, "day": pl.Int64, "value": pl.Float64})})
+
+    def _set_stages(self, stages: Mapping[int, pl.DataFrame]) -> None:
+        """:meth:`set_stage` of several stages at once, as columns: per stage index, a frame
+        of ``rep`` (text), ``day`` (days since 1970-01-01) and ``value``."""
+        self._writing()
+        if not (stages := {i: f for i, f in stages.items() if f.height}):
             return
-        reps = [r for r, _, _ in items]
-        days = day_numbers(d for _, d, _ in items)
-        # make sure every rep-day exists, then find its row
-        self.add_columns(reps, days, np.zeros((len(items), len(self.stages))))
+        both = pl.concat([f.select("rep", "day") for f in stages.values()]).unique(
+            maintain_order=True)  # every rep-day is made to exist, then its row is found
+        self.add_columns(both["rep"], both["day"].to_numpy(),
+                         np.zeros((both.height, len(self.stages))))
         self._merge()
-        codes = np.array([self._index[r] for r in reps], dtype=np.int64)
-        rows = self._find(codes, days)
-        self._values[rows, stage_index] = np.array([float(v) for _, _, v in items])
+        for i, frame in stages.items():
+            codes = frame["rep"].replace_strict(self._reps, range(len(self._reps)),
+                                                return_dtype=pl.Int64).to_numpy()
+            rows = self._find(codes, frame["day"].to_numpy())
+            self._values[rows, i] = frame["value"].to_numpy()
         self._memo = {}
 
     def drop_reps(self, rep_ids: Iterable[str]) -> None:

@@ -86,14 +86,7 @@ def cut_leads(frame: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
 
 
 def cut_calls(calls: CallStats | None, as_of: dt.date) -> CallStats | None:
-    if calls is None:
-        return None
-    out = CallStats(calls.short_seconds)
-    for rep_id, days in calls.by_rep.items():
-        kept = {d: list(v) for d, v in days.items() if d <= as_of}
-        if kept:
-            out.by_rep[rep_id] = kept
-    return out
+    return None if calls is None else calls.until(as_of)
 
 
 def with_new_leads(dataset: Dataset, as_of: dt.date) -> pl.DataFrame:

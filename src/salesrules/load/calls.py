@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 import attrs
+import numpy as np
 import polars as pl
 
 from ..components import Source
@@ -100,15 +101,19 @@ class CallsSource(Source):
 
     def _count(self, calls: pl.LazyFrame, keys: list[str], secs: pl.Expr,
                engine: Literal["auto", "streaming"]) -> pl.DataFrame:
-        """Calls counted per rep, day text (and outcome): numbers of calls, of bad durations,
-        of long and short ones, and their seconds (``secs``, each call's)."""
+        """Calls counted per rep, day text (and outcome): numbers of calls (``n``) and of bad
+        durations (``bad``), and what ``connect_by`` needs of their seconds (``secs``, each
+        call's): with ``outcome``, the short calls and the seconds (``short``, ``talk``); with
+        ``duration``, the long calls, the long but short ones and the long calls' seconds
+        (``long``, ``long_short``, ``talk_long``)."""
         p = self.params
         s = pl.col("_secs")
         long, short = s >= p.min_seconds, s < p.short_seconds
+        counts = ({"short": short.sum(), "talk": s.sum()} if p.connect_by == "outcome" else
+                  {"long": long.sum(), "long_short": (long & short).sum(),
+                   "talk_long": pl.when(long).then(s).sum()})
         return calls.with_columns(_key=_day_key(pl.col("start")), _secs=secs).group_by(
-            keys).agg(n=pl.len(), bad=s.is_null().sum(), long=long.sum(), short=short.sum(),
-                      long_short=(long & short).sum(), talk=s.sum(),
-                      talk_long=s.filter(long).sum()).collect(engine=engine)
+            keys).agg(n=pl.len(), bad=s.is_null().sum(), **counts).collect(engine=engine)
 
     def _group(self, calls: pl.LazyFrame, keys: list[str],
                engine: Literal["auto", "streaming"] = "auto") -> pl.DataFrame:
@@ -145,19 +150,15 @@ class CallsSource(Source):
         daily = (grouped.filter(pl.col("_day").is_not_null())
                  .group_by(pl.col("rep_id").str.strip_chars(), "_day")
                  .agg(pl.col("n").sum(), connects.sum().alias("c"), short_n.sum().alias("s"),
-                      talk_s.sum().alias("t"))
-                 .sort("rep_id", "_day"))
-        by_rep = into.calls.by_rep
-        for rep_id, day, n, c, short, talk in daily.iter_rows():
-            acc = by_rep.setdefault(rep_id, {}).setdefault(day, [0, 0, 0, 0])
-            acc[0] += n
-            acc[1] += c
-            acc[2] += short
-            acc[3] += talk or 0
+                      talk_s.sum().fill_null(0).alias("t")))
+        calls = into.calls
+        calls.add_columns(daily["rep_id"], daily["_day"].to_physical().cast(pl.Int64).to_numpy(),
+                          daily.select("n", "c", "s", "t").to_numpy().astype(np.float64))
+        # the figures of every call log read so far replace the sheet's, for the days they cover
+        rows = calls.rows()
+        reps = pl.Series("rep", rows.reps, dtype=pl.String).gather(rows.rep)
         for field, stage in ((0, p.dials_stage), (1, p.connects_stage)):
-            into.replace_stage_values(stage, ((rep_id, day, row[field])
-                                              for rep_id, rep_days in by_rep.items()
-                                              for day, row in rep_days.items()))
+            into._replace_columns(stage, reps, rows.day, rows.values[:, field])
 
     def _grouped(self, file: InputFile, fields: list[str]) -> pl.DataFrame | None:
         """The calls grouped per rep, day text (and outcome), with their ``_day``, bad rows

@@ -7,39 +7,22 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
+import numpy as np
 import polars as pl
 
+from ..activity import day_number
 from ..errors import Problems
 from ..leads import SCHEMA, LeadList, conform, frame_of
 from ..model import ActivityTable, Funnel, GoalOverride, Lead, Rep
 from ..warning_words import warning
+from .callstats import CallStats
 from .deal_presets import CLOSED_KEY, ClosedWindow
 from .inputfile import InputFile, InputRecord, file_record
+from .replacing import Replacements
 
 __all__ = ["BadRow", "CallStats", "Dataset", "DatasetBuilder", "InputFile", "InputRecord",
            "file_record"]
 from .tables import CellError, parse_date
-
-
-class CallStats:
-    """A call log's figures per rep and day: calls, connected calls, short connected calls,
-    connected seconds (in that order, as ``by_rep[rep_id][day]``)."""
-
-    FIELDS = ("dials", "connects", "short", "talk_seconds")
-
-    def __init__(self, short_seconds: int) -> None:
-        #: Connected calls shorter than this many seconds count as short.
-        self.short_seconds = short_seconds
-        self.by_rep: dict[str, dict[dt.date, list[int]]] = {}
-
-    def totals(self, rep_id: str, start: dt.date, end: dt.date) -> list[int]:
-        """The four figures summed over ``[start, end]`` (both inclusive)."""
-        out = [0, 0, 0, 0]
-        for day, row in self.by_rep.get(rep_id, {}).items():
-            if start <= day <= end:
-                for i in range(4):
-                    out[i] += row[i]
-        return out
 
 
 @attrs.frozen
@@ -137,7 +120,7 @@ class DatasetBuilder:
         #: Targets a goals file sets per rep or team.
         self.goal_overrides: list[GoalOverride] = []
         self.leave: dict[str, list[tuple[dt.date, dt.date]]] = {}
-        self._replace: dict[tuple[str, dt.date, int], float] = {}
+        self._replace = Replacements()
         self.contradicting: list[BadRow] = []
         self._after: list = []
 
@@ -255,12 +238,17 @@ class DatasetBuilder:
         A call log uses this: its dials and connects replace the activity sheet's
         for the days it covers.
         """
-        self._replace[(rep_id, day, self.funnel.index(stage))] = value
+        self._replace.add([(rep_id, day, self.funnel.index(stage), value)])
 
     def replace_stage_values(self, stage: str, values) -> None:
         """:meth:`replace_stage` for many ``(rep_id, day, value)`` at once."""
         i = self.funnel.index(stage)
-        self._replace.update(((rep_id, day, i), v) for rep_id, day, v in values)
+        self._replace.add((rep_id, day, i, v) for rep_id, day, v in values)
+
+    def _replace_columns(self, stage: str, rep_ids: pl.Series, days: np.ndarray,
+                         values: np.ndarray) -> None:
+        """:meth:`replace_stage_values` as columns (``days``: days since 1970-01-01)."""
+        self._replace.add_columns(self.funnel.index(stage), rep_ids, days, values)
 
     def add_leave(self, rep_id: str, start: dt.date, end: dt.date) -> None:
         """Record that a rep is on leave from ``start`` to ``end``, both inclusive."""
@@ -277,11 +265,8 @@ class DatasetBuilder:
 
     def build(self, inputs: list[InputRecord]) -> Dataset:
         self.run_after()
-        by_stage: dict[int, list[tuple[str, dt.date, float]]] = {}
-        for (rep_id, day, i), value in self._replace.items():
-            by_stage.setdefault(i, []).append((rep_id, day, value))
-        for i, items in sorted(by_stage.items()):
-            self.activity.set_stage(i, items)
+        stages = self._replace.by_stage()
+        self.activity._set_stages(stages)
         unknown = sorted(set(self.activity.rep_ids) - set(self.reps))
         if unknown and self.reps:
             shown = ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else "")
@@ -291,29 +276,32 @@ class DatasetBuilder:
         if unknown_leave and self.reps:
             self.warn(warning("unknown-leave", shown=", ".join(unknown_leave[:5])))
         self.activity.freeze()
+        replaced = Replacements.at(stages, ((r.rep_id, r.day) for r in self.contradicting
+                                            if r.counted))
         return Dataset(self.funnel, self.reps, self._leads(), self.activity, inputs,
                        self.warnings, self.leave, self.extra, self.calls, self.goal_overrides,
-                       tuple(self._counted(r) for r in self.contradicting
+                       tuple(_counted(r, replaced) for r in self.contradicting
                              if (r.rep_id in self.reps or not self.reps)
-                             and not self._overridden(r)))
+                             and not self._overridden(r, replaced)))
 
-    def _overridden(self, row: BadRow) -> bool:
+    def _overridden(self, row: BadRow, replaced: dict[tuple[str, int, int], float]) -> bool:
         """Whether the row contradicts nothing once a call log's figures replace the stages it
         replaced on the row's rep-day (a typo in the sheet's dials, which count nowhere)."""
-        if not row.counted or not self._replace:
+        if not row.counted or not replaced:
             return False
         f = self.funnel
-        key = (row.rep_id, row.day)
-        if not any((*key, i) in self._replace for i in range(len(row.counted))):
+        key = (row.rep_id, day_number(row.day))
+        if not any((*key, i) in replaced for i in range(len(row.counted))):
             return False
-        v = [self._replace.get((*key, i), x) for i, x in enumerate(row.counted)]
+        v = [replaced.get((*key, i), x) for i, x in enumerate(row.counted)]
         return not any(v[f.index(s.name)] > v[f.index(above)] for s in f.stages
                        if s.unit == "count" and (above := f.upstream(s.name)) is not None)
 
-    def _counted(self, row: BadRow) -> BadRow:
-        """The row with 0 for the stages of its rep-day that a call log replaced."""
-        if not row.counted or not self._replace:
-            return row
-        return attrs.evolve(row, counted=tuple(
-            0.0 if (row.rep_id, row.day, i) in self._replace else v
-            for i, v in enumerate(row.counted)))
+
+def _counted(row: BadRow, replaced: dict[tuple[str, int, int], float]) -> BadRow:
+    """The row with 0 for the stages of its rep-day that a call log replaced."""
+    if not row.counted or not replaced:
+        return row
+    key = (row.rep_id, day_number(row.day))
+    return attrs.evolve(row, counted=tuple(0.0 if (*key, i) in replaced else v
+                                           for i, v in enumerate(row.counted)))

@@ -107,9 +107,9 @@ class RepsSource(Source):
         if last is None or last.toordinal() <= self.params.idle_days:
             return  # no activity, or none in a real year (a run refuses such dates later)
         since = last - dt.timedelta(days=self.params.idle_days - 1)
+        totals = into.activity.window_totals(since, last)
         idle = [r for r in ids if r in into.reps and into.reps[r].active
-                and not _hired_after(into.reps[r], since)
-                and not any(into.activity.totals(r, since, last))]
+                and not _hired_after(into.reps[r], since) and not any(totals.get(r, ()))]
         if not idle:
             return
         shown = ", ".join(idle[:5]) + (" ..." if len(idle) > 5 else "")
@@ -181,8 +181,10 @@ class ActivitySource(Source):
                 file.report(frame, pl.col(f"_{s}") < 0, s,
                             lambda cell: f"activity cannot be negative, got {cell!r}")
             frame = frame.filter(good)
-        values = frame.select(f"_{s}" for s in stages).to_numpy().astype("float64")
-        rep_ids = frame.select(text("rep_id")).to_series().to_list()
+        # row by row, as the table keeps them
+        values = frame.select(pl.col(f"_{s}").cast(pl.Float64) for s in stages).to_numpy(
+            order="c")
+        rep_ids = frame.select(text("rep_id")).to_series()
         into.activity.add_columns(rep_ids, frame["_day"].to_numpy(),
                                   values.reshape(-1, len(stages)))
         _contradicting(file, into, frame, rep_ids, values.reshape(-1, len(stages)))
@@ -192,7 +194,7 @@ class ActivitySource(Source):
 
 
 def _contradicting(file: InputFile, into: DatasetBuilder, frame: pl.DataFrame,
-                   rep_ids: list[str], values: np.ndarray) -> None:
+                   rep_ids: pl.Series, values: np.ndarray) -> None:
     """Record where each row that contradicts itself (a count stage above the count stage
     above it) was read, as ``file:line``; lines are worked out for those rows only."""
     funnel = into.funnel
@@ -207,10 +209,10 @@ def _contradicting(file: InputFile, into: DatasetBuilder, frame: pl.DataFrame,
     lines = file.lines(frame["row"].gather(at))
     days = frame["_day"].gather(at).to_list()
     names = funnel.names
-    for k, line, day in zip(at.tolist(), lines, days):
+    for k, rep_id, line, day in zip(at.tolist(), rep_ids.gather(at).to_list(), lines, days):
         v = values[k]
         i, j = next((u, lo) for u, lo in links if v[lo] > v[u])
-        into.add_contradicting(BadRow(rep_ids[k], day, names[i], names[j], float(v[i]),
+        into.add_contradicting(BadRow(rep_id, day, names[i], names[j], float(v[i]),
                                       float(v[j]), f"{file.display}:{line}",
                                       tuple(float(x) for x in v)))
 
