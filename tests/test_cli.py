@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 
 import pytest
 from conftest import cli, edit_rules, invoke, read_csv, set_cell
@@ -159,6 +160,19 @@ def test_sample_xlsx_runs_end_to_end(tmp_path):
     assert res.exit_code == 0, res.output
     assert len(read_csv(tmp_path / "x" / "out" / "assignments.csv")) + len(
         read_csv(tmp_path / "x" / "out" / "unassigned.csv")) > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("quarters", [[], ["--quarters", "1"]])
+def test_a_chinese_xlsx_sample_runs_and_names_its_outcome_columns(tmp_path, quarters):
+    """The rules are made from the workbook's own header (it was read as GB18030 text)."""
+    res = invoke("sample", str(tmp_path / "x"), "--chinese", "--format", "xlsx", "--reps", "6",
+                 "--leads", "15", "--days", "30", *quarters)
+    assert res.exit_code == 0, res.output
+    rules = tomllib.loads((tmp_path / "x" / "rules.toml").read_text(encoding="utf-8"))
+    assert ("outcome" in rules["data"]["leads"]["columns"]) == bool(quarters)
+    res = invoke("run", "--rules", str(tmp_path / "x" / "rules.toml"))
+    assert res.exit_code == 0, res.output
 
 
 def test_sample_is_deterministic(tmp_path):

@@ -146,9 +146,12 @@ def generate(outdir: Path, spec: SampleSpec = DEFAULT_SPEC) -> dict[str, Path]:
 
 
 def _has_outcomes(leads: Path) -> bool:
-    """Whether the Chinese leads file has the outcome columns (a ``--quarters`` export)."""
-    with leads.open(encoding="gb18030") as f:
-        return history.OUTCOME_HEADERS_ZH[0] in [h.strip() for h in f.readline().split(",")]
+    """Whether the Chinese leads file (CSV or XLSX) has the outcome columns (a ``--quarters``
+    export): its header as the loader reads it."""
+    from ..load.frame import read_raw
+
+    table = read_raw(leads, "auto", "")
+    return history.OUTCOME_HEADERS_ZH[0] in [h.strip() for h in table.header]
 
 
 def rules_for(files: dict[str, Path], chinese: bool, data_dir: str = ".") -> dict:
