@@ -44,9 +44,15 @@ class Pool:
     recycled: dict[str, str]
 
 
+#: A lead's owner, null where the export leaves it empty.
+_no_owner = pl.when(pl.col("owner") != "").then(pl.col("owner")).alias("owner")
+#: The columns leads are sorted on (:func:`lead_order`).
+ORDER_KEYS = ("priority", "value", "created_at", "id")
+
+
 def lead_order(frame: pl.DataFrame) -> pl.DataFrame:
     """The frame sorted as leads are routed: highest priority, then value, then oldest, then id."""
-    return frame.sort(["priority", "value", "created_at", "id"],
+    return frame.sort(list(ORDER_KEYS),
                       descending=[True, True, False, False], maintain_order=True)
 
 
@@ -76,9 +82,9 @@ def settle(leads: pl.DataFrame, reps: Mapping[str, Rep], as_of: dt.date,
     if today is None:
         today = window.clear()
     _add_load(slots, today, today=True)
+    # the sort and join keys alone, with each lead's row (_i): the rows are taken once, at the end
     frame = _owners(leads, reps, prior, recycle, as_of, today)
     kept = frame.filter(pl.col("_kept"))
-    carried = kept.filter(pl.col("_source") == "today")
     in_window = window.filter(pl.col("rep_id").is_in(list(slots)))["lead_id"]
     held = (kept.filter(~pl.col("id").is_in(in_window.implode())
                         & (pl.col("_source") != "today"))
@@ -88,8 +94,11 @@ def settle(leads: pl.DataFrame, reps: Mapping[str, Rep], as_of: dt.date,
         slots[rep_id].held += n
         slots[rep_id].held_value += v
     rest = frame.filter(~pl.col("_kept"))
-    pool = lead_order(rest)
-    duplicates = _duplicates(dedupe_on, kept, rest, pool, phone_region)
+    pool = lead_order(rest.select("_i", *ORDER_KEYS))
+    contacts = leads.select("id", *(f for f in dedupe_on if f in leads.columns))
+    duplicates = _duplicates(dedupe_on, contacts[kept["_i"]], contacts[rest["_i"]], pool,
+                             phone_region)
+    del contacts, rest
     if duplicates:
         pool = pool.filter(~pl.col("id").is_in(list(duplicates)))
         order = {lead_id: i for i, lead_id in enumerate(lead_order(
@@ -101,8 +110,8 @@ def settle(leads: pl.DataFrame, reps: Mapping[str, Rep], as_of: dt.date,
         slots,
         kept.filter(pl.col("_source") != "today").select(
             lead_id="id", rep_id="_owner", source="_source"),
-        carried.select(lead_id="id", rep_id="_owner"),
-        pool.drop([c for c in pool.columns if c.startswith("_")]),
+        kept.filter(pl.col("_source") == "today").select(lead_id="id", rep_id="_owner"),
+        leads[pool["_i"]].with_columns(_no_owner),
         duplicates,
         dict(zip(noted["id"], noted["_note"])),
         dict(zip(recycled["id"], recycled["_owner"])),
@@ -135,8 +144,8 @@ def _owners(leads: pl.DataFrame, reps: Mapping[str, Rep], prior: pl.DataFrame, r
     owner unless the CRM shows a newer one (the export is just not updated yet).
     """
     assigned_field = recycle.assigned_field if recycle is not None else "assigned_at"
-    frame = leads.with_columns(
-        owner=pl.when(pl.col("owner") != "").then(pl.col("owner")),
+    frame = leads.select(
+        *ORDER_KEYS, _no_owner, _i=pl.int_range(pl.len(), dtype=pl.UInt32),
         _assigned=dates_of(leads, assigned_field),
         _touched=(dates_of(leads, recycle.follow_up_field) if recycle is not None
                   else pl.lit(None, pl.Date)),
@@ -163,7 +172,8 @@ def _owners(leads: pl.DataFrame, reps: Mapping[str, Rep], prior: pl.DataFrame, r
         _stale=pl.when(is_day).then(None).otherwise(pl.col("_stale")))
     active = pl.col("_active").fill_null(False)
     stale = pl.col("_stale")
-    return frame.with_columns(
+    return frame.select(
+        "_i", *ORDER_KEYS, "_owner", "_source",
         _kept=active & stale.is_null(),
         _recycled=active & stale.is_not_null(),
         _note=pl.when(active).then(stale)
