@@ -97,10 +97,12 @@ def test_duplicates_found_on_the_frame_follow_the_rule(rows):
     kept = [lead for lead, row in zip(leads, rows) if row[5]]
     pool = [lead for lead, row in zip(leads, rows) if not row[5]]
     fields = ["phone", "email"]
-    pool_frame = frame_of(pool) if pool else frame_of([]).with_columns(
+    frame = frame_of(leads) if leads else frame_of([]).with_columns(
         phone=pl.lit("", pl.String), email=pl.lit("", pl.String)).clear()
-    kept_frame = frame_of(kept) if kept else pool_frame.clear()
-    got = _duplicates(fields, kept_frame, pool_frame, lead_order(pool_frame))
+    is_kept = pl.Series([row[5] for row in rows], dtype=pl.Boolean)
+    rows_of = frame.with_row_index("_i")
+    order = lead_order(rows_of.filter(~is_kept))["_i"]
+    got = _duplicates(fields, frame, rows_of.filter(is_kept)["_i"], order)
     assert got == reference_duplicates(fields, kept, pool)
 
 
