@@ -97,10 +97,12 @@ def test_duplicates_found_on_the_frame_follow_the_rule(rows):
     kept = [lead for lead, row in zip(leads, rows) if row[5]]
     pool = [lead for lead, row in zip(leads, rows) if not row[5]]
     fields = ["phone", "email"]
-    pool_frame = frame_of(pool) if pool else frame_of([]).with_columns(
+    frame = frame_of(leads) if leads else frame_of([]).with_columns(
         phone=pl.lit("", pl.String), email=pl.lit("", pl.String)).clear()
-    kept_frame = frame_of(kept) if kept else pool_frame.clear()
-    got = _duplicates(fields, kept_frame, pool_frame, lead_order(pool_frame))
+    is_kept = pl.Series([row[5] for row in rows], dtype=pl.Boolean)
+    rows_of = frame.with_row_index("_i")
+    order = lead_order(rows_of.filter(~is_kept))["_i"]
+    got = _duplicates(fields, frame, rows_of.filter(is_kept)["_i"], order)
     assert got == reference_duplicates(fields, kept, pool)
 
 
@@ -193,3 +195,95 @@ def test_the_frame_is_sorted_in_lead_order(rows):
              for i, (prio, value, hour, name) in enumerate(rows)]
     got = LeadList.of(lead_order(LeadList.of(leads).frame)).ids
     assert got == [lead.id for lead in sorted(leads, key=_order)]
+
+
+def _stays_or_note(lead, reps, as_of, after_days):
+    """Whether a lead stays with its owner, and its note if not, the rule written lead by lead
+    (no history): an active owner keeps it unless it is past the SLA with no follow-up."""
+    owner = lead.owner or None
+    if owner is None:
+        return False, None
+    if owner not in reps:
+        return False, f"previous owner {owner} is not in the reps file"
+    if not reps[owner].active:
+        return False, f"previous owner {owner} is inactive"
+    assigned = dt.date.fromisoformat(lead.fields["assigned_at"]) if lead.fields[
+        "assigned_at"] else None
+    touched = dt.date.fromisoformat(lead.fields["last_contact"]) if lead.fields[
+        "last_contact"] else None
+    if assigned is not None and (as_of - assigned).days > after_days and (
+            touched is None or touched < assigned):
+        return False, (f"recycled from {owner} (assigned {assigned.isoformat()}, "
+                       f"no follow-up within {after_days} days)")
+    return True, None
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["", "R1", "R2", "R9"]), st.integers(0, 2),
+                          st.sampled_from([0.0, 5.0]), st.sampled_from(["", "2026-11-02",
+                                                                         "2026-11-20"]),
+                          st.sampled_from(["", "2026-11-01", "2026-11-05"]),
+                          st.sampled_from(["", "138 0013 8000", "+8613800138000"])),
+                max_size=20))
+def test_settle_takes_the_pool_leads_as_they_were_read(rows):
+    """The pool's leads are the export's rows in lead order, every column and no helper
+    column (even where the export has columns named like them); kept leads and notes follow
+    the rule lead by lead."""
+    from salesrules.allocation.pool import lead_order, settle
+    from salesrules.config.schema import RecycleConfig
+    from salesrules.leads import frame_of
+
+    reps = {"R1": Rep("R1", "a", "East", "P1"), "R2": Rep("R2", "b", "East", "P1", active=False)}
+    leads = [Lead(f"L{i}", dt.datetime(2026, 11, 1 + i % 3), owner, prio, value,
+                  {"assigned_at": assigned, "last_contact": touched, "phone": phone,
+                   "prior_rep": "X", "_kept": "no"})
+             for i, (owner, prio, value, assigned, touched, phone) in enumerate(rows)]
+    frame = frame_of(leads) if leads else frame_of([]).with_columns(
+        **{c: pl.lit("", pl.String) for c in ("assigned_at", "last_contact", "phone",
+                                              "prior_rep", "_kept")}).clear()
+    nothing = pl.DataFrame(schema={"lead_id": pl.String, "rep_id": pl.String,
+                                   "value": pl.Float64})
+    prior = pl.DataFrame(schema={"lead_id": pl.String, "prior_rep": pl.String,
+                                 "prior_as_of": pl.Date})
+    pool = settle(frame, reps, AS_OF, prior, nothing, RecycleConfig(after_days=7), ["phone"])
+    rule = {lead.id: _stays_or_note(lead, reps, AS_OF, 7) for lead in leads}
+    assert sorted(pool.kept["lead_id"]) == sorted(i for i, (kept, _) in rule.items() if kept)
+    assert pool.notes == {i: note for i, (_, note) in rule.items() if note}
+    routed = [lead.id for lead in leads if not rule[lead.id][0]
+              and lead.id not in pool.duplicates]
+    expected = lead_order(frame.filter(pl.col("id").is_in(routed)))
+    assert pool.leads.columns == frame.columns
+    assert pool.leads.to_dicts() == expected.to_dicts()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["one", "add", "extend"]),
+                          st.lists(st.tuples(st.sampled_from(["L1", "L2", "L3"]),
+                                             st.sampled_from(["why", "full"])), max_size=4)),
+                max_size=6),
+       st.integers(-8, 8), st.integers(-8, 8))
+def test_unassigned_list_is_a_list_of_unassigned(moves, i, j):
+    """Held as two columns, it reads, compares and grows as a list of Unassigned does."""
+    from salesrules.model import Unassigned, UnassignedList
+
+    got, want = UnassignedList(), []
+    for how, items in moves:
+        objects = [Unassigned(lead_id, why) for lead_id, why in items]
+        if how == "one":
+            for u in objects:
+                got.append(u)
+        elif how == "add":
+            got.add([u.lead_id for u in objects], [u.reason for u in objects])
+        else:
+            got.extend(UnassignedList(objects) if len(objects) % 2 else objects)
+        want.extend(objects)
+    assert len(got) == len(want) and list(got) == want and got == want
+    assert got == UnassignedList(want) and got != [*want, Unassigned("L9", "x")]
+    assert got[i:j] == want[i:j]
+    if -len(want) <= i < len(want):
+        assert got[i] == want[i]
+    else:
+        with pytest.raises(IndexError):
+            got[i]
+    assert (got.lead_ids, got.reasons) == ([u.lead_id for u in want], [u.reason for u in want])

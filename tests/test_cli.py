@@ -283,3 +283,22 @@ def test_quiet_still_reports_a_plugin_that_failed_to_import(export, tmp_path):
             ) in p.stderr
     assert cli("run", "--rules", str(export / "rules.toml"), "-q", "--strict",
                env=env).returncode == 2
+
+
+@pytest.mark.parametrize("own", [None, "narenas:4"])
+def test_the_command_line_sets_polars_allocator_before_polars_is_imported(own):
+    """Importing the command line, then polars, leaves polars with our jemalloc options after
+    its own, unless the user set their own."""
+    import os
+    import subprocess
+    import sys
+
+    from salesrules.cli.allocator import JEMALLOC
+
+    env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
+    if own is not None:
+        env["_RJEM_MALLOC_CONF"] = own
+    p = subprocess.run([sys.executable, "-c", "import os, salesrules.cli, polars; "
+                        "print(os.environ['_RJEM_MALLOC_CONF'])"],
+                       capture_output=True, text=True, env=env, timeout=60, check=True)
+    assert p.stdout.strip().endswith("," + (own or JEMALLOC))

@@ -53,6 +53,7 @@ class LeadList(Sequence[Lead]):
 
     def __init__(self, frame: pl.DataFrame) -> None:
         self._frame = frame
+        self._len = frame.height
         self._fields = tuple(c for c in frame.columns if c not in SCHEMA)
         self._chunks: dict[int, list[Lead]] = {}
         self._ids: list[str] | None = None
@@ -89,7 +90,7 @@ class LeadList(Sequence[Lead]):
         return self._ids
 
     def __len__(self) -> int:
-        return self._frame.height
+        return self._len
 
     @overload
     def __getitem__(self, i: int) -> Lead: ...
@@ -99,8 +100,8 @@ class LeadList(Sequence[Lead]):
 
     def __getitem__(self, i: int | slice) -> Lead | list[Lead]:
         if isinstance(i, slice):
-            return [self[k] for k in range(*i.indices(len(self)))]
-        n = len(self)
+            return [self[k] for k in range(*i.indices(self._len))]
+        n = self._len
         if i < 0:
             i += n
         if not 0 <= i < n:
@@ -108,7 +109,7 @@ class LeadList(Sequence[Lead]):
         return self._chunk(i // _CHUNK)[i % _CHUNK]
 
     def __iter__(self) -> Iterator[Lead]:
-        for c in range((len(self) + _CHUNK - 1) // _CHUNK):
+        for c in range((self._len + _CHUNK - 1) // _CHUNK):
             yield from self._chunk(c)
 
     def _chunk(self, c: int) -> list[Lead]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
-from typing import Literal
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Literal, overload
 
 import attrs
 
@@ -256,6 +256,64 @@ class Unassigned:
 
     lead_id: str
     reason: str
+
+
+class UnassignedList(Sequence[Unassigned]):
+    """Unassigned leads held as two columns, lead ids and reasons: each :class:`Unassigned`
+    is made when it is read (a run may leave most of 200,000 leads unassigned, and the
+    outputs read the columns). Equal to any sequence of the same Unassigned."""
+
+    __slots__ = ("lead_ids", "reasons")
+
+    def __init__(self, items: Iterable[Unassigned] = ()) -> None:
+        self.lead_ids: list[str] = []
+        self.reasons: list[str] = []
+        self.extend(items)
+
+    def append(self, item: Unassigned) -> None:
+        self.lead_ids.append(item.lead_id)
+        self.reasons.append(item.reason)
+
+    def extend(self, items: Iterable[Unassigned]) -> None:
+        if isinstance(items, UnassignedList):
+            self.add(items.lead_ids, items.reasons)
+        else:
+            for item in items:
+                self.append(item)
+
+    def add(self, lead_ids: Iterable[str], reasons: Iterable[str]) -> None:
+        """Add leads by their ids and reasons (two sequences of the same length)."""
+        self.lead_ids.extend(lead_ids)
+        self.reasons.extend(reasons)
+
+    def __len__(self) -> int:
+        return len(self.lead_ids)
+
+    @overload
+    def __getitem__(self, i: int) -> Unassigned: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[Unassigned]: ...
+
+    def __getitem__(self, i: int | slice) -> Unassigned | list[Unassigned]:
+        if isinstance(i, slice):
+            return list(map(Unassigned, self.lead_ids[i], self.reasons[i]))
+        return Unassigned(self.lead_ids[i], self.reasons[i])
+
+    def __iter__(self) -> Iterator[Unassigned]:
+        return map(Unassigned, self.lead_ids, self.reasons)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, UnassignedList):
+            return self.lead_ids == other.lead_ids and self.reasons == other.reasons
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a list
+
+    def __repr__(self) -> str:
+        return f"UnassignedList({list(self)!r})"
 
 
 # ---------------------------------------------------------------- checks

@@ -20,7 +20,7 @@ from ..errors import ConfigError, PluginError, Problems
 from ..history import HistoryView
 from ..leads import LeadList
 from ..load import Dataset
-from ..model import Assignment, Unassigned
+from ..model import Assignment, Unassigned, UnassignedList
 from ..resolve import Bound
 from .affinity import account_column, keep_with_accounts
 from .batch import AllocationBatch, AllocationContext, RepSlot
@@ -28,7 +28,7 @@ from .conditions import Condition, column_type, condition_frame
 from .conditions.types import LEAD_TYPES
 from .fairness import fairness, gini
 from .pool import Pool, settle
-from .reasons import REASONS, reason
+from .reasons import REASONS, reason, reasoner
 
 __all__ = ["AllocationBatch", "AllocationContext", "AllocationResult", "RepSlot", "Route",
            "allocate", "assigned_values", "check_fields", "eligible_reps", "gini"]
@@ -46,10 +46,15 @@ class Route:
     reps: list[str]
 
 
+def _unassigned_list(items: Iterable[Unassigned]) -> UnassignedList:
+    return items if isinstance(items, UnassignedList) else UnassignedList(items)
+
+
 @attrs.define
 class AllocationResult:
     assignments: list[Assignment]
-    unassigned: list[Unassigned]
+    #: The leads that needed a rep and got none (a sequence of :class:`Unassigned`).
+    unassigned: UnassignedList = attrs.field(converter=_unassigned_list)
     #: Leads left with the active rep who owns them: ``lead_id``, ``rep_id`` and ``source``
     #: (``export``: the CRM's owner; ``history``: an earlier run gave it).
     kept: pl.DataFrame
@@ -218,7 +223,7 @@ class _Routed:
     """Each route's leads, in route order, and the leads no route matched."""
 
     matched: list[LeadList]
-    unassigned: list[Unassigned]
+    unassigned: UnassignedList
 
 
 def _match(routes: list[Route], pool: Pool) -> _Routed:
@@ -246,21 +251,24 @@ def _match(routes: list[Route], pool: Pool) -> _Routed:
     names = ", ".join(repr(r.name) for r in routes)
     unmatched = leads.filter(pl.col("_rule").is_null())["id"].to_list()
     plain = reason("unmatched", names=names)
-    unassigned = [Unassigned(i, reason("note", note=pool.notes[i], rest=plain)
-                             if i in pool.notes else plain) for i in unmatched]
+    unassigned = UnassignedList()
+    unassigned.add(unmatched, [reason("note", note=pool.notes[i], rest=plain)
+                               if i in pool.notes else plain for i in unmatched])
     return _Routed(matched, unassigned)
 
 
-def _duplicates_unassigned(pool: Pool, assignments: list[Assignment]) -> list[Unassigned]:
+def _duplicates_unassigned(pool: Pool, assignments: list[Assignment]) -> UnassignedList:
     """A reason for each duplicate lead, naming where the lead it duplicates went."""
+    out = UnassignedList()
     if not pool.duplicates:
-        return []
+        return out
     went = {a.lead_id: a.rep_id for a in assignments}
     went.update(zip(pool.kept["lead_id"].to_list(), pool.kept["rep_id"].to_list()))
-    out = []
-    for lead_id, (first, field) in pool.duplicates.items():
-        where = reason("went", rep=went[first]) if first in went else reason("went-nowhere")
-        shown = reason(f"field.{field}") if f"field.{field}" in REASONS else field
-        out.append(Unassigned(lead_id, reason("duplicate", first=first, field=shown,
-                                              where=where)))
+    to_rep, nowhere, duplicate = reasoner("went"), reason("went-nowhere"), reasoner("duplicate")
+    shown = {f: reason(f"field.{f}") if f"field.{f}" in REASONS else f
+             for f in {f for _, f in pool.duplicates.values()}}
+    out.add(pool.duplicates, [
+        duplicate(first=first, field=shown[field],
+                  where=to_rep(rep=went[first]) if first in went else nowhere)
+        for first, field in pool.duplicates.values()])
     return out

@@ -11,7 +11,7 @@ import attrs
 import polars as pl
 
 from ..leads import LeadList
-from ..model import Assignment, Lead, Rep, Unassigned
+from ..model import Assignment, Lead, Rep, Unassigned, UnassignedList
 from ..words import sayer
 from .reasons import REASONS, reason
 
@@ -108,7 +108,7 @@ class AllocationBatch:
         self.context = context
         self._slots = {s.rep.id: s for s in self.reps}
         self.assignments: list[Assignment] = []
-        self.unassigned: list[Unassigned] = []
+        self.unassigned = UnassignedList()
         # Leads are usually decided in the order given: then ``leads[:_next]`` are the
         # decided ones and no set is needed. The first lead decided out of order
         # switches to sets of ids (made then).
@@ -186,7 +186,7 @@ class AllocationBatch:
         if notes:  # the few leads with a note, found at C speed
             for k in compress(range(len(rest)), map(notes.get, rest)):
                 reasons[k] = reason("note", note=notes[rest[k]], rest=plain)
-        self.unassigned.extend(map(Unassigned, rest, reasons))
+        self.unassigned.add(rest, reasons)
 
     @property
     def frame(self) -> pl.DataFrame:

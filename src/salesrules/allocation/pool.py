@@ -43,9 +43,15 @@ class Pool:
     recycled: dict[str, str]
 
 
+#: A lead's owner, null where the export leaves it empty.
+_no_owner = pl.when(pl.col("owner") != "").then(pl.col("owner")).alias("owner")
+#: The columns leads are sorted on (:func:`lead_order`).
+ORDER_KEYS = ("priority", "value", "created_at", "id")
+
+
 def lead_order(frame: pl.DataFrame) -> pl.DataFrame:
     """The frame sorted as leads are routed: highest priority, then value, then oldest, then id."""
-    return frame.sort(["priority", "value", "created_at", "id"],
+    return frame.sort(list(ORDER_KEYS),
                       descending=[True, True, False, False], maintain_order=True)
 
 
@@ -75,9 +81,9 @@ def settle(leads: pl.DataFrame, reps: Mapping[str, Rep], as_of: dt.date,
     if today is None:
         today = window.clear()
     _add_load(slots, today, today=True)
+    # the sort and join keys alone, with each lead's row (_i): the rows are taken once, at the end
     frame = _owners(leads, reps, prior, recycle, as_of, today)
     kept = frame.filter(pl.col("_kept"))
-    carried = kept.filter(pl.col("_source") == "today")
     in_window = window.filter(pl.col("rep_id").is_in(list(slots)))["lead_id"]
     held = (kept.filter(~pl.col("id").is_in(in_window.implode())
                         & (pl.col("_source") != "today"))
@@ -87,8 +93,9 @@ def settle(leads: pl.DataFrame, reps: Mapping[str, Rep], as_of: dt.date,
         slots[rep_id].held += n
         slots[rep_id].held_value += v
     rest = frame.filter(~pl.col("_kept"))
-    pool = lead_order(rest)
-    duplicates = _duplicates(dedupe_on, kept, rest, pool, phone_region)
+    pool = lead_order(rest.select("_i", *ORDER_KEYS))
+    duplicates = _duplicates(dedupe_on, leads, kept["_i"], pool["_i"], phone_region)
+    del rest
     if duplicates:
         pool = pool.filter(~pl.col("id").is_in(list(duplicates)))
         order = {lead_id: i for i, lead_id in enumerate(lead_order(
@@ -100,10 +107,10 @@ def settle(leads: pl.DataFrame, reps: Mapping[str, Rep], as_of: dt.date,
         slots,
         kept.filter(pl.col("_source") != "today").select(
             lead_id="id", rep_id="_owner", source="_source"),
-        carried.select(lead_id="id", rep_id="_owner"),
-        pool.drop([c for c in pool.columns if c.startswith("_")]),
+        kept.filter(pl.col("_source") == "today").select(lead_id="id", rep_id="_owner"),
+        leads[pool["_i"]].with_columns(_no_owner),
         duplicates,
-        dict(zip(noted["id"], noted["_note"])),
+        dict(zip(noted["id"], _notes(noted, recycle))),
         dict(zip(recycled["id"], recycled["_owner"])),
         dict(zip(recycled["id"], recycled["_owner"])))
 
@@ -127,15 +134,16 @@ def _add_load(slots: dict[str, RepSlot], earlier: pl.DataFrame, today: bool) -> 
 
 def _owners(leads: pl.DataFrame, reps: Mapping[str, Rep], prior: pl.DataFrame, recycle,
             as_of: dt.date, today: pl.DataFrame) -> pl.DataFrame:
-    """Each lead's owner and where that comes from, whether it stays, and the note if not.
+    """Each lead's owner and where that comes from, whether it stays, and which note it gets
+    if not (``_note``: a :data:`NOTE_KEYS` index; the words are put in by :func:`_notes`).
 
     An earlier run of the same day wins over everything (the rep may have called
     the lead already). Else an earlier run's assignment wins over the export's
     owner unless the CRM shows a newer one (the export is just not updated yet).
     """
     assigned_field = recycle.assigned_field if recycle is not None else "assigned_at"
-    frame = leads.with_columns(
-        owner=pl.when(pl.col("owner") != "").then(pl.col("owner")),
+    frame = leads.select(
+        *ORDER_KEYS, _no_owner, _i=pl.int_range(pl.len(), dtype=pl.UInt32),
         _assigned=dates_of(leads, assigned_field),
         _touched=(dates_of(leads, recycle.follow_up_field) if recycle is not None
                   else pl.lit(None, pl.Date)),
@@ -150,41 +158,60 @@ def _owners(leads: pl.DataFrame, reps: Mapping[str, Rep], prior: pl.DataFrame, r
     known = pl.DataFrame({"_owner": list(reps), "_active": [r.active for r in reps.values()]},
                          schema={"_owner": pl.String, "_active": pl.Boolean})
     frame = frame.join(known, on="_owner", how="left", maintain_order="left")
-    stale = _stale(recycle, as_of) if recycle is not None else pl.lit(None, pl.String)
     day = today.select("lead_id", _day_rep="rep_id").unique("lead_id", keep="last")
     frame = frame.join(day, left_on="id", right_on="lead_id", how="left",
-                       maintain_order="left").with_columns(_stale=stale)
+                       maintain_order="left").with_columns(_since=_since(recycle))
     is_day = pl.col("_day_rep").is_not_null()
+    late = _late(recycle, as_of) if recycle is not None else pl.lit(False)
     frame = frame.with_columns(
         _owner=pl.when(is_day).then(pl.col("_day_rep")).otherwise(pl.col("_owner")),
         _source=pl.when(is_day).then(pl.lit("today")).otherwise(pl.col("_source")),
         _active=pl.when(is_day).then(True).otherwise(pl.col("_active")),
-        _stale=pl.when(is_day).then(None).otherwise(pl.col("_stale")))
+        _late=pl.when(is_day).then(False).otherwise(late))
     active = pl.col("_active").fill_null(False)
-    stale = pl.col("_stale")
-    return frame.with_columns(
-        _kept=active & stale.is_null(),
-        _recycled=active & stale.is_not_null(),
-        _note=pl.when(active).then(stale)
+    late = pl.col("_late")
+    return frame.select(
+        "_i", *ORDER_KEYS, "_owner", "_source", "_since",
+        _kept=active & ~late,
+        _recycled=active & late,
+        _note=pl.when(active).then(pl.when(late).then(pl.lit(0, pl.Int8)))
         .when(pl.col("_owner").is_not_null() & pl.col("_active").is_not_null())
-        .then(pl.format(polars_format("pool.inactive"), pl.col("_owner")))
-        .when(pl.col("_owner").is_not_null())
-        .then(pl.format(polars_format("pool.unknown"), pl.col("_owner"))))
+        .then(pl.lit(1, pl.Int8))
+        .when(pl.col("_owner").is_not_null()).then(pl.lit(2, pl.Int8)))
 
 
-def _stale(recycle, as_of: dt.date) -> pl.Expr:
-    """The recycling note where the owner has not followed the lead up within the SLA, else null."""
-    from_history = pl.col("_source") == "history"
-    since = (pl.when(from_history).then(pl.col("prior_as_of"))
-             .otherwise(pl.coalesce(
-                 pl.col("_assigned"),
-                 pl.when(pl.col("prior_rep") == pl.col("_owner")).then(pl.col("prior_as_of")))))
-    touched = pl.col("_touched")
+def _since(recycle) -> pl.Expr:
+    """Since when the owner has the lead, for the recycling SLA (null without one)."""
+    if recycle is None:
+        return pl.lit(None, pl.Date)
+    return (pl.when(pl.col("_source") == "history").then(pl.col("prior_as_of"))
+            .otherwise(pl.coalesce(
+                pl.col("_assigned"),
+                pl.when(pl.col("prior_rep") == pl.col("_owner")).then(pl.col("prior_as_of")))))
+
+
+def _late(recycle, as_of: dt.date) -> pl.Expr:
+    """Whether the owner has not followed the lead up within the SLA (never null)."""
+    since, touched = pl.col("_since"), pl.col("_touched")
     late = ((pl.lit(as_of) - since).dt.total_days() > recycle.after_days) & (
         touched.is_null() | (touched < since))
-    return pl.when(late.fill_null(False)).then(pl.format(
-        polars_format("pool.recycled"), pl.col("_owner"), since.dt.strftime("%Y-%m-%d"),
-        pl.lit(str(recycle.after_days))))
+    return late.fill_null(False)
+
+
+#: The notes :func:`_owners` gives a lead, by the index in its ``_note`` column.
+NOTE_KEYS = ("pool.recycled", "pool.inactive", "pool.unknown")
+
+
+def _notes(noted: pl.DataFrame, recycle) -> pl.Series:
+    """The words of each of these leads' notes (``_note`` set), in the run's language."""
+    kind, owner = pl.col("_note"), pl.col("_owner")
+    after = str(recycle.after_days) if recycle is not None else ""
+    return noted.select(
+        pl.when(kind == 0).then(pl.format(polars_format(NOTE_KEYS[0]), owner,
+                                          pl.col("_since").dt.strftime("%Y-%m-%d"),
+                                          pl.lit(after)))
+        .when(kind == 1).then(pl.format(polars_format(NOTE_KEYS[1]), owner))
+        .otherwise(pl.format(polars_format(NOTE_KEYS[2]), owner))).to_series()
 
 
 def is_phone(field: str) -> bool:
@@ -241,47 +268,48 @@ def normalised(field: str, values: pl.Series, region: str = "CN") -> pl.Series:
     # its key. Of those, only the ones not in a plain shape (plain_keys) are parsed.
     digits = values.str.replace_all(r"\D", "")
     shared = (digits.str.tail(7).is_duplicated() & (digits != "")).fill_null(False)
-    plain = plain_keys(values, region)
+    rows = shared.arg_true()
+    if not len(rows):
+        return digits.alias(values.name)
+    some = values.gather(rows)
+    plain = plain_keys(some, region)
     lookup = {v: phone_key(v, region) for v in
-              values.filter(shared & plain.is_null()).unique().drop_nulls().to_list()}
-    keyed = values.replace_strict(lookup, default=None, return_dtype=pl.String)
-    return pl.select(pl.when(shared).then(pl.coalesce(plain, keyed)).otherwise(digits)
-                     ).to_series().alias(values.name)
+              some.filter(plain.is_null()).unique().drop_nulls().to_list()}
+    keyed = some.replace_strict(lookup, default=None, return_dtype=pl.String)
+    return digits.scatter(rows, plain.fill_null(keyed)).alias(values.name)
 
 
-def _duplicates(fields: Sequence[str], kept: pl.DataFrame, pool_in_file_order: pl.DataFrame,
-                pool_in_lead_order: pl.DataFrame,
-                region: str = "CN") -> dict[str, tuple[str, str]]:
+def _duplicates(fields: Sequence[str], contacts: pl.DataFrame, kept: pl.Series,
+                order: pl.Series, region: str = "CN") -> dict[str, tuple[str, str]]:
     """Lead id -> (the lead it duplicates, the field), for pool leads sharing a contact key.
 
-    Of the leads with one key, a kept one (the first in the file) wins, else the
-    first in lead order. A lead is a duplicate by the first field in ``fields``
-    on which it loses.
+    ``contacts`` holds every lead's ``id`` and contact fields, in file order; ``kept``
+    the rows of the leads that stay with their owner, ``order`` those of the pool's
+    leads in lead order. Of the leads with one key, a kept one (the first in the file)
+    wins, else the first in lead order. A lead is a duplicate by the first field in
+    ``fields`` on which it loses.
     """
-    ids = pl.concat([kept["id"], pool_in_file_order["id"]])
+    # who wins a key: the lowest score, a kept lead's row, else 2**40 + its place in lead order
+    score = pl.Series("_score", [None] * contacts.height, dtype=pl.Int64)
+    score.scatter(kept, kept.cast(pl.Int64))
+    score.scatter(order, pl.int_range(len(order), eager=True, dtype=pl.Int64) + 2**40)
+    ids = contacts["id"]
     out: dict[str, tuple[str, str]] = {}
     for f in fields:
-        if f not in pool_in_file_order.columns:
+        if f not in contacts.columns:
             continue
-        keys = normalised(f, pl.concat([kept[f].cast(pl.String),
-                                        pool_in_file_order[f].cast(pl.String)]), region)
-        # only the leads whose key another lead has: kept ones first, then the pool's
         key = pl.col("_key")
-        both = pl.DataFrame({"id": ids, "_key": keys}).with_row_index("_pos").filter(
-            key.is_not_null() & (key != "") & key.is_duplicated())
+        both = pl.DataFrame({"_key": normalised(f, contacts[f], region), "_score": score}
+                            ).with_row_index("_row").filter(
+            pl.col("_score").is_not_null() & key.is_not_null() & (key != "")
+            & key.is_duplicated())
         if both.is_empty():
             continue
-        rank = (pool_in_lead_order.select("id").with_row_index("_rank")
-                .filter(pl.col("id").is_in(both["id"].implode())))
-        both = both.join(rank, on="id", how="left", maintain_order="left")
-        # the winner of each key: the first kept lead, else the pool lead first in lead order
-        both = both.with_columns(_score=pl.when(pl.col("_pos") < kept.height)
-                                 .then(pl.col("_pos").cast(pl.Int64))
-                                 .otherwise(pl.col("_rank").cast(pl.Int64) + 2**40))
         winners = both.sort("_score").group_by("_key", maintain_order=True).agg(
-            win=pl.col("id").first())
-        losers = (both.filter(pl.col("_pos") >= kept.height).join(winners, on="_key")
-                  .filter(pl.col("id") != pl.col("win")))
-        for lead_id, win in losers.select("id", "win").iter_rows():
+            win=pl.col("_row").first())
+        losers = (both.filter(pl.col("_score") >= 2**40).join(winners, on="_key")
+                  .filter(pl.col("_row") != pl.col("win")))
+        for lead_id, win in zip(ids.gather(losers["_row"]).to_list(),
+                                ids.gather(losers["win"]).to_list()):
             out.setdefault(lead_id, (win, f))
     return out

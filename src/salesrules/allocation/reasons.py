@@ -3,9 +3,10 @@ notes on a lead's history, duplicates, unmatched leads. Policies keep their own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from ..words import say, template
+from ..words import say, sayer, template
 
 REASONS: dict[str, dict[str, str]] = {
     "prefix": {"en": "rule {rule!r} → {policy}: ", "zh": "规则 {rule!r} → {policy}："},
@@ -39,6 +40,12 @@ REASONS: dict[str, dict[str, str]] = {
 def reason(key: str, /, **fields: Any) -> str:
     """The reason ``key`` in the run's language, fields filled in."""
     return say(key, REASONS, **fields)
+
+
+def reasoner(key: str) -> Callable[..., str]:
+    """The reason ``key`` in the run's language as a function of its fields: for a reason
+    given to many leads, looked up once."""
+    return sayer(key, REASONS)
 
 
 def polars_format(key: str) -> str:

@@ -13,6 +13,7 @@ import sys
 import click
 
 from .. import __version__
+from . import allocator  # noqa: F401  # first of ours: before anything imports polars
 from .backtesting import backtest
 from .common import EXIT_INPUT, EXIT_INTERNAL, handle_errors
 from .info import compare_cmd, history, plugin_listing, plugins

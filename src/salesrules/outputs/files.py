@@ -28,7 +28,7 @@ def write_assignments(allocation: AllocationResult, folder: Path) -> dict[str, i
     write_csv(folder / "assignments.csv", fields,
               [[getattr(x, f) for x in a.assignments] for f in fields])
     write_csv(folder / "unassigned.csv", ["lead_id", "reason"],
-              [[u.lead_id for u in a.unassigned], [u.reason for u in a.unassigned]])
+              [a.unassigned.lead_ids, a.unassigned.reasons])
     return {"assignments.csv": len(a.assignments), "unassigned.csv": len(a.unassigned)}
 
 
