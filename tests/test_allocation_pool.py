@@ -287,3 +287,56 @@ def test_unassigned_list_is_a_list_of_unassigned(moves, i, j):
         with pytest.raises(IndexError):
             got[i]
     assert (got.lead_ids, got.reasons) == ([u.lead_id for u in want], [u.reason for u in want])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["L1", "L2", "L3", "L4"]),
+                          st.sampled_from(["why", "full"])), max_size=6),
+       st.lists(st.sampled_from(["pop", "insert", "del", "set", "remove", "sort", "add",
+                                 "iadd", "radd", "slice", "clear", "reverse"]), max_size=6),
+       st.integers(-6, 6))
+def test_unassigned_list_changes_as_a_list_does(items, ops, i):
+    """What a policy or an output plugin may do to ``unassigned`` with a list: each change
+    leaves it equal to a list given the same change."""
+    from salesrules.model import Unassigned, UnassignedList
+
+    want = [Unassigned(a, b) for a, b in items]
+    got = UnassignedList(want)
+    extra = Unassigned("L9", "late")
+    for op in ops:
+        k = i % len(want) if want else 0
+        if op == "pop" and want:
+            assert got.pop(k) == want.pop(k)
+        elif op == "insert":
+            got.insert(i, extra)
+            want.insert(i, extra)
+        elif op == "del" and want:
+            del got[k]
+            del want[k]
+        elif op == "set" and want:
+            got[k] = extra
+            want[k] = extra
+        elif op == "remove" and want:
+            got.remove(want[k])
+            want.remove(want[k])
+        elif op == "sort":
+            got.sort(key=lambda u: u.reason, reverse=True)
+            want.sort(key=lambda u: u.reason, reverse=True)
+        elif op == "add":
+            got, want = got + [extra], want + [extra]
+            assert isinstance(got, UnassignedList)
+        elif op == "iadd":
+            got += [extra]
+            want += [extra]
+        elif op == "radd":
+            got, want = [extra] + got, [extra] + want
+        elif op == "slice":
+            got[1:3] = [extra]
+            want[1:3] = [extra]
+        elif op == "clear":
+            got.clear()
+            want.clear()
+        elif op == "reverse":
+            got.reverse()
+            want.reverse()
+        assert list(got) == want

@@ -109,3 +109,26 @@ def test_running_sums_stay_exact_when_the_total_just_passes_int64():
     assert plan.expected_to(period.end) == 2**63
     first_day, _, share = table.grains(0)["day"][0]
     assert plan.expected_to(first_day) == share > 0
+
+
+@pytest.mark.slow
+def test_plans_a_plugin_changed_are_written_as_they_now_are(export, tmp_path):
+    """A plan given new grains, a new total, or one a plugin made itself: targets.csv is
+    written from the plans as they are, not from the run's split."""
+    result = run(RunOptions(rules=export / "rules.toml", out=tmp_path / "out", dry_run=True,
+                            as_of=dt.date(2026, 10, 1)))
+    goals, funnel = result.goals, result.dataset.funnel
+    window = day_target_window(goals.period, "month", result.as_of)
+    first, second, third = list(goals.plans.values())[:3]
+    weeks = [(s, e, v + 7) for s, e, v in first.grains["week"]]
+    first.grains = {**first.grains, "week": weeks}
+    second.total += 1000
+    goals.plans[("someone", third.stage)] = Plan("someone", third.team, third.stage,
+                                                 goals.period, 5, {"week": [], "day": []})
+    write_targets(goals, funnel, window, tmp_path / "got.csv")
+    write_targets_plan_by_plan(goals, funnel, window, tmp_path / "want.csv")
+    assert (tmp_path / "got.csv").read_bytes() == (tmp_path / "want.csv").read_bytes()
+    rows = read_csv(tmp_path / "got.csv")
+    assert any(r["rep_id"] == "someone" and r["target"] == "5" for r in rows)
+    assert str(weeks[0][2]) in {r["target"] for r in rows
+                                if r["rep_id"] == first.rep_id and r["grain"] == "week"}

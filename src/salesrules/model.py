@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableSequence, Sequence
 from typing import Literal, overload
 
 import attrs
@@ -258,10 +258,12 @@ class Unassigned:
     reason: str
 
 
-class UnassignedList(Sequence[Unassigned]):
+class UnassignedList(MutableSequence[Unassigned]):
     """Unassigned leads held as two columns, lead ids and reasons: each :class:`Unassigned`
     is made when it is read (a run may leave most of 200,000 leads unassigned, and the
-    outputs read the columns). Equal to any sequence of the same Unassigned."""
+    outputs read the columns). It does what a list does (``+``, ``+=``, ``sort``, ``pop``,
+    ``del``, item assignment) but is not a ``list``; ``list(x)`` makes one. Equal to any
+    sequence of the same Unassigned."""
 
     __slots__ = ("lead_ids", "reasons")
 
@@ -302,6 +304,45 @@ class UnassignedList(Sequence[Unassigned]):
 
     def __iter__(self) -> Iterator[Unassigned]:
         return map(Unassigned, self.lead_ids, self.reasons)
+
+    @overload
+    def __setitem__(self, i: int, item: Unassigned) -> None: ...
+
+    @overload
+    def __setitem__(self, i: slice, item: Iterable[Unassigned]) -> None: ...
+
+    def __setitem__(self, i: int | slice, item: Unassigned | Iterable[Unassigned]) -> None:
+        if isinstance(i, slice):
+            items = list(item)  # type: ignore[arg-type]
+            self.lead_ids[i] = [u.lead_id for u in items]
+            self.reasons[i] = [u.reason for u in items]
+        else:
+            self.lead_ids[i], self.reasons[i] = item.lead_id, item.reason  # type: ignore[union-attr]
+
+    def __delitem__(self, i: int | slice) -> None:
+        del self.lead_ids[i]
+        del self.reasons[i]
+
+    def insert(self, i: int, item: Unassigned) -> None:
+        self.lead_ids.insert(i, item.lead_id)
+        self.reasons.insert(i, item.reason)
+
+    def __add__(self, other: Iterable[Unassigned]) -> UnassignedList:
+        out = UnassignedList(self)
+        out.extend(other)
+        return out
+
+    def __radd__(self, other: Iterable[Unassigned]) -> UnassignedList:
+        out = UnassignedList(other)
+        out.extend(self)
+        return out
+
+    def sort(self, *, key: Callable[[Unassigned], object] | None = None,
+             reverse: bool = False) -> None:
+        """Sorted in place, as ``list.sort`` sorts a list of the same Unassigned."""
+        items = sorted(self, key=key, reverse=reverse)  # type: ignore[arg-type]
+        self.lead_ids = [u.lead_id for u in items]
+        self.reasons = [u.reason for u in items]
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, UnassignedList):

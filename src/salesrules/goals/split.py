@@ -161,6 +161,16 @@ class Plan:
             self._grains = self.table.grains(self.split_row) if self.table is not None else {}
         return self._grains
 
+    @grains.setter
+    def grains(self, value: Grains) -> None:
+        self._grains = value
+
+    @property
+    def from_split(self) -> bool:
+        """Whether the plan still answers from its row of the run's split: its grains never
+        built as lists (which a caller could change), nor set."""
+        return self.table is not None and self._grains is None
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented

@@ -74,11 +74,39 @@ def write_targets(goals: GoalPlan, funnel: Funnel, day_window: DayWindow,
     header = ["rep_id", "team", "stage", "grain", "period_start", "period_end", "target",
               "trace"]
     plans = list(goals.plans.values())
-    columns: list[pl.Series] = [pl.Series([], dtype=pl.String)] * len(header)
-    if plans:
+    columns: Sequence[Sequence[str] | pl.Series] = [pl.Series([], dtype=pl.String)] * len(header)
+    if plans and _as_split(goals, plans):
         columns = _target_columns(goals, plans, funnel, day_window)
+    elif plans:  # a plugin changed or made plans: each written from its own rows
+        columns = _plan_columns(plans, funnel, day_window)
     write_csv(path, header, columns, safe=range(2, 7))
     return len(columns[0])
+
+
+def _as_split(goals: GoalPlan, plans: list[Plan]) -> bool:
+    """Whether every plan is still its row of the run's split: made by set_goals, its total
+    and grains as the split left them."""
+    table = goals.split
+    if table is None:
+        return False
+    totals = table.totals.tolist()
+    return all(p.table is table and p.from_split and p.total == totals[p.split_row]
+               for p in plans)
+
+
+def _plan_columns(plans: list[Plan], funnel: Funnel, day_window: DayWindow) -> list[list[str]]:
+    """targets.csv's columns plan by plan, from each plan's own rows (``Plan.rows``)."""
+    cols: list[list[str]] = [[] for _ in range(8)]
+    for plan in plans:
+        st = funnel.stage(plan.stage)
+        for k, t in enumerate(plan.rows()):
+            if t.grain == "day" and not day_window.start <= t.start <= day_window.end:
+                continue
+            for col, text in zip(cols, (t.rep_id, t.team, t.stage, t.grain, t.start.isoformat(),
+                                        t.end.isoformat(), number(t.value / st.scale, st.unit),
+                                        t.trace if k == 0 else "")):
+                col.append(text)
+    return cols
 
 
 def _target_columns(goals: GoalPlan, plans: list[Plan], funnel: Funnel,
