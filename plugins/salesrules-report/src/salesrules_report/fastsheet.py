@@ -117,5 +117,6 @@ class TableSheet(Worksheet):
         if any(self.table.values()):
             raise ValueError("write_table: a sheet's cells are all in its table")
         self._xml_start_tag("sheetData")
-        self.fh.write("".join(self._table_xml))
+        self.fh.writelines(self._table_xml)  # no joined copy of the whole sheet
+        self._table_xml = []  # written once: the rows go as soon as they are on disk
         self._xml_end_tag("sheetData")
