@@ -95,17 +95,35 @@ def _as_split(goals: GoalPlan, plans: list[Plan]) -> bool:
 
 
 def _plan_columns(plans: list[Plan], funnel: Funnel, day_window: DayWindow) -> list[list[str]]:
-    """targets.csv's columns plan by plan, from each plan's own rows (``Plan.rows``)."""
+    """targets.csv's columns plan by plan, from each plan's period total and grains."""
     cols: list[list[str]] = [[] for _ in range(8)]
+    rep, team, stage, grain_c, start_c, end_c, target, trace = cols
+    iso: dict[dt.date, str] = {}  # dates and values repeat across plans: each formatted once
+    shown: dict[tuple[int, int, str], str] = {}
+    lo, hi = day_window.start, day_window.end
     for plan in plans:
         st = funnel.stage(plan.stage)
-        for k, t in enumerate(plan.rows()):
-            if t.grain == "day" and not day_window.start <= t.start <= day_window.end:
-                continue
-            for col, text in zip(cols, (t.rep_id, t.team, t.stage, t.grain, t.start.isoformat(),
-                                        t.end.isoformat(), number(t.value / st.scale, st.unit),
-                                        t.trace if k == 0 else "")):
-                col.append(text)
+        period = plan.period
+        rows = [(period.grain, period.start, period.end, plan.total)]
+        for grain in ("month", "week", "day"):
+            if grain != period.grain:
+                rows.extend((grain, s, e, v) for s, e, v in plan.grains.get(grain, ())
+                            if grain != "day" or lo <= s <= hi)
+        for grain, start, end, value in rows:
+            key = (value, st.scale, st.unit)
+            text = shown.get(key)
+            if text is None:
+                text = shown[key] = number(value / st.scale, st.unit)
+            target.append(text)
+            grain_c.append(grain)
+            start_c.append(iso.get(start) or iso.setdefault(start, start.isoformat()))
+            end_c.append(iso.get(end) or iso.setdefault(end, end.isoformat()))
+        n = len(rows)
+        rep.extend([plan.rep_id] * n)
+        team.extend([plan.team] * n)
+        stage.extend([plan.stage] * n)
+        trace.append(plan.trace)
+        trace.extend([""] * (n - 1))
     return cols
 
 
