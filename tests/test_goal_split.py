@@ -18,7 +18,13 @@ from salesrules.goals.split import (
     largest_remainder,
     split_rows,
 )
-from salesrules.goals.table import split_plans
+from salesrules.goals.table import split_table
+
+
+def split_plans(period, requests):
+    """Each request's split as ``(start, end, value)`` lists, as a plan reads them."""
+    table = split_table(period, requests)
+    return [table.grains(row) for row in table.which.tolist()]
 
 
 @given(st.integers(0, 10**9), st.lists(st.integers(0, 1000), min_size=1, max_size=30))

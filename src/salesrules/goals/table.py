@@ -247,12 +247,6 @@ def split_table(period: Period, requests: Sequence[SplitRequest]) -> SplitTable:
                       _compact(week_values), _compact(day_values))
 
 
-def split_plans(period: Period, requests: Sequence[SplitRequest]) -> list[Grains]:
-    """Each request's split as ``(start, end, value)`` lists (see :func:`split_table`)."""
-    table = split_table(period, requests)
-    return [table.grains(row) for row in table.which.tolist()]
-
-
 def _compact(values: np.ndarray) -> np.ndarray:
     """int64 when every value fits, else the exact Python integers as they are."""
     if values.dtype != object:

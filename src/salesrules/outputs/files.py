@@ -130,10 +130,10 @@ def _plan_columns(plans: list[Plan], funnel: Funnel, day_window: DayWindow) -> l
 def _target_columns(goals: GoalPlan, plans: list[Plan], funnel: Funnel,
                     day_window: DayWindow) -> list[pl.Series]:
     """targets.csv's columns, gathered from the split's grid: a plan's rows are its split
-    row's cells that are present, in the grid's column order."""
+    row's cells that are present, in the grid's column order (every plan still its split
+    row: see :func:`_as_split`)."""
     table = goals.split
-    if table is None or any(p.table is not table for p in plans):
-        raise ValueError("targets.csv is written from the plans of one split (set_goals)")
+    assert table is not None
     grid = table.grid(day_window.start, day_window.end)
     rows = np.fromiter((p.split_row for p in plans), dtype=np.intp, count=len(plans))
     present = grid.present[rows]
