@@ -302,3 +302,36 @@ def test_the_command_line_sets_polars_allocator_before_polars_is_imported(own):
                         "print(os.environ['_RJEM_MALLOC_CONF'])"],
                        capture_output=True, text=True, env=env, timeout=60, check=True)
     assert p.stdout.strip().endswith("," + (own or JEMALLOC))
+
+
+def _threads_after(code: str, **env_changes: str | None) -> int:
+    """The number of threads a fresh Python has after running ``code``."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ)
+    for key, value in env_changes.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    p = subprocess.run([sys.executable, "-c", code + "; import os; "
+                        "print(len(os.listdir('/proc/self/task')))"],
+                       capture_output=True, text=True, env=env, timeout=60, check=True)
+    return int(p.stdout)
+
+
+@pytest.mark.skipif(not __import__("os").path.isdir("/proc/self/task"), reason="Linux only")
+def test_the_command_line_starts_no_openblas_threads_unless_asked():
+    """numpy's OpenBLAS starts a spinning thread per core when imported; the command line
+    asks it for one (salesrules does no matrix work), but keeps a value the user set."""
+    import os
+
+    bare = _threads_after("import numpy", OPENBLAS_NUM_THREADS=None)
+    one = _threads_after("import numpy", OPENBLAS_NUM_THREADS="1")
+    ours = _threads_after("import salesrules.cli, numpy", OPENBLAS_NUM_THREADS=None)
+    assert ours == one
+    if (os.cpu_count() or 1) > 1:
+        assert bare > one
+        assert _threads_after("import salesrules.cli, numpy", OPENBLAS_NUM_THREADS="2") > one
