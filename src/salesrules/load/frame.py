@@ -107,7 +107,8 @@ def read_raw(path: Path, encoding: str, sheet: str, delimiter: str = "") -> RawT
 
 
 def _is_text(path: Path) -> bool:
-    return b"\x00" not in path.read_bytes()[:4096]
+    with path.open("rb") as f:
+        return b"\x00" not in f.read(4096)
 
 
 def blank_rows(cells: pl.DataFrame) -> pl.Series:

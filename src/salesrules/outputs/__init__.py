@@ -34,7 +34,10 @@ BUILTIN_FILES = ("assignments.csv", "unassigned.csv", "targets.csv", "progress.c
 
 
 def digest(path: Path) -> str:
-    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    """A written file's digest, read a block at a time (not held whole: the largest
+    outputs are tens of MiB)."""
+    with path.open("rb") as f:
+        return "sha256:" + hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def manifest(result: RunResult, files: dict[str, int | None], run_id: str) -> dict:
