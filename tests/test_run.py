@@ -153,6 +153,27 @@ def test_the_csv_writer_writes_the_csv_modules_bytes_with_risky_cells_neutralise
     assert (tmp_path / "a.csv").read_bytes() == expected.getvalue().encode("utf-8")
 
 
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(st.text(st.sampled_from('=+-@\t\r\n",\' ab')), min_size=2,
+                              max_size=2), max_size=12),
+       cuts=st.lists(st.integers(0, 12), max_size=3))
+@pytest.mark.slow
+def test_the_csv_writer_writes_the_same_bytes_in_slices_and_parts(tmp_path, monkeypatch, rows,
+                                                                 cuts):
+    """Rows written a slice at a time, from columns given in parts, give the file written
+    whole: the same bytes, and the row count."""
+    from salesrules.outputs import csvfile
+
+    header = ["lead_id", "reason"]
+    columns = [[r[i] for r in rows] for i in range(2)]
+    write_csv(tmp_path / "whole.csv", header, columns)
+    monkeypatch.setattr(csvfile, "SLICE_ROWS", 3)
+    bounds = [0, *sorted(min(c, len(rows)) for c in cuts), len(rows)]
+    parts = [[c[a:b] for c in columns] for a, b in zip(bounds, bounds[1:])]
+    assert csvfile.write_csv_parts(tmp_path / "parts.csv", header, parts) == len(rows)
+    assert (tmp_path / "parts.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+
+
 def test_cells_that_excel_would_run_are_neutralised():
     assert neutralise("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
     for risky in ("+1", "-2+3", "@SUM(A1)", "\tx", "\rx"):

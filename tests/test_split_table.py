@@ -84,8 +84,13 @@ def write_targets_plan_by_plan(goals, funnel, window, path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("grain", ["quarter", "month"])
-def test_targets_csv_from_the_arrays_equals_it_written_plan_by_plan(export, tmp_path, grain):
-    """On a generated export, for every day window: the same bytes."""
+def test_targets_csv_from_the_arrays_equals_it_written_plan_by_plan(export, tmp_path, grain,
+                                                                    monkeypatch):
+    """On a generated export, for every day window: the same bytes (written a few plans at
+    a time, so that the parts join as one file)."""
+    from salesrules.outputs import files
+
+    monkeypatch.setattr(files, "PLANS_AT_A_TIME", 7)
     edit_rules(export / "rules.toml", lambda d: d["goals"].update(period=grain))
     result = run(RunOptions(rules=export / "rules.toml", out=tmp_path / "out", dry_run=True,
                             as_of=dt.date(2026, 10, 1)))
@@ -112,9 +117,12 @@ def test_running_sums_stay_exact_when_the_total_just_passes_int64():
 
 
 @pytest.mark.slow
-def test_plans_a_plugin_changed_are_written_as_they_now_are(export, tmp_path):
+def test_plans_a_plugin_changed_are_written_as_they_now_are(export, tmp_path, monkeypatch):
     """A plan given new grains, a new total, or one a plugin made itself: targets.csv is
-    written from the plans as they are, not from the run's split."""
+    written from the plans as they are, not from the run's split (a few plans at a time)."""
+    from salesrules.outputs import files
+
+    monkeypatch.setattr(files, "PLANS_AT_A_TIME", 7)
     result = run(RunOptions(rules=export / "rules.toml", out=tmp_path / "out", dry_run=True,
                             as_of=dt.date(2026, 10, 1)))
     goals, funnel = result.goals, result.dataset.funnel

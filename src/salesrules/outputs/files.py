@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,11 +14,16 @@ import polars as pl
 
 from ..goals.calendar import month_of
 from ..model import Finding, Funnel, Period, ProgressRow, Stage
-from .csvfile import number, write_csv
+from .csvfile import number, write_csv, write_csv_parts
 
 if TYPE_CHECKING:
     from ..allocation import AllocationResult
     from ..goals import GoalPlan, Plan
+    from ..goals.table import TargetGrid
+
+
+#: Plans whose targets.csv rows are made and written at a time.
+PLANS_AT_A_TIME = 2000
 
 
 def write_assignments(allocation: AllocationResult, folder: Path) -> dict[str, int]:
@@ -74,13 +79,17 @@ def write_targets(goals: GoalPlan, funnel: Funnel, day_window: DayWindow,
     header = ["rep_id", "team", "stage", "grain", "period_start", "period_end", "target",
               "trace"]
     plans = list(goals.plans.values())
-    columns: Sequence[Sequence[str] | pl.Series] = [pl.Series([], dtype=pl.String)] * len(header)
+    parts: Iterator[Sequence[Sequence[str] | pl.Series]]
     if plans and _as_split(goals, plans):
-        columns = _target_columns(goals, plans, funnel, day_window)
-    elif plans:  # a plugin changed or made plans: each written from its own rows
-        columns = _plan_columns(plans, funnel, day_window)
-    write_csv(path, header, columns, safe=range(2, 7))
-    return len(columns[0])
+        assert goals.split is not None
+        grid = goals.split.grid(day_window.start, day_window.end)
+        parts = (_target_columns(plans[at:at + PLANS_AT_A_TIME], funnel, grid)
+                 for at in range(0, len(plans), PLANS_AT_A_TIME))
+    else:  # a plugin changed or made plans: each written from its own rows
+        parts = (_plan_columns(plans[at:at + PLANS_AT_A_TIME], funnel, day_window)
+                 for at in range(0, len(plans), PLANS_AT_A_TIME))
+    # a part of the plans at a time: their columns are made, written and let go
+    return write_csv_parts(path, header, parts, safe=range(2, 7))
 
 
 def _as_split(goals: GoalPlan, plans: list[Plan]) -> bool:
@@ -127,14 +136,10 @@ def _plan_columns(plans: list[Plan], funnel: Funnel, day_window: DayWindow) -> l
     return cols
 
 
-def _target_columns(goals: GoalPlan, plans: list[Plan], funnel: Funnel,
-                    day_window: DayWindow) -> list[pl.Series]:
+def _target_columns(plans: list[Plan], funnel: Funnel, grid: TargetGrid) -> list[pl.Series]:
     """targets.csv's columns, gathered from the split's grid: a plan's rows are its split
     row's cells that are present, in the grid's column order (every plan still its split
     row: see :func:`_as_split`)."""
-    table = goals.split
-    assert table is not None
-    grid = table.grid(day_window.start, day_window.end)
     rows = np.fromiter((p.split_row for p in plans), dtype=np.intp, count=len(plans))
     present = grid.present[rows]
     flat = np.flatnonzero(present)  # row-major: plan by plan, each plan's cells in order
