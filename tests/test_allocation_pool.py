@@ -257,6 +257,7 @@ def test_settle_takes_the_pool_leads_as_they_were_read(rows):
     assert pool.leads.to_dicts() == expected.to_dicts()
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["one", "add", "extend"]),
                           st.lists(st.tuples(st.sampled_from(["L1", "L2", "L3"]),

@@ -143,6 +143,7 @@ def test_warnings_metrics_raises_and_allocation_are_measured(weekly):
     assert route[0] > 0 and 0 < route[1] <= route[0]
 
 
+@pytest.mark.slow
 def test_lead_outcomes_depend_on_the_rep(history):
     """The sample's plant: a rep's history leads are won about as often as their rates say."""
     t = truth(history)
@@ -219,6 +220,7 @@ def test_against_another_rule_set(history, tmp_path):
     assert "allocation.expected.b" in summary["totals"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args, message", [
     (["--from", "2026-03-01", "--to", "2026-01-01"], "before --from"),
     (["--from", "2030-01-01", "--to", "2030-02-01"], "outside the export's activity"),
@@ -268,6 +270,7 @@ class _StatedRate:
     high: float
 
 
+@pytest.mark.slow
 def test_the_share_inside_a_stated_uncertainty(weekly):
     """No built-in model states an uncertainty (the summary says so); where one does, the
     share of reps whose achieved rate fell inside it is measured."""

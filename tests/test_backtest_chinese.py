@@ -49,6 +49,7 @@ def test_outcomes_are_measured_and_never_visible_on_a_replayed_day(export, resul
     assert set(known["amount"].to_list()) == {""}
 
 
+@pytest.mark.slow
 def test_the_summary_names_checks_stages_and_rates_in_chinese(result):
     said = sentences(result, "zh")
     text = "\n".join(said)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pytest
 from backtest_export import make_history
 from conftest import invoke
 
@@ -15,6 +16,7 @@ from salesrules.load import data_dir, load_dataset
 from salesrules.run import plan_run
 
 
+@pytest.mark.slow
 def test_dates_before_the_activity_are_named_not_scored(tmp_path):
     rules = make_history(tmp_path / "export", reps=8, quarters=1, leads=10)
     cfg = load_config(rules)

@@ -68,6 +68,7 @@ def _with_idle_dials(result):
     return attrs.evolve(result, metrics=m)
 
 
+@pytest.mark.slow
 def test_metrics_are_said_without_greek_and_with_a_verdict(result):
     said = "\n".join(sentences(result, "en"))
     assert "ρ" not in said and not re.search(r"\d\.\.\d", said)
@@ -83,6 +84,7 @@ def test_metrics_are_said_without_greek_and_with_a_verdict(result):
     assert "剔除虚假繁荣指标" in zh and "秩相关" in zh and "ρ" not in zh
 
 
+@pytest.mark.slow
 def test_raises_and_allocation_are_said_plainly(result):
     said = sentences(result, "en")
     assert any("reach the raised target it proposed" in s for s in said)

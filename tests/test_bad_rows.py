@@ -61,6 +61,7 @@ def test_a_bad_row_is_named_by_file_and_line_and_moves_no_teammates_targets(tmp_
     assert mine and mine == [r for r in after if r["rep_id"] in mates]
 
 
+@pytest.mark.slow
 def test_rates_above_one_never_enter_a_trace(tmp_path):
     make_export(tmp_path, reps=14, days=180, leads=5, seed=7)
     path = tmp_path / "activity.csv"

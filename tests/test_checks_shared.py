@@ -32,6 +32,7 @@ means = st.one_of(st.floats(-1, 5), st.floats(0, 300), st.floats(300, 3000),
                   st.integers(0, 200).map(float))
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(means, st.one_of(st.floats(-2, 1.2), st.floats(0, 4)), st.booleans())
 def test_poisson_cdf_is_the_plain_loop_to_the_last_bit(mean, share, whole):
@@ -73,6 +74,7 @@ axes = st.tuples(st.sampled_from([0.5, 0.8, 0.9, 1.0, 1.2]),
                  st.sampled_from([0.001, 0.01, 0.05, 0.5]))
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(first=axes, then=axes, quantile=st.sampled_from([0.5, 0.9]))
 def test_a_diagnosis_judged_under_other_axes_is_the_one_measured_under_them(

@@ -141,6 +141,7 @@ def test_init_writes_a_starter_that_validates_against_a_sample(tmp_path):
     assert res.exit_code == 0, res.output
 
 
+@pytest.mark.slow
 def test_sample_chinese_gb18030_runs_end_to_end(tmp_path):
     res = invoke("sample", str(tmp_path / "zh"), "--chinese", "--reps", "9", "--leads", "25",
                  "--days", "40")
@@ -285,6 +286,7 @@ def test_quiet_still_reports_a_plugin_that_failed_to_import(export, tmp_path):
                env=env).returncode == 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("own", [None, "narenas:4"])
 def test_the_command_line_sets_polars_allocator_before_polars_is_imported(own):
     """Importing the command line, then polars, leaves polars with our jemalloc options after
@@ -322,6 +324,7 @@ def _threads_after(code: str, **env_changes: str | None) -> int:
     return int(p.stdout)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not __import__("os").path.isdir("/proc/self/task"), reason="Linux only")
 def test_the_command_line_starts_no_openblas_threads_unless_asked():
     """numpy's OpenBLAS starts a spinning thread per core when imported; the command line

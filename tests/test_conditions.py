@@ -282,6 +282,7 @@ print("lark" in sys.modules)
 """
 
 
+@pytest.mark.slow
 def test_a_run_without_conditions_does_not_import_lark_or_phonenumbers():
     """Both cost import time a run only needs for a ``when`` or a number that is not a
     plain mobile; the first condition brings lark in."""

@@ -196,6 +196,7 @@ def _schema_classes():
             if isinstance(c, type) and attrs.has(c) and c.__module__ == schema.__name__]
 
 
+@pytest.mark.slow
 def test_every_rules_toml_key_is_documented_by_its_comment():
     import attrs
 

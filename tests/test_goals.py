@@ -222,6 +222,7 @@ def test_an_unknown_tier_is_an_error_listing_the_tiers(export):
     assert "Traceback" not in res.output
 
 
+@pytest.mark.slow
 def test_a_team_target_stays_whole_with_tiers_own_rows_and_leave(export):
     """West's target is shared by level × tier; a member's own row comes off it first.
     East's is shared over members' working days, so the one on leave takes less."""

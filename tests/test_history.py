@@ -80,6 +80,7 @@ def test_an_earlier_assignment_sticks_when_the_crm_has_no_owner_yet(export):
     assert m["counts"]["leads_kept_with_owner"] >= len(first)
 
 
+@pytest.mark.slow
 def test_a_crash_mid_run_leaves_history_as_it_was(export):
     run(export, "--as-of", "2026-11-24")
     before = db_rows(export, "SELECT * FROM assignments ORDER BY lead_id")

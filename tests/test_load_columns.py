@@ -7,6 +7,7 @@ import datetime as dt
 
 import numpy as np
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -31,6 +32,7 @@ def _day(d: dt.date) -> int:
     return (d - dt.date(1970, 1, 1)).days
 
 
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None)
 @given(rows=sheet, replaced=st.lists(replacement, max_size=5),
        bad=st.lists(st.tuples(reps, days), max_size=3))
@@ -90,6 +92,7 @@ def _totals(want, rep, start, end):
             for i in range(4)]
 
 
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None)
 @given(chunks=st.lists(calls, min_size=1, max_size=4), read_at=st.integers(0, 4),
        summed_at=st.integers(0, 4), a=days, b=days)

@@ -39,6 +39,7 @@ def _write(path, header, rows, end="\n", delimiter=",", encoding="utf-8", lead="
     path.write_bytes((lead + buf.getvalue()).encode(encoding))
 
 
+@pytest.mark.slow
 @settings(deadline=None)
 @given(rows=st.lists(st.lists(st.text(alphabet=" ab,;\"\n接=1", max_size=4), max_size=5),
                      max_size=12),
@@ -101,6 +102,7 @@ call = st.tuples(st.sampled_from(["R1", " R1", "R2"]),
                  st.sampled_from(["connected", "busy", ""]))
 
 
+@pytest.mark.slow
 @settings(deadline=None, max_examples=60)
 @given(calls=st.lists(call, min_size=1, max_size=30), min_seconds=st.sampled_from([0, 10, 60]),
        connect_by=st.sampled_from(["outcome", "duration"]))

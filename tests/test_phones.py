@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -110,6 +111,7 @@ NEAR = st.one_of(
     st.text("0123456789０１٣ +-", max_size=14))
 
 
+@pytest.mark.slow
 @settings(deadline=None, max_examples=120)
 @given(st.lists(st.one_of(MOBILES, NEAR), min_size=1, max_size=10),
        st.sampled_from(["CN", "CN", "US", "HK", "GB"]))
@@ -128,6 +130,7 @@ def test_the_plain_keys_are_what_phonenumbers_reads(values, region):
             assert key is None
 
 
+@pytest.mark.slow
 @settings(deadline=None, max_examples=100)
 @given(st.lists(st.sampled_from(["13800138000", "13900138000", "12800138000"]), min_size=1,
                 max_size=4).flatmap(lambda ms: st.lists(st.builds(

@@ -67,6 +67,7 @@ def test_a_morning_run_expects_work_up_to_the_previous_working_day(export):
     assert any(float(r["expected_to_date"]) > 0 for r in before)
 
 
+@pytest.mark.slow
 def test_a_call_log_without_a_connected_outcome_is_an_error_listing_the_outcomes(export):
     calls = export / "calls.csv"
     rows = calls.read_text(encoding="utf-8").splitlines()

@@ -36,6 +36,7 @@ def book(header: list[str], rows: list[list[object]], table: bool) -> bytes:
     return buf.getvalue()
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(width=st.integers(1, 5), data=st.data())
 def test_a_table_is_written_as_xlsxwriter_writes_its_cells(width, data):
@@ -66,6 +67,7 @@ def test_a_figure_that_is_not_a_number_is_refused_as_xlsxwriter_refuses_it(bad):
             book(["a"], [[bad]], table)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.recursive(st.one_of(st.none(), st.integers(), st.text(alphabet=st.sampled_from(
     "ab<>&\u2028\u2029\"\\/é\n")), st.floats(allow_nan=False)),
