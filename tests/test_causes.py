@@ -212,21 +212,11 @@ def _last_weekdays(end: str, n: int) -> list[str]:
 
 def test_one_reps_bad_rows_never_move_a_teammates_rates(tmp_path):
     """A typo row (connects > dials) is left out of the checks' shared estimate."""
-    from salesrules.checks import CheckContext
-    from salesrules.config import load_config
-    from salesrules.goals import set_goals
-    from salesrules.load import data_dir, load_dataset
-    from salesrules.progress import track
-    from salesrules.run import plan_run
+    from check_runs import staged
 
     def estimate():
-        cfg = load_config(tmp_path / "rules.toml")
-        plan = plan_run(cfg)
-        ds = load_dataset(cfg, plan.sources, data_dir(cfg, None))
-        day = ds.activity.last_day()
-        goals = set_goals(cfg, ds, plan.split, plan.funnel, day)
-        ctx = CheckContext(ds, goals, tuple(track(goals, ds, day)), day)
-        return ds, ctx.rate_estimate(), ctx.bad_rows()
+        ctx = staged(tmp_path).context
+        return ctx.dataset, ctx.rate_estimate(), ctx.bad_rows()
 
     make_export(tmp_path, reps=14, days=180, leads=5, seed=5)
     ds, before, planted = estimate()

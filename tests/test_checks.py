@@ -187,20 +187,11 @@ def test_daily_grid_matches_each_reps_own_days_leave_included(tmp_path):
     """CheckContext.daily: the rep's working days (leave left out) with NaN where no row."""
     import math
 
-    from salesrules.checks import CheckContext
-    from salesrules.config import load_config
-    from salesrules.goals import set_goals
-    from salesrules.load import data_dir, load_dataset
-    from salesrules.progress import track
-    from salesrules.run import plan_run
+    from check_runs import staged
 
     make_export(tmp_path, reps=30, days=120, leads=5, seed=12)
-    cfg = load_config(tmp_path / "rules.toml")
-    plan = plan_run(cfg)
-    ds = load_dataset(cfg, plan.sources, data_dir(cfg, None))
-    day = ds.activity.last_day()
-    goals = set_goals(cfg, ds, plan.split, plan.funnel, day)
-    ctx = CheckContext(ds, goals, tuple(track(goals, ds, day)), day)
+    ctx = staged(tmp_path).context
+    ds, goals, day = ctx.dataset, ctx.goals, ctx.as_of
     on_leave = [r for r in ds.reps if any(ds.on_leave(r, d) for d in
                                           goals.calendar.working_days(goals.period.start, day))]
     assert on_leave  # the sample plants a rep on leave: their days differ from the others'

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from check_runs import staged
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -52,21 +53,11 @@ def test_poisson_cdf_after_a_long_sum_then_a_short_one():
 def contexts(tmp_path_factory):
     """Two check contexts of one sample run: the first call's axes differ between them."""
     from salesrules.checks import CheckContext
-    from salesrules.config import load_config
-    from salesrules.goals import set_goals
-    from salesrules.load import data_dir, load_dataset
-    from salesrules.progress import track
-    from salesrules.run import plan_run
 
     folder = tmp_path_factory.mktemp("shared")
     make_export(folder, reps=40, days=180, leads=5, seed=13)
-    cfg = load_config(folder / "rules.toml")
-    plan = plan_run(cfg)
-    ds = load_dataset(cfg, plan.sources, data_dir(cfg, None))
-    day = ds.activity.last_day()
-    goals = set_goals(cfg, ds, plan.split, plan.funnel, day)
-    progress = tuple(track(goals, ds, day))
-    return CheckContext(ds, goals, progress, day), CheckContext(ds, goals, progress, day)
+    c = staged(folder).context
+    return c, CheckContext(c.dataset, c.goals, c.progress, c.as_of)
 
 
 axes = st.tuples(st.sampled_from([0.5, 0.8, 0.9, 1.0, 1.2]),

@@ -5,23 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from check_runs import staged
 from conftest import invoke, make_export
-
-from salesrules.checks import CheckContext
-from salesrules.config import load_config
-from salesrules.goals import set_goals
-from salesrules.load import data_dir, load_dataset
-from salesrules.progress import track
-from salesrules.run import plan_run
 
 
 def _plan(folder):
-    cfg = load_config(folder / "rules.toml")
-    plan = plan_run(cfg)
-    ds = load_dataset(cfg, plan.sources, data_dir(cfg, None))
-    day = ds.activity.last_day()
-    goals = set_goals(cfg, ds, plan.split, plan.funnel, day)
-    return plan, ds, goals, CheckContext(ds, goals, tuple(track(goals, ds, day)), day)
+    got = staged(folder)
+    ctx = got.context
+    return got.plan, ctx.dataset, ctx.goals, ctx
 
 
 def test_a_reps_rate_in_the_checks_is_the_rate_their_targets_were_set_with(tmp_path):
