@@ -51,6 +51,8 @@ def bytes_digest(raw: bytes) -> str:
 
 
 def file_digest(path: Path) -> str:
+    """A file's ``sha256:`` digest, read a block at a time (an input or an output file:
+    neither is held whole)."""
     with path.open("rb") as f:
         return "sha256:" + hashlib.file_digest(f, "sha256").hexdigest()
 

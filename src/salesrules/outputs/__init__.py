@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from ..errors import PluginError
+from ..load.tables import file_digest
 from ..model import SEVERITIES
 from .crm import FILE as CRM_FILE
 from .crm import write_crm_import
@@ -31,13 +31,6 @@ __all__ = ["BUILTIN_FILES", "OutputFolder", "day_target_window", "digest", "mani
 
 BUILTIN_FILES = ("assignments.csv", "unassigned.csv", "targets.csv", "progress.csv",
                  "findings.csv", "run.json")
-
-
-def digest(path: Path) -> str:
-    """A written file's digest, read a block at a time (not held whole: the largest
-    outputs are tens of MiB)."""
-    with path.open("rb") as f:
-        return "sha256:" + hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def manifest(result: RunResult, files: dict[str, int | None], run_id: str) -> dict:
@@ -128,7 +121,7 @@ def write_set(folder: Path, result: RunResult, run_id: str,
             counts[p.name] = None
     data = manifest(result, counts, run_id)
     for entry in data["outputs"]:
-        entry["digest"] = digest(folder / entry["file"])
+        entry["digest"] = file_digest(folder / entry["file"])
     (folder / "run.json").write_text(
         json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     crash_point("written:run.json")
