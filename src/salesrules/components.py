@@ -100,7 +100,8 @@ class Policy(Component):
     kind = "policy"
 
     def allocate(self, batch: AllocationBatch) -> None:
-        """Call ``batch.assign(lead, rep, why)`` or ``batch.skip(lead, why)`` for each lead."""
+        """Call ``batch.assign(lead, rep, why)`` or ``batch.skip(lead, why)`` for each lead
+        (or ``batch.assign_rows(rows, reps, whys)`` for many leads at once)."""
         raise NotImplementedError
 
 

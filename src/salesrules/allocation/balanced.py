@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import heapq
 import statistics
+from collections.abc import Sequence
 from typing import Literal
 
 import attrs
+import numpy as np
+import polars as pl
 
 from salesrules.api import AllocationBatch, Policy, RepSlot, hookimpl
 
@@ -46,21 +49,59 @@ class Balanced(Policy):
     }
 
     def allocate(self, batch: AllocationBatch) -> None:
-        by_value = self.params.by == "value"
-        reps = batch.reps
-        n = len(reps)
-        if not n:
+        if not batch.reps:
             batch.skip_rest(self.say("no-rep"))
-            return
-        base = [s.load_value if by_value else float(s.load) for s in reps]
-        unit = (statistics.median([lead.value for lead in batch.leads]) or 1.0) if by_value else 1.0
+        elif self.params.by == "value":
+            self._by_value(batch)
+        else:
+            self._by_count(batch)
+
+    def _starts(self, base: list[float], unit: float) -> list[float]:
+        """Each rep's load to balance from: a new or returning rep far below the median
+        starts at most ``catch_up`` leads (of ``unit`` each) below it."""
         floor = statistics.median(base) - self.params.catch_up * unit
-        start = [max(b, floor) for b in base]
-        heap = [(start[i] + (s.today_value if by_value else s.today), i, s)
-                for i, s in enumerate(reps) if not s.full]
+        return [max(b, floor) for b in base]
+
+    def _by_count(self, batch: AllocationBatch) -> None:
+        """Every lead's rep at once: rep i's j-th lead of this batch comes when their load,
+        start plus today's leads plus j, is the lowest (the lower index first on a tie), so
+        the leads take the reps' places in that order, each skipping the rep it may not go
+        back to. The same choices as a heap of the least-loaded reps, lead by lead."""
+        reps, leads = batch.reps, len(batch.leads)
+        base = [float(s.load) for s in reps]
+        start = self._starts(base, 1.0)
+        keys = np.array([b + s.today for b, s in zip(start, reps)])
+        room = np.array([leads if s.remaining is None else min(s.remaining, leads)
+                         for s in reps], dtype=np.int64)
+        places = _places(keys, room, leads)
+        walk = _walk(places.rep, leads, _barred(batch))
+        say_count, say_why = self.sayer("count"), self.sayer("why")
+        catching = [self.say("catching") if a > b else "" for a, b in zip(start, base)]
+        whys, ids = [], []
+        for q in walk.places:
+            i = places.rep[q]
+            s = reps[i]
+            today = s.today + places.nth[q]
+            held = say_count(load=s.load + today, received=s.received, held=s.held,
+                             today=today)
+            whys.append(say_why(n=len(reps), held=held, cap=s.cap_text(today + 1),
+                                catching=catching[i]))
+            ids.append(s.rep.id)
+        batch.assign_rows(walk.rows, ids, whys)
+        for row in walk.skipped:
+            batch.skip(batch.leads[row], self.say("recycled-only"))
+        if walk.full:
+            batch.skip_rest(self.say("all-full"))
+
+    def _by_value(self, batch: AllocationBatch) -> None:
+        """Lead by lead, each to the rep with the least lead value so far (a heap)."""
+        reps = batch.reps
+        base = [s.load_value for s in reps]
+        unit = statistics.median([lead.value for lead in batch.leads]) or 1.0
+        start = self._starts(base, unit)
+        heap = [(start[i] + s.today_value, i, s) for i, s in enumerate(reps) if not s.full]
         heapq.heapify(heap)
-        # said once per lead: looked up once per batch
-        say_value, say_count, say_why = self.sayer("value"), self.sayer("count"), self.sayer("why")
+        say_value, say_why = self.sayer("value"), self.sayer("why")  # once per batch
         catching = self.say("catching")
         for lead in batch.leads:
             while heap and heap[0][2].full:
@@ -78,15 +119,102 @@ class Balanced(Policy):
                 batch.skip(lead, self.say("recycled-only"))
                 continue
             load, i, slot = heap[0]
-            held = (say_value(value=slot.load_value + slot.today_value) if by_value
-                    else say_count(load=slot.load + slot.today, received=slot.received,
-                                   held=slot.held, today=slot.today))
-            batch.assign(lead, slot, say_why(n=n, held=held, cap=slot.cap_text(),
+            held = say_value(value=slot.load_value + slot.today_value)
+            batch.assign(lead, slot, say_why(n=len(reps), held=held, cap=slot.cap_text(),
                                              catching=catching if start[i] > base[i] else ""))
-            heapq.heapreplace(heap, (load + (lead.value if by_value else 1.0), i, slot))
+            heapq.heapreplace(heap, (load + lead.value, i, slot))
             for item in passed:
                 if not item[2].full:
                     heapq.heappush(heap, item)
+
+
+@attrs.frozen
+class _Places:
+    """Places for leads, in the order they are taken: place q is rep ``rep[q]``'s
+    ``nth[q]``-th lead of the batch (from 0)."""
+
+    rep: list[int]
+    nth: list[int]
+
+
+def _places(keys: np.ndarray, room: np.ndarray, leads: int) -> _Places:
+    """The reps' places in order of load, then rep: rep i's j-th at load ``keys[i] + j``,
+    for j below ``room[i]``. Only the lowest are made, but enough of them that every one of
+    ``leads`` leads, each barred from at most one rep, finds its place among them."""
+
+    def counts(level: float) -> np.ndarray:
+        return np.clip(np.floor(level - keys) + 1, 0, room).astype(np.int64)
+
+    def enough(level: float) -> bool:
+        c = counts(level)
+        return int(c.sum() - c.max()) >= leads
+
+    has_room = room > 0
+    if not has_room.any():
+        return _Places([], [])
+    lo, hi = float(keys.min()), float((keys + room - 1)[has_room].max())
+    if enough(hi):
+        while hi - lo > 0.25:  # loads step by 1 from halves: a quarter tells them apart
+            mid = (lo + hi) / 2
+            lo, hi = (lo, mid) if enough(mid) else (mid, hi)
+    c = counts(hi)
+    rep = np.repeat(np.arange(len(keys)), c)
+    nth = np.arange(len(rep)) - np.repeat(np.cumsum(c) - c, c)
+    order = np.lexsort((rep, keys[rep] + nth))
+    return _Places(rep[order].tolist(), nth[order].tolist())
+
+
+@attrs.frozen
+class _Walk:
+    """Which leads (by row) take which places, the leads left because the only reps with
+    room are the ones they were recycled from, and whether the places ran out."""
+
+    rows: Sequence[int]
+    places: Sequence[int]
+    skipped: list[int]
+    full: bool
+
+
+def _walk(rep: list[int], leads: int, barred: dict[int, int]) -> _Walk:
+    """Each lead, in order, takes the first free place, or with ``barred[row]`` the first
+    free place of another rep (a place passed over stays free for the next lead)."""
+    n = len(rep)
+    if not barred:
+        k = min(leads, n)
+        return _Walk(range(k), range(k), [], k < leads)
+    used = [False] * n
+    rows: list[int] = []
+    places: list[int] = []
+    skipped: list[int] = []
+    p = 0
+    for row in range(leads):
+        while p < n and used[p]:
+            p += 1
+        if p == n:
+            return _Walk(rows, places, skipped, True)
+        q, barred_rep = p, barred.get(row)
+        if barred_rep is not None:
+            while q < n and (used[q] or rep[q] == barred_rep):
+                q += 1
+            if q == n:
+                skipped.append(row)
+                continue
+        used[q] = True
+        rows.append(row)
+        places.append(q)
+    return _Walk(rows, places, skipped, False)
+
+
+def _barred(batch: AllocationBatch) -> dict[int, int]:
+    """Row -> index of the rep in the batch that the lead was recycled from."""
+    if not batch.excluded:
+        return {}
+    index = {s.rep.id: i for i, s in enumerate(batch.reps)}
+    ids = batch.frame["id"]
+    hits = ids.is_in(pl.Series(list(batch.excluded), dtype=pl.String).implode()).arg_true()
+    pairs = zip(hits.to_list(), ids.gather(hits).to_list())
+    return {row: index[rep] for row, lead_id in pairs
+            if (rep := batch.excluded[lead_id]) in index}
 
 
 @hookimpl(trylast=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Sequence
 from itertools import compress
 from typing import TYPE_CHECKING, Any
@@ -61,11 +62,13 @@ class RepSlot:
     def full(self) -> bool:
         return self.rep.capacity is not None and self.today >= self.rep.capacity
 
-    def cap_text(self) -> str:
-        """Where the next lead would put the rep against their cap, in words."""
+    def cap_text(self, n: int | None = None) -> str:
+        """Where the next lead would put the rep against their cap, in words; with ``n``,
+        where their ``n``-th lead of the day does (for a policy that decides many at once)."""
+        n = self.today + 1 if n is None else n
         if self.rep.capacity is None:
-            return sayer("no-cap", REASONS)(n=self.today + 1)
-        return sayer("cap", REASONS)(n=self.today + 1, cap=self.rep.capacity)  # once per lead
+            return sayer("no-cap", REASONS)(n=n)
+        return sayer("cap", REASONS)(n=n, cap=self.rep.capacity)  # once per lead
 
 
 @attrs.frozen
@@ -165,6 +168,68 @@ class AllocationBatch:
         slot.today_value += lead.value
         self.assignments.append(Assignment(lead.id, rep_id, slot.rep.team, self.policy,
                                            self.rule, self._prefix(lead) + why))
+
+    def assign_rows(self, rows: Sequence[int], reps: Sequence[str], whys: Sequence[str]
+                    ) -> None:
+        """Give the leads at positions ``rows`` of ``leads`` (and of ``frame``) to the
+        reps with ids ``reps``, each with its reason: :meth:`assign` for many leads at once,
+        in the order given, for a policy that decides them as columns. Every lead is
+        checked as :meth:`assign` checks one, and nothing is assigned if any is refused."""
+        rows = [int(r) for r in rows]
+        if not len(rows) == len(reps) == len(whys):
+            raise ValueError("assign_rows needs as many reps and reasons as rows")
+        ids = self._ids()
+        if any(not 0 <= r < len(ids) for r in rows):
+            raise ValueError(f"a row is outside the batch's {len(ids)} leads")
+        lead_ids = [ids[r] for r in rows]
+        self._refuse(lead_ids, reps)
+        self._claim_all(rows, lead_ids)
+        leads = self.leads
+        values = (leads.frame["value"].gather(rows).to_list() if isinstance(leads, LeadList)
+                  else [leads[r].value for r in rows])
+        slots = self._slots
+        for rep_id, value in zip(reps, values):
+            slot = slots[rep_id]
+            slot.today += 1
+            slot.today_value += value
+        notes, base, policy, rule = self.notes, self._base, self.policy, self.rule
+        self.assignments.extend(
+            Assignment(i, rep_id, slots[rep_id].rep.team, policy, rule,
+                       (reason("note", note=notes[i], rest=base) if i in notes else base) + why)
+            for i, rep_id, why in zip(lead_ids, reps, whys))
+
+    def _refuse(self, lead_ids: list[str], reps: Sequence[str]) -> None:
+        """The first reason :meth:`assign_rows` may not give these leads to these reps."""
+        slots = self._slots
+        outside = next((r for r in reps if r not in slots), None)
+        if outside is not None:
+            raise ValueError(f"rep {outside!r} is not eligible under rule {self.rule!r}")
+        for rep_id, k in Counter(reps).items():
+            room = slots[rep_id].remaining
+            if room is not None and k > room:
+                raise ValueError(f"rep {rep_id!r} has room for {room} more lead(s) today "
+                                 f"(cap {slots[rep_id].capacity}), not {k}")
+        excluded = self.excluded
+        for lead_id, rep_id in zip(lead_ids, reps):
+            if excluded.get(lead_id) == rep_id:
+                raise ValueError(f"lead {lead_id!r} was recycled from rep {rep_id!r} and may "
+                                 "not go back to them")
+
+    def _claim_all(self, rows: list[int], lead_ids: list[str]) -> None:
+        """:meth:`_claim` of many leads: all of them, or (refused) none."""
+        at = self._next
+        if self._done is None and rows == list(range(at, at + len(rows))):
+            self._next = at + len(rows)
+            return
+        if self._done is None:
+            ids = self._ids()
+            self._lead_ids, self._done = set(ids), set(ids[:at])
+        twice = next((i for i in lead_ids if i in self._done), None)
+        if twice is None and len(set(lead_ids)) < len(lead_ids):
+            twice = next(i for i, k in Counter(lead_ids).items() if k > 1)
+        if twice is not None:
+            raise ValueError(f"lead {twice!r} was already decided")
+        self._done.update(lead_ids)
 
     def skip(self, lead: Lead, why: str) -> None:
         """Leave ``lead`` unassigned, with the reason."""
