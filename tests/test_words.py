@@ -103,3 +103,40 @@ def test_plain_templates_format_as_python_does(n, x):
     # the same through the formatter that knows our own specs
     assert words._FORMATTER.vformat(template["t"]["en"], (), {"n": n, "x": x}) == (
         f"{n:,} and {x:,.2f} ({x:.1%})")
+
+
+FIELDS = ("n", "rep", "x")
+column_st = st.one_of(st.just(st.integers(-10**20, 10**20)), st.just(st.text(max_size=6)),
+                      st.just(st.floats(allow_nan=False)), st.just(st.none()),
+                      st.just(st.booleans()))
+piece_st = st.one_of(st.text(alphabet="ab {}：;", max_size=4).map(
+                         lambda t: t.replace("{", "{{").replace("}", "}}")),
+                     st.sampled_from([f"{{{f}}}" for f in FIELDS] + ["{n:,}", "{rep!r}"]))
+
+
+@given(pieces=st.lists(piece_st, max_size=5), kinds=st.tuples(column_st, column_st, column_st),
+       rows=st.integers(0, 6), data=st.data())
+def test_say_each_is_sayer_row_by_row(pieces, kinds, rows, data):
+    text = "".join(pieces)
+    columns = {f: data.draw(st.lists(kind, min_size=rows, max_size=rows))
+               for f, kind in zip(FIELDS, kinds)}
+    catalogue = {"m": {"en": text}}
+    try:
+        want = [words.sayer("m", catalogue)(**dict(zip(columns, row)))
+                for row in zip(*columns.values())]
+    except (ValueError, TypeError):  # a spec the values do not take: both refuse it
+        with pytest.raises((ValueError, TypeError)):
+            words.say_each("m", catalogue, **columns)
+        return
+    assert words.say_each("m", catalogue, **columns) == want
+
+
+def test_say_each_fills_plain_fields_as_columns():
+    got = Slow.say_each("name", n=[1, 2])  # a template without fields: once per row
+    assert got == ["slow-dials", "slow-dials"]
+    catalogue = {"m": {"en": "{n} of cap {cap}", "zh": "第 {n} 条，上限 {cap}"}}
+    with words.speaking("zh"):
+        assert words.say_each("m", catalogue, n=[1, 12], cap=[5, 5]) == [
+            "第 1 条，上限 5", "第 12 条，上限 5"]
+    assert words.say_each("m", {"m": {"en": "{rep}: {{n}} {n}"}}, rep=["ann", "Bo"],
+                          n=[3, -4]) == ["ann: {n} 3", "Bo: {n} -4"]

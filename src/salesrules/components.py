@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
-from .words import sayer
+from .words import say_each, sayer
 
 if TYPE_CHECKING:
     from .allocation.batch import AllocationBatch
@@ -72,6 +72,12 @@ class Component:
         message said once per lead, looked up once per batch
         (``why = self.sayer("why")``, then ``why(n=3)`` for each lead)."""
         return sayer(key, cls.words)
+
+    @classmethod
+    def say_each(cls, key: str, /, **columns: Collection[Any]) -> list[str]:
+        """The message ``key`` once per row, each field a column of the same length: for a
+        policy that decides leads as columns (``self.say_each("why", n=counts, rep=ids)``)."""
+        return say_each(key, cls.words, **columns)
 
     @classmethod
     def shown_name(cls) -> str:

@@ -20,10 +20,13 @@ Besides Python's format specs (``{n:,.0f}``), templates know four of their own:
 from __future__ import annotations
 
 import string
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import polars as pl
 
 #: The languages a template may be written in; English is the fallback.
 LANGUAGES = ("en", "zh")
@@ -109,6 +112,43 @@ def sayer(key: str, catalogue: Mapping[str, Mapping[str, str]] | None = None
     # the catalogue is kept with its sayers, so that its id is not reused while they are
     _SAYERS[cache_key] = (catalogue, fn)
     return fn
+
+
+def say_each(key: str, catalogue: Mapping[str, Mapping[str, str]] | None = None,
+             /, **columns: Collection[Any]) -> list[str]:
+    """The message ``key`` once per row, each field a column (all of one length): what
+    :func:`sayer`'s function gives row by row. A template of plain fields filled with text
+    and whole numbers is filled as columns (polars), any other row by row."""
+    import polars as pl  # not at import: the command line starts without polars
+
+    parsed = list(string.Formatter().parse(template(key, catalogue)))
+    series = _plain_columns(columns)
+    if series is not None and any(name for _, name, _, _ in parsed) and all(
+            name is None or (name in series and not spec and conversion is None)
+            for _, name, spec, conversion in parsed):
+        parts = [e for (literal, name, _, _) in parsed for e in (
+            *([pl.lit(literal)] if literal else []),
+            *([pl.col(name).cast(pl.String)] if name is not None else []))]
+        return pl.DataFrame(series).select(pl.concat_str(parts)).to_series().to_list()
+    say = sayer(key, catalogue)
+    names = list(columns)
+    return [say(**dict(zip(names, row))) for row in zip(*columns.values())]
+
+
+def _plain_columns(columns: Mapping[str, Collection[Any]]) -> dict[str, pl.Series] | None:
+    """The columns as polars series when each is text or whole numbers without a gap, and
+    there is at least one; else ``None``."""
+    import polars as pl
+
+    try:
+        series = {name: pl.Series(name, values) for name, values in columns.items()}
+    except (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError):
+        return None
+    if not series or len({s.len() for s in series.values()}) != 1:
+        return None
+    plain = all((s.dtype == pl.String or s.dtype.is_integer()) and not s.null_count()
+                for s in series.values())
+    return series if plain else None
 
 
 #: The format specs of our own (see the module's docstring).

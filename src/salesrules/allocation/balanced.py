@@ -75,18 +75,21 @@ class Balanced(Policy):
                          for s in reps], dtype=np.int64)
         places = _places(keys, room, leads)
         walk = _walk(places.rep, leads, _barred(batch))
-        say_count, say_why = self.sayer("count"), self.sayer("why")
-        catching = [self.say("catching") if a > b else "" for a, b in zip(start, base)]
-        whys, ids = [], []
-        for q in walk.places:
-            i = places.rep[q]
-            s = reps[i]
-            today = s.today + places.nth[q]
-            held = say_count(load=s.load + today, received=s.received, held=s.held,
-                             today=today)
-            whys.append(say_why(n=len(reps), held=held, cap=s.cap_text(today + 1),
-                                catching=catching[i]))
-            ids.append(s.rep.id)
+        taken = np.asarray(walk.places, dtype=np.int64)
+        i = places.rep[taken]
+
+        def each(values: list) -> np.ndarray:  # a per-rep figure, for each lead taken
+            return np.array(values)[i]
+
+        today = each([s.today for s in reps]) + places.nth[taken]
+        held, received = each([s.held for s in reps]), each([s.received for s in reps])
+        ids = each([s.rep.id for s in reps]).tolist()
+        catching = each([self.say("catching") if a > b else ""
+                         for a, b in zip(start, base)]).tolist()
+        whys = self.say_each("why", n=[len(reps)] * len(ids), catching=catching,
+                             cap=batch.cap_texts(ids, today + 1),
+                             held=self.say_each("count", load=held + received + today,
+                                                received=received, held=held, today=today))
         batch.assign_rows(walk.rows, ids, whys)
         for row in walk.skipped:
             batch.skip(batch.leads[row], self.say("recycled-only"))
@@ -133,8 +136,8 @@ class _Places:
     """Places for leads, in the order they are taken: place q is rep ``rep[q]``'s
     ``nth[q]``-th lead of the batch (from 0)."""
 
-    rep: list[int]
-    nth: list[int]
+    rep: np.ndarray
+    nth: np.ndarray
 
 
 def _places(keys: np.ndarray, room: np.ndarray, leads: int) -> _Places:
@@ -151,7 +154,7 @@ def _places(keys: np.ndarray, room: np.ndarray, leads: int) -> _Places:
 
     has_room = room > 0
     if not has_room.any():
-        return _Places([], [])
+        return _Places(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
     lo, hi = float(keys.min()), float((keys + room - 1)[has_room].max())
     if enough(hi):
         while hi - lo > 0.25:  # loads step by 1 from halves: a quarter tells them apart
@@ -161,7 +164,7 @@ def _places(keys: np.ndarray, room: np.ndarray, leads: int) -> _Places:
     rep = np.repeat(np.arange(len(keys)), c)
     nth = np.arange(len(rep)) - np.repeat(np.cumsum(c) - c, c)
     order = np.lexsort((rep, keys[rep] + nth))
-    return _Places(rep[order].tolist(), nth[order].tolist())
+    return _Places(rep[order], nth[order])
 
 
 @attrs.frozen
@@ -175,14 +178,15 @@ class _Walk:
     full: bool
 
 
-def _walk(rep: list[int], leads: int, barred: dict[int, int]) -> _Walk:
+def _walk(order: np.ndarray, leads: int, barred: dict[int, int]) -> _Walk:
     """Each lead, in order, takes the first free place, or with ``barred[row]`` the first
-    free place of another rep (a place passed over stays free for the next lead)."""
-    n = len(rep)
+    free place of another rep (a place passed over stays free for the next lead);
+    ``order[q]`` is the rep of place q."""
+    n = len(order)
     if not barred:
         k = min(leads, n)
         return _Walk(range(k), range(k), [], k < leads)
-    used = [False] * n
+    rep, used = order.tolist(), [False] * n
     rows: list[int] = []
     places: list[int] = []
     skipped: list[int] = []

@@ -13,8 +13,8 @@ import polars as pl
 
 from ..leads import LeadList
 from ..model import Assignment, Lead, Rep, Unassigned, UnassignedList
-from ..words import sayer
-from .reasons import REASONS, reason
+from ..words import say_each, sayer
+from .reasons import REASONS, reason, reasoner
 
 if TYPE_CHECKING:
     from ..goals import GoalPlan
@@ -193,10 +193,21 @@ class AllocationBatch:
             slot.today += 1
             slot.today_value += value
         notes, base, policy, rule = self.notes, self._base, self.policy, self.rule
+        noted = reasoner("note")
         self.assignments.extend(
             Assignment(i, rep_id, slots[rep_id].rep.team, policy, rule,
-                       (reason("note", note=notes[i], rest=base) if i in notes else base) + why)
+                       (noted(note=notes[i], rest=base) if i in notes else base) + why)
             for i, rep_id, why in zip(lead_ids, reps, whys))
+
+    def cap_texts(self, reps: Sequence[str], n: Sequence[int]) -> list[str]:
+        """:meth:`RepSlot.cap_text` for many leads: where each rep's ``n``-th lead of the
+        day puts them against their cap, in words."""
+        caps = [self._slots[r].capacity for r in reps]
+        if all(c is not None for c in caps):
+            return say_each("cap", REASONS, n=n, cap=caps)
+        if all(c is None for c in caps):
+            return say_each("no-cap", REASONS, n=n)
+        return [self._slots[r].cap_text(k) for r, k in zip(reps, n)]
 
     def _refuse(self, lead_ids: list[str], reps: Sequence[str]) -> None:
         """The first reason :meth:`assign_rows` may not give these leads to these reps."""
@@ -249,8 +260,9 @@ class AllocationBatch:
             done.update(rest)
         reasons = [plain] * len(rest)
         if notes:  # the few leads with a note, found at C speed
+            noted = reasoner("note")
             for k in compress(range(len(rest)), map(notes.get, rest)):
-                reasons[k] = reason("note", note=notes[rest[k]], rest=plain)
+                reasons[k] = noted(note=notes[rest[k]], rest=plain)
         self.unassigned.add(rest, reasons)
 
     @property
