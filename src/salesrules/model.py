@@ -268,7 +268,9 @@ class UnassignedList(MutableSequence[Unassigned]):
     __slots__ = ("lead_ids", "reasons")
 
     def __init__(self, items: Iterable[Unassigned] = ()) -> None:
+        #: Each unassigned lead's id, in order (a reader may use the two lists as columns).
         self.lead_ids: list[str] = []
+        #: Each unassigned lead's reason, in the same order.
         self.reasons: list[str] = []
         self.extend(items)
 

@@ -82,6 +82,8 @@ class RunResult:
     goals: GoalPlan
     progress: list[ProgressRow]
     findings: list[Finding]
+    #: What allocation decided: ``assignments``, ``unassigned`` (each an Unassigned; also two
+    #: lists, ``unassigned.lead_ids`` and ``.reasons``), ``kept``, ``recycled``, ``duplicates``.
     allocation: AllocationResult
     warnings: list[str]
     timings: dict[str, float]

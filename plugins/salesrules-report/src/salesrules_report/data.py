@@ -266,15 +266,15 @@ def _allocation(result: RunResult) -> dict[str, Any]:
         # the kernel's figure: reps who could receive leads, today and over the window
         **a.fairness(),
         "rules": _rules(result),
-        "unassigned_reasons": _reasons(a.unassigned),
+        "unassigned_reasons": _reasons(a.unassigned.reasons),
     }
 
 
-def _reasons(unassigned: Iterable[Any]) -> list[tuple[str, int]]:
+def _reasons(reasons: Iterable[str]) -> list[tuple[str, int]]:
     """The eight commonest reasons leads were left unassigned, rule prefixes removed; counted
     per distinct reason first (a big export repeats a handful of reasons many times)."""
     out: Counter[str] = Counter()
-    for reason, n in Counter(u.reason for u in unassigned).items():
+    for reason, n in Counter(reasons).items():
         out[_why(reason)] += n
     return out.most_common(8)
 
