@@ -107,6 +107,20 @@ def test_a_lead_recycled_from_the_only_rep_with_room_waits():
         == [True]
 
 
+def test_many_leads_recycled_from_one_rep():
+    # most leads may not go back to R0, the least loaded: each such lead passes over R0's
+    # places, which stay free for the leads that may go to R0
+    barred = {k: 0 for k in range(3000) if k % 10}
+    policy = Balanced(BalancedParams())
+    ours = make_batch([(0, 0, 0, None), (2, 0, 0, None), (2, 0, 0, 50)], 3000, barred, {}, True)
+    theirs = make_batch([(0, 0, 0, None), (2, 0, 0, None), (2, 0, 0, 50)], 3000, barred, {},
+                        True)
+    policy.allocate(ours)
+    heap_reference(policy, theirs)
+    assert outcome(ours) == outcome(theirs)
+    assert ours.reps[0].today == 300
+
+
 def test_uncapped_reps_get_only_the_places_they_need():
     # 3 uncapped reps, 10,000 leads: places are made up to the load the leads reach
     batch = make_batch([(0, 0, 0, None)] * 3, 10_000, {}, {}, True)
@@ -130,6 +144,25 @@ def test_assign_rows_refuses_what_assign_refuses(rows, reps, message):
                           ["why"] * len(rows))
     assert batch.assignments == [] and batch.decided == 0
     assert [s.today for s in batch.reps] == [0, 0]
+
+
+def test_assign_rows_refuses_a_reason_that_is_not_text_and_a_row_that_is_not_whole():
+    batch = make_batch([(0, 0, 0, None)], 3, {}, {}, True)
+    with pytest.raises(TypeError):
+        batch.assign_rows([0], ["R0"], [None])  # type: ignore[list-item]
+    with pytest.raises(TypeError):
+        batch.assign_rows([1.7], ["R0"], ["why"])  # type: ignore[list-item]
+    assert batch.decided == 0 and batch.reps[0].today == 0 and batch.assignments == []
+
+
+def test_assign_rows_writes_a_note_as_assign_does():
+    one = make_batch([(0, 0, 0, None)], 2, {}, {0: "", 1: "back from R1"}, True)
+    many = make_batch([(0, 0, 0, None)], 2, {}, {0: "", 1: "back from R1"}, True)
+    one.assign(one.leads[0], "R0", "a")
+    one.assign(one.leads[1], "R0", "b")
+    many.assign_rows([0, 1], ["R0", "R0"], ["a", "b"])
+    assert one.assignments == many.assignments
+    assert [a.reason.startswith("back from R1; ") for a in many.assignments] == [False, True]
 
 
 def test_assign_rows_then_assign_in_any_order():

@@ -108,7 +108,7 @@ def test_plain_templates_format_as_python_does(n, x):
 FIELDS = ("n", "rep", "x")
 column_st = st.one_of(st.just(st.integers(-10**20, 10**20)), st.just(st.text(max_size=6)),
                       st.just(st.floats(allow_nan=False)), st.just(st.none()),
-                      st.just(st.booleans()))
+                      st.just(st.booleans()), st.just(st.one_of(st.integers(), st.booleans())))
 piece_st = st.one_of(st.text(alphabet="ab {}：;", max_size=4).map(
                          lambda t: t.replace("{", "{{").replace("}", "}}")),
                      st.sampled_from([f"{{{f}}}" for f in FIELDS] + ["{n:,}", "{rep!r}"]))
@@ -140,3 +140,19 @@ def test_say_each_fills_plain_fields_as_columns():
             "第 1 条，上限 5", "第 12 条，上限 5"]
     assert words.say_each("m", {"m": {"en": "{rep}: {{n}} {n}"}}, rep=["ann", "Bo"],
                           n=[3, -4]) == ["ann: {n} 3", "Bo: {n} -4"]
+
+
+def test_say_each_leaves_values_that_format_themselves_to_format():
+    import enum
+
+    import numpy as np
+
+    class Level(int, enum.Enum):
+        P1 = 1
+
+    catalogue = {"m": {"en": "{n}"}}
+    for column in ([1, True], [0, False], [Level.P1, 2], np.array([True, False])):
+        assert words.say_each("m", catalogue, n=column) == [str(v) for v in column]
+    assert words.say_each("m", catalogue, n=np.array([3, -4])) == ["3", "-4"]
+    with pytest.raises(IndexError):  # "{0}" is positional to str.format, as it is here
+        words.say_each("p", {"p": {"en": "{0}"}}, **{"0": [1]})

@@ -124,7 +124,8 @@ def say_each(key: str, catalogue: Mapping[str, Mapping[str, str]] | None = None,
     parsed = list(string.Formatter().parse(template(key, catalogue)))
     series = _plain_columns(columns)
     if series is not None and any(name for _, name, _, _ in parsed) and all(
-            name is None or (name in series and not spec and conversion is None)
+            name is None or (name.isidentifier() and name in series and not spec
+                             and conversion is None)
             for _, name, spec, conversion in parsed):
         parts = [e for (literal, name, _, _) in parsed for e in (
             *([pl.lit(literal)] if literal else []),
@@ -136,10 +137,17 @@ def say_each(key: str, catalogue: Mapping[str, Mapping[str, str]] | None = None,
 
 
 def _plain_columns(columns: Mapping[str, Collection[Any]]) -> dict[str, pl.Series] | None:
-    """The columns as polars series when each is text or whole numbers without a gap, and
-    there is at least one; else ``None``."""
+    """The columns as polars series when each is text or whole numbers without a gap (of
+    ``str`` and ``int`` themselves: not ``bool``, an enum or another subclass, which format
+    themselves), and there is at least one; else ``None``."""
+    import numpy as np
     import polars as pl
 
+    for values in columns.values():
+        plain = (values.dtype.kind in "iuU" if isinstance(values, np.ndarray)
+                 else set(map(type, values)) <= {int, str})
+        if not plain:
+            return None
     try:
         series = {name: pl.Series(name, values) for name, values in columns.items()}
     except (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError):

@@ -157,7 +157,9 @@ def _places(keys: np.ndarray, room: np.ndarray, leads: int) -> _Places:
         return _Places(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
     lo, hi = float(keys.min()), float((keys + room - 1)[has_room].max())
     if enough(hi):
-        while hi - lo > 0.25:  # loads step by 1 from halves: a quarter tells them apart
+        for _ in range(64):  # loads step by 1 from halves: a quarter tells them apart
+            if hi - lo <= 0.25:
+                break
             mid = (lo + hi) / 2
             lo, hi = (lo, mid) if enough(mid) else (mid, hi)
     c = counts(hi)
@@ -190,6 +192,9 @@ def _walk(order: np.ndarray, leads: int, barred: dict[int, int]) -> _Walk:
     rows: list[int] = []
     places: list[int] = []
     skipped: list[int] = []
+    # a barred rep's first free place of another rep: places are only ever taken, so it
+    # never moves back, and each search goes on from where the last one for that rep ended
+    other: dict[int, int] = {}
     p = 0
     for row in range(leads):
         while p < n and used[p]:
@@ -198,8 +203,10 @@ def _walk(order: np.ndarray, leads: int, barred: dict[int, int]) -> _Walk:
             return _Walk(rows, places, skipped, True)
         q, barred_rep = p, barred.get(row)
         if barred_rep is not None:
+            q = max(p, other.get(barred_rep, 0))
             while q < n and (used[q] or rep[q] == barred_rep):
                 q += 1
+            other[barred_rep] = q
             if q == n:
                 skipped.append(row)
                 continue

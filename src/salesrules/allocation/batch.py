@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections import Counter
 from collections.abc import Sequence
 from itertools import compress
@@ -175,9 +176,11 @@ class AllocationBatch:
         reps with ids ``reps``, each with its reason: :meth:`assign` for many leads at once,
         in the order given, for a policy that decides them as columns. Every lead is
         checked as :meth:`assign` checks one, and nothing is assigned if any is refused."""
-        rows = [int(r) for r in rows]
+        rows = [operator.index(r) for r in rows]  # whole numbers: 1.7 is not a row
         if not len(rows) == len(reps) == len(whys):
             raise ValueError("assign_rows needs as many reps and reasons as rows")
+        if not all(isinstance(w, str) for w in whys):
+            raise TypeError("assign_rows: every reason must be text")
         ids = self._ids()
         if any(not 0 <= r < len(ids) for r in rows):
             raise ValueError(f"a row is outside the batch's {len(ids)} leads")
@@ -196,7 +199,7 @@ class AllocationBatch:
         noted = reasoner("note")
         self.assignments.extend(
             Assignment(i, rep_id, slots[rep_id].rep.team, policy, rule,
-                       (noted(note=notes[i], rest=base) if i in notes else base) + why)
+                       (noted(note=note, rest=base) if (note := notes.get(i)) else base) + why)
             for i, rep_id, why in zip(lead_ids, reps, whys))
 
     def cap_texts(self, reps: Sequence[str], n: Sequence[int]) -> list[str]:
