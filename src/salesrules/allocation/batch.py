@@ -125,8 +125,9 @@ class AllocationBatch:
         """Whether ``slot`` may take ``lead``: room today, and not the rep it was recycled from."""
         return not slot.full and self.excluded.get(lead.id) != slot.rep.id
 
-    def _prefix(self, lead: Lead) -> str:
-        note = self.notes.get(lead.id)
+    def _prefix(self, lead_id: str) -> str:
+        """The kernel's part of a lead's reason: the rule and policy, after the lead's note."""
+        note = self.notes.get(lead_id)
         return reason("note", note=note, rest=self._base) if note else self._base
 
     def _claim(self, lead: Lead) -> None:
@@ -134,16 +135,13 @@ class AllocationBatch:
         if self._done is None and at < len(self.leads) and self.leads[at] is lead:
             self._next = at + 1  # the next lead in order: not decided yet, by construction
             return
-        if self._done is None:
-            ids = self._ids()
-            self._lead_ids = set(ids)
-            self._done = set(ids[:at])
+        done = self._done_ids(at)
         assert self._lead_ids is not None
         if lead.id not in self._lead_ids:
             raise ValueError(f"lead {lead.id!r} is not in this batch")
-        if lead.id in self._done:
+        if lead.id in done:
             raise ValueError(f"lead {lead.id!r} was already decided")
-        self._done.add(lead.id)
+        done.add(lead.id)
 
     @property
     def decided(self) -> int:
@@ -168,7 +166,7 @@ class AllocationBatch:
         slot.today += 1
         slot.today_value += lead.value
         self.assignments.append(Assignment(lead.id, rep_id, slot.rep.team, self.policy,
-                                           self.rule, self._prefix(lead) + why))
+                                           self.rule, self._prefix(lead.id) + why))
 
     def assign_rows(self, rows: Sequence[int], reps: Sequence[str], whys: Sequence[str]
                     ) -> None:
@@ -195,11 +193,9 @@ class AllocationBatch:
             slot = slots[rep_id]
             slot.today += 1
             slot.today_value += value
-        notes, base, policy, rule = self.notes, self._base, self.policy, self.rule
-        noted = reasoner("note")
+        prefix, policy, rule = self._prefix, self.policy, self.rule
         self.assignments.extend(
-            Assignment(i, rep_id, slots[rep_id].rep.team, policy, rule,
-                       (noted(note=note, rest=base) if (note := notes.get(i)) else base) + why)
+            Assignment(i, rep_id, slots[rep_id].rep.team, policy, rule, prefix(i) + why)
             for i, rep_id, why in zip(lead_ids, reps, whys))
 
     def cap_texts(self, reps: Sequence[str], n: Sequence[int]) -> list[str]:
@@ -229,26 +225,32 @@ class AllocationBatch:
                 raise ValueError(f"lead {lead_id!r} was recycled from rep {rep_id!r} and may "
                                  "not go back to them")
 
+    def _done_ids(self, at: int) -> set[str]:
+        """The decided lead ids as a set: made, with the set of the batch's lead ids, when
+        the first lead is decided out of order (the first ``at`` were decided in order)."""
+        if self._done is None:
+            ids = self._ids()
+            self._lead_ids, self._done = set(ids), set(ids[:at])
+        return self._done
+
     def _claim_all(self, rows: list[int], lead_ids: list[str]) -> None:
         """:meth:`_claim` of many leads: all of them, or (refused) none."""
         at = self._next
         if self._done is None and rows == list(range(at, at + len(rows))):
             self._next = at + len(rows)
             return
-        if self._done is None:
-            ids = self._ids()
-            self._lead_ids, self._done = set(ids), set(ids[:at])
-        twice = next((i for i in lead_ids if i in self._done), None)
+        done = self._done_ids(at)
+        twice = next((i for i in lead_ids if i in done), None)
         if twice is None and len(set(lead_ids)) < len(lead_ids):
             twice = next(i for i, k in Counter(lead_ids).items() if k > 1)
         if twice is not None:
             raise ValueError(f"lead {twice!r} was already decided")
-        self._done.update(lead_ids)
+        done.update(lead_ids)
 
     def skip(self, lead: Lead, why: str) -> None:
         """Leave ``lead`` unassigned, with the reason."""
         self._claim(lead)
-        self.unassigned.append(Unassigned(lead.id, self._prefix(lead) + why))
+        self.unassigned.append(Unassigned(lead.id, self._prefix(lead.id) + why))
 
     def skip_rest(self, why: str) -> None:
         """Leave every lead not yet decided unassigned, with the same reason."""
