@@ -59,8 +59,6 @@ CREATE TABLE IF NOT EXISTS outputs (
 """
 
 
-#: SQLite's page cache for a history file, in KiB (held only as pages are read).
-CACHE_KIB = 32 * 1024
 #: Seconds to wait for another run's history transaction before giving up.
 BUSY_WAIT_S = 120.0
 
@@ -126,9 +124,6 @@ class History:
             # explicit transactions; a run writing to another output folder may hold the lock
             self.db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_WAIT_S)
         self.db.execute("PRAGMA foreign_keys = ON")
-        # a run rewrites pages all over the assignments' table and indexes: with SQLite's
-        # 2 MiB default, a large history spills them before the commit and reads them back
-        self.db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         if self.db.execute("PRAGMA user_version").fetchone()[0] == 0 and not readonly:
             self.db.executescript(SCHEMA)
         elif not readonly and not self.db.execute(
