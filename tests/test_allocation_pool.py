@@ -242,11 +242,12 @@ def test_settle_takes_the_pool_leads_as_they_were_read(rows):
     frame = frame_of(leads) if leads else frame_of([]).with_columns(
         **{c: pl.lit("", pl.String) for c in ("assigned_at", "last_contact", "phone",
                                               "prior_rep", "_kept")}).clear()
-    nothing = pl.DataFrame(schema={"lead_id": pl.String, "rep_id": pl.String,
-                                   "value": pl.Float64})
+    no_load = pl.DataFrame(schema={"rep_id": pl.String, "n": pl.Int64, "v": pl.Float64})
+    nothing = pl.DataFrame(schema={"lead_id": pl.String, "rep_id": pl.String})
     prior = pl.DataFrame(schema={"lead_id": pl.String, "prior_rep": pl.String,
                                  "prior_as_of": pl.Date})
-    pool = settle(frame, reps, AS_OF, prior, nothing, RecycleConfig(after_days=7), ["phone"])
+    pool = settle(frame, reps, AS_OF, prior, no_load, nothing, RecycleConfig(after_days=7),
+                  ["phone"])
     rule = {lead.id: _stays_or_note(lead, reps, AS_OF, 7) for lead in leads}
     assert sorted(pool.kept["lead_id"]) == sorted(i for i, (kept, _) in rule.items() if kept)
     assert pool.notes == {i: note for i, (_, note) in rule.items() if note}

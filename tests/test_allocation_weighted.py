@@ -77,16 +77,15 @@ def test_fairness_by_value_keeps_value_spread_within_one_lead(values, n_reps):
 
 
 def test_new_rep_catches_up_gradually_not_in_a_burst():
-    from salesrules.history import HistoryView, PastAssignment
+    from salesrules.history import HistoryView
 
     cfg = parse_config("")
     plan = plan_run(cfg, entry_points=False)
     reps = [Rep(f"R{i}", "x", "East", "P1") for i in range(4)] + [Rep("NEW", "n", "East", "P1")]
-    past = [PastAssignment(f"P{r}{k}", f"R{r}", dt.date(2026, 11, 20), 1.0)
-            for r in range(4) for k in range(40)]
+    past = [(f"R{r}", 40, 40.0) for r in range(4)]
     leads = [Lead(f"N{i:03d}", dt.datetime(2026, 11, 24)) for i in range(50)]
     res = allocate(cfg, plan.routes, dataset(reps, leads, cfg), AS_OF, 0,
-                   HistoryView(past, {}))
+                   HistoryView(load=past))
     counts = Counter(a.rep_id for a in res.assignments)
     # equal share is 10; the new rep gets at most catch_up (5) more, not all 50
     assert counts["NEW"] == 10 + 5 - 1 or counts["NEW"] == 10 + 4
@@ -96,7 +95,7 @@ def test_new_rep_catches_up_gradually_not_in_a_burst():
 
 
 def _weighted_new_rep(new_fields=None, weights='level = { P1 = 1, P2 = 2 }'):
-    from salesrules.history import HistoryView, PastAssignment
+    from salesrules.history import HistoryView
 
     cfg = parse_config(f'[[allocation.rules]]\nname = "all"\npolicy = "weighted"\n'
                        f'params = {{ {weights} }}\n')
@@ -104,11 +103,10 @@ def _weighted_new_rep(new_fields=None, weights='level = { P1 = 1, P2 = 2 }'):
     reps = [Rep(f"R{i}", "x", "East", "P1" if i % 2 else "P2") for i in range(4)]
     reps.append(Rep("NEW", "n", "East", "P2", fields=new_fields or {}))
     # peers carry the load their weight gave them: 20 per unit of weight
-    past = [PastAssignment(f"P{r}{k}", f"R{r}", dt.date(2026, 11, 20), 1.0)
-            for r in range(4) for k in range(20 if r % 2 else 40)]
+    past = [(f"R{r}", n, float(n)) for r in range(4) for n in [20 if r % 2 else 40]]
     leads = [Lead(f"N{i:03d}", dt.datetime(2026, 11, 24)) for i in range(40)]
     res = allocate(cfg, plan.routes, dataset(reps, leads, cfg), AS_OF, 0,
-                   HistoryView(past, {}))
+                   HistoryView(load=past))
     return res, Counter(a.rep_id for a in res.assignments)
 
 

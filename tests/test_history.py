@@ -11,6 +11,8 @@ from collections import Counter
 
 import pytest
 from conftest import edit_rules, invoke, read_csv
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 def run(export, *args):
@@ -190,3 +192,90 @@ def test_a_run_is_replaced_through_an_index_old_files_get_it_too(tmp_path):
     open_history(path).close()
     names = [r[0] for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")]
     assert "assignments_run" in names
+
+
+def test_earlier_owners_are_read_from_the_lead_index_alone_old_files_get_it_too(tmp_path):
+    """A run looks its leads' earlier owners up in an index holding lead, date and rep, so a
+    long history is not read row by row; a file with the older lead index gets the new one
+    in its place when opened for writing."""
+    from salesrules.history import open_history
+
+    path = tmp_path / "h.sqlite"
+    open_history(path).close()
+    db = sqlite3.connect(path)
+    plan = db.execute("EXPLAIN QUERY PLAN SELECT lead_id, rep_id, as_of FROM assignments "
+                      "WHERE as_of < '2026-11-25' AND lead_id IN ('a', 'b')").fetchall()
+    assert "COVERING INDEX assignments_lead_day" in str(plan)
+    db.execute("DROP INDEX assignments_lead_day")  # a file from before it
+    db.execute("CREATE INDEX assignments_lead ON assignments (lead_id)")
+    db.commit()
+    db.close()
+    open_history(path, readonly=True).close()  # reading changes nothing
+    names = {r[0] for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")}
+    assert "assignments_lead" in names and "assignments_lead_day" not in names
+    open_history(path).close()
+    names = {r[0] for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")}
+    assert "assignments_lead_day" in names and "assignments_lead" not in names
+
+
+def _reference_view(runs, as_of, window_days, lead_ids):
+    """What History.view must read, worked out from every recorded row in plain Python:
+    rows (as_of, lead, rep, value) in the order they were recorded."""
+    import datetime as dt
+
+    lo = as_of - dt.timedelta(days=window_days)
+    before = [(i, r) for i, r in enumerate(runs) if r[0] < as_of]
+    load: dict[str, list] = {}
+    for _, (day, _, rep, value) in before:
+        if day > lo:
+            n, v = load.setdefault(rep, [0, 0.0])
+            load[rep] = [n + 1, v + value]
+    latest = sorted(before, key=lambda ir: (ir[1][0], ir[0]), reverse=True)
+    owners: dict[str, tuple] = {}
+    for _, (day, lead, rep, _) in latest:
+        if lead in lead_ids:
+            owners.setdefault(lead, (lead, rep, day.isoformat()))
+    window = sorted({(lead, rep) for _, (day, lead, rep, _) in before
+                     if lead in lead_ids and day > lo})
+    return load, owners, window
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40), st.sampled_from([f"L{i}" for i in range(12)]),
+                          st.sampled_from(["R1", "R2", "R3"]),
+                          st.sampled_from([0.0, 1.5, 250.25, 1e6])), max_size=40),
+       st.integers(0, 45), st.integers(1, 30), st.sets(st.sampled_from(
+           [f"L{i}" for i in range(14)]), max_size=14))
+def test_history_view_reads_load_and_earlier_owners_as_the_rows_say(rows, day, window, wanted):
+    """Each rep's load within the window, each lead's latest earlier assignment and the
+    leads assigned within the window, whichever way they are read (the whole history, or
+    the leads looked up one by one)."""
+    import datetime as dt
+    import tempfile
+    from pathlib import Path
+
+    from salesrules.history import open_history
+    from salesrules.model import Assignment
+
+    start = dt.date(2026, 9, 1)
+    runs = [(start + dt.timedelta(days=d), lead, rep, v) for d, lead, rep, v in rows]
+    as_of = start + dt.timedelta(days=day)
+    with tempfile.TemporaryDirectory() as tmp:
+        h = open_history(Path(tmp) / "h.sqlite")
+        try:
+            for k, (d, lead, rep, v) in enumerate(runs):  # a run a row, in this order
+                h.begin()
+                h.record(f"run{k}", d, f"{d}T09:00:00+00:00", "c", "i",
+                         [Assignment(lead, rep, "t", "balanced", "all", "why")], {lead: v}, 0)
+                h.commit()
+            view = h.view(as_of, window, sorted(wanted))
+        finally:
+            h.close()
+    load, owners, in_window = _reference_view(runs, as_of, window, wanted)
+    assert {r: (n, pytest.approx(v)) for r, n, v in view.load} == \
+        {r: (n, pytest.approx(v)) for r, (n, v) in load.items()}
+    assert [r for r, _, _ in view.load] == sorted(load)
+    assert sorted(view.owners) == sorted(owners.values())
+    assert view.window == in_window
+    assert len(view.today) == sum(1 for r in runs if r[0] == as_of)  # the day's own runs

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from salesrules.allocation import allocate, assigned_values
 from salesrules.config import parse_config
-from salesrules.history import HistoryView, open_history
+from salesrules.history import open_history
 from salesrules.leads import LeadList
 from salesrules.load import Dataset
 from salesrules.model import ActivityTable, Lead, Rep
@@ -127,8 +127,7 @@ def test_any_split_of_a_day_into_runs_assigns_each_lead_once(reps, n, cuts, poli
                 part = leads[0 if cumulative else lo:hi]
                 ds = Dataset(cfg.funnel_model, {r.id: r for r in reps}, part,
                              ActivityTable(cfg.funnel_model.names))
-                view = HistoryView(history.before(AS_OF, 30), history.owners(
-                    [x.id for x in part], AS_OF), history.day(AS_OF, f"run{k}"))
+                view = history.view(AS_OF, 30, [x.id for x in part], f"run{k}")
                 result = allocate(cfg, plan.routes, ds, AS_OF, 0, view)
                 for a in result.assignments:  # an earlier assignment never moves
                     assert first_rep.setdefault(a.lead_id, a.rep_id) == a.rep_id

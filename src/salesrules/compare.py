@@ -11,7 +11,7 @@ import attrs
 from .allocation import AllocationContext, AllocationResult, allocate
 from .config import RulesConfig, load_config
 from .goals import set_goals
-from .history import HistoryView, open_history
+from .history import open_history
 from .load import Dataset, data_dir, load_dataset
 from .progress import track
 from .run import plan_run
@@ -77,8 +77,7 @@ def _simulate(cfg: RulesConfig, dataset: Dataset, as_of: dt.date, seed: int) -> 
     if cfg.history.enabled and path.exists():
         h = open_history(path, readonly=True)
         try:
-            view = HistoryView(h.before(as_of, cfg.allocation.window_days),
-                               h.owners(dataset.leads.ids, as_of), h.day(as_of))
+            view = h.view(as_of, cfg.allocation.window_days, dataset.leads.ids)
         finally:
             h.close()
     context = AllocationContext(dataset, goals, tuple(progress), as_of, seed)

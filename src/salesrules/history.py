@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 import attrs
@@ -42,10 +42,18 @@ CREATE TABLE IF NOT EXISTS assignments (
     reason  TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS assignments_as_of ON assignments (as_of);
-CREATE INDEX IF NOT EXISTS assignments_lead ON assignments (lead_id);
-CREATE INDEX IF NOT EXISTS assignments_run ON assignments (run_id);
 PRAGMA user_version = 1;
 """
+
+#: Indexes every file opened for writing gets, files of any age included: replacing a run
+#: finds its assignments by run id, and a run finds its leads' earlier owners (their as-of
+#: dates and reps) in the lead index alone, without reading the rows.
+INDEXES = {
+    "assignments_run": "assignments (run_id)",
+    "assignments_lead_day": "assignments (lead_id, as_of, rep_id)",
+}
+#: Indexes that those replace, dropped once they exist.
+REPLACED_INDEXES = ("assignments_lead",)
 
 #: For each output folder (its resolved path), the run folder under ``runs/`` that the last
 #: recorded run made current there; the next run reconciles the folder with it. Added to
@@ -61,16 +69,6 @@ CREATE TABLE IF NOT EXISTS outputs (
 
 #: Seconds to wait for another run's history transaction before giving up.
 BUSY_WAIT_S = 120.0
-
-
-@attrs.frozen
-class PastAssignment:
-    """A lead an earlier run gave to a rep."""
-
-    lead_id: str
-    rep_id: str
-    as_of: dt.date
-    value: float
 
 
 @attrs.frozen
@@ -90,12 +88,18 @@ class DayAssignment:
 
 @attrs.frozen
 class HistoryView:
-    """What allocation needs from history for one run."""
+    """What allocation needs from history for one run, read with :meth:`History.view`."""
 
-    #: Assignments of earlier runs within the load window, latest first.
-    window: list[PastAssignment]
-    #: The latest earlier assignment of each lead in this export.
-    owners: dict[str, PastAssignment]
+    #: Leads each rep received in earlier runs within the load window, and their value:
+    #: ``(rep_id, leads, value)``, one row per rep.
+    load: list[tuple[str, int, float]] = attrs.Factory(list)
+    #: Each of this export's leads that an earlier run assigned, with its latest such
+    #: assignment (by date, then by when recorded): ``(lead_id, rep_id, as_of)``, ``as_of``
+    #: as ``YYYY-MM-DD``.
+    owners: list[tuple[str, str, str]] = attrs.Factory(list)
+    #: This export's leads that earlier runs within the load window assigned, and to whom:
+    #: ``(lead_id, rep_id)``, each pair once.
+    window: list[tuple[str, str]] = attrs.Factory(list)
     #: What earlier runs of this as-of date assigned (kept, and counted against today's caps).
     today: list[DayAssignment] = attrs.Factory(list)
     #: With ``--redo-day``: the day's assignments this run replaces, lead id -> rep id.
@@ -124,60 +128,76 @@ class History:
             # explicit transactions; a run writing to another output folder may hold the lock
             self.db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_WAIT_S)
         self.db.execute("PRAGMA foreign_keys = ON")
-        if self.db.execute("PRAGMA user_version").fetchone()[0] == 0 and not readonly:
-            self.db.executescript(SCHEMA)
-        elif not readonly and not self.db.execute(
-                "SELECT 1 FROM sqlite_master WHERE name = 'assignments_run'").fetchone():
-            # files made before it: without it, replacing a run scans every assignment
-            self.db.execute("CREATE INDEX assignments_run ON assignments (run_id)")
         if not readonly:
+            if self.db.execute("PRAGMA user_version").fetchone()[0] == 0:
+                self.db.executescript(SCHEMA)
+            self._index()
             self.db.execute(OUTPUTS_SCHEMA)
+
+    def _index(self) -> None:
+        """Create the indexes a file lacks (made by an older version), and drop those they
+        replace."""
+        have = {r[0] for r in self.db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index'")}
+        for name, on in INDEXES.items():
+            if name not in have:  # another run may make it meanwhile
+                self.db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {on}")
+        for name in REPLACED_INDEXES:
+            if name in have:
+                self.db.execute(f"DROP INDEX IF EXISTS {name}")
 
     def close(self) -> None:
         self.db.close()
 
     # ---------------------------------------------------------------- reading
 
-    def before(self, as_of: dt.date, days: int | None = None) -> list[PastAssignment]:
-        """Assignments of runs strictly before ``as_of``, within ``days`` if given, latest first.
+    def view(self, as_of: dt.date, window_days: int, lead_ids: Collection[str],
+             run_id: str | None = None, redo_day: bool = False) -> HistoryView:
+        """What earlier runs assigned, for allocating ``lead_ids`` on ``as_of``: each rep's
+        load within ``window_days``, the earlier assignments of these leads, and what the
+        runs of the as-of date gave out (those recorded before ``run_id``; with
+        ``redo_day``, none: they are what it replaces).
 
-        The as-of day itself is excluded, so a re-run of a day never counts its
-        own earlier result.
+        The as-of day itself is left out of the first two, so a rerun of a day never
+        counts its own earlier result. Only sums and this export's leads leave SQLite: a
+        month of daily runs holds far more assignments than any one export has leads.
         """
-        lo = (as_of - dt.timedelta(days=days)).isoformat() if days is not None else ""
-        rows = self.db.execute(
-            "SELECT lead_id, rep_id, as_of, value FROM assignments "
-            "WHERE as_of < ? AND as_of > ? ORDER BY as_of DESC, lead_id",
-            (as_of.isoformat(), lo))
-        return [PastAssignment(a, b, dt.date.fromisoformat(c), v) for a, b, c, v in rows]
-
-    def owners(self, lead_ids: Iterable[str], as_of: dt.date) -> dict[str, PastAssignment]:
-        """For each of ``lead_ids`` that an earlier run
-        assigned, its latest assignment before ``as_of``."""
-        wanted = set(lead_ids)
         day = as_of.isoformat()
+        lo = (as_of - dt.timedelta(days=window_days)).isoformat()
+        load = self.db.execute(
+            "SELECT rep_id, COUNT(*), SUM(value) FROM assignments "
+            "WHERE as_of < ? AND as_of > ? GROUP BY rep_id ORDER BY rep_id", (day, lo)).fetchall()
+        replaced = self.day(as_of) if redo_day else []
+        earlier = self._earlier(lead_ids, day, lo)
+        return HistoryView(load, earlier.owners, earlier.window,
+                           [] if redo_day else self.day(as_of, run_id),
+                           {p.lead_id: p.rep_id for p in replaced})
+
+    def _earlier(self, lead_ids: Collection[str], day: str,
+                 lo: str) -> HistoryView:
+        """The assignments before ``day`` of these leads: each lead's latest, and those
+        after ``lo`` (the view's :attr:`~HistoryView.owners` and :attr:`~HistoryView.window`
+        alone)."""
+        wanted = lead_ids if isinstance(lead_ids, (set, frozenset)) else set(lead_ids)
         (stored,) = self.db.execute("SELECT COUNT(*) FROM assignments WHERE as_of < ?",
                                     (day,)).fetchone()
-        rows: Iterable[tuple[str, str, str, float]]
-        if stored <= 4 * len(wanted):
-            # a short history: scanning it is cheaper than shipping the ids to SQLite
-            rows = self.db.execute(
-                "SELECT lead_id, rep_id, as_of, value FROM assignments WHERE as_of < ? "
-                "ORDER BY as_of DESC", (day,))
-            rows = (r for r in rows if r[0] in wanted)
-        else:
-            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (lead_id TEXT)")
-            self.db.execute("DELETE FROM wanted")
-            self.db.executemany("INSERT INTO wanted VALUES (?)", ((i,) for i in wanted))
-            rows = self.db.execute(
-                "SELECT a.lead_id, a.rep_id, a.as_of, a.value FROM assignments a "
-                "WHERE a.as_of < ? AND a.lead_id IN (SELECT lead_id FROM wanted) "
-                "ORDER BY a.as_of DESC", (day,))
-        out: dict[str, PastAssignment] = {}
-        for a, b, c, v in rows:
-            if a not in out:
-                out[a] = PastAssignment(a, b, dt.date.fromisoformat(c), v)
-        return out
+        columns = "SELECT lead_id, rep_id, as_of, as_of > ? FROM assignments WHERE as_of < ? "
+        order = "ORDER BY as_of DESC, rowid DESC"
+        if stored <= len(wanted):
+            # a short history: reading it all is cheaper than looking each lead up
+            rows: Iterable[tuple[str, str, str, int]] = (
+                r for r in self.db.execute(columns + order, (lo, day)) if r[0] in wanted)
+        else:  # the ids go in as one JSON array; their rows come from the lead index alone
+            rows = self.db.execute(columns + "AND lead_id IN (SELECT value FROM json_each(?)) "
+                                   + order, (lo, day, json.dumps(list(lead_ids))))
+        owners: dict[str, tuple[str, str, str]] = {}
+        window: set[tuple[str, str]] = set()
+        for lead, rep, on, within in rows:  # latest first
+            if lead not in owners:
+                owners[lead] = (lead, rep, on)
+            if within:
+                window.add((lead, rep))
+        return HistoryView(owners=list(owners.values()), window=sorted(window))
 
     def day(self, as_of: dt.date, run_id: str | None = None) -> list[DayAssignment]:
         """What the runs of ``as_of`` recorded, in the order they were recorded.

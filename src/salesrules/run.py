@@ -308,11 +308,7 @@ def _history_view(history: History | None, dataset: Dataset, as_of: dt.date,
     the earlier runs of the as-of date gave out (replaced instead with ``redo_day``)."""
     if history is None:
         return None
-    day = history.day(as_of) if redo_day else []
-    return HistoryView(history.before(as_of, cfg.allocation.window_days),
-                       history.owners(dataset.leads.ids, as_of),
-                       [] if redo_day else history.day(as_of, run_id),
-                       {p.lead_id: p.rep_id for p in day} if redo_day else {})
+    return history.view(as_of, cfg.allocation.window_days, dataset.leads.ids, run_id, redo_day)
 
 
 def _redo_note(view: HistoryView | None, allocation: AllocationResult, as_of: dt.date,

@@ -119,23 +119,21 @@ def check_fields(routes: list[Route], dataset: Dataset) -> None:
 def prepare(cfg: RulesConfig, dataset: Dataset, as_of: dt.date,
             history: HistoryView | None = None) -> Pool:
     """Owners, recycling, load, duplicates and lead order, before any rule runs."""
-    owners = history.owners if history is not None else {}
-    window = history.window if history is not None else []
-    prior = pl.DataFrame(
-        {"lead_id": list(owners), "prior_rep": [p.rep_id for p in owners.values()],
-         "prior_as_of": [p.as_of for p in owners.values()]},
-        schema={"lead_id": pl.String, "prior_rep": pl.String, "prior_as_of": pl.Date})
-    earlier = pl.DataFrame(
-        {"lead_id": [p.lead_id for p in window], "rep_id": [p.rep_id for p in window],
-         "value": [p.value for p in window]},
-        schema={"lead_id": pl.String, "rep_id": pl.String, "value": pl.Float64})
-    day = history.today if history is not None else []
+    view = history if history is not None else HistoryView()
+    prior = pl.DataFrame(view.owners, orient="row", schema={
+        "lead_id": pl.String, "prior_rep": pl.String, "prior_as_of": pl.String},
+    ).with_columns(pl.col("prior_as_of").str.to_date())
+    load = pl.DataFrame(view.load, orient="row",
+                        schema={"rep_id": pl.String, "n": pl.Int64, "v": pl.Float64})
+    day = view.today
     today = pl.DataFrame(
         {"lead_id": [p.lead_id for p in day], "rep_id": [p.rep_id for p in day],
          "value": [p.value for p in day]},
         schema={"lead_id": pl.String, "rep_id": pl.String, "value": pl.Float64})
     acfg = cfg.allocation
-    return settle(dataset.leads.frame, dataset.reps, as_of, prior, earlier, acfg.recycle,
+    window = pl.DataFrame(view.window, orient="row",
+                          schema={"lead_id": pl.String, "rep_id": pl.String})
+    return settle(dataset.leads.frame, dataset.reps, as_of, prior, load, window, acfg.recycle,
                   acfg.dedupe_on if acfg.enabled else [], today,
                   acfg.phone_region)
 

@@ -64,23 +64,28 @@ def dates_of(frame: pl.DataFrame, field: str) -> pl.Series:
 
 
 def settle(leads: pl.DataFrame, reps: Mapping[str, Rep], as_of: dt.date,
-           prior: pl.DataFrame, window: pl.DataFrame, recycle, dedupe_on: Sequence[str],
-           today: pl.DataFrame | None = None, phone_region: str = "CN") -> Pool:
+           prior: pl.DataFrame, load: pl.DataFrame, window: pl.DataFrame, recycle,
+           dedupe_on: Sequence[str], today: pl.DataFrame | None = None,
+           phone_region: str = "CN") -> Pool:
     """Settle owners, recycling, load, duplicates and lead order for every lead at once.
 
     ``prior`` holds each lead's latest assignment by an earlier run (``lead_id``,
-    ``prior_rep``, ``prior_as_of``); ``window`` the earlier runs' assignments within
-    the load window (``lead_id``, ``rep_id``, ``value``); ``today`` what earlier runs
-    of the as-of day assigned (same columns): those leads stay where they went and
-    count against today's caps. ``recycle`` is the ``[allocation.recycle]`` config,
-    or ``None``; ``phone_region`` the region phone numbers without a country code
-    are dialled from.
+    ``prior_rep``, ``prior_as_of``); ``load`` what each rep received in earlier runs
+    within the load window (``rep_id``, leads ``n``, their value ``v``); ``window``
+    those earlier assignments of this export's leads (``lead_id``, ``rep_id``), which
+    their owners hold without counting twice; ``today`` what earlier runs of the
+    as-of day assigned (``lead_id``, ``rep_id``, ``value``): those leads stay where
+    they went and count against today's caps. ``recycle`` is the
+    ``[allocation.recycle]`` config, or ``None``; ``phone_region`` the region phone
+    numbers without a country code are dialled from.
     """
     slots = {rep_id: RepSlot(rep) for rep_id, rep in reps.items()}
-    _add_load(slots, window, today=False)
+    _add_load(slots, load, today=False)
     if today is None:
-        today = window.clear()
-    _add_load(slots, today, today=True)
+        today = pl.DataFrame(schema={"lead_id": pl.String, "rep_id": pl.String,
+                                     "value": pl.Float64})
+    _add_load(slots, today.group_by("rep_id", maintain_order=True).agg(
+        n=pl.len(), v=pl.col("value").sum()), today=True)
     # the sort and join keys alone, with each lead's row (_i): the rows are taken once, at the end
     frame = _owners(leads, reps, prior, recycle, as_of, today)
     kept = frame.filter(pl.col("_kept"))
@@ -115,12 +120,11 @@ def settle(leads: pl.DataFrame, reps: Mapping[str, Rep], as_of: dt.date,
         dict(zip(recycled["id"], recycled["_owner"])))
 
 
-def _add_load(slots: dict[str, RepSlot], earlier: pl.DataFrame, today: bool) -> None:
-    """Add what earlier runs gave each rep: within the load window (``received``), or on the
-    as-of day itself (``today``, counted against the caps)."""
-    per_rep = earlier.group_by("rep_id", maintain_order=True).agg(
-        n=pl.len(), v=pl.col("value").sum())
-    for rep_id, n, v in per_rep.iter_rows():
+def _add_load(slots: dict[str, RepSlot], per_rep: pl.DataFrame, today: bool) -> None:
+    """Add what earlier runs gave each rep (``rep_id``, leads ``n``, value ``v``): within the
+    load window (``received``), or on the as-of day itself (``today``, counted against the
+    caps)."""
+    for rep_id, n, v in per_rep.select("rep_id", "n", "v").iter_rows():
         slot = slots.get(rep_id)
         if slot is None:
             continue
