@@ -9,7 +9,9 @@ children included). Each round runs, in turn:
   with ``output.report`` and ``output.workbook`` off;
 - the default run: plus ``report.html`` and ``workbook.xlsx``;
 - the pandas peer: the core job in plain pandas (bench/peer_pandas.py);
-- the kernel run on the same export with twice the leads (the scaling line).
+- the kernel run on the same export with twice the leads (the scaling line);
+- the kernel run on the same export with a month of daily runs in its history (the
+  steady state of a team that runs it every day; not one of #13's goals).
 
 Rounds are interleaved, so a noisy shared machine affects every figure alike,
 and each figure is the best of ``--repeat`` rounds (peak memory: the largest).
@@ -23,6 +25,7 @@ with PASS or MISS.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import importlib.util
 import json
 import os
@@ -35,7 +38,12 @@ from pathlib import Path
 import attrs
 import tomli_w
 
-from salesrules.sample import SampleSpec, generate, rules_for
+#: The environment as the user's shell gave it, before anything here imports polars, which
+#: sets its own jemalloc options in os.environ: children inheriting those would not get
+#: the run's own (salesrules.cli.allocator), and peak about 40 MiB higher.
+USER_ENV = dict(os.environ)
+
+from salesrules.sample import SampleSpec, generate, rules_for  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 FULL = {"reps": 2000, "days": 180, "leads": 200_000, "repeat": 5}
@@ -89,6 +97,45 @@ def prepare(folder: Path, spec: SampleSpec) -> Export:
     return Export(folder, paths, input_files(rules, folder), rules)
 
 
+#: Earlier days in the month-of-history line's history.
+MONTH_DAYS = 30
+
+
+def with_month(one: Export) -> Export:
+    """``one``'s kernel run with its own history holding :data:`MONTH_DAYS` earlier days,
+    each with as many assignments as this run makes, of leads no longer in the export (as
+    a team that ran it every day would have). Made once, by running it and copying its
+    day back; each round reruns the same as-of date, so the history keeps its size."""
+    from salesrules.history import open_history
+    from salesrules.model import Assignment
+
+    folder = one.folder.parent / f"{one.folder.name}-month"
+    folder.mkdir(exist_ok=True)
+    rules = dict(one.settings, data={**one.settings["data"], "dir": str(one.folder.resolve())})
+    path = folder / "rules-kernel.toml"
+    path.write_text(tomli_w.dumps(rules), encoding="utf-8")
+    stamp = folder / "month.json"
+    key = json.dumps({"days": MONTH_DAYS, "export": (one.folder / "spec.json").read_text()})
+    if not (stamp.exists() and stamp.read_text() == key):
+        (folder / "salesrules-history.sqlite").unlink(missing_ok=True)
+        measure(run_command(path, "kernel"))
+        history = open_history(folder / "salesrules-history.sqlite")
+        (run_id, as_of), = history.db.execute("SELECT run_id, as_of FROM runs").fetchall()
+        rows = history.db.execute("SELECT lead_id, rep_id, team, policy, rule, value, reason "
+                                  "FROM assignments WHERE run_id = ?", (run_id,)).fetchall()
+        day = dt.date.fromisoformat(as_of)
+        for back in range(1, MONTH_DAYS + 1):
+            then = day - dt.timedelta(days=back)
+            history.begin()
+            history.record(f"month-{back}", then, f"{then}T09:00:00+00:00", "c", "i",
+                           [Assignment(f"{r[0]}~{back}", *r[1:5], r[6]) for r in rows],
+                           {f"{r[0]}~{back}": r[5] for r in rows}, 0)
+            history.commit()
+        history.close()
+        stamp.write_text(key)
+    return Export(folder, {"kernel": path}, one.inputs, rules)
+
+
 def input_files(rules: dict, folder: Path) -> tuple[Path, ...]:
     """Every file the rules' ``[data]`` tables name: what the run reads."""
     data = rules["data"]
@@ -105,7 +152,7 @@ def child_env() -> dict[str, str]:
     ``salesrules run`` imports, and some for the peer's pandas, which no user pays after their
     first run. The cache goes to bench/out/pycache and the warm-up round fills it.
     """
-    env = dict(os.environ)
+    env = dict(USER_ENV)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.setdefault("PYTHONPYCACHEPREFIX", str(HERE / "out" / "pycache"))
     return env
@@ -128,20 +175,23 @@ def measure(cmd: list[str]) -> Sample:
                       out.read().decode(errors="replace"))
 
 
-def commands(one: Export, two: Export) -> dict[str, list[str]]:
-    """What each round runs, in order: floor, kernel run, default run, peer, 2x leads."""
+def run_command(rules: Path, config: str) -> list[str]:
+    """``salesrules run`` on these rules, into ``out-<config>`` beside them."""
     exe = str(Path(sys.executable).with_name("salesrules"))
+    return [exe, "run", "--rules", str(rules), "--out", str(rules.parent / f"out-{config}"),
+            "-q"]
 
-    def run(export: Export, config: str) -> list[str]:
-        return [exe, "run", "--rules", str(export.rules[config]),
-                "--out", str(export.folder / f"out-{config}"), "-q"]
 
+def commands(one: Export, two: Export, month: Export) -> dict[str, list[str]]:
+    """What each round runs, in order: floor, kernel run, default run, peer, 2x leads, and
+    the kernel run with a month of history."""
     return {"floor": [sys.executable, str(HERE / "csv_floor.py"), *map(str, one.inputs)],
-            "kernel": run(one, "kernel"),
-            "default": run(one, "default"),
+            "kernel": run_command(one.rules["kernel"], "kernel"),
+            "default": run_command(one.rules["default"], "default"),
             "peer": [sys.executable, str(HERE / "peer_pandas.py"), str(one.folder),
                      str(one.folder / "out-peer")],
-            "kernel_2x": run(two, "kernel")}
+            "kernel_2x": run_command(two.rules["kernel"], "kernel"),
+            "kernel_month": run_command(month.rules["kernel"], "kernel")}
 
 
 def rounds(cmds: dict[str, list[str]], repeat: int) -> dict[str, Sample]:
@@ -162,7 +212,7 @@ def rounds(cmds: dict[str, list[str]], repeat: int) -> dict[str, Sample]:
             for name, got in samples.items()}
 
 
-def print_config(one: Export, two: Export) -> None:
+def print_config(one: Export, two: Export, month: Export) -> None:
     s = one.settings
     goals, alloc = s["goals"], s["allocation"]
     print(f"config: {one.rules['kernel']} (kernel: output.report = false, "
@@ -179,20 +229,26 @@ def print_config(one: Export, two: Export) -> None:
     print("  floor reads: " + ", ".join(
         f"{p.name} ({p.stat().st_size / 2**20:.1f} MiB)" for p in one.inputs))
     print("  peer: bench/peer_pandas.py (reads reps, activity and leads)")
+    size = (month.folder / "salesrules-history.sqlite").stat().st_size / 2**20
+    print(f"  month of history: {month.rules['kernel']}, its history {size:.0f} MiB "
+          f"({MONTH_DAYS} earlier days, each as many assignments as this run makes)")
 
 
-def print_figures(best: dict[str, Sample], one: Export, two: Export) -> dict[str, float]:
+def print_figures(best: dict[str, Sample], one: Export, two: Export,
+                  month: Export) -> dict[str, float]:
     """Each run's CPU, wall and peak, the kernel's stage timings; returns the goals' figures."""
     labels = {"floor": f"floor: csv.reader, {best['floor'].stdout.strip()} rows",
               "kernel": "kernel run (CSVs, run.json, history)",
               "default": "default run (plus report.html, workbook.xlsx)",
               "peer": "pandas peer",
-              "kernel_2x": "kernel run, 2x leads"}
+              "kernel_2x": "kernel run, 2x leads",
+              "kernel_month": "kernel run, a month of history"}
     for name, label in labels.items():
         b = best[name]
         print(f"{label + ':':48} CPU {b.cpu:7.2f}s  wall {b.wall:7.2f}s  "
               f"peak {b.peak:6.0f} MiB")
-    for name, export in (("kernel", one), ("default", one), ("kernel_2x", two)):
+    for name, export in (("kernel", one), ("default", one), ("kernel_2x", two),
+                         ("kernel_month", month)):
         config = "default" if name == "default" else "kernel"
         manifest = json.loads((export.folder / f"out-{config}" / "run.json").read_text())
         print(f"  {name} stages (last round's run.json, wall s): " + ", ".join(
@@ -200,6 +256,8 @@ def print_figures(best: dict[str, Sample], one: Export, two: Export) -> dict[str
     counts = manifest_counts(one)
     print(f"outputs: {counts['assigned']} assigned, {counts['unassigned']} unassigned, "
           f"{counts['targets']} target rows; peer: {best['peer'].stdout.strip()}")
+    print(f"a month of history: {best['kernel_month'].cpu / best['kernel'].cpu:.2f}x the "
+          f"kernel run's CPU, peak {best['kernel_month'].peak:.0f} MiB (not a goal of #13)")
     floor = best["floor"].cpu
     return {"kernel_floor": best["kernel"].cpu / floor,
             "default_floor": best["default"].cpu / floor,
@@ -267,9 +325,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"scale: {args.reps} reps, {args.days} days of activity, {args.leads} leads "
           f"(and {2 * args.leads} for the scaling line); input {size:.1f} MiB; "
           f"best of {args.repeat}; {os.cpu_count()} cores; load average {load_average()}")
-    print_config(one, two)
-    best = rounds(commands(one, two), args.repeat)
-    figures = print_figures(best, one, two)
+    month = with_month(one)
+    print_config(one, two, month)
+    best = rounds(commands(one, two, month), args.repeat)
+    figures = print_figures(best, one, two, month)
     missed = print_goals(figures)
     print(f"load average at the end: {load_average()}; {missed} goal(s) missed")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -27,7 +28,7 @@ def test_bench_run_prints_every_figure_and_goal(tmp_path):
         assert f"{name} (" in out.split("floor reads:")[1].splitlines()[0]
     figure = r"CPU +\d+\.\d\ds  wall +\d+\.\d\ds  peak +\d+ MiB"
     for label in ("floor: csv.reader, \\d+ rows", "kernel run \\(", "default run \\(",
-                  "pandas peer", "kernel run, 2x leads"):
+                  "pandas peer", "kernel run, 2x leads", "kernel run, a month of history"):
         assert re.search(rf"^{label}.*:\s+{figure}$", out, re.M), label
     for goal in ("kernel run CPU / floor", "default run CPU / floor",
                  "kernel run CPU / pandas peer CPU", "peak memory",
@@ -35,6 +36,13 @@ def test_bench_run_prints_every_figure_and_goal(tmp_path):
         assert re.search(rf"^goal: {re.escape(goal)}.*\d+\.\d\d  \(<= [\d.]+\)  (PASS|MISS)$",
                          out, re.M), goal
     assert (tmp_path / "export-20-20-500" / "out-peer" / "assignments.csv").exists()
+    assert re.search(r"^a month of history: \d+\.\d\dx the kernel run's CPU, peak \d+ MiB",
+                     out, re.M)
+    history = sqlite3.connect(tmp_path / "export-20-20-500-month" / "salesrules-history.sqlite")
+    days = history.execute("SELECT COUNT(DISTINCT as_of), COUNT(*) FROM runs").fetchone()
+    per_run = {n for (n,) in history.execute("SELECT COUNT(*) FROM assignments GROUP BY run_id")}
+    history.close()
+    assert days == (31, 31) and len(per_run) == 1 and per_run != {0}
 
 
 @pytest.mark.slow
@@ -44,3 +52,20 @@ def test_bench_deals_prints_the_load_time_against_its_target():
     assert done.returncode == 0, done.stderr
     assert re.fullmatch(r"deals export: 400 rows, \d+ reps: load \d+\.\d{3} s "
                         r"\(target <= 0\.3 s\)  (PASS|MISS)\n", done.stdout), done.stdout
+
+
+
+def test_bench_children_get_the_users_environment_not_what_polars_set_in_the_parent(
+        monkeypatch):
+    """Importing polars sets jemalloc options in os.environ; a child inheriting them would not
+    get the run's own allocator settings, and its peak memory would be measured too high."""
+    import importlib.util
+
+    monkeypatch.delenv("_RJEM_MALLOC_CONF", raising=False)
+    spec = importlib.util.spec_from_file_location("bench_run_env", BENCH / "bench_run.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    monkeypatch.setenv("_RJEM_MALLOC_CONF", "dirty_decay_ms:500,muzzy_decay_ms:1000")
+    assert "_RJEM_MALLOC_CONF" not in bench.child_env()
+    monkeypatch.setenv("OTHER", "x")  # anything set later is not the user's either
+    assert "OTHER" not in bench.child_env()
