@@ -259,15 +259,22 @@ def test_history_view_reads_load_and_earlier_owners_as_the_rows_say(rows, day, w
     from salesrules.model import Assignment
 
     start = dt.date(2026, 9, 1)
-    runs = [(start + dt.timedelta(days=d), lead, rep, v) for d, lead, rep, v in rows]
+    batches: dict[tuple[int, int], list] = {}
+    for k, (d, lead, rep, v) in enumerate(rows):  # up to two runs a day
+        batch = batches.setdefault((d, k % 2), [])
+        if all(lead != b[1] for b in batch):  # a run assigns a lead once
+            batch.append((start + dt.timedelta(days=d), lead, rep, v))
+    runs = [row for batch in batches.values() for row in batch]  # in the order recorded
     as_of = start + dt.timedelta(days=day)
     with tempfile.TemporaryDirectory() as tmp:
         h = open_history(Path(tmp) / "h.sqlite")
         try:
-            for k, (d, lead, rep, v) in enumerate(runs):  # a run a row, in this order
+            for k, batch in enumerate(batches.values()):
+                d = batch[0][0]
                 h.begin()
                 h.record(f"run{k}", d, f"{d}T09:00:00+00:00", "c", "i",
-                         [Assignment(lead, rep, "t", "balanced", "all", "why")], {lead: v}, 0)
+                         [Assignment(lead, rep, "t", "balanced", "all", "why")
+                          for _, lead, rep, _ in batch], {lead: v for _, lead, _, v in batch}, 0)
                 h.commit()
             view = h.view(as_of, window, sorted(wanted))
         finally:
@@ -279,3 +286,45 @@ def test_history_view_reads_load_and_earlier_owners_as_the_rows_say(rows, day, w
     assert sorted(view.owners) == sorted(owners.values())
     assert view.window == in_window
     assert len(view.today) == sum(1 for r in runs if r[0] == as_of)  # the day's own runs
+
+
+def test_each_run_s_load_follows_reruns_and_redone_days_old_files_get_it_too(tmp_path):
+    """The per-run load the window sums stays what the assignments say: a rerun replaces its
+    run's, --redo-day drops the day's; a file from before it is read from its assignments
+    when opened read-only, and gets it, filled, when opened for writing."""
+    import datetime as dt
+
+    from salesrules.history import open_history
+    from salesrules.model import Assignment
+
+    def record(h, run_id, day, given, redo_day=False):
+        h.begin()
+        h.record(run_id, day, f"{day}T09:00:00+00:00", "c", "i",
+                 [Assignment(lead, rep, "t", "balanced", "all", "why") for lead, rep, _ in given],
+                 {lead: v for lead, _, v in given}, 0, redo_day)
+        h.commit()
+
+    d1, d2, as_of = dt.date(2026, 11, 2), dt.date(2026, 11, 3), dt.date(2026, 11, 4)
+    path = tmp_path / "h.sqlite"
+    h = open_history(path)
+    record(h, "a", d1, [("L1", "R1", 10.0), ("L2", "R1", 20.0), ("L3", "R2", 5.0)])
+    record(h, "b", d2, [("L4", "R1", 7.0)])
+    record(h, "a", d1, [("L1", "R2", 1.0), ("L2", "R2", 2.0)])  # the same run again
+    record(h, "c", d2, [("L5", "R3", 4.0)], redo_day=True)  # replaces b
+    want = [("R2", 2, 3.0), ("R3", 1, 4.0)]
+    assert h.view(as_of, 30, []).load == want
+    assert h.load_by_rep(d2, 30) == {"R2": (2, 3.0), "R3": (1, 4.0)}
+    stored = [("a", "R2", 2, 3.0), ("c", "R3", 1, 4.0)]
+    assert sorted(h.db.execute("SELECT run_id, rep_id, leads, value FROM run_load")) == stored
+    h.close()
+    db = sqlite3.connect(path)
+    db.execute("DROP TABLE run_load")  # a file from before it
+    db.commit()
+    db.close()
+    h = open_history(path, readonly=True)
+    assert h.view(as_of, 30, []).load == want
+    h.close()
+    h = open_history(path)
+    assert h.view(as_of, 30, []).load == want
+    assert sorted(h.db.execute("SELECT run_id, rep_id, leads, value FROM run_load")) == stored
+    h.close()

@@ -55,6 +55,22 @@ INDEXES = {
 #: Indexes that those replace, dropped once they exist.
 REPLACED_INDEXES = ("assignments_lead",)
 
+#: Each run's leads and their value per rep: what the load window sums, without reading
+#: every assignment in it. Added to files of any age when opened for writing, and filled
+#: from their assignments.
+RUN_LOAD_SCHEMA = """
+CREATE TABLE run_load (
+    run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+    rep_id TEXT NOT NULL,
+    leads  INTEGER NOT NULL,
+    value  REAL NOT NULL
+);
+CREATE INDEX run_load_run ON run_load (run_id);
+"""
+#: The load of the runs (or a run's, with ``WHERE run_id = ?``), per rep, from assignments.
+LOAD_OF_RUNS = ("SELECT run_id, rep_id, COUNT(*), SUM(value) FROM assignments {where} "
+                "GROUP BY run_id, rep_id")
+
 #: For each output folder (its resolved path), the run folder under ``runs/`` that the last
 #: recorded run made current there; the next run reconciles the folder with it. Added to
 #: files of any age when opened for writing.
@@ -133,6 +149,8 @@ class History:
                 self.db.executescript(SCHEMA)
             self._index()
             self.db.execute(OUTPUTS_SCHEMA)
+            if not self._has_run_load():
+                self._add_run_load()
 
     def _index(self) -> None:
         """Create the indexes a file lacks (made by an older version), and drop those they
@@ -145,6 +163,25 @@ class History:
         for name in REPLACED_INDEXES:
             if name in have:
                 self.db.execute(f"DROP INDEX IF EXISTS {name}")
+
+    def _has_run_load(self) -> bool:
+        return self.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'run_load'").fetchone() is not None
+
+    def _add_run_load(self) -> None:
+        """Give a file made before :data:`RUN_LOAD_SCHEMA` the table, filled from its
+        assignments (once: another run may have done it meanwhile)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            if not self._has_run_load():
+                for statement in RUN_LOAD_SCHEMA.split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+                self.db.execute("INSERT INTO run_load " + LOAD_OF_RUNS.format(where=""))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         self.db.close()
@@ -164,9 +201,7 @@ class History:
         """
         day = as_of.isoformat()
         lo = (as_of - dt.timedelta(days=window_days)).isoformat()
-        load = self.db.execute(
-            "SELECT rep_id, COUNT(*), SUM(value) FROM assignments "
-            "WHERE as_of < ? AND as_of > ? GROUP BY rep_id ORDER BY rep_id", (day, lo)).fetchall()
+        load = self._load(day, lo)
         replaced = self.day(as_of) if redo_day else []
         earlier = self._earlier(lead_ids, day, lo)
         return HistoryView(load, earlier.owners, earlier.window,
@@ -233,11 +268,22 @@ class History:
     def load_by_rep(self, as_of: dt.date, days: int) -> dict[str, tuple[int, float]]:
         """Leads and lead value each rep received in runs within ``days`` up to ``as_of``."""
         lo = (as_of - dt.timedelta(days=days)).isoformat()
-        rows = self.db.execute(
-            "SELECT rep_id, COUNT(*), SUM(value) FROM assignments "
-            "WHERE as_of <= ? AND as_of > ? GROUP BY rep_id ORDER BY rep_id",
-            (as_of.isoformat(), lo))
+        rows = self._load(as_of.isoformat(), lo, hi_too=True)
         return {r: (n, v or 0.0) for r, n, v in rows}
+
+    def _load(self, hi: str, lo: str, hi_too: bool = False) -> list[tuple[str, int, float]]:
+        """Leads and their value per rep, over the runs dated after ``lo`` and before ``hi``
+        (or on it, ``hi_too``): from each run's load, or (a file made before that table,
+        opened read-only) from every assignment."""
+        upto = "<=" if hi_too else "<"
+        if self._has_run_load():
+            sql = ("SELECT l.rep_id, SUM(l.leads), SUM(l.value) FROM run_load l "
+                   f"JOIN runs r USING (run_id) WHERE r.as_of {upto} ? AND r.as_of > ? "
+                   "GROUP BY l.rep_id ORDER BY l.rep_id")
+        else:
+            sql = (f"SELECT rep_id, COUNT(*), SUM(value) FROM assignments WHERE as_of {upto} ? "
+                   "AND as_of > ? GROUP BY rep_id ORDER BY rep_id")
+        return self.db.execute(sql, (hi, lo)).fetchall()
 
     # ---------------------------------------------------------------- writing
 
@@ -271,6 +317,9 @@ class History:
                 (run_id, day, committed_at, config_digest, inputs_digest, len(rows),
                  unassigned, "{}"))
         self.db.executemany("INSERT INTO assignments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        self.db.execute("DELETE FROM run_load WHERE run_id = ?", (run_id,))
+        self.db.execute("INSERT INTO run_load " + LOAD_OF_RUNS.format(where="WHERE run_id = ?"),
+                        (run_id,))
 
     def set_manifest(self, run_id: str, manifest: dict) -> None:
         self.db.execute("UPDATE runs SET manifest = ? WHERE run_id = ?",
