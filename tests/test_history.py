@@ -327,4 +327,9 @@ def test_each_run_s_load_follows_reruns_and_redone_days_old_files_get_it_too(tmp
     h = open_history(path)
     assert h.view(as_of, 30, []).load == want
     assert sorted(h.db.execute("SELECT run_id, rep_id, leads, value FROM run_load")) == stored
+    # a run an older version recorded (its assignments, no load): the window still counts it
+    h.db.execute("INSERT INTO runs VALUES ('d', '2026-11-03', 't', 'c', 'i', 1, 0, '{}')")
+    h.db.execute("INSERT INTO assignments VALUES "
+                 "('d', '2026-11-03', 'L6', 'R3', 't', 'balanced', 'all', 2.5, 'why')")
+    assert h.view(as_of, 30, []).load == [("R2", 2, 3.0), ("R3", 2, 6.5)]
     h.close()

@@ -273,10 +273,15 @@ class History:
 
     def _load(self, hi: str, lo: str, hi_too: bool = False) -> list[tuple[str, int, float]]:
         """Leads and their value per rep, over the runs dated after ``lo`` and before ``hi``
-        (or on it, ``hi_too``): from each run's load, or (a file made before that table,
-        opened read-only) from every assignment."""
+        (or on it, ``hi_too``): from each run's load, or from every assignment where that
+        is missing or falls short of a run's count (a file made before that table and
+        opened read-only, or runs an older version recorded)."""
         upto = "<=" if hi_too else "<"
-        if self._has_run_load():
+        if self._has_run_load() and not self.db.execute(
+                "SELECT 1 FROM runs r LEFT JOIN run_load l USING (run_id) "
+                f"WHERE r.as_of {upto} ? AND r.as_of > ? GROUP BY r.run_id "
+                "HAVING COALESCE(SUM(l.leads), 0) != MAX(r.assigned) LIMIT 1",
+                (hi, lo)).fetchone():
             sql = ("SELECT l.rep_id, SUM(l.leads), SUM(l.value) FROM run_load l "
                    f"JOIN runs r USING (run_id) WHERE r.as_of {upto} ? AND r.as_of > ? "
                    "GROUP BY l.rep_id ORDER BY l.rep_id")
