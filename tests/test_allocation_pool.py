@@ -342,3 +342,25 @@ def test_unassigned_list_changes_as_a_list_does(items, ops, i):
             got.reverse()
             want.reverse()
         assert list(got) == want
+
+
+def test_a_lead_its_owner_got_within_the_window_counts_once_in_their_load():
+    """A kept lead an earlier run gave its owner within the load window is in the rep's
+    ``received`` already, so it is not counted again as ``held``; one it holds from before
+    the window, or that went within the window to a rep no longer in the reps file, is."""
+    from salesrules.allocation.pool import settle
+    from salesrules.leads import frame_of
+
+    reps = {"R1": Rep("R1", "a", "East", "P1"), "R2": Rep("R2", "b", "East", "P1")}
+    at = dt.datetime(2026, 11, 20)
+    leads = [Lead("L1", at, "R1", 1, 10.0), Lead("L2", at, "R1", 1, 20.0),
+             Lead("L3", at, "R2", 1, 40.0), Lead("L4", at, None, 1, 80.0)]
+    load = pl.DataFrame({"rep_id": ["R1", "GONE"], "n": [1, 1], "v": [10.0, 40.0]})
+    window = pl.DataFrame({"lead_id": ["L1", "L3"], "rep_id": ["R1", "GONE"]})
+    prior = pl.DataFrame(schema={"lead_id": pl.String, "prior_rep": pl.String,
+                                 "prior_as_of": pl.Date})
+    pool = settle(frame_of(leads), reps, AS_OF, prior, load, window, None, [])
+    r1, r2 = pool.slots["R1"], pool.slots["R2"]
+    assert (r1.received, r1.received_value, r1.held, r1.held_value) == (1, 10.0, 1, 20.0)
+    assert (r2.received, r2.held, r2.held_value) == (0, 1, 40.0)
+    assert pool.leads["id"].to_list() == ["L4"]

@@ -54,7 +54,6 @@ def test_bench_deals_prints_the_load_time_against_its_target():
                         r"\(target <= 0\.3 s\)  (PASS|MISS)\n", done.stdout), done.stdout
 
 
-
 def test_bench_children_get_the_users_environment_not_what_polars_set_in_the_parent(
         monkeypatch):
     """Importing polars sets jemalloc options in os.environ; a child inheriting them would not

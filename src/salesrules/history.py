@@ -11,77 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
 import attrs
 
+from .history_schema import LOAD_OF_RUNS, has_run_load, upgrade
 from .model import Assignment
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    run_id        TEXT PRIMARY KEY,
-    as_of         TEXT NOT NULL,
-    committed_at  TEXT NOT NULL,
-    config_digest TEXT NOT NULL,
-    inputs_digest TEXT NOT NULL,
-    assigned      INTEGER NOT NULL,
-    unassigned    INTEGER NOT NULL,
-    manifest      TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS runs_as_of ON runs (as_of);
-CREATE TABLE IF NOT EXISTS assignments (
-    run_id  TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
-    as_of   TEXT NOT NULL,
-    lead_id TEXT NOT NULL,
-    rep_id  TEXT NOT NULL,
-    team    TEXT NOT NULL,
-    policy  TEXT NOT NULL,
-    rule    TEXT NOT NULL,
-    value   REAL NOT NULL,
-    reason  TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS assignments_as_of ON assignments (as_of);
-PRAGMA user_version = 1;
-"""
-
-#: Indexes every file opened for writing gets, files of any age included: replacing a run
-#: finds its assignments by run id, and a run finds its leads' earlier owners (their as-of
-#: dates and reps) in the lead index alone, without reading the rows.
-INDEXES = {
-    "assignments_run": "assignments (run_id)",
-    "assignments_lead_day": "assignments (lead_id, as_of, rep_id)",
-}
-#: Indexes that those replace, dropped once they exist.
-REPLACED_INDEXES = ("assignments_lead",)
-
-#: Each run's leads and their value per rep: what the load window sums, without reading
-#: every assignment in it. Added to files of any age when opened for writing, and filled
-#: from their assignments.
-RUN_LOAD_SCHEMA = """
-CREATE TABLE run_load (
-    run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
-    rep_id TEXT NOT NULL,
-    leads  INTEGER NOT NULL,
-    value  REAL NOT NULL
-);
-CREATE INDEX run_load_run ON run_load (run_id);
-"""
-#: The load of the runs (or a run's, with ``WHERE run_id = ?``), per rep, from assignments.
-LOAD_OF_RUNS = ("SELECT run_id, rep_id, COUNT(*), SUM(value) FROM assignments {where} "
-                "GROUP BY run_id, rep_id")
-
-#: For each output folder (its resolved path), the run folder under ``runs/`` that the last
-#: recorded run made current there; the next run reconciles the folder with it. Added to
-#: files of any age when opened for writing.
-OUTPUTS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS outputs (
-    out_dir TEXT PRIMARY KEY,
-    folder  TEXT NOT NULL,
-    run_id  TEXT NOT NULL
-);
-"""
-
 
 #: Seconds to wait for another run's history transaction before giving up.
 BUSY_WAIT_S = 120.0
@@ -123,6 +59,24 @@ class HistoryView:
 
 
 @attrs.frozen
+class _Earlier:
+    """:attr:`HistoryView.owners` and :attr:`HistoryView.window`, as :meth:`History._earlier`
+    reads them."""
+
+    owners: list[tuple[str, str, str]]
+    window: list[tuple[str, str]]
+
+
+#: Earlier assignments (dated before ``:day``), latest first: by date, then by when
+#: recorded; each with whether it is dated after the window's start (``:lo``).
+EARLIER = ("SELECT lead_id, rep_id, as_of, as_of > :lo FROM assignments WHERE as_of < :day "
+           "{leads}ORDER BY as_of DESC, rowid DESC")
+#: :data:`EARLIER` of the leads whose ids are the JSON array ``:ids``: found in the
+#: ``assignments_lead_day`` index alone.
+EARLIER_OF_LEADS = EARLIER.format(leads="AND lead_id IN (SELECT value FROM json_each(:ids)) ")
+
+
+@attrs.frozen
 class RunRow:
     run_id: str
     as_of: str
@@ -143,44 +97,12 @@ class History:
             path.parent.mkdir(parents=True, exist_ok=True)
             # explicit transactions; a run writing to another output folder may hold the lock
             self.db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_WAIT_S)
-        self.db.execute("PRAGMA foreign_keys = ON")
-        if not readonly:
-            if self.db.execute("PRAGMA user_version").fetchone()[0] == 0:
-                self.db.executescript(SCHEMA)
-            self._index()
-            self.db.execute(OUTPUTS_SCHEMA)
-            if not self._has_run_load():
-                self._add_run_load()
-
-    def _index(self) -> None:
-        """Create the indexes a file lacks (made by an older version), and drop those they
-        replace."""
-        have = {r[0] for r in self.db.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'index'")}
-        for name, on in INDEXES.items():
-            if name not in have:  # another run may make it meanwhile
-                self.db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {on}")
-        for name in REPLACED_INDEXES:
-            if name in have:
-                self.db.execute(f"DROP INDEX IF EXISTS {name}")
-
-    def _has_run_load(self) -> bool:
-        return self.db.execute(
-            "SELECT 1 FROM sqlite_master WHERE name = 'run_load'").fetchone() is not None
-
-    def _add_run_load(self) -> None:
-        """Give a file made before :data:`RUN_LOAD_SCHEMA` the table, filled from its
-        assignments (once: another run may have done it meanwhile)."""
-        self.db.execute("BEGIN IMMEDIATE")
         try:
-            if not self._has_run_load():
-                for statement in RUN_LOAD_SCHEMA.split(";"):
-                    if statement.strip():
-                        self.db.execute(statement)
-                self.db.execute("INSERT INTO run_load " + LOAD_OF_RUNS.format(where=""))
-            self.db.execute("COMMIT")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            if not readonly:
+                upgrade(self.db)
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self.db.close()
             raise
 
     def close(self) -> None:
@@ -201,38 +123,54 @@ class History:
         """
         day = as_of.isoformat()
         lo = (as_of - dt.timedelta(days=window_days)).isoformat()
-        load = self._load(day, lo)
-        replaced = self.day(as_of) if redo_day else []
-        earlier = self._earlier(lead_ids, day, lo)
-        return HistoryView(load, earlier.owners, earlier.window,
-                           [] if redo_day else self.day(as_of, run_id),
+        began = not self.db.in_transaction
+        if began:  # one snapshot: a run committing meanwhile is seen whole or not at all
+            self.db.execute("BEGIN")
+        try:
+            load = self._load(day, lo)
+            replaced = self.day(as_of) if redo_day else []
+            earlier = self._earlier(lead_ids, day, lo)
+            today = [] if redo_day else self.day(as_of, run_id)
+        finally:
+            if began:
+                self.db.execute("COMMIT")
+        return HistoryView(load, earlier.owners, earlier.window, today,
                            {p.lead_id: p.rep_id for p in replaced})
 
-    def _earlier(self, lead_ids: Collection[str], day: str,
-                 lo: str) -> HistoryView:
-        """The assignments before ``day`` of these leads: each lead's latest, and those
-        after ``lo`` (the view's :attr:`~HistoryView.owners` and :attr:`~HistoryView.window`
-        alone)."""
+    def _earlier(self, lead_ids: Collection[str], day: str, lo: str) -> _Earlier:
+        """The assignments before ``day`` of these leads: each lead's latest (two on one
+        date: the one recorded last), and those dated after ``lo``."""
         wanted = lead_ids if isinstance(lead_ids, (set, frozenset)) else set(lead_ids)
-        (stored,) = self.db.execute("SELECT COUNT(*) FROM assignments WHERE as_of < ?",
-                                    (day,)).fetchone()
-        columns = "SELECT lead_id, rep_id, as_of, as_of > ? FROM assignments WHERE as_of < ? "
-        order = "ORDER BY as_of DESC, rowid DESC"
-        if stored <= len(wanted):
-            # a short history: reading it all is cheaper than looking each lead up
+        args = {"day": day, "lo": lo}
+        if self._read_whole(lead_ids, wanted, day):
             rows: Iterable[tuple[str, str, str, int]] = (
-                r for r in self.db.execute(columns + order, (lo, day)) if r[0] in wanted)
-        else:  # the ids go in as one JSON array; their rows come from the lead index alone
-            rows = self.db.execute(columns + "AND lead_id IN (SELECT value FROM json_each(?)) "
-                                   + order, (lo, day, json.dumps(list(lead_ids))))
+                r for r in self.db.execute(EARLIER.format(leads=""), args) if r[0] in wanted)
+        else:
+            rows = self.db.execute(EARLIER_OF_LEADS, {**args, "ids": json.dumps(list(wanted))})
         owners: dict[str, tuple[str, str, str]] = {}
-        window: set[tuple[str, str]] = set()
+        window: dict[tuple[str, str], None] = {}  # a set that keeps the rows' order
         for lead, rep, on, within in rows:  # latest first
             if lead not in owners:
                 owners[lead] = (lead, rep, on)
             if within:
-                window.add((lead, rep))
-        return HistoryView(owners=list(owners.values()), window=sorted(window))
+                window[lead, rep] = None
+        return _Earlier(list(owners.values()), list(window))
+
+    def _read_whole(self, lead_ids: Collection[str], wanted: Collection[str], day: str) -> bool:
+        """Whether reading every assignment before ``day`` costs less than looking the
+        leads up one by one: each row read costs about as much as each id looked up, and
+        each row found that way about twice that (measured on a month of history). The
+        rows found are estimated from every 500th id."""
+        (stored,) = self.db.execute("SELECT COUNT(*) FROM assignments WHERE as_of < ?",
+                                    (day,)).fetchone()
+        if stored <= len(wanted):
+            return True
+        sample = list(lead_ids if isinstance(lead_ids, Sequence) else sorted(wanted))[::500]
+        (found,) = self.db.execute(
+            "SELECT COUNT(*) FROM assignments WHERE as_of < ? "
+            "AND lead_id IN (SELECT value FROM json_each(?))",
+            (day, json.dumps(sample))).fetchone()
+        return stored <= len(wanted) + 2 * found * len(wanted) / max(len(sample), 1)
 
     def day(self, as_of: dt.date, run_id: str | None = None) -> list[DayAssignment]:
         """What the runs of ``as_of`` recorded, in the order they were recorded.
@@ -277,7 +215,7 @@ class History:
         is missing or falls short of a run's count (a file made before that table and
         opened read-only, or runs an older version recorded)."""
         upto = "<=" if hi_too else "<"
-        if self._has_run_load() and not self.db.execute(
+        if has_run_load(self.db) and not self.db.execute(
                 "SELECT 1 FROM runs r LEFT JOIN run_load l USING (run_id) "
                 f"WHERE r.as_of {upto} ? AND r.as_of > ? GROUP BY r.run_id "
                 "HAVING COALESCE(SUM(l.leads), 0) != MAX(r.assigned) LIMIT 1",
@@ -288,7 +226,9 @@ class History:
         else:
             sql = (f"SELECT rep_id, COUNT(*), SUM(value) FROM assignments WHERE as_of {upto} ? "
                    "AND as_of > ? GROUP BY rep_id ORDER BY rep_id")
-        return self.db.execute(sql, (hi, lo)).fetchall()
+        # to a millionth, so that the order SQLite adds them in (which differs between
+        # the two ways, and between SQLite versions) never shows in the last digit
+        return [(rep, n, round(v, 6)) for rep, n, v in self.db.execute(sql, (hi, lo))]
 
     # ---------------------------------------------------------------- writing
 
@@ -359,25 +299,8 @@ def open_history(path: Path, readonly: bool = False) -> History:
     except sqlite3.DatabaseError as exc:
         from .errors import ConfigError
 
+        if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+            raise ConfigError(f"history.path: {path} is in use: another run held it for "
+                              f"{BUSY_WAIT_S:.0f} s ({exc}); try again when it is done") from exc
         raise ConfigError(
             f"history.path: {path} is not a salesrules history database ({exc})") from exc
-
-
-# ---------------------------------------------------------------- display
-
-
-@attrs.frozen
-class RepLoad:
-    """One rep's line in ``salesrules history``: who, and what they received in the window."""
-
-    rep_id: str
-    #: From the reps file; ``None`` when it could not be read or names nobody.
-    name: str | None
-    leads: int
-    value: float
-
-
-def load_listing(loads: dict[str, tuple[int, float]], names: dict[str, str]) -> list[RepLoad]:
-    """:meth:`History.load_by_rep` with each rep's name, most leads first (then by rep id)."""
-    rows = [RepLoad(rep, names.get(rep), n, v) for rep, (n, v) in loads.items()]
-    return sorted(rows, key=lambda r: (-r.leads, r.rep_id))

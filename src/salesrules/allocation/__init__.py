@@ -122,7 +122,7 @@ def prepare(cfg: RulesConfig, dataset: Dataset, as_of: dt.date,
     view = history if history is not None else HistoryView()
     prior = pl.DataFrame(view.owners, orient="row", schema={
         "lead_id": pl.String, "prior_rep": pl.String, "prior_as_of": pl.String},
-    ).with_columns(pl.col("prior_as_of").str.to_date())
+    ).with_columns(pl.col("prior_as_of").str.to_date("%Y-%m-%d"))
     load = pl.DataFrame(view.load, orient="row",
                         schema={"rep_id": pl.String, "n": pl.Int64, "v": pl.Float64})
     day = view.today

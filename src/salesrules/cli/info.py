@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import attrs
 import click
 
 from .. import HOOK_CONTRACT
@@ -156,7 +157,7 @@ def rep_names(cfg: Any) -> dict[str, str]:
 def history(rules: Path, limit: int, as_json: bool) -> None:
     """Show recent runs and each rep's load (leads received) in the balance window."""
     from ..config import load_config
-    from ..history import load_listing, open_history
+    from ..history import open_history
 
     cfg = load_config(rules)
     path = cfg.base_dir / cfg.history.path
@@ -165,7 +166,7 @@ def history(rules: Path, limit: int, as_json: bool) -> None:
     if not path.exists():
         click.echo(f"no runs recorded yet ({path} does not exist)")
         return
-    h = open_history(path)
+    h = open_history(path, readonly=True)
     try:
         runs = h.runs(limit)
         latest = dt.date.fromisoformat(runs[0].as_of) if runs else None
@@ -192,3 +193,21 @@ def history(rules: Path, limit: int, as_json: bool) -> None:
         print_table(["rep", "name"][:1 + named] + ["leads", "value"],
                     [[x.rep_id, x.name or ""][:1 + named] + [f"{x.leads:,}", f"{x.value:,.2f}"]
                      for x in load_listing(loads, names)], right=(1 + named, 2 + named))
+
+
+@attrs.frozen
+class RepLoad:
+    """One rep's line in ``salesrules history``: who, and what they received in the window."""
+
+    rep_id: str
+    #: From the reps file; ``None`` when it could not be read or names nobody.
+    name: str | None
+    leads: int
+    value: float
+
+
+def load_listing(loads: dict[str, tuple[int, float]], names: dict[str, str]) -> list[RepLoad]:
+    """:meth:`~salesrules.history.History.load_by_rep` with each rep's name, most leads first
+    (then by rep id)."""
+    rows = [RepLoad(rep, names.get(rep), n, v) for rep, (n, v) in loads.items()]
+    return sorted(rows, key=lambda r: (-r.leads, r.rep_id))
