@@ -365,3 +365,29 @@ def test_a_lead_two_runs_of_one_day_assigned_goes_back_to_the_one_recorded_last(
     assert h._read_whole(["L0"], {"L0"}, "2026-09-03") == (not others)
     assert h.view(dt.date(2026, 9, 3), 5, ["L0"]).owners == [("L0", "R2", "2026-09-01")]
     h.close()
+
+
+def test_a_history_another_run_holds_too_long_is_said_to_be_in_use(tmp_path, monkeypatch):
+    """Upgrading an older file takes the write lock; when another run holds it past the wait,
+    the message says the file is in use (not that it is no history), and nothing is left
+    open or half-changed."""
+    import salesrules.history as history
+    from salesrules.errors import ConfigError
+
+    path = tmp_path / "h.sqlite"
+    history.open_history(path).close()
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("DROP TABLE run_load")  # an older file: the next writer upgrades it
+    db.execute("BEGIN EXCLUSIVE")  # another run, mid-transaction
+    monkeypatch.setattr(history, "BUSY_WAIT_S", 0.2)
+    try:
+        with pytest.raises(ConfigError, match=r"h\.sqlite is in use: another run held it"):
+            history.open_history(path)
+    finally:
+        db.execute("ROLLBACK")
+        db.close()
+    names = {r[0] for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")}
+    assert "run_load" not in names
+    history.open_history(path).close()  # once free, it opens and upgrades
+    names = {r[0] for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")}
+    assert "run_load" in names
