@@ -79,15 +79,14 @@ def write_targets(goals: GoalPlan, funnel: Funnel, day_window: DayWindow,
     header = ["rep_id", "team", "stage", "grain", "period_start", "period_end", "target",
               "trace"]
     plans = list(goals.plans.values())
+    chunks = [plans[at:at + PLANS_AT_A_TIME] for at in range(0, len(plans), PLANS_AT_A_TIME)]
     parts: Iterator[Sequence[Sequence[str] | pl.Series]]
     if plans and _as_split(goals, plans):
         assert goals.split is not None
         grid = goals.split.grid(day_window.start, day_window.end)
-        parts = (_target_columns(plans[at:at + PLANS_AT_A_TIME], funnel, grid)
-                 for at in range(0, len(plans), PLANS_AT_A_TIME))
+        parts = (_target_columns(chunk, funnel, grid) for chunk in chunks)
     else:  # a plugin changed or made plans: each written from its own rows
-        parts = (_plan_columns(plans[at:at + PLANS_AT_A_TIME], funnel, day_window)
-                 for at in range(0, len(plans), PLANS_AT_A_TIME))
+        parts = (_plan_columns(chunk, funnel, day_window) for chunk in chunks)
     # a part of the plans at a time: their columns are made, written and let go
     return write_csv_parts(path, header, parts, safe=range(2, 7))
 
