@@ -11,7 +11,9 @@ children included). Each round runs, in turn:
 - the pandas peer: the core job in plain pandas (bench/peer_pandas.py);
 - the kernel run on the same export with twice the leads (the scaling line);
 - the kernel run on the same export with a month of daily runs in its history (the
-  steady state of a team that runs it every day; not one of #13's goals).
+  steady state of a team that runs it every day; not one of #13's goals);
+- the kernel run cut to the peer's job (:func:`peer_job`): what the peer goal's ratio
+  would be if salesrules did only what the peer does (not one of #13's goals).
 
 Rounds are interleaved, so a noisy shared machine affects every figure alike,
 and each figure is the best of ``--repeat`` rounds (peak memory: the largest).
@@ -94,7 +96,20 @@ def prepare(folder: Path, spec: SampleSpec) -> Export:
     paths["default"].write_text(tomli_w.dumps(rules), encoding="utf-8")
     rules["output"].update(report=False, workbook=False)
     paths["kernel"].write_text(tomli_w.dumps(rules), encoding="utf-8")
+    paths["peer_job"] = folder / "rules-peer-job.toml"
+    paths["peer_job"].write_text(tomli_w.dumps(peer_job(rules)), encoding="utf-8")
     return Export(folder, paths, input_files(rules, folder), rules)
+
+
+def peer_job(kernel: dict) -> dict:
+    """The kernel run's rules cut to what the pandas peer does: the same goals and allocation
+    on the files the peer reads (reps, leads, activity; the small leave file stays, for the
+    working days), without the call log, the checks, the run history or duplicate leads.
+    It still validates every cell, writes every kernel CSV and ``run.json`` atomically."""
+    checks = {name: {"enabled": False} for name in [*kernel.get("checks", {}), "behind-pace"]}
+    return {**kernel, "data": {k: v for k, v in kernel["data"].items() if k != "calls"},
+            "checks": checks, "allocation": {**kernel["allocation"], "dedupe_on": []},
+            "history": {"enabled": False}}
 
 
 #: Earlier days in the month-of-history line's history.
@@ -183,15 +198,16 @@ def run_command(rules: Path, config: str) -> list[str]:
 
 
 def commands(one: Export, two: Export, month: Export) -> dict[str, list[str]]:
-    """What each round runs, in order: floor, kernel run, default run, peer, 2x leads, and
-    the kernel run with a month of history."""
+    """What each round runs, in order: floor, kernel run, default run, peer, 2x leads, the
+    kernel run with a month of history, and the kernel run cut to the peer's job."""
     return {"floor": [sys.executable, str(HERE / "csv_floor.py"), *map(str, one.inputs)],
             "kernel": run_command(one.rules["kernel"], "kernel"),
             "default": run_command(one.rules["default"], "default"),
             "peer": [sys.executable, str(HERE / "peer_pandas.py"), str(one.folder),
                      str(one.folder / "out-peer")],
             "kernel_2x": run_command(two.rules["kernel"], "kernel"),
-            "kernel_month": run_command(month.rules["kernel"], "kernel")}
+            "kernel_month": run_command(month.rules["kernel"], "kernel"),
+            "peer_job": run_command(one.rules["peer_job"], "peer-job")}
 
 
 def rounds(cmds: dict[str, list[str]], repeat: int) -> dict[str, Sample]:
@@ -232,6 +248,8 @@ def print_config(one: Export, two: Export, month: Export) -> None:
     size = (month.folder / "salesrules-history.sqlite").stat().st_size / 2**20
     print(f"  month of history: {month.rules['kernel']}, its history {size:.0f} MiB "
           f"({MONTH_DAYS} earlier days, each as many assignments as this run makes)")
+    print(f"  the peer's job: {one.rules['peer_job']} (the kernel's rules without the call "
+          "log, checks, history or duplicates)")
 
 
 def print_figures(best: dict[str, Sample], one: Export, two: Export,
@@ -242,7 +260,8 @@ def print_figures(best: dict[str, Sample], one: Export, two: Export,
               "default": "default run (plus report.html, workbook.xlsx)",
               "peer": "pandas peer",
               "kernel_2x": "kernel run, 2x leads",
-              "kernel_month": "kernel run, a month of history"}
+              "kernel_month": "kernel run, a month of history",
+              "peer_job": "kernel run cut to the peer's job"}
     for name, label in labels.items():
         b = best[name]
         print(f"{label + ':':48} CPU {b.cpu:7.2f}s  wall {b.wall:7.2f}s  "
@@ -258,6 +277,9 @@ def print_figures(best: dict[str, Sample], one: Export, two: Export,
           f"{counts['targets']} target rows; peer: {best['peer'].stdout.strip()}")
     print(f"a month of history: {best['kernel_month'].cpu / best['kernel'].cpu:.2f}x the "
           f"kernel run's CPU, peak {best['kernel_month'].peak:.0f} MiB (not a goal of #13)")
+    print(f"the peer's job: {best['peer_job'].cpu / best['peer'].cpu:.2f}x the pandas peer's "
+          f"CPU; the rest of the kernel run (call log, checks, history, duplicates) "
+          f"{best['kernel'].cpu - best['peer_job'].cpu:.2f}s (not a goal of #13)")
     floor = best["floor"].cpu
     return {"kernel_floor": best["kernel"].cpu / floor,
             "default_floor": best["default"].cpu / floor,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import subprocess
@@ -28,7 +29,8 @@ def test_bench_run_prints_every_figure_and_goal(tmp_path):
         assert f"{name} (" in out.split("floor reads:")[1].splitlines()[0]
     figure = r"CPU +\d+\.\d\ds  wall +\d+\.\d\ds  peak +\d+ MiB"
     for label in ("floor: csv.reader, \\d+ rows", "kernel run \\(", "default run \\(",
-                  "pandas peer", "kernel run, 2x leads", "kernel run, a month of history"):
+                  "pandas peer", "kernel run, 2x leads", "kernel run, a month of history",
+                  "kernel run cut to the peer's job"):
         assert re.search(rf"^{label}.*:\s+{figure}$", out, re.M), label
     for goal in ("kernel run CPU / floor", "default run CPU / floor",
                  "kernel run CPU / pandas peer CPU", "peak memory",
@@ -38,6 +40,17 @@ def test_bench_run_prints_every_figure_and_goal(tmp_path):
     assert (tmp_path / "export-20-20-500" / "out-peer" / "assignments.csv").exists()
     assert re.search(r"^a month of history: \d+\.\d\dx the kernel run's CPU, peak \d+ MiB",
                      out, re.M)
+    assert re.search(r"^the peer's job: \d+\.\d\dx the pandas peer's CPU; the rest of the kernel "
+                     r"run \(call log, checks, history, duplicates\) -?\d+\.\d\ds", out, re.M)
+    peer_job = tmp_path / "export-20-20-500" / "out-peer-job"
+    manifest = json.loads((peer_job / "run.json").read_text())
+    assert [i["name"] for i in manifest["inputs"]] == ["reps", "leads", "activity", "leave"]
+    assert manifest["counts"]["findings"] == {"critical": 0, "warn": 0, "info": 0}
+    assert manifest["counts"]["assigned"] > 0
+    with sqlite3.connect(tmp_path / "export-20-20-500" / "salesrules-history.sqlite") as db:
+        configs = {json.loads(m)["config"]["path"] for (m,) in db.execute(
+            "SELECT manifest FROM runs")}
+    assert configs and not any("peer-job" in c for c in configs)  # recorded no history
     history = sqlite3.connect(tmp_path / "export-20-20-500-month" / "salesrules-history.sqlite")
     days = history.execute("SELECT COUNT(DISTINCT as_of), COUNT(*) FROM runs").fetchone()
     per_run = {n for (n,) in history.execute("SELECT COUNT(*) FROM assignments GROUP BY run_id")}
