@@ -188,3 +188,14 @@ def test_the_loaded_activity_is_read_only(sample_export):
         with pytest.raises(TypeError, match="read-only"):
             write()
     assert table.window_totals(table.first_day(), table.last_day()) == before
+
+
+def test_a_stage_set_keeps_the_rep_days_other_stages_and_adds_the_missing_rep_days():
+    d1 = D0 + dt.timedelta(days=1)
+    table = ActivityTable(STAGES)
+    table.add_columns(["R1", "R1"], [D0, d1], [[-0.0, 2.0, 3.0], [1.0, 1.0, 1.0]])
+    table.set_stage(1, [("R1", D0, 9.0), ("R2", d1, 4.0)])
+    assert dict(table.days("R1")) == {D0: [0.0, 9.0, 3.0], d1: [1.0, 1.0, 1.0]}
+    assert dict(table.days("R2")) == {d1: [0.0, 4.0, 0.0]}
+    # as a sum with the new rep-day's zeros would: -0.0 is written as 0.0, not "-0.00"
+    assert math.copysign(1.0, table.days("R1")[D0][0]) == 1.0

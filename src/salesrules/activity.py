@@ -19,7 +19,8 @@ import attrs
 import numpy as np
 import polars as pl
 
-from .daynumbers import EPOCH, day_number, day_numbers, from_day_number, sum_groups
+from .daynumbers import EPOCH, day_number, day_numbers, find_rep_days, from_day_number, sum_groups
+from .daynumbers import Hits as _Hits
 
 __all__ = ["EPOCH", "ActivityRows", "ActivitySpan", "ActivityTable", "DailyActivity",
            "day_number", "day_numbers", "from_day_number"]
@@ -39,14 +40,6 @@ class ActivitySpan:
 
     first: dt.date | None
     last: dt.date | None
-
-
-@attrs.frozen(eq=False)
-class _Hits:
-    """Per day asked: the table row of the rep's activity that day, and whether it exists."""
-
-    rows: np.ndarray
-    found: np.ndarray
 
 
 @attrs.frozen(eq=False)
@@ -165,15 +158,17 @@ class ActivityTable:
         self._writing()
         if not (stages := {i: f for i, f in stages.items() if f.height}):
             return
+        self._merge()
         both = pl.concat([f.select("rep", "day") for f in stages.values()]).unique(
             maintain_order=True)  # every rep-day is made to exist, then its row is found
-        self.add_columns(both["rep"], both["day"].to_numpy(),
-                         np.zeros((both.height, len(self.stages))))
+        missing = both.filter(pl.Series(~self._rows_of(both["rep"], both["day"]).found))
+        self.add_columns(missing["rep"], missing["day"].to_numpy(),
+                         np.zeros((missing.height, len(self.stages))))  # rows of zeros
         self._merge()
+        # each value plus 0.0, as merging in a row of zeros did (-0.0 becomes 0.0)
+        self._values[self._rows_of(both["rep"], both["day"]).rows] += 0.0
         for i, frame in stages.items():
-            codes = frame["rep"].replace_strict(self._reps, range(len(self._reps)),
-                                                return_dtype=pl.Int64).to_numpy()
-            rows = self._find(codes, frame["day"].to_numpy())
+            rows = self._rows_of(frame["rep"], frame["day"]).rows
             self._values[rows, i] = frame["value"].to_numpy()
         self._memo = {}
 
@@ -245,12 +240,11 @@ class ActivityTable:
             [[0], np.cumsum(np.bincount(rep, minlength=len(names)))]).astype(np.int64)
         self._memo = {}
 
-    def _find(self, codes: np.ndarray, days: np.ndarray) -> np.ndarray:
-        """Row numbers of rep-days known to exist."""
-        span = int(self._day.max() - self._day.min()) + 1 if len(self._day) else 1
-        base = int(self._day.min()) if len(self._day) else 0
-        keys = self._rep * span + (self._day - base)
-        return np.searchsorted(keys, codes * span + (days - base))
+    def _rows_of(self, rep_ids: pl.Series, days: pl.Series) -> _Hits:
+        """Per rep-day given (days since 1970-01-01): its row, and whether it has one."""
+        codes = rep_ids.replace_strict(self._reps, range(len(self._reps)), default=-1,
+                                       return_dtype=pl.Int64).to_numpy()
+        return find_rep_days(self._rep, self._day, codes, days.to_numpy())
 
     # ------------------------------------------------------------ reading
 

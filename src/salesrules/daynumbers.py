@@ -1,11 +1,12 @@
-"""Day numbers (days since 1970-01-01, as numpy's ``datetime64[D]`` counts them) and the
-ordered group sums the activity table is built with."""
+"""Day numbers (days since 1970-01-01, as numpy's ``datetime64[D]`` counts them), and the
+ordered group sums and rep-day lookups the activity table is built with."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
 
+import attrs
 import numpy as np
 
 #: ``date.toordinal()`` of 1970-01-01: day numbers here
@@ -40,3 +41,23 @@ def sum_groups(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
         out[has] += values[starts[has] + k]
         k += 1
     return out
+
+
+@attrs.frozen(eq=False)
+class Hits:
+    """Per rep-day asked: its row in the table, and whether it exists."""
+
+    rows: np.ndarray
+    found: np.ndarray
+
+
+def find_rep_days(rep: np.ndarray, day: np.ndarray, codes: np.ndarray,
+                  days: np.ndarray) -> Hits:
+    """Where each rep-day asked for (rep code, day number; a code below 0 is no rep) is among
+    rows sorted by rep then day, and whether it is there."""
+    every = np.concatenate([day, days, [0]])
+    base, span = int(every.min()), int(every.max() - every.min()) + 1
+    keys = rep * span + (day - base)
+    want = codes * span + (days - base)
+    rows = np.searchsorted(keys, want).clip(0, max(len(keys) - 1, 0))
+    return Hits(rows, (codes >= 0) & (keys[rows] == want if len(keys) else False))
