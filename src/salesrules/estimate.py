@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 import attrs
 import numpy as np
 
-from .activity import day_numbers
 from .checks.rates import (
     HISTORY,
     PERIOD,
@@ -27,6 +26,7 @@ from .checks.rates import (
     estimate_rates,
     posterior,
 )
+from .daynumbers import day_numbers, find_rep_days
 from .goals.batches import FunnelBatch
 from .load.dataset import BadRow, Dataset
 from .load.deal_presets import CLOSED_KEY, ClosedDeals
@@ -184,13 +184,10 @@ def estimate_of(dataset: Dataset, period: Period, as_of: dt.date) -> Estimate:
     index = {r: i for i, r in enumerate(rows.reps)}
     known = [r for r in bad if r.rep_id in index]
     if known:
-        base = int(rows.day.min())
-        span = int(rows.day.max()) - base + 1
-        keys = rows.rep * span + (rows.day - base)  # rows are sorted by rep, then day
-        want = (np.array([index[r.rep_id] for r in known], dtype=np.int64) * span
-                + day_numbers(r.day for r in known) - base)
-        at = np.searchsorted(keys, want).clip(max=len(keys) - 1)
-        for row, k, found in zip(known, at.tolist(), (keys[at] == want).tolist()):
+        hits = find_rep_days(rows.rep, rows.day,
+                             np.array([index[r.rep_id] for r in known], dtype=np.int64),
+                             day_numbers(r.day for r in known))
+        for row, k, found in zip(known, hits.rows.tolist(), hits.found.tolist()):
             if not found:
                 continue
             if len(row.counted) == less.shape[1]:
