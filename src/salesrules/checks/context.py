@@ -185,26 +185,14 @@ class CheckContext:
         key = ("norms", quantile)
         hit = self.cache.get(key)
         if hit is None:
-            per_day = self._per_day()
+            per_day = {}
+            for rep in self.dataset.reps.values():
+                days = self.working_days(rep.id)
+                if rep.active and days:
+                    per_day[rep.id] = (np.nansum(self.daily(rep.id), axis=0) / len(days)).tolist()
             team_of = {r: self.dataset.reps[r].team for r in per_day}
             hit = self.cache[key] = norms(per_day, team_of, quantile)
         return hit
-
-    def _per_day(self) -> dict[str, list[float]]:
-        """Each active rep's activity per working day (their :meth:`daily` rows summed, over
-        how many there are), every rep at once: a day not theirs adds 0 in its place."""
-        reps = [r.id for r in self.dataset.reps.values() if r.active and self.working_days(r.id)]
-        if not reps:
-            return {}
-        self.daily(reps[0])  # the grid of every rep's days
-        row, days, column, values = self.cache["daily"]
-        mine = np.zeros((len(reps), len(days)), dtype=bool)
-        for k, rep_id in enumerate(reps):
-            own = self.working_days(rep_id)
-            mine[k, slice(None) if own == days else [column[d] for d in own]] = True
-        grid = values[[row[r] for r in reps]]
-        sums = np.nansum(np.where(mine[:, :, None], grid, np.nan), axis=1)
-        return dict(zip(reps, (sums / mine.sum(axis=1)[:, None]).tolist()))
 
     def benchmark(self, team: str) -> dict[str, float]:
         """The team's success cases: the rates (by lower count stage) of its top performers this
