@@ -158,15 +158,11 @@ class ActivityTable:
         self._writing()
         if not (stages := {i: f for i, f in stages.items() if f.height}):
             return
-        self._merge()
         both = pl.concat([f.select("rep", "day") for f in stages.values()]).unique(
             maintain_order=True)  # every rep-day is made to exist, then its row is found
-        missing = both.filter(pl.Series(~self._rows_of(both["rep"], both["day"]).found))
-        self.add_columns(missing["rep"], missing["day"].to_numpy(),
-                         np.zeros((missing.height, len(self.stages))))  # rows of zeros
+        self.add_columns(both["rep"], both["day"].to_numpy(),
+                         np.zeros((both.height, len(self.stages))))
         self._merge()
-        # each value plus 0.0, as merging in a row of zeros did (-0.0 becomes 0.0)
-        self._values[self._rows_of(both["rep"], both["day"]).rows] += 0.0
         for i, frame in stages.items():
             rows = self._rows_of(frame["rep"], frame["day"]).rows
             self._values[rows, i] = frame["value"].to_numpy()
