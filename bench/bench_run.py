@@ -60,7 +60,7 @@ GOALS = (("kernel run CPU / floor", "kernel_floor", 2.5),
 
 @attrs.frozen
 class Export:
-    """A generated export, its two rules files and the input files the runs read."""
+    """A generated export, its rules files (by config) and the input files the runs read."""
 
     folder: Path
     rules: dict[str, Path]
@@ -79,7 +79,8 @@ class Sample:
 
 
 def prepare(folder: Path, spec: SampleSpec) -> Export:
-    """The export (generated once, then reused) and two configs: the kernel's outputs, and all."""
+    """The export (generated once, then reused) and three configs: the kernel's outputs, all
+    outputs, and the kernel's cut to the peer's job."""
     folder.mkdir(parents=True, exist_ok=True)
     stamp = folder / "spec.json"
     key = json.dumps({"reps": spec.reps, "days": spec.days, "leads": spec.leads,
@@ -267,8 +268,8 @@ def print_figures(best: dict[str, Sample], one: Export, two: Export,
         print(f"{label + ':':48} CPU {b.cpu:7.2f}s  wall {b.wall:7.2f}s  "
               f"peak {b.peak:6.0f} MiB")
     for name, export in (("kernel", one), ("default", one), ("kernel_2x", two),
-                         ("kernel_month", month)):
-        config = "default" if name == "default" else "kernel"
+                         ("kernel_month", month), ("peer_job", one)):
+        config = {"default": "default", "peer_job": "peer-job"}.get(name, "kernel")
         manifest = json.loads((export.folder / f"out-{config}" / "run.json").read_text())
         print(f"  {name} stages (last round's run.json, wall s): " + ", ".join(
             f"{k} {v:.2f}s" for k, v in manifest["timings_s"].items()))

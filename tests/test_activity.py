@@ -199,3 +199,22 @@ def test_a_stage_set_keeps_the_rep_days_other_stages_and_adds_the_missing_rep_da
     assert dict(table.days("R2")) == {d1: [0.0, 4.0, 0.0]}
     # as a sum with the new rep-day's zeros would: -0.0 is written as 0.0, not "-0.00"
     assert math.copysign(1.0, table.days("R1")[D0][0]) == 1.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sets(st.tuples(st.integers(0, 4), st.integers(-3, 12))),
+       st.lists(st.tuples(st.integers(-1, 5), st.integers(-20, 30)), max_size=12))
+def test_find_rep_days_finds_exactly_the_rep_days_the_table_has(table, asked):
+    """A day outside the table's days never matches another rep's row (the estimate once
+    took a bad row one day past a rep's last for the next rep's first day)."""
+    from salesrules.daynumbers import find_rep_days
+
+    rows = sorted(table)
+    rep = np.array([r for r, _ in rows], dtype=np.int64)
+    day = np.array([d for _, d in rows], dtype=np.int64)
+    hits = find_rep_days(rep, day, np.array([c for c, _ in asked], dtype=np.int64),
+                         np.array([d for _, d in asked], dtype=np.int64))
+    for (code, d), row, found in zip(asked, hits.rows.tolist(), hits.found.tolist()):
+        assert found == ((code, d) in table)
+        if found:
+            assert rows[row] == (code, d)

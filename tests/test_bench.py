@@ -7,6 +7,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,9 @@ def test_bench_run_prints_every_figure_and_goal(tmp_path):
                      out, re.M)
     assert re.search(r"^the peer's job: \d+\.\d\dx the pandas peer's CPU; the rest of the kernel "
                      r"run \(call log, checks, history, duplicates\) -?\d+\.\d\ds", out, re.M)
+    assert re.search(r"^  peer_job stages \(last round's run.json, wall s\): plan ", out, re.M)
+    rules = tomllib.loads((tmp_path / "export-20-20-500" / "rules-peer-job.toml").read_text())
+    assert "calls" not in rules["data"] and rules["allocation"]["dedupe_on"] == []
     peer_job = tmp_path / "export-20-20-500" / "out-peer-job"
     manifest = json.loads((peer_job / "run.json").read_text())
     assert [i["name"] for i in manifest["inputs"]] == ["reps", "leads", "activity", "leave"]

@@ -164,8 +164,9 @@ class ActivityTable:
                          np.zeros((both.height, len(self.stages))))
         self._merge()
         for i, frame in stages.items():
-            rows = self._rows_of(frame["rep"], frame["day"]).rows
-            self._values[rows, i] = frame["value"].to_numpy()
+            hits = self._rows_of(frame["rep"], frame["day"])
+            assert hits.found.all()  # every rep-day was added above
+            self._values[hits.rows, i] = frame["value"].to_numpy()
         self._memo = {}
 
     def drop_reps(self, rep_ids: Iterable[str]) -> None:

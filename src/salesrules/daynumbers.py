@@ -54,10 +54,17 @@ class Hits:
 def find_rep_days(rep: np.ndarray, day: np.ndarray, codes: np.ndarray,
                   days: np.ndarray) -> Hits:
     """Where each rep-day asked for (rep code, day number; a code below 0 is no rep) is among
-    rows sorted by rep then day, and whether it is there."""
-    every = np.concatenate([day, days, [0]])
-    base, span = int(every.min()), int(every.max() - every.min()) + 1
+    rows sorted by rep then day (``rep``, ``day``), and whether it is there. The keys span
+    the table's days and the asked ones, so a day outside the table never matches another
+    rep's row."""
+    rep, day = np.asarray(rep, dtype=np.int64), np.asarray(day, dtype=np.int64)
+    codes, days = np.asarray(codes, dtype=np.int64), np.asarray(days, dtype=np.int64)
+    every = np.concatenate([day, days])
+    base = int(every.min()) if len(every) else 0
+    span = int(every.max()) - base + 1 if len(every) else 1
     keys = rep * span + (day - base)
     want = codes * span + (days - base)
-    rows = np.searchsorted(keys, want).clip(0, max(len(keys) - 1, 0))
-    return Hits(rows, (codes >= 0) & (keys[rows] == want if len(keys) else False))
+    if not len(keys):
+        return Hits(np.zeros(len(want), dtype=np.int64), np.zeros(len(want), dtype=bool))
+    rows = np.searchsorted(keys, want).clip(0, len(keys) - 1)
+    return Hits(rows, (codes >= 0) & (keys[rows] == want))
