@@ -195,7 +195,7 @@ class ActivityTable:
             return self
         out = ActivityTable(self.stages)
         keep = ~np.asarray(drop, dtype=bool)
-        values = self._values[keep]  # a copy, taken from in place (no whole-table temporaries)
+        values = self._values[keep]  # the kept rows (a copy); less is taken off it in place
         if less is not None:
             np.maximum(np.subtract(values, less[keep], out=values), 0.0, out=values)
         out._assign(self._reps, self._rep[keep], self._day[keep], values)
