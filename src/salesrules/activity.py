@@ -195,10 +195,8 @@ class ActivityTable:
             return self
         out = ActivityTable(self.stages)
         keep = ~np.asarray(drop, dtype=bool)
-        values = self._values[keep]  # the kept rows (a copy); less is taken off it in place
-        if less is not None:
-            np.maximum(np.subtract(values, less[keep], out=values), 0.0, out=values)
-        out._assign(self._reps, self._rep[keep], self._day[keep], values)
+        values = self._values if less is None else np.maximum(self._values - less, 0.0)
+        out._assign(self._reps, self._rep[keep], self._day[keep], values[keep])
         out._read_only = True
         return out
 
@@ -307,16 +305,13 @@ class ActivityTable:
 
     def window_totals(self, start: dt.date | None = None,
                       end: dt.date | None = None) -> dict[str, list[float]]:
-        """:meth:`totals` of every rep with activity at once (one array pass; remembered)."""
-        key = ("window", start, end)
-        out = self._memo.get(key)
-        if out is None:
-            rows = self.rows(start, end)
-            sums = np.stack([rows.per_rep(rows.values[:, j]) for j in range(len(self.stages))],
-                            axis=1) if len(self.stages) else np.zeros((len(rows.reps), 0))
-            out = self._memo[key] = dict(zip(rows.reps, sums.tolist()))
-            for rep_id, tot in out.items():
-                self._memo[("totals", rep_id, start, end)] = tot
+        """:meth:`totals` of every rep with activity at once (one array pass)."""
+        rows = self.rows(start, end)
+        sums = np.stack([rows.per_rep(rows.values[:, j]) for j in range(len(self.stages))],
+                        axis=1) if len(self.stages) else np.zeros((len(rows.reps), 0))
+        out = dict(zip(rows.reps, sums.tolist()))
+        for rep_id, tot in out.items():
+            self._memo[("totals", rep_id, start, end)] = tot
         return {k: list(v) for k, v in out.items()}
 
     def _lookup(self, rep_id: str, days: Sequence[dt.date]) -> _Hits:
